@@ -1,0 +1,58 @@
+/**
+ * An init-like PID 1 and a small tree: init starts `middle`, middle starts `leaf`, and
+ * middle exits without waiting, so leaf is orphaned and reparented to init, which reaps
+ * both, as Linux's init does. Run it as `blinkd run -- node dist/examples/init-tree.js`
+ * and watch it with `blinkd ps` while it runs.
+ *
+ * Roles: init (default), middle, leaf. Timings: HOLD_MS (default 1500) per stage.
+ */
+import { fileURLToPath } from "node:url";
+import { Guest } from "../src/client/guest.js";
+import { SyscallError } from "../src/client/errors.js";
+import { describeStatus } from "../src/machine/wstatus.js";
+
+const self = fileURLToPath(import.meta.url);
+const role = process.argv[2] ?? "init";
+const hold = Number(process.env.HOLD_MS ?? 1500);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function init(g: Guest): Promise<never> {
+  console.log(`init: pid ${g.getpid()}, ppid ${await g.getppid()}`);
+  const { pid } = await g.fork(self, ["middle"]);
+  console.log(`init: started middle as ${pid}`);
+  for (;;) {
+    try {
+      const r = await g.wait4(-1, 0);
+      console.log(`init: reaped ${r.pid}: ${describeStatus(r.wstatus)}`);
+    } catch (e) {
+      if (e instanceof SyscallError && e.code === "ECHILD") break;
+      throw e;
+    }
+  }
+  console.log("init: no children left, exiting");
+  return g.exit(0);
+}
+
+async function middle(g: Guest): Promise<never> {
+  const { pid } = await g.fork(self, ["leaf"]);
+  console.log(`middle: pid ${g.getpid()}, ppid ${await g.getppid()}, started leaf as ${pid}`);
+  await sleep(hold);
+  console.log("middle: exiting without waiting for leaf");
+  return g.exit(0);
+}
+
+async function leaf(g: Guest): Promise<never> {
+  const first = await g.getppid();
+  console.log(`leaf: pid ${g.getpid()}, ppid ${first}`);
+  let ppid = first;
+  while (ppid === first) {
+    await sleep(50);
+    ppid = await g.getppid();
+  }
+  console.log(`leaf: orphaned, my parent is now ${ppid}`);
+  await sleep(hold);
+  return g.exit(7);
+}
+
+const g = await Guest.connect();
+await ({ init, middle, leaf } as Record<string, (g: Guest) => Promise<never>>)[role]!(g);

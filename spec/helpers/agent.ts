@@ -1,0 +1,105 @@
+/** Drives a guest process (spec/guests/agent.mjs) from a test: one real process per emulated process. */
+import { spawn, type ChildProcess } from "node:child_process";
+import * as path from "node:path";
+import { createInterface } from "node:readline";
+import { ROOT } from "./daemon.js";
+
+const AGENT = path.join(ROOT, "spec/guests/agent.mjs");
+
+export interface Reply {
+  ok: boolean;
+  result?: number;
+  big?: bigint;
+  out?: Record<string, unknown>;
+  code?: string;
+  errno?: number;
+  detail?: string;
+}
+
+const enc = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? { $big: x.toString() } : x));
+const dec = (s: string) => JSON.parse(s, (_k, x) => (x && typeof x === "object" && typeof x.$big === "string" ? BigInt(x.$big) : x));
+
+export class Agent {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (r: Reply) => void>();
+  readonly events: unknown[] = [];
+  pid = 0;
+  tid = 0;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly socket: string,
+  ) {
+    this.exited = new Promise((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Starts an agent: a fresh registration, or the claim of `token` (the child half of a fork). */
+  static async start(socket: string, token?: string): Promise<Agent> {
+    const env: NodeJS.ProcessEnv = { ...process.env, BLINKD_SOCKET: socket };
+    delete env.BLINKD_TOKEN;
+    if (token) env.BLINKD_TOKEN = token;
+    const proc = spawn(process.execPath, [AGENT], { env, stdio: ["pipe", "pipe", "inherit"] });
+    const a = new Agent(proc, socket);
+    const lines = createInterface({ input: proc.stdout! });
+    const ready = new Promise<void>((resolve, reject) => {
+      lines.on("line", (l) => {
+        const m = dec(l);
+        if ("ready" in m) {
+          if (!m.ready) return reject(new Error(`agent failed: ${m.error}`));
+          a.pid = m.pid;
+          a.tid = m.tid;
+          return resolve();
+        }
+        if ("event" in m) return void a.events.push(m);
+        a.waiting.get(m.id)?.(m);
+        a.waiting.delete(m.id);
+      });
+      proc.once("exit", (c) => reject(new Error(`agent exited (${c}) before it was ready`)));
+    });
+    await ready;
+    return a;
+  }
+
+  /** Sends a call and returns its id and a promise of its reply. */
+  send(name: string, args: Record<string, unknown> = {}): { id: number; reply: Promise<Reply> } {
+    const id = this.nextId++;
+    const reply = new Promise<Reply>((resolve) => this.waiting.set(id, resolve));
+    this.proc.stdin!.write(enc({ id, op: "call", name, args }) + "\n");
+    return { id, reply };
+  }
+
+  call(name: string, args: Record<string, unknown> = {}): Promise<Reply> {
+    return this.send(name, args).reply;
+  }
+
+  /** The result of a call that must succeed. */
+  async ok(name: string, args: Record<string, unknown> = {}): Promise<Reply & { result: number }> {
+    const r = await this.call(name, args);
+    if (!r.ok) throw new Error(`${name}(${enc(args)}) failed: ${r.code} ${r.detail ?? ""}`);
+    return r as Reply & { result: number };
+  }
+
+  abort(target: number): void {
+    this.proc.stdin!.write(enc({ op: "abort", target }) + "\n");
+  }
+
+  /** fork: the reservation here, and a new agent process that claims it. */
+  async fork(): Promise<Agent> {
+    const r = await this.ok("fork");
+    const child = await Agent.start(this.socket, r.out!.token as string);
+    return child;
+  }
+
+  async exit(status: number): Promise<void> {
+    this.proc.stdin!.write(enc({ op: "exit", status }) + "\n");
+    await this.exited;
+  }
+
+  kill(signal: NodeJS.Signals = "SIGKILL"): Promise<unknown> {
+    this.proc.kill(signal);
+    return this.exited;
+  }
+}
+
+export const agent = (socket: string, token?: string): Promise<Agent> => Agent.start(socket, token);

@@ -1,0 +1,61 @@
+/** Test harness: a real `blinkd serve` process on a fresh prefix, and helpers around it. */
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+export const BIN = path.join(ROOT, "bin/blinkd.js");
+
+export function tempPrefix(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-t-"));
+}
+
+export interface Served {
+  readonly prefix: string;
+  readonly socket: string;
+  readonly proc: ChildProcess;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `blinkd serve` as its own process and waits until it listens. */
+export async function serve(args: string[] = [], prefix = tempPrefix()): Promise<Served> {
+  const proc = spawn(process.execPath, [BIN, "serve", "--prefix", prefix, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  await new Promise<void>((resolve, reject) => {
+    proc.stderr!.on("data", (d: Buffer) => {
+      err += d.toString();
+      if (err.includes("serving at")) resolve();
+    });
+    proc.once("exit", (c) => reject(new Error(`blinkd serve exited with ${c}: ${err}`)));
+  });
+  return {
+    prefix,
+    socket: path.join(prefix, "blinkd.sock"),
+    proc,
+    stderr: () => err,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.once("exit", () => resolve());
+        proc.kill("SIGTERM");
+      }),
+  };
+}
+
+/** Runs the CLI to completion. */
+export function cli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20000): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d: Buffer) => (stdout += d));
+    p.stderr.on("data", (d: Buffer) => (stderr += d));
+    const t = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
+    p.once("exit", (code, signal) => {
+      clearTimeout(t);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}

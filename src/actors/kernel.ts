@@ -1,0 +1,163 @@
+/**
+ * The registry: the namespace actor and every process and thread actor of one PID
+ * namespace, indexed by number so that no operation scans the namespace. It spawns and
+ * stops actors and allocates numbers; the Linux rules that move processes between states
+ * live in lifecycle.ts and in the syscall families.
+ */
+import { createActor, type Actor, type InspectionEvent } from "xstate";
+import { namespaceMachine, type NamespaceState } from "../machine/namespace.js";
+import { processMachine, type ProcessContext, type ProcessInput, type ProcessState } from "../machine/process.js";
+import { threadMachine } from "../machine/thread.js";
+import { nextPid } from "../machine/pidalloc.js";
+import { WaitQueue } from "./waitqueue.js";
+
+export type ProcessActor = Actor<typeof processMachine>;
+export type ThreadActor = Actor<typeof threadMachine>;
+
+export interface KernelConfig {
+  /** Pids are below this (Linux's /proc/sys/kernel/pid_max, default 32768). */
+  readonly pidMax: number;
+  /** How long an unclaimed fork or thread reservation lives, in ms. */
+  readonly reserveTimeoutMs: number;
+}
+
+export const defaultKernelConfig: KernelConfig = { pidMax: 32768, reserveTimeoutMs: 10_000 };
+
+/** What the kernel asks of the world outside it. */
+export interface KernelHooks {
+  /** Deliver a host signal to a guest's host process (SIGKILL when the namespace dies). */
+  killHost(pid: number, hostpid: number, signal: NodeJS.Signals): void;
+  /** The namespace is over: init died and every process is gone. */
+  namespaceOver(initStatus: number): void;
+  /** A thread has ended: its connection gets no more replies except those in flight. */
+  threadGone(tid: number): void;
+}
+
+export interface Reservation {
+  readonly kind: "process" | "thread";
+  readonly pid: number;
+  readonly tid: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class Kernel {
+  readonly ns: Actor<typeof namespaceMachine>;
+  readonly procs = new Map<number, ProcessActor>();
+  readonly threads = new Map<number, ThreadActor>();
+  readonly reservations = new Map<string, Reservation>();
+  /** Numbers kept in use by process groups and sessions (struct pid refcounts). */
+  readonly pidRefs = new Map<number, number>();
+  /** Per process: woken when one of its children changes state. */
+  readonly childWait = new Map<number, WaitQueue>();
+  private readonly t0 = performance.now();
+  private inspectors = new Set<(e: InspectionEvent) => void>();
+
+  constructor(
+    readonly config: KernelConfig,
+    readonly hooks: KernelHooks,
+  ) {
+    this.ns = createActor(namespaceMachine, { input: { pidMax: config.pidMax, reserveTimeoutMs: config.reserveTimeoutMs }, inspect: this.inspect });
+    this.ns.start();
+  }
+
+  /** Milliseconds since the namespace started. */
+  now(): number {
+    return performance.now() - this.t0;
+  }
+
+  /** xstate inspection of every actor of this namespace (for `blinkd events`). */
+  readonly inspect = (e: InspectionEvent): void => {
+    if (this.inspectors.size) for (const f of this.inspectors) f(e);
+  };
+
+  addInspector(f: (e: InspectionEvent) => void): () => void {
+    this.inspectors.add(f);
+    return () => this.inspectors.delete(f);
+  }
+
+  nsState(): NamespaceState {
+    return this.ns.getSnapshot().value as NamespaceState;
+  }
+
+  inUse = (n: number): boolean => this.procs.has(n) || this.threads.has(n) || this.pidRefs.has(n);
+
+  /** alloc_pid: the next free number, or 0 when none is left. */
+  allocPid(): number {
+    const pid = nextPid(this.ns.getSnapshot().context.lastPid, this.config.pidMax, this.inUse);
+    return pid;
+  }
+
+  spawnProcess(input: ProcessInput): ProcessActor {
+    const a = createActor(processMachine, { input, inspect: this.inspect, id: `proc:${input.pid}` });
+    a.start();
+    this.procs.set(input.pid, a);
+    this.ns.send({ type: "PID_ALLOCATED", pid: input.pid });
+    this.ref(input.pgid);
+    this.ref(input.sid);
+    return a;
+  }
+
+  spawnThread(tid: number, pid: number): ThreadActor {
+    const t = createActor(threadMachine, { input: { tid, pid }, inspect: this.inspect, id: `thread:${tid}` });
+    t.start();
+    this.threads.set(tid, t);
+    if (tid !== pid) this.ns.send({ type: "PID_ALLOCATED", pid: tid });
+    return t;
+  }
+
+  /** A non-leader thread's number is released when it exits (release_task). */
+  dropThread(tid: number, notify = true): void {
+    const t = this.threads.get(tid);
+    if (!t) return;
+    t.stop();
+    this.threads.delete(tid);
+    if (notify) this.hooks.threadGone(tid);
+  }
+
+  /** A process is gone for good (reaped or aborted): its actor stops and its number frees. */
+  dropProcess(pid: number): void {
+    const p = this.procs.get(pid);
+    if (!p) return;
+    const c = p.getSnapshot().context;
+    this.unref(c.pgid);
+    this.unref(c.sid);
+    p.stop();
+    this.procs.delete(pid);
+    this.dropThread(pid, false);
+    this.childWait.delete(pid);
+    this.ns.send({ type: "PROC_GONE" });
+  }
+
+  ref(n: number): void {
+    this.pidRefs.set(n, (this.pidRefs.get(n) ?? 0) + 1);
+  }
+
+  unref(n: number): void {
+    const k = (this.pidRefs.get(n) ?? 0) - 1;
+    if (k <= 0) this.pidRefs.delete(n);
+    else this.pidRefs.set(n, k);
+  }
+
+  proc(pid: number): ProcessActor | undefined {
+    return this.procs.get(pid);
+  }
+
+  ctx(pid: number): ProcessContext | undefined {
+    return this.procs.get(pid)?.getSnapshot().context;
+  }
+
+  state(pid: number): ProcessState | undefined {
+    return this.procs.get(pid)?.getSnapshot().value as ProcessState | undefined;
+  }
+
+  waitQueue(pid: number): WaitQueue {
+    let q = this.childWait.get(pid);
+    if (!q) this.childWait.set(pid, (q = new WaitQueue()));
+    return q;
+  }
+
+  /** Wakes the parent's waiters: one of its children changed state. */
+  notifyParent(ppid: number): void {
+    this.childWait.get(ppid)?.wake();
+  }
+}

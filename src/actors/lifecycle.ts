@@ -1,0 +1,300 @@
+/**
+ * The process lifecycle across actors: register, fork and its claim, threads, exec, and
+ * exit with reparenting, in the order Linux's kernel/exit.c does them. Each rule is
+ * stated beside the code that implements it.
+ */
+import { randomBytes } from "node:crypto";
+import { E, errno, type Errno } from "../protocol/errno.js";
+import { signaled } from "../machine/wstatus.js";
+import type { Kernel, Reservation } from "./kernel.js";
+
+const SIGKILL = 9;
+
+function token(): string {
+  return randomBytes(16).toString("hex");
+}
+
+function newProcessNumber(k: Kernel): number | Errno {
+  // fork(2): EAGAIN "A system-imposed limit on the number of threads was encountered"
+  // (alloc_pid fails with -EAGAIN when the namespace's idr is full).
+  const pid = k.allocPid();
+  return pid === 0 ? errno(E.EAGAIN, `no free pid below pid_max ${k.config.pidMax}`) : pid;
+}
+
+function becomeInitIfFirst(k: Kernel, pid: number): void {
+  if (pid === 1) k.ns.send({ type: "INIT_BORN" });
+}
+
+/**
+ * A process enters the namespace from outside (its parent is not in it: getppid is 0,
+ * and its group and session are not visible: getpgid/getsid give 0, as for the first
+ * process of `unshare --pid --fork`). The first one is PID 1.
+ */
+export function register(k: Kernel, hostpid: number, exe: string, argv: string[], delivery: number): { pid: number } | Errno {
+  const pid = newProcessNumber(k);
+  if (typeof pid !== "number") return pid;
+  const p = k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, exe, argv, hostpid, startTime: k.now(), delivery });
+  p.send({ type: "CLAIM", hostpid });
+  k.spawnThread(pid, pid).send({ type: "CLAIM" });
+  becomeInitIfFirst(k, pid);
+  return { pid };
+}
+
+/** The launcher's reservation for `blinkd run`'s command: never expires; the launcher reports its end. */
+export function reserveFromOutside(k: Kernel, exe: string, argv: string[]): { pid: number; token: string } | Errno {
+  const pid = newProcessNumber(k);
+  if (typeof pid !== "number") return pid;
+  k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, exe, argv, hostpid: 0, startTime: k.now(), delivery: 0 });
+  k.spawnThread(pid, pid);
+  const t = token();
+  k.reservations.set(t, { kind: "process", pid, tid: pid, timer: undefined });
+  becomeInitIfFirst(k, pid);
+  return { pid, token: t };
+}
+
+/** fork(2): the child gets a new pid; it inherits the parent's group, session, exe and argv. */
+export function fork(k: Kernel, parentPid: number): { pid: number; token: string } | Errno {
+  const parent = k.ctx(parentPid);
+  if (!parent) return errno(E.ESRCH);
+  const pid = newProcessNumber(k);
+  if (typeof pid !== "number") return pid;
+  k.spawnProcess({
+    pid,
+    ppid: parentPid,
+    pgid: parent.pgid,
+    sid: parent.sid,
+    exe: parent.exe,
+    argv: parent.argv,
+    hostpid: 0,
+    startTime: k.now(),
+    delivery: parent.delivery,
+  });
+  k.spawnThread(pid, pid);
+  // copy_process: list_add_tail(&p->sibling, &p->real_parent->children)
+  k.proc(parentPid)!.send({ type: "CHILD_ADD", pid });
+  return { pid, token: reserve(k, "process", pid, pid) };
+}
+
+function reserve(k: Kernel, kind: "process" | "thread", pid: number, tid: number): string {
+  const t = token();
+  const r: Reservation = { kind, pid, tid, timer: undefined };
+  r.timer = setTimeout(() => expire(k, t), k.config.reserveTimeoutMs);
+  r.timer.unref();
+  k.reservations.set(t, r);
+  return t;
+}
+
+function findReservation(k: Kernel, kind: "process" | "thread", pid: number, tid: number): string | undefined {
+  for (const [t, r] of k.reservations) if (r.kind === kind && r.pid === pid && r.tid === tid) return t;
+  return undefined;
+}
+
+function unreserve(k: Kernel, t: string): void {
+  const r = k.reservations.get(t);
+  if (r?.timer) clearTimeout(r.timer);
+  k.reservations.delete(t);
+}
+
+/** The host fork failed: undo the reservation as if fork had never happened. */
+export function forkAbort(k: Kernel, parentPid: number, pid: number): 0 | Errno {
+  const c = k.ctx(pid);
+  if (!c || c.ppid !== parentPid || k.state(pid) !== "embryo") return errno(E.ESRCH, `${pid} is not an unclaimed child of ${parentPid}`);
+  const t = findReservation(k, "process", pid, pid);
+  if (t) unreserve(k, t);
+  k.threads.get(pid)?.send({ type: "ABORT" });
+  k.dropThread(pid);
+  k.proc(pid)!.send({ type: "ABORT" });
+  k.proc(parentPid)?.send({ type: "CHILD_DROP", pid });
+  k.dropProcess(pid);
+  k.notifyParent(parentPid);
+  return 0;
+}
+
+/** clone(CLONE_THREAD): a new tid from the same number space, in the caller's thread group. */
+export function threadCreate(k: Kernel, pid: number): { tid: number; token: string } | Errno {
+  if (k.state(pid) !== "running") return errno(E.ESRCH);
+  const tid = newProcessNumber(k);
+  if (typeof tid !== "number") return tid;
+  k.spawnThread(tid, pid);
+  k.proc(pid)!.send({ type: "THREAD_ADD", tid });
+  return { tid, token: reserve(k, "thread", pid, tid) };
+}
+
+export function threadAbort(k: Kernel, pid: number, tid: number): 0 | Errno {
+  const t = findReservation(k, "thread", pid, tid);
+  if (!t) return errno(E.ESRCH, `${tid} is not an unclaimed thread of ${pid}`);
+  unreserve(k, t);
+  endThread(k, pid, tid);
+  return 0;
+}
+
+export function claim(k: Kernel, t: string, hostpid: number): { pid: number; tid: number } | Errno {
+  const r = k.reservations.get(t);
+  if (!r) return errno(E.ENOENT, "no such reservation: the token was claimed already, aborted, or expired");
+  unreserve(k, t);
+  if (r.kind === "process") k.proc(r.pid)!.send({ type: "CLAIM", hostpid });
+  k.threads.get(r.tid)!.send({ type: "CLAIM" });
+  return { pid: r.pid, tid: r.tid };
+}
+
+/** An unclaimed reservation expired: the child never came, so it died (SIGKILL) or the thread never was. */
+function expire(k: Kernel, t: string): void {
+  const r = k.reservations.get(t);
+  if (!r) return;
+  k.reservations.delete(t);
+  if (r.kind === "thread") endThread(k, r.pid, r.tid);
+  else exitGroup(k, r.pid, signaled(SIGKILL), true);
+}
+
+function endThread(k: Kernel, pid: number, tid: number): void {
+  k.threads.get(tid)?.send({ type: "EXIT" });
+  k.proc(pid)?.send({ type: "THREAD_DROP", tid });
+  if (tid !== pid) {
+    k.dropThread(tid);
+    k.ns.send({ type: "PROC_GONE" });
+  } else {
+    k.hooks.threadGone(tid);
+  }
+}
+
+/**
+ * exit(2) ends the calling thread only; when it was the last live thread the process
+ * exits with its status (do_exit → group_dead).
+ */
+export function threadExit(k: Kernel, pid: number, tid: number, status: number): void {
+  const c = k.ctx(pid);
+  if (!c) return;
+  const last = c.threads.size === 1 && c.threads.has(tid);
+  if (last) return exitGroup(k, pid, (status & 0xff) << 8, false);
+  endThread(k, pid, tid);
+}
+
+/**
+ * find_new_reaper (kernel/exit.c): a dying process's children go to another live thread
+ * of its group (threads share the children here, so that case needs no move), else the
+ * nearest ancestor that is a child subreaper, else the namespace's init.
+ */
+export function findNewReaper(k: Kernel, pid: number): number {
+  for (let a = k.ctx(pid)?.ppid ?? 0; a > 1; ) {
+    const c = k.ctx(a);
+    if (!c) break;
+    // "Find the first ->is_child_subreaper ancestor in our pid_ns" that is still alive.
+    if (c.childSubreaper && k.state(a) !== "zombie") return a;
+    a = c.ppid;
+  }
+  return 1;
+}
+
+/**
+ * do_exit for the whole thread group (exit_group(2), a fatal signal, or the connection
+ * closing, where the status is assumed SIGKILL until a reaper reports the real one).
+ */
+export function exitGroup(k: Kernel, pid: number, wstatus: number, assumed: boolean): void {
+  const p = k.proc(pid);
+  const state = k.state(pid);
+  if (!p || (state !== "running" && state !== "embryo" && state !== "native")) return;
+  const c = p.getSnapshot().context;
+  for (const tid of [...c.threads]) {
+    const t = findReservation(k, tid === pid ? "process" : "thread", pid, tid);
+    if (t) unreserve(k, t);
+    endThread(k, pid, tid);
+  }
+  p.send({ type: "DIE", wstatus, assumed });
+
+  if (pid === 1) return initDied(k, wstatus);
+
+  // forget_original_parent: every child, zombies included, moves to the new reaper,
+  // appended to its children list (list_move_tail), and a zombie among them is reported
+  // to the new parent as if it had just died.
+  if (c.children.size) {
+    const reaper = findNewReaper(k, pid);
+    const rp = k.proc(reaper);
+    let zombies = false;
+    for (const child of c.children) {
+      k.proc(child)?.send({ type: "REPARENT", ppid: reaper });
+      rp?.send({ type: "CHILD_ADD", pid: child });
+      if (k.state(child) === "zombie") zombies = true;
+    }
+    c.children.clear();
+    if (zombies) k.notifyParent(reaper);
+  }
+
+  // exit_notify: a process whose parent is outside the namespace is released by that
+  // parent; nothing inside can wait for it.
+  if (c.ppid === 0) return void k.dropProcess(pid);
+  k.notifyParent(c.ppid);
+}
+
+/**
+ * Init died: zap_pid_ns_processes sends SIGKILL to every other process of the namespace
+ * and reaps them all; the namespace is over when the last one is gone.
+ */
+function initDied(k: Kernel, wstatus: number): void {
+  k.ns.send({ type: "INIT_DIED", wstatus });
+  for (const [pid, p] of [...k.procs]) {
+    if (pid === 1) continue;
+    const c = p.getSnapshot().context;
+    if (c.hostpid > 0 && k.state(pid) !== "zombie") k.hooks.killHost(pid, c.hostpid, "SIGKILL");
+    for (const tid of [...c.threads]) endThread(k, pid, tid);
+    if (k.state(pid) !== "zombie") p.send({ type: "DIE", wstatus: signaled(SIGKILL), assumed: false });
+    p.send({ type: "REAP" });
+    k.dropProcess(pid);
+  }
+  for (const t of [...k.reservations.keys()]) unreserve(k, t);
+  k.proc(1)?.send({ type: "REAP" });
+  k.dropProcess(1);
+  const s = k.ns.getSnapshot();
+  k.hooks.namespaceOver(s.context.initStatus ?? wstatus);
+}
+
+/** The parent collects a zombie (release_task): its number is free once nothing refers to it. */
+export function reap(k: Kernel, pid: number): number {
+  const c = k.ctx(pid)!;
+  const wstatus = c.wstatus ?? 0;
+  k.proc(pid)!.send({ type: "REAP" });
+  k.proc(c.ppid)?.send({ type: "CHILD_DROP", pid });
+  k.dropProcess(pid);
+  return wstatus;
+}
+
+/**
+ * execve(2): same pid, parent and group; de_thread ends every other thread, and a
+ * non-leader caller takes over the leader's tid. Returns the caller's new tid.
+ */
+export function execve(k: Kernel, pid: number, tid: number, exe: string, argv: string[]): number | Errno {
+  const c = k.ctx(pid);
+  if (!c || k.state(pid) !== "running") return errno(E.ESRCH);
+  for (const other of [...c.threads]) if (other !== tid) endThread(k, pid, other);
+  if (tid !== pid) {
+    // The caller becomes the leader: its own number is released, the connection keeps going.
+    k.proc(pid)!.send({ type: "THREAD_DROP", tid });
+    k.dropThread(tid, false);
+    k.ns.send({ type: "PROC_GONE" });
+    k.dropThread(pid, false);
+    k.spawnThread(pid, pid).send({ type: "CLAIM" });
+    k.proc(pid)!.send({ type: "THREAD_ADD", tid: pid });
+  }
+  k.proc(pid)!.send({ type: "EXEC", exe, argv });
+  return pid;
+}
+
+/** The process now runs a native program: its threads end; the pid stays until reaped. */
+export function execNative(k: Kernel, pid: number, exe: string, argv: string[]): 0 | Errno {
+  const c = k.ctx(pid);
+  if (!c || k.state(pid) !== "running") return errno(E.ESRCH);
+  for (const tid of [...c.threads]) endThread(k, pid, tid);
+  k.proc(pid)!.send({ type: "EXEC_NATIVE", exe, argv });
+  return 0;
+}
+
+/**
+ * A reaper saw pid's host process end with this status: it ends a native or unclaimed
+ * process, ends a running one whose connection has not closed yet, and corrects a
+ * zombie whose SIGKILL was only assumed.
+ */
+export function reportStatus(k: Kernel, pid: number, wstatus: number): void {
+  const s = k.state(pid);
+  if (s === "running" || s === "native" || s === "embryo") exitGroup(k, pid, wstatus, false);
+  else if (s === "zombie") k.proc(pid)!.send({ type: "CORRECT_STATUS", wstatus });
+  if (pid === 1) k.ns.send({ type: "INIT_STATUS", wstatus });
+}

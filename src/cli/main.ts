@@ -1,0 +1,61 @@
+/** The `blinkd` command. */
+import { DaemonGoneError, SyscallError } from "../client/errors.js";
+import { UsageError } from "./args.js";
+import { psCommand } from "./ps.js";
+import { runCommand } from "./run.js";
+import { serveCommand } from "./serve.js";
+
+const HELP = `blinkd: the kernel server for blink guests
+
+  blinkd run [--prefix DIR] [--trace] [--pid-max N] -- CMD [ARGS…]
+      run CMD as PID 1 of a new emulated PID namespace; exit with its status
+  blinkd serve [--prefix DIR] [--trace] [--pid-max N]
+      serve guests at PREFIX/blinkd.sock until SIGINT or SIGTERM
+  blinkd ps [--prefix DIR] [--socket PATH] [--json]
+      list the processes of a running namespace
+
+The prefix is --prefix, else $BLINK_PREFIX, else $XDG_RUNTIME_DIR/blinkd, else /tmp/blinkd-UID.
+BLINKD_TRACE=1 (or --trace) prints every call and reply.
+`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  run: runCommand,
+  serve: serveCommand,
+  ps: psCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") {
+    process.stdout.write(HELP);
+    return cmd ? 0 : 2;
+  }
+  const f = commands[cmd];
+  if (!f) {
+    process.stderr.write(`blinkd: unknown command ${JSON.stringify(cmd)}\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    return await f(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`blinkd ${cmd}: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof DaemonGoneError || e instanceof SyscallError) {
+      process.stderr.write(`blinkd ${cmd}: ${e.message}\n`);
+      return 1;
+    }
+    const msg = (e as { message?: string })?.message ?? String(e);
+    process.stderr.write(`blinkd ${cmd}: ${msg}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`blinkd: ${(e as Error)?.stack ?? e}\n`);
+    process.exit(70);
+  },
+);

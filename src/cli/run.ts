@@ -1,0 +1,68 @@
+/**
+ * `blinkd run -- CMD ARGS…`: a fresh namespace whose PID 1 is CMD. The daemon reserves
+ * PID 1, starts CMD with the socket and the reservation's token in its environment, and
+ * stands as init's parent outside the namespace: it reports init's real host status, and
+ * exits with it (128+N for a signal) once the namespace is over.
+ */
+import { spawn } from "node:child_process";
+import { Deferred, Effect } from "effect";
+import { startDaemon } from "../server/daemon.js";
+import { reserveFromOutside, reportStatus } from "../actors/lifecycle.js";
+import { hostWaitStatus } from "../client/guest.js";
+import { shellCode, describeStatus } from "../machine/wstatus.js";
+import { Errno } from "../protocol/errno.js";
+import { daemonOptions, kernelOptions } from "./serve.js";
+import { UsageError, parse } from "./args.js";
+
+const USAGE = "usage: blinkd run [--prefix DIR] [--trace] [--pid-max N] [--verbose] -- CMD [ARGS…]";
+
+/** How long the daemon waits for the namespace's last host processes to close after init died. */
+const DRAIN_MS = 2000;
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { ...daemonOptions, verbose: { type: "boolean" } }, USAGE);
+  if (positionals.length === 0) throw new UsageError(`blinkd run: no command given\n${USAGE}`);
+  const [cmd, ...args] = positionals as [string, ...string[]];
+  const program = Effect.scoped(
+    Effect.gen(function* () {
+      const over = yield* Deferred.make<number>();
+      const d = yield* startDaemon({
+        mode: "run",
+        prefix: values.prefix,
+        ...kernelOptions(values),
+        onNamespaceOver: (s) => Deferred.unsafeDone(over, Effect.succeed(s)),
+      });
+      const say = (l: string): void => void (values.verbose && process.stderr.write(`blinkd: ${l}\n`));
+      say(`namespace at ${d.socket}`);
+      const r = reserveFromOutside(d.core.kernel, cmd, [cmd, ...args]);
+      if (r instanceof Errno) return yield* Effect.fail(new Error(`cannot reserve PID 1: ${r.message}`));
+      const hostStatus = yield* Deferred.make<number>();
+      const child = spawn(cmd, args, {
+        stdio: "inherit",
+        env: { ...process.env, BLINKD_SOCKET: d.socket, BLINK_PREFIX: d.prefix, BLINKD_TOKEN: r.token },
+      });
+      child.once("error", (e) => {
+        process.stderr.write(`blinkd run: cannot start ${cmd}: ${e.message}\n`);
+        reportStatus(d.core.kernel, r.pid, 127 << 8);
+        Deferred.unsafeDone(hostStatus, Effect.succeed(127 << 8));
+      });
+      child.once("exit", (code, sig) => {
+        const s = hostWaitStatus(code, sig);
+        say(`PID 1 (host ${child.pid}) ended: ${describeStatus(s)}`);
+        reportStatus(d.core.kernel, r.pid, s);
+        Deferred.unsafeDone(hostStatus, Effect.succeed(s));
+      });
+      // The launcher forwards the signals a terminal or supervisor sends it to PID 1, as tini does.
+      const forward = (s: NodeJS.Signals): void => void child.kill(s);
+      for (const s of ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const) process.on(s, forward);
+      const status = yield* Deferred.await(hostStatus);
+      yield* Deferred.await(over);
+      // Init is dead and every process was sent SIGKILL: let their connections drain.
+      const deadline = Date.now() + DRAIN_MS;
+      while (d.core.connections.size > 0 && Date.now() < deadline) yield* Effect.sleep("10 millis");
+      for (const s of ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const) process.off(s, forward);
+      return shellCode(status);
+    }),
+  );
+  return Effect.runPromise(program);
+}

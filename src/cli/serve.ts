@@ -1,0 +1,51 @@
+/** `blinkd serve`: a daemon at the fixed socket of the prefix, until SIGINT or SIGTERM. */
+import { Effect } from "effect";
+import { startDaemon } from "../server/daemon.js";
+import { PROTOCOL_VERSION } from "../protocol/index.js";
+import { intOption, parse } from "./args.js";
+
+const USAGE = "usage: blinkd serve [--prefix DIR] [--trace] [--pid-max N]";
+
+export const daemonOptions = {
+  prefix: { type: "string" },
+  trace: { type: "boolean" },
+  "pid-max": { type: "string" },
+} as const;
+
+export function kernelOptions(values: { "pid-max"?: string | undefined; trace?: boolean | undefined }) {
+  const pidMax = intOption(values["pid-max"], "pid-max", 2, 4194304);
+  return {
+    kernel: pidMax === undefined ? {} : { pidMax },
+    trace: values.trace === true || process.env.BLINKD_TRACE === "1",
+  };
+}
+
+/** Resolves when the process receives SIGINT or SIGTERM. */
+export const untilSignal = Effect.async<NodeJS.Signals>((resume) => {
+  const on = (s: NodeJS.Signals): void => {
+    process.off("SIGINT", on);
+    process.off("SIGTERM", on);
+    resume(Effect.succeed(s));
+  };
+  process.on("SIGINT", on);
+  process.on("SIGTERM", on);
+  return Effect.sync(() => {
+    process.off("SIGINT", on);
+    process.off("SIGTERM", on);
+  });
+});
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, daemonOptions, USAGE);
+  const program = Effect.scoped(
+    Effect.gen(function* () {
+      const d = yield* startDaemon({ mode: "serve", prefix: values.prefix, ...kernelOptions(values) });
+      process.stderr.write(`blinkd: serving at ${d.socket} (protocol ${PROTOCOL_VERSION})\n`);
+      const s = yield* untilSignal;
+      process.stderr.write(`blinkd: ${s}: shutting down\n`);
+      return 0;
+    }),
+  );
+  return Effect.runPromise(program);
+}
+

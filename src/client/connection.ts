@@ -1,0 +1,149 @@
+/**
+ * The client side of one connection: framing, sequence numbers, one pending entry per
+ * request until its one reply, interrupts from an AbortSignal, and daemon events.
+ */
+import * as net from "node:net";
+import { FrameReader, frame } from "../protocol/frame.js";
+import { decode } from "../protocol/codec.js";
+import { EVENT, INTERRUPT, REPLY, parseReply, requestMessage, type Reply } from "../protocol/messages.js";
+import { PROTOCOL_VERSION, callByName, table, type ArgsOf, type CallEntry, type CallName, type OutOf } from "../protocol/index.js";
+import { E } from "../protocol/errno.js";
+import { DaemonGoneError, SyscallError } from "./errors.js";
+
+/** ERESTARTSYS on the wire: interrupted before completing. */
+const ERESTARTSYS = 512;
+
+export interface CallResult<N extends CallName> {
+  readonly result: number;
+  readonly big: bigint | undefined;
+  readonly out: OutOf<N>;
+}
+
+interface Pending {
+  readonly call: CallEntry;
+  resolve(r: Reply): void;
+  reject(e: Error): void;
+}
+
+export type EventHandler = (kind: number, fields: unknown[]) => void;
+
+export class ClientConnection {
+  private seq = 0;
+  private readonly pending = new Map<number, Pending>();
+  private readonly reader = new FrameReader(64 << 20);
+  private goneReason: string | undefined;
+  onEvent: EventHandler = () => {};
+  onGone: (reason: string) => void = () => {};
+
+  private constructor(
+    readonly socketPath: string,
+    private readonly sock: net.Socket,
+  ) {
+    sock.on("data", (chunk: Buffer) => {
+      try {
+        this.reader.push(chunk, (body) => this.dispatch(decode(body)));
+      } catch (e) {
+        this.gone(`bad data from the daemon: ${(e as Error).message}`);
+        sock.destroy();
+      }
+    });
+    sock.on("close", () => this.gone(this.goneReason ?? `the daemon at ${socketPath} closed the connection`));
+    sock.on("error", (e) => (this.goneReason ??= `connection to ${socketPath}: ${e.message}`));
+  }
+
+  static open(socketPath: string): Promise<ClientConnection> {
+    return new Promise((resolve, reject) => {
+      const sock = net.connect(socketPath);
+      sock.once("connect", () => {
+        sock.removeAllListeners("error");
+        resolve(new ClientConnection(socketPath, sock));
+      });
+      sock.once("error", (e: NodeJS.ErrnoException) =>
+        reject(new DaemonGoneError(e.code === "ENOENT" || e.code === "ECONNREFUSED" ? `no blinkd daemon is running at ${socketPath} (${e.code})` : `cannot connect to ${socketPath}: ${e.message}`)),
+      );
+    });
+  }
+
+  /** The handshake: protocol version and role. */
+  async hello(role: "guest" | "control", client: string): Promise<OutOf<"hello">> {
+    const r = await this.call("hello", { version: PROTOCOL_VERSION, role, client });
+    return r.out;
+  }
+
+  get isGone(): boolean {
+    return this.goneReason !== undefined;
+  }
+
+  /** Sends one request; resolves with its reply, rejects with SyscallError for a negative result. */
+  call<N extends CallName>(name: N, args: ArgsOf<N>, opts: { signal?: AbortSignal } = {}): Promise<CallResult<N>> {
+    const call = callByName(name);
+    if (this.goneReason !== undefined) return Promise.reject(new DaemonGoneError(this.goneReason));
+    const seq = (this.seq = (this.seq + 1) >>> 0);
+    return new Promise<CallResult<N>>((resolve, reject) => {
+      const signal = opts.signal;
+      const onAbort = (): void => {
+        // The interrupt has no reply of its own: the call still gets exactly one reply.
+        if (this.pending.has(seq)) this.sock.write(frame([INTERRUPT, seq]));
+      };
+      this.pending.set(seq, {
+        call,
+        resolve: (r) => {
+          signal?.removeEventListener("abort", onAbort);
+          const res = r.result;
+          if (res < 0) {
+            const code = -Number(res);
+            return reject(new SyscallError(name, code === ERESTARTSYS ? E.EINTR : code, r.detail));
+          }
+          resolve({ result: Number(res), big: typeof res === "bigint" ? res : undefined, out: r.out as OutOf<N> });
+        },
+        reject: (e) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(e);
+        },
+      });
+      this.sock.write(frame(requestMessage(seq, call, args as Record<string, unknown>)));
+      if (signal) {
+        if (signal.aborted) onAbort();
+        else signal.addEventListener("abort", onAbort, { once: true });
+      }
+    });
+  }
+
+  private dispatch(msg: unknown): void {
+    if (!Array.isArray(msg)) return;
+    if (msg[0] === REPLY) {
+      const p = this.pending.get(msg[1] as number);
+      if (!p) return;
+      this.pending.delete(msg[1] as number);
+      const r = parseReply(msg, p.call);
+      if ("message" in r) p.reject(new Error(`blinkd: bad reply to ${p.call.name}: ${r.message}`));
+      else p.resolve(r);
+    } else if (msg[0] === EVENT) {
+      if (msg[1] === 0) this.goneReason = `the daemon closed the connection: ${String(msg[2])}`;
+      this.onEvent(msg[1] as number, msg.slice(2));
+    }
+  }
+
+  private gone(reason: string): void {
+    this.goneReason ??= reason;
+    const err = new DaemonGoneError(this.goneReason);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.onGone(this.goneReason);
+  }
+
+  close(): void {
+    this.sock.end();
+  }
+
+  /** Lets the process exit while the connection is open (a guest's own lifetime decides). */
+  unref(): void {
+    this.sock.unref();
+  }
+
+  ref(): void {
+    this.sock.ref();
+  }
+}
+
+export { table };

@@ -1,0 +1,140 @@
+/**
+ * One emulated process (a Linux thread group). Explicit lifecycle states, as gVisor's
+ * task_exit.go has them:
+ *
+ *   embryo ──CLAIM──▶ running ──EXEC_NATIVE──▶ native
+ *     │  └─ABORT─▶ aborted      │                  │
+ *     └────────DIE──────────────┴──────DIE─────────┴──▶ zombie ──REAP──▶ reaped
+ *
+ * embryo: fork reserved the pid and the child has not connected yet; it is already the
+ * parent's child (fork returned its pid), so wait sees it.
+ * zombie: exited, holding its wait status until the parent (or auto-reap) releases it.
+ */
+import { assign, setup } from "xstate";
+
+export interface ProcessInput {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  exe: string;
+  argv: string[];
+  hostpid: number;
+  /** Milliseconds since the namespace started. */
+  startTime: number;
+  /** Signal delivery: 0 = message on the connection, 1 = host signal. */
+  delivery: number;
+}
+
+export interface ProcessContext extends ProcessInput {
+  comm: string;
+  /** Children in Linux's list order: fork order, reparented ones appended. */
+  children: Set<number>;
+  /** Live and reserved threads, the leader (tid == pid) first. */
+  threads: Set<number>;
+  wstatus: number | null;
+  /** The status was assumed (connection closed without exit); a reaper may correct it. */
+  statusAssumed: boolean;
+  /** True once execve ran: setpgid on this child then fails with EACCES. */
+  execed: boolean;
+  /** prctl(PR_SET_CHILD_SUBREAPER) */
+  childSubreaper: boolean;
+}
+
+export type ProcessEvent =
+  | { type: "CLAIM"; hostpid: number }
+  | { type: "ABORT" }
+  | { type: "EXEC"; exe: string; argv: string[] }
+  | { type: "EXEC_NATIVE"; exe: string; argv: string[] }
+  | { type: "DIE"; wstatus: number; assumed: boolean }
+  | { type: "CORRECT_STATUS"; wstatus: number }
+  | { type: "REAP" }
+  | { type: "REPARENT"; ppid: number }
+  | { type: "CHILD_ADD"; pid: number }
+  | { type: "CHILD_DROP"; pid: number }
+  | { type: "THREAD_ADD"; tid: number }
+  | { type: "THREAD_DROP"; tid: number };
+
+/** comm is the executable's basename cut to TASK_COMM_LEN - 1 = 15 bytes (fs/exec.c __set_task_comm). */
+export function commOf(exe: string): string {
+  const base = exe.slice(exe.lastIndexOf("/") + 1);
+  const b = Buffer.from(base, "utf8");
+  return b.length <= 15 ? base : b.subarray(0, 15).toString("utf8").replace(/\uFFFD+$/, "");
+}
+
+export const processMachine = setup({
+  types: {
+    context: {} as ProcessContext,
+    events: {} as ProcessEvent,
+    input: {} as ProcessInput,
+  },
+  actions: {
+    bindHost: assign({ hostpid: ({ event }) => (event.type === "CLAIM" ? event.hostpid : 0) }),
+    applyExec: assign(({ event }) =>
+      event.type === "EXEC" || event.type === "EXEC_NATIVE" ? { exe: event.exe, argv: event.argv, comm: commOf(event.exe), execed: true } : {},
+    ),
+    recordDeath: assign(({ event }) =>
+      event.type === "DIE" ? { wstatus: event.wstatus, statusAssumed: event.assumed } : {},
+    ),
+    correctStatus: assign(({ event }) => (event.type === "CORRECT_STATUS" ? { wstatus: event.wstatus, statusAssumed: false } : {})),
+    reparent: assign({ ppid: ({ context, event }) => (event.type === "REPARENT" ? event.ppid : context.ppid) }),
+    // Sets are updated in place: a copy per fork would make fork O(children).
+    addChild: ({ context, event }) => void (event.type === "CHILD_ADD" && context.children.add(event.pid)),
+    dropChild: ({ context, event }) => void (event.type === "CHILD_DROP" && context.children.delete(event.pid)),
+    addThread: ({ context, event }) => void (event.type === "THREAD_ADD" && context.threads.add(event.tid)),
+    dropThread: ({ context, event }) => void (event.type === "THREAD_DROP" && context.threads.delete(event.tid)),
+    dropAllThreads: ({ context }) => context.threads.clear(),
+  },
+  guards: {
+    statusWasAssumed: ({ context }) => context.statusAssumed,
+  },
+}).createMachine({
+  id: "process",
+  context: ({ input }) => ({
+    ...input,
+    comm: commOf(input.exe),
+    children: new Set<number>(),
+    threads: new Set<number>([input.pid]),
+    wstatus: null,
+    statusAssumed: false,
+    execed: false,
+    childSubreaper: false,
+  }),
+  initial: "embryo",
+  on: {
+    REPARENT: { actions: "reparent" },
+    CHILD_ADD: { actions: "addChild" },
+    CHILD_DROP: { actions: "dropChild" },
+    THREAD_ADD: { actions: "addThread" },
+    THREAD_DROP: { actions: "dropThread" },
+  },
+  states: {
+    embryo: {
+      on: {
+        CLAIM: { target: "running", actions: "bindHost" },
+        ABORT: { target: "aborted", actions: "dropAllThreads" },
+        DIE: { target: "zombie", actions: ["recordDeath", "dropAllThreads"] },
+      },
+    },
+    running: {
+      on: {
+        EXEC: { actions: "applyExec" },
+        EXEC_NATIVE: { target: "native", actions: ["applyExec", "dropAllThreads"] },
+        DIE: { target: "zombie", actions: ["recordDeath", "dropAllThreads"] },
+      },
+    },
+    native: {
+      on: { DIE: { target: "zombie", actions: "recordDeath" } },
+    },
+    zombie: {
+      on: {
+        CORRECT_STATUS: { guard: "statusWasAssumed", actions: "correctStatus" },
+        REAP: "reaped",
+      },
+    },
+    reaped: { type: "final" },
+    aborted: { type: "final" },
+  },
+});
+
+export type ProcessState = "embryo" | "running" | "native" | "zombie" | "reaped" | "aborted";

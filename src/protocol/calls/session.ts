@@ -1,0 +1,29 @@
+import { family } from "../schema.js";
+
+/** The handshake and identity binding: the first calls on every connection. */
+export const session = family({
+  hello: {
+    nr: 0,
+    args: { version: "str", role: "str", client: "str" },
+    out: { daemon: "str", pidMax: "i32" },
+    blocks: false,
+    role: "any",
+    doc: "First call on a connection: the protocol version hash and the role ('guest' or 'control'). A mismatch is EPROTO and the connection closes.",
+  },
+  register: {
+    nr: 1,
+    args: { hostpid: "i32", exe: "str", argv: "strs", delivery: "u32" },
+    out: {},
+    blocks: false,
+    role: "unbound",
+    doc: "Bind this connection to a new process (PID 1 if the namespace is empty, else a process whose parent is outside the namespace: getppid 0). delivery: 0 = signals as messages, 1 = as host signals. Returns the pid.",
+  },
+  claim: {
+    nr: 2,
+    args: { token: "str", hostpid: "i32" },
+    out: { pid: "i32" },
+    blocks: false,
+    role: "unbound",
+    doc: "Bind this connection to the process or thread reserved by fork or thread_create, by its one-time token. Returns the tid; out.pid is the process.",
+  },
+});

@@ -1,0 +1,56 @@
+/**
+ * Errno values as Linux x86-64 defines them (asm-generic/errno-base.h, errno.h).
+ * An errno is data: handlers return an `Errno` value, the wire carries its negation.
+ */
+import { Data } from "effect";
+
+export const E = {
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EINTR: 4,
+  EIO: 5,
+  E2BIG: 7,
+  EBADF: 9,
+  ECHILD: 10,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EFAULT: 14,
+  EBUSY: 16,
+  EEXIST: 17,
+  ENOTDIR: 20,
+  EINVAL: 22,
+  ENFILE: 23,
+  EMFILE: 24,
+  ENOSPC: 28,
+  ERANGE: 34,
+  ENOSYS: 38,
+  ENODATA: 61,
+  EPROTO: 71,
+  EBADMSG: 74,
+  EOVERFLOW: 75,
+  EMSGSIZE: 90,
+  EOPNOTSUPP: 95,
+  ETIMEDOUT: 110,
+  ECANCELED: 125,
+} as const;
+
+export type ErrnoName = keyof typeof E;
+
+const names = new Map<number, string>(Object.entries(E).map(([k, v]) => [v, k]));
+
+/** "ECHILD" for 10, "E123" for an errno this table does not name. */
+export function errnoName(code: number): string {
+  return names.get(code) ?? `E${code}`;
+}
+
+/** A failed call: the errno Linux would return, and for bad input a sentence that names the field. */
+export class Errno extends Data.TaggedError("Errno")<{ readonly code: number; readonly detail?: string }> {
+  override get message(): string {
+    return this.detail ? `${errnoName(this.code)}: ${this.detail}` : errnoName(this.code);
+  }
+}
+
+export const errno = (code: number, detail?: string): Errno =>
+  detail === undefined ? new Errno({ code }) : new Errno({ code, detail });

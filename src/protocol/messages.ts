@@ -1,0 +1,102 @@
+/**
+ * The four kinds of message, each one msgpack array in one frame (spec/protocol.md):
+ *   request   [0, seq, nr, ...args]          client → daemon
+ *   reply     [1, seq, result, ...out]       daemon → client; result < 0 is -errno, then
+ *                                             out is empty or one string explaining it
+ *   interrupt [2, seq]                       client → daemon; no reply of its own
+ *   event     [3, kind, ...fields]           daemon → client, unasked (signals, fatal errors)
+ */
+import { table, type CallEntry } from "./index.js";
+import { checkField, describe, FieldError } from "./validate.js";
+import { E, errno, type Errno } from "./errno.js";
+
+export const REQUEST = 0;
+export const REPLY = 1;
+export const INTERRUPT = 2;
+export const EVENT = 3;
+
+/** Events the daemon starts. */
+export const EV = {
+  /** [3, 0, message]: the daemon closes this connection for a protocol error. */
+  FATAL: 0,
+  /** [3, 1, signo, senderPid, code]: a signal for this thread (delivery mode 0). */
+  SIGNAL: 1,
+} as const;
+
+export const SEQ_MAX = 0xffffffff;
+
+export interface Request {
+  readonly seq: number;
+  readonly call: CallEntry;
+  readonly args: Record<string, unknown>;
+}
+
+export type Incoming =
+  | { readonly kind: "request"; readonly req: Request }
+  | { readonly kind: "bad-request"; readonly seq: number; readonly error: Errno }
+  | { readonly kind: "interrupt"; readonly seq: number }
+  | { readonly kind: "fatal"; readonly message: string };
+
+/** Classifies one decoded frame from a client. Never throws. */
+export function parseIncoming(msg: unknown): Incoming {
+  if (!Array.isArray(msg) || msg.length < 2) return { kind: "fatal", message: `message must be an array [kind, seq, …], got ${describe(msg)}` };
+  const [kind, seq] = msg;
+  if (typeof seq !== "number" || !Number.isInteger(seq) || seq < 0 || seq > SEQ_MAX)
+    return { kind: "fatal", message: `message seq: expected u32, got ${describe(seq)}` };
+  if (kind === INTERRUPT) {
+    if (msg.length !== 2) return { kind: "fatal", message: `interrupt: expected [2, seq], got ${msg.length} elements` };
+    return { kind: "interrupt", seq };
+  }
+  if (kind !== REQUEST) return { kind: "fatal", message: `message kind: expected 0 (request) or 2 (interrupt), got ${describe(kind)}` };
+  const nr = msg[2];
+  if (typeof nr !== "number" || !Number.isInteger(nr)) return { kind: "bad-request", seq, error: errno(E.EINVAL, `request nr: expected integer, got ${describe(nr)}`) };
+  const call = table.byNr.get(nr);
+  if (!call) return { kind: "bad-request", seq, error: errno(E.ENOSYS, `no call number ${nr}`) };
+  const names = call.argNames;
+  if (msg.length !== 3 + names.length)
+    return { kind: "bad-request", seq, error: errno(E.EINVAL, `${call.name}: expected ${names.length} arguments (${names.join(", ")}), got ${msg.length - 3}`) };
+  const args: Record<string, unknown> = {};
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const v = checkField(call.args[name]!, msg[3 + i], `${call.name}.${name}`);
+    if (v instanceof FieldError) return { kind: "bad-request", seq, error: errno(E.EINVAL, v.message) };
+    args[name] = v;
+  }
+  return { kind: "request", req: { seq, call, args } };
+}
+
+/** The positional request array for a call. */
+export function requestMessage(seq: number, call: CallEntry, args: Record<string, unknown>): unknown[] {
+  const m: unknown[] = [REQUEST, seq, call.nr];
+  for (const n of call.argNames) m.push(args[n]);
+  return m;
+}
+
+export interface Reply {
+  readonly seq: number;
+  readonly result: number | bigint;
+  readonly out: Record<string, unknown>;
+  readonly detail?: string;
+}
+
+/** Validates a reply against the call it answers (client side). */
+export function parseReply(msg: unknown[], call: CallEntry | undefined): Reply | FieldError {
+  const seq = msg[1] as number;
+  const result = msg[2];
+  if (typeof result !== "number" && typeof result !== "bigint") return new FieldError(`reply result: expected i64, got ${describe(result)}`);
+  if (result < 0) {
+    const d = msg[3];
+    return typeof d === "string" ? { seq, result, out: {}, detail: d } : { seq, result, out: {} };
+  }
+  const out: Record<string, unknown> = {};
+  if (call) {
+    const names = call.outNames;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const v = checkField(call.out[name]!, msg[3 + i], `${call.name} reply.${name}`);
+      if (v instanceof FieldError) return v;
+      out[name] = v;
+    }
+  }
+  return { seq, result, out };
+}

@@ -1,0 +1,53 @@
+/** Checks and normalises one field against its schema type; a bad field names itself. */
+import type { FieldType } from "./schema.js";
+
+export function checkField(type: FieldType, v: unknown, where: string): unknown {
+  switch (type) {
+    case "i32":
+      if (typeof v === "number" && Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff) return v;
+      break;
+    case "u32":
+      if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return v;
+      break;
+    case "i64":
+      if (typeof v === "bigint" && v >= -(1n << 63n) && v < 1n << 63n) return v;
+      if (typeof v === "number" && Number.isInteger(v)) return BigInt(v);
+      break;
+    case "u64":
+      if (typeof v === "bigint" && v >= 0n && v < 1n << 64n) return v;
+      if (typeof v === "number" && Number.isInteger(v) && v >= 0) return BigInt(v);
+      break;
+    case "bool":
+      if (typeof v === "boolean") return v;
+      break;
+    case "str":
+      if (typeof v === "string") return v;
+      break;
+    case "bytes":
+      if (v instanceof Uint8Array) return v;
+      break;
+    case "strs":
+      if (Array.isArray(v) && v.every((s) => typeof s === "string")) return v;
+      break;
+    case "i32s":
+      if (Array.isArray(v) && v.every((s) => typeof s === "number" && Number.isInteger(s) && s >= -0x80000000 && s <= 0x7fffffff)) return v;
+      break;
+    case "any":
+      return v;
+  }
+  return new FieldError(`${where}: expected ${type}, got ${describe(v)}`);
+}
+
+export class FieldError {
+  constructor(readonly message: string) {}
+}
+
+export function describe(v: unknown): string {
+  if (v === null) return "nil";
+  if (Array.isArray(v)) return `array of ${v.length}`;
+  if (v instanceof Uint8Array) return `bin of ${v.length} bytes`;
+  if (typeof v === "number") return Number.isInteger(v) ? `integer ${v}` : `float ${v}`;
+  if (typeof v === "bigint") return `integer ${v}`;
+  if (typeof v === "string") return `string of ${v.length}`;
+  return typeof v;
+}

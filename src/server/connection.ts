@@ -1,0 +1,237 @@
+/**
+ * One client connection: framing, decoding, the role and identity bound at the handshake,
+ * dispatch, replies, and the ledger of its parked calls. One connection is one guest
+ * thread; its close without an exit is that thread's death.
+ */
+import type * as net from "node:net";
+import { Effect, Exit, Fiber, FiberId } from "effect";
+import { FrameReader, FrameError, frame } from "../protocol/frame.js";
+import { decode } from "../protocol/codec.js";
+import { EV, EVENT, REPLY, parseIncoming, type Request } from "../protocol/messages.js";
+import { E, Errno, errno } from "../protocol/errno.js";
+import type { CallEntry } from "../protocol/index.js";
+import { traceCall, traceInterrupt, traceReply } from "../protocol/trace.js";
+import type { Caller, CallCtx } from "../syscalls/types.js";
+import { dispatch } from "../syscalls/index.js";
+import type { ServerCore } from "./core.js";
+
+/** Interrupted before completing: the client returns EINTR, or restarts the call when the guest's handler has SA_RESTART (the kernel's ERESTARTSYS). */
+export const ERESTARTSYS = 512;
+
+const interruptible = <A, E>(e: Effect.Effect<A, E>): Effect.Effect<A, E> => Effect.interruptible(e);
+
+export class Connection implements Caller {
+  role: Caller["role"] = "new";
+  pid = 0;
+  tid = 0;
+  hostpid = 0;
+  /** The thread has ended (exit, exit_group, exec into native code): no more guest calls. */
+  ended = false;
+  /** The process left emulation: closing this connection is not a death. */
+  detached = false;
+  private closeAfter = false;
+  private closed = false;
+  private readonly reader: FrameReader;
+  private readonly parked = new Map<number, { call: CallEntry; fiber: Fiber.RuntimeFiber<void, never> }>();
+  private readonly ctx: CallCtx;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  readonly id: number;
+
+  constructor(
+    readonly sock: net.Socket,
+    readonly core: ServerCore,
+  ) {
+    this.id = core.nextConnId++;
+    this.reader = new FrameReader(core.limits.maxFrame);
+    this.ctx = { k: core.kernel, caller: this, interruptible };
+    this.handshakeTimer = setTimeout(() => this.fatal(`no hello within ${core.limits.handshakeTimeoutMs} ms`), core.limits.handshakeTimeoutMs);
+    this.handshakeTimer.unref();
+    sock.on("data", (chunk: Buffer) => this.onData(chunk));
+    sock.on("close", () => this.onClose());
+    sock.on("error", () => {});
+  }
+
+  get who(): string {
+    return this.role === "guest" ? `[${this.pid}/${this.tid}]` : this.role === "control" ? `[ctl ${this.id}]` : `[conn ${this.id}]`;
+  }
+
+  get parkedCount(): number {
+    return this.parked.size;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.sock.cork();
+    try {
+      this.reader.push(chunk, (body) => {
+        let msg: unknown;
+        try {
+          msg = decode(body);
+        } catch (e) {
+          throw new FrameError(`malformed msgpack: ${(e as Error).message}`);
+        }
+        if (!this.closed) this.handle(msg);
+      });
+    } catch (e) {
+      this.fatal(e instanceof FrameError ? e.message : `internal error: ${(e as Error).message}`);
+    } finally {
+      this.sock.uncork();
+    }
+  }
+
+  private handle(msg: unknown): void {
+    const m = parseIncoming(msg);
+    switch (m.kind) {
+      case "fatal":
+        return this.fatal(m.message);
+      case "bad-request":
+        if (this.parked.has(m.seq)) return this.fatal(`seq ${m.seq} reused while that call is parked`);
+        return this.send(m.seq, undefined, m.error);
+      case "interrupt":
+        return this.interrupt(m.seq);
+      case "request":
+        return this.request(m.req);
+    }
+  }
+
+  private request(req: Request): void {
+    const { seq, call } = req;
+    if (this.parked.has(seq)) return this.fatal(`seq ${seq} reused while that call is parked`);
+    if (this.core.trace) this.core.log(traceCall(this.who, seq, call, req.args));
+    const denied = this.permit(call);
+    if (denied) return this.send(seq, call, denied);
+    const out = dispatch.get(call.nr)!(this.ctx, req.args);
+    if (!Effect.isEffect(out)) return this.send(seq, call, out);
+    if (this.parked.size >= this.core.limits.maxParked) return this.send(seq, call, errno(E.EAGAIN, `more than ${this.core.limits.maxParked} parked calls on one connection`));
+    this.park(seq, call, out as Effect.Effect<unknown, Errno>);
+  }
+
+  /** Which connection may make which call (the schema's role), and no guest call after the thread ended. */
+  private permit(call: CallEntry): Errno | undefined {
+    if (this.role === "new" && call.name !== "hello") return errno(E.EPROTO, `${call.name} before hello: say hello first`);
+    switch (call.role) {
+      case "any":
+        return undefined;
+      case "unbound":
+        if (this.role === "unbound") return undefined;
+        return errno(this.role === "control" ? E.EPERM : E.EPROTO, this.role === "control" ? "a control connection cannot act as a guest" : `${call.name}: this connection is already bound to thread ${this.tid}`);
+      case "guest":
+        if (this.role === "control") return errno(E.EPERM, "a control connection cannot act as a guest");
+        if (this.role !== "guest") return errno(E.EPROTO, `${call.name} before register or claim`);
+        if (this.ended) return errno(E.ESRCH, `thread ${this.tid} has ended`);
+        return undefined;
+      case "control":
+        if (this.role !== "control") return errno(E.EPERM, `${call.name} needs a control connection`);
+        return undefined;
+    }
+  }
+
+  private park(seq: number, call: CallEntry, eff: Effect.Effect<unknown, Errno>): void {
+    // The reply is written inside the uninterruptible region: see actors/park.ts.
+    const program = Effect.uninterruptible(
+      Effect.exit(eff).pipe(
+        Effect.map((exit) => {
+          const entry = this.parked.get(seq);
+          this.parked.delete(seq);
+          if (!entry || this.closed) return;
+          if (Exit.isSuccess(exit)) return this.send(seq, call, exit.value);
+          const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined;
+          if (failure instanceof Errno) return this.send(seq, call, failure);
+          if (Exit.isInterrupted(exit)) return this.send(seq, call, errno(ERESTARTSYS, "interrupted"));
+          return this.send(seq, call, errno(E.EIO, `internal error in ${call.name}`));
+        }),
+      ),
+    );
+    const entry = { call, fiber: undefined as unknown as Fiber.RuntimeFiber<void, never> };
+    this.parked.set(seq, entry);
+    entry.fiber = Effect.runFork(program);
+  }
+
+  private interrupt(seq: number): void {
+    const p = this.parked.get(seq);
+    if (this.core.trace) this.core.log(traceInterrupt(this.who, seq, p ? "parked: interrupting" : "not parked: the reply is already sent or on its way"));
+    // An interrupt for a call that already completed is not an error: its real reply stands.
+    if (p) p.fiber.unsafeInterruptAsFork(FiberId.none);
+  }
+
+  /** Writes the one reply to a request. */
+  send(seq: number, call: CallEntry | undefined, r: unknown): void {
+    if (this.closed) return;
+    let msg: unknown[];
+    if (r instanceof Errno) {
+      msg = r.detail === undefined ? [REPLY, seq, -r.code] : [REPLY, seq, -r.code, r.detail];
+    } else if (typeof r === "number" || typeof r === "bigint") {
+      msg = [REPLY, seq, r];
+    } else {
+      const { result, out } = r as { result: number | bigint; out: Record<string, unknown> };
+      msg = [REPLY, seq, result];
+      for (const n of call!.outNames) msg.push(out[n]);
+    }
+    if (this.core.trace) this.core.log(traceReply(this.who, seq, call, msg[2] as number, msg.slice(3)));
+    this.sock.write(frame(msg));
+    if (this.closeAfter) this.close();
+  }
+
+  /** Sends an event the daemon starts. */
+  event(kind: number, ...fields: unknown[]): void {
+    if (!this.closed) this.sock.write(frame([EVENT, kind, ...fields]));
+  }
+
+  /** A protocol error: say why, then close this connection only. */
+  fatal(message: string): void {
+    if (this.closed) return;
+    this.core.log(`${this.who} protocol error, closing: ${message}`);
+    this.event(EV.FATAL, message);
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sock.end();
+    this.sock.destroySoon?.();
+    this.onClose();
+  }
+
+  private closeHandled = false;
+  private onClose(): void {
+    this.closed = true;
+    if (this.closeHandled) return;
+    this.closeHandled = true;
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    for (const [, p] of this.parked) p.fiber.unsafeInterruptAsFork(FiberId.none);
+    this.parked.clear();
+    this.core.connectionClosed(this);
+  }
+
+  // Caller
+  setRole(role: "unbound" | "control"): void {
+    this.role = role;
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+  }
+  bind(pid: number, tid: number, hostpid: number): void {
+    this.role = "guest";
+    this.pid = pid;
+    this.tid = tid;
+    this.hostpid = hostpid;
+    this.core.bound(this);
+  }
+  rebind(tid: number): void {
+    this.core.rebound(this, tid);
+    this.tid = tid;
+  }
+  detach(): void {
+    this.detached = true;
+    this.ended = true;
+  }
+  closeAfterReply(): void {
+    this.closeAfter = true;
+  }
+
+  /** The thread ended: interrupt what it has parked; its in-flight replies still go out. */
+  threadEnded(): void {
+    this.ended = true;
+    for (const [, p] of this.parked) p.fiber.unsafeInterruptAsFork(FiberId.none);
+  }
+}

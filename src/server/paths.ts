@@ -1,0 +1,125 @@
+/**
+ * Where the daemon listens. The fixed name `blinkd.sock` at the root of the prefix is where
+ * a guest looks when nothing else tells it; each daemon also has a private socket in the
+ * owner-only runtime directory `.blinkd/` that `blinkd run` hands its guests, so that two
+ * runs over one prefix both work.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as net from "node:net";
+import { Data, Effect } from "effect";
+
+export const SOCKET_NAME = "blinkd.sock";
+export const RUNTIME_DIR = ".blinkd";
+/** sizeof(sockaddr_un.sun_path) is 108, and the path needs its terminating NUL. */
+export const SUN_PATH_MAX = 107;
+
+export class PathError extends Data.TaggedError("PathError")<{ readonly message: string }> {}
+
+const uid = (): number => process.getuid?.() ?? 0;
+
+/** $BLINK_PREFIX, else $XDG_RUNTIME_DIR/blinkd, else /tmp/blinkd-UID. */
+export function defaultPrefix(env: NodeJS.ProcessEnv = process.env): { prefix: string; implicit: boolean } {
+  if (env.BLINK_PREFIX) return { prefix: path.resolve(env.BLINK_PREFIX), implicit: false };
+  if (env.XDG_RUNTIME_DIR) return { prefix: path.join(env.XDG_RUNTIME_DIR, "blinkd"), implicit: true };
+  return { prefix: path.join(os.tmpdir(), `blinkd-${uid()}`), implicit: true };
+}
+
+export function resolvePrefix(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): { prefix: string; implicit: boolean } {
+  return explicit ? { prefix: path.resolve(explicit), implicit: false } : defaultPrefix(env);
+}
+
+export function checkSunPath(p: string): PathError | undefined {
+  const n = Buffer.byteLength(p);
+  if (n > SUN_PATH_MAX)
+    return new PathError({ message: `socket path ${p} is ${n} bytes; a UNIX socket path holds at most ${SUN_PATH_MAX} (sun_path): use a shorter prefix` });
+  return undefined;
+}
+
+function checkOwned(p: string, st: fs.Stats, what: string): PathError | undefined {
+  if (st.uid !== uid() && st.uid !== 0) return new PathError({ message: `${what} ${p} is owned by uid ${st.uid}, not by this user (uid ${uid()}): refusing to use it` });
+  if (st.mode & 0o002 && !(st.mode & 0o1000)) return new PathError({ message: `${what} ${p} is writable by others (mode ${(st.mode & 0o7777).toString(8)}): refusing to use it` });
+  return undefined;
+}
+
+/** Checks (or, for the default prefix, creates) the prefix and its owner-only runtime directory. */
+export function preparePrefix(prefix: string, implicit: boolean): Effect.Effect<{ prefix: string; runtimeDir: string; socket: string }, PathError> {
+  return Effect.try({
+    try: () => {
+      if (implicit) fs.mkdirSync(prefix, { recursive: true, mode: 0o700 });
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(prefix);
+      } catch {
+        throw new PathError({ message: `prefix ${prefix} does not exist (set BLINK_PREFIX or --prefix to an existing directory)` });
+      }
+      if (!st.isDirectory()) throw new PathError({ message: `prefix ${prefix} is not a directory` });
+      const bad = checkOwned(prefix, st, "prefix");
+      if (bad) throw bad;
+      const runtimeDir = path.join(prefix, RUNTIME_DIR);
+      try {
+        fs.mkdirSync(runtimeDir, { mode: 0o700 });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      }
+      const rst = fs.lstatSync(runtimeDir);
+      if (!rst.isDirectory()) throw new PathError({ message: `${runtimeDir} is not a directory` });
+      if (rst.uid !== uid()) throw new PathError({ message: `runtime directory ${runtimeDir} is owned by uid ${rst.uid}, not by this user: refusing to use it` });
+      if ((rst.mode & 0o777) !== 0o700) fs.chmodSync(runtimeDir, 0o700);
+      const socket = path.join(prefix, SOCKET_NAME);
+      const tooLong = checkSunPath(path.join(runtimeDir, `run-${process.pid}.sock`)) ?? checkSunPath(socket);
+      if (tooLong) throw tooLong;
+      return { prefix, runtimeDir, socket };
+    },
+    catch: (e) => (e instanceof PathError ? e : new PathError({ message: `prefix ${prefix}: ${(e as Error).message}` })),
+  });
+}
+
+/** Does a daemon answer at this path? A refused or missing socket is stale. */
+export function probe(p: string, timeoutMs = 1000): Promise<"live" | "stale" | "absent"> {
+  return new Promise((resolve) => {
+    if (!fs.existsSync(p)) return resolve("absent");
+    const s = net.connect(p);
+    const t = setTimeout(() => {
+      s.destroy();
+      resolve("live");
+    }, timeoutMs);
+    s.once("connect", () => {
+      clearTimeout(t);
+      s.destroy();
+      resolve("live");
+    });
+    s.once("error", () => {
+      clearTimeout(t);
+      resolve("stale");
+    });
+  });
+}
+
+/** Checks what is at the path before a daemon takes it: nothing, a stale socket, or an error. */
+export function checkSocketPath(p: string): Effect.Effect<"absent" | "stale" | "live", PathError> {
+  return Effect.gen(function* () {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      return "absent" as const;
+    }
+    if (!st.isSocket()) return yield* new PathError({ message: `${p} exists and is not a socket: refusing to replace it` });
+    if (st.uid !== uid()) return yield* new PathError({ message: `socket ${p} is owned by uid ${st.uid}, not by this user: refusing to replace it` });
+    return yield* Effect.promise(() => probe(p));
+  });
+}
+
+/** The private sockets of running daemons in a runtime directory. */
+export function runSockets(runtimeDir: string): string[] {
+  try {
+    return fs
+      .readdirSync(runtimeDir)
+      .filter((f) => /^run-\d+\.sock$/.test(f))
+      .map((f) => path.join(runtimeDir, f));
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,47 @@
+/** Identity, fork, threads, exec and exit. */
+import { E, Errno, errno } from "../protocol/errno.js";
+import type { process } from "../protocol/calls/process.js";
+import { execNative, execve, exitGroup, fork, forkAbort, reportStatus, threadAbort, threadCreate, threadExit } from "../actors/lifecycle.js";
+import type { Handlers } from "./types.js";
+
+export const processCalls: Handlers<typeof process> = {
+  getpid: (ctx) => ctx.caller.pid,
+  // getppid(2): the parent's pid as seen in the caller's namespace; 0 when it is outside.
+  getppid: (ctx) => ctx.k.ctx(ctx.caller.pid)?.ppid ?? 0,
+  gettid: (ctx) => ctx.caller.tid,
+  fork: (ctx) => {
+    const r = fork(ctx.k, ctx.caller.pid);
+    return r instanceof Errno ? r : { result: r.pid, out: { token: r.token } };
+  },
+  fork_abort: (ctx, { pid }) => forkAbort(ctx.k, ctx.caller.pid, pid),
+  thread_create: (ctx) => {
+    const r = threadCreate(ctx.k, ctx.caller.pid);
+    return r instanceof Errno ? r : { result: r.tid, out: { token: r.token } };
+  },
+  thread_abort: (ctx, { tid }) => threadAbort(ctx.k, ctx.caller.pid, tid),
+  exit: (ctx, { status }) => {
+    threadExit(ctx.k, ctx.caller.pid, ctx.caller.tid, status);
+    return 0;
+  },
+  exit_group: (ctx, { status }) => {
+    exitGroup(ctx.k, ctx.caller.pid, (status & 0xff) << 8, false);
+    return 0;
+  },
+  execve: (ctx, { exe, argv }) => {
+    const tid = execve(ctx.k, ctx.caller.pid, ctx.caller.tid, exe, argv);
+    if (tid instanceof Errno) return tid;
+    if (tid !== ctx.caller.tid) ctx.caller.rebind(tid);
+    return 0;
+  },
+  exec_native: (ctx, { exe, argv }) => {
+    const r = execNative(ctx.k, ctx.caller.pid, exe, argv);
+    if (r === 0) ctx.caller.detach();
+    return r;
+  },
+  report_status: (ctx, { pid, wstatus }) => {
+    const c = ctx.k.ctx(pid);
+    if (!c || c.ppid !== ctx.caller.pid) return errno(E.ESRCH, `${pid} is not a child of ${ctx.caller.pid}`);
+    reportStatus(ctx.k, pid, wstatus);
+    return 0;
+  },
+};

@@ -1,0 +1,49 @@
+/** hello, register, claim: the handshake and binding a connection to a thread. */
+import { E, Errno, errno } from "../protocol/errno.js";
+import { PROTOCOL_VERSION } from "../protocol/index.js";
+import type { session } from "../protocol/calls/session.js";
+import { claim, register } from "../actors/lifecycle.js";
+import type { Handlers } from "./types.js";
+
+export const DAEMON_NAME = "blinkd 0.1.0";
+
+/** A host pid a guest may claim: not the host's init, not the daemon itself. */
+function badHostPid(hostpid: number): string | undefined {
+  if (hostpid <= 1) return `hostpid ${hostpid} is not a guest's host process`;
+  if (hostpid === globalThis.process.pid) return "hostpid is the daemon's own pid";
+  return undefined;
+}
+
+export const sessionCalls: Handlers<typeof session> = {
+  hello: (ctx, { version, role }) => {
+    if (ctx.caller.role !== "new") return errno(E.EPROTO, "hello was already said on this connection");
+    if (version !== PROTOCOL_VERSION) {
+      ctx.caller.closeAfterReply();
+      return errno(E.EPROTO, `protocol version mismatch: daemon speaks ${PROTOCOL_VERSION}, client speaks ${version}; rebuild the client from the same schema`);
+    }
+    if (role !== "guest" && role !== "control") {
+      ctx.caller.closeAfterReply();
+      return errno(E.EINVAL, `hello.role: expected "guest" or "control", got ${JSON.stringify(role)}`);
+    }
+    ctx.caller.setRole(role === "guest" ? "unbound" : "control");
+    return { result: 0, out: { daemon: DAEMON_NAME, pidMax: ctx.k.config.pidMax } };
+  },
+  register: (ctx, { hostpid, exe, argv, delivery }) => {
+    const bad = badHostPid(hostpid);
+    if (bad) return errno(E.EINVAL, `register.hostpid: ${bad}`);
+    if (delivery > 1) return errno(E.EINVAL, `register.delivery: expected 0 (messages) or 1 (host signals), got ${delivery}`);
+    if (ctx.k.nsState() === "dying" || ctx.k.nsState() === "over") return errno(E.ESRCH, "the namespace is over: its init has died");
+    const r = register(ctx.k, hostpid, exe, argv, delivery);
+    if (r instanceof Errno) return r;
+    ctx.caller.bind(r.pid, r.pid, hostpid);
+    return r.pid;
+  },
+  claim: (ctx, { token, hostpid }) => {
+    const bad = badHostPid(hostpid);
+    if (bad) return errno(E.EINVAL, `claim.hostpid: ${bad}`);
+    const r = claim(ctx.k, token, hostpid);
+    if (r instanceof Errno) return r;
+    ctx.caller.bind(r.pid, r.tid, hostpid);
+    return { result: r.tid, out: { pid: r.pid } };
+  },
+};

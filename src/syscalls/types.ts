@@ -1,0 +1,47 @@
+/**
+ * What a syscall family implements: one handler per call of its schema family, typed by
+ * the schema. A non-blocking call returns its outcome at once; a blocking one returns an
+ * Effect that parks (see actors/park.ts). Failures are `Errno` values, never exceptions.
+ */
+import type { Effect } from "effect";
+import type { CallDef, Family, FieldsTs } from "../protocol/schema.js";
+import type { Errno } from "../protocol/errno.js";
+import type { Kernel } from "../actors/kernel.js";
+import type { Interruptible } from "../actors/park.js";
+
+/** The connection as a call sees it: who is calling, and the few changes a call may make. */
+export interface Caller {
+  readonly role: "new" | "unbound" | "guest" | "control";
+  /** Bound process and thread (0 until register/claim). */
+  readonly pid: number;
+  readonly tid: number;
+  /** After `hello`: the connection's role; after register/claim: its identity. */
+  setRole(role: "unbound" | "control"): void;
+  bind(pid: number, tid: number, hostpid: number): void;
+  /** The thread now has this tid (a non-leader thread's execve). */
+  rebind(tid: number): void;
+  /** The process left emulation: a close of this connection is no longer a death. */
+  detach(): void;
+  /** Close the connection once this call's reply is written. */
+  closeAfterReply(): void;
+}
+
+export interface CallCtx {
+  readonly k: Kernel;
+  readonly caller: Caller;
+  /** For blocking calls: wraps the part that may be interrupted. */
+  readonly interruptible: Interruptible;
+}
+
+export type Ok<D extends CallDef> = keyof D["out"] extends never
+  ? number | bigint
+  : { readonly result: number | bigint; readonly out: FieldsTs<D["out"]> };
+
+export type Outcome<D extends CallDef> = D["blocks"] extends true ? Effect.Effect<Ok<D>, Errno> | Ok<D> | Errno : Ok<D> | Errno;
+
+export type Handlers<F extends Family> = {
+  readonly [K in keyof F]: (ctx: CallCtx, args: FieldsTs<F[K]["args"]>) => Outcome<F[K]>;
+};
+
+/** Untyped view the dispatcher uses. */
+export type AnyHandler = (ctx: CallCtx, args: Record<string, unknown>) => unknown;
