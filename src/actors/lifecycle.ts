@@ -58,7 +58,7 @@ export function fork(k: Kernel, parentPid: number): { pid: number; token: string
   if (!parent) return errno(E.ESRCH);
   const pid = newProcessNumber(k);
   if (typeof pid !== "number") return pid;
-  k.spawnProcess({
+  const child = k.spawnProcess({
     pid,
     ppid: parentPid,
     pgid: parent.pgid,
@@ -70,6 +70,9 @@ export function fork(k: Kernel, parentPid: number): { pid: number; token: string
     delivery: parent.delivery,
   });
   k.spawnThread(pid, pid);
+  // fork(2): "The child inherits copies of the parent's set of open file descriptors …
+  // signal dispositions"; copy_process also keeps the subreaper bit off in the child.
+  child.send({ type: "INHERIT", from: parent });
   // copy_process: list_add_tail(&p->sibling, &p->real_parent->children)
   k.proc(parentPid)!.send({ type: "CHILD_ADD", pid });
   return { pid, token: reserve(k, "process", pid, pid) };

@@ -39,6 +39,11 @@ export interface ProcessContext extends ProcessInput {
   execed: boolean;
   /** prctl(PR_SET_CHILD_SUBREAPER) */
   childSubreaper: boolean;
+  /** Signals whose disposition is SIG_IGN / a handler: bit (signo - 1), as /proc/PID/status's SigIgn and SigCgt. */
+  sigIgnored: bigint;
+  sigCaught: bigint;
+  /** The SA_* flags of each signal's current action, for the signals that have any. */
+  saFlags: Map<number, number>;
 }
 
 export type ProcessEvent =
@@ -53,13 +58,22 @@ export type ProcessEvent =
   | { type: "CHILD_ADD"; pid: number }
   | { type: "CHILD_DROP"; pid: number }
   | { type: "THREAD_ADD"; tid: number }
-  | { type: "THREAD_DROP"; tid: number };
+  | { type: "THREAD_DROP"; tid: number }
+  | { type: "SIGACTION"; signo: number; handler: number; flags: number }
+  | { type: "INHERIT"; from: ProcessContext };
 
 /** comm is the executable's basename cut to TASK_COMM_LEN - 1 = 15 bytes (fs/exec.c __set_task_comm). */
 export function commOf(exe: string): string {
   const base = exe.slice(exe.lastIndexOf("/") + 1);
   const b = Buffer.from(base, "utf8");
   return b.length <= 15 ? base : b.subarray(0, 15).toString("utf8").replace(/\uFFFD+$/, "");
+}
+
+/** Flags survive exec only for signals that stay ignored. */
+function resetFlags(c: ProcessContext): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const [sig, f] of c.saFlags) if (c.sigIgnored & (1n << BigInt(sig - 1))) m.set(sig, f);
+  return m;
 }
 
 export const processMachine = setup({
@@ -70,9 +84,31 @@ export const processMachine = setup({
   },
   actions: {
     bindHost: assign({ hostpid: ({ event }) => (event.type === "CLAIM" ? event.hostpid : 0) }),
-    applyExec: assign(({ event }) =>
-      event.type === "EXEC" || event.type === "EXEC_NATIVE" ? { exe: event.exe, argv: event.argv, comm: commOf(event.exe), execed: true } : {},
+    // execve keeps ignored signals ignored and resets handled ones to the default
+    // (flush_signal_handlers, "Handled signals are reset to default" in execve(2)).
+    applyExec: assign(({ context, event }) =>
+      event.type === "EXEC" || event.type === "EXEC_NATIVE"
+        ? { exe: event.exe, argv: event.argv, comm: commOf(event.exe), execed: true, sigCaught: 0n, saFlags: resetFlags(context) }
+        : {},
     ),
+    // What a forked child copies from its parent beyond its input.
+    inherit: assign(({ event }) =>
+      event.type === "INHERIT"
+        ? { sigIgnored: event.from.sigIgnored, sigCaught: event.from.sigCaught, saFlags: new Map(event.from.saFlags), comm: event.from.comm }
+        : {},
+    ),
+    sigaction: assign(({ context, event }) => {
+      if (event.type !== "SIGACTION") return {};
+      const bit = 1n << BigInt(event.signo - 1);
+      const saFlags = new Map(context.saFlags);
+      if (event.flags) saFlags.set(event.signo, event.flags);
+      else saFlags.delete(event.signo);
+      return {
+        sigIgnored: event.handler === 1 ? context.sigIgnored | bit : context.sigIgnored & ~bit,
+        sigCaught: event.handler === 2 ? context.sigCaught | bit : context.sigCaught & ~bit,
+        saFlags,
+      };
+    }),
     recordDeath: assign(({ event }) =>
       event.type === "DIE" ? { wstatus: event.wstatus, statusAssumed: event.assumed } : {},
     ),
@@ -99,10 +135,15 @@ export const processMachine = setup({
     statusAssumed: false,
     execed: false,
     childSubreaper: false,
+    sigIgnored: 0n,
+    sigCaught: 0n,
+    saFlags: new Map<number, number>(),
   }),
   initial: "embryo",
   on: {
     REPARENT: { actions: "reparent" },
+    SIGACTION: { actions: "sigaction" },
+    INHERIT: { actions: "inherit" },
     CHILD_ADD: { actions: "addChild" },
     CHILD_DROP: { actions: "dropChild" },
     THREAD_ADD: { actions: "addThread" },

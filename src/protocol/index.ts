@@ -10,8 +10,9 @@ import { session } from "./calls/session.js";
 import { process } from "./calls/process.js";
 import { wait } from "./calls/wait.js";
 import { control } from "./calls/control.js";
+import { signal } from "./calls/signal.js";
 
-export const families = { session, process, wait, control } as const;
+export const families = { session, process, wait, signal, control } as const;
 
 type Families = typeof families;
 type Union<T> = T[keyof T];

@@ -7,9 +7,10 @@ import { sessionCalls } from "./session.js";
 import { processCalls } from "./process.js";
 import { waitCalls } from "./wait.js";
 import { controlCalls } from "./control.js";
+import { signalCalls } from "./signal.js";
 import type { AnyHandler } from "./types.js";
 
-const all: Record<string, AnyHandler> = { ...sessionCalls, ...processCalls, ...waitCalls, ...controlCalls } as unknown as Record<string, AnyHandler>;
+const all: Record<string, AnyHandler> = { ...sessionCalls, ...processCalls, ...waitCalls, ...signalCalls, ...controlCalls } as unknown as Record<string, AnyHandler>;
 
 export const dispatch: ReadonlyMap<number, AnyHandler> = (() => {
   const m = new Map<number, AnyHandler>();
