@@ -9,8 +9,26 @@
  * embryo: fork reserved the pid and the child has not connected yet; it is already the
  * parent's child (fork returned its pid), so wait sees it.
  * zombie: exited, holding its wait status until the parent (or auto-reap) releases it.
+ * Job control is a flag beside the state, not a state: `stopped` is the signal that
+ * stopped a running (or native) process (ps state T) and 0 otherwise; STOP and CONT set
+ * and clear it, DIE clears it. `waitReport` is the stop or continue its parent's wait may
+ * still collect (WUNTRACED / WCONTINUED), set with WAIT_REPORT.
  */
 import { assign, setup } from "xstate";
+import { EMPTY_QUEUE, type SigQueue } from "./sigset.js";
+
+/** The ids kill(2)'s permission rule compares (kill_ok_by_cred): real, effective, saved. */
+export interface Creds {
+  readonly ruid: number;
+  readonly euid: number;
+  readonly suid: number;
+}
+
+/** A stop or continue not yet collected by wait with WUNTRACED / WCONTINUED. */
+export interface WaitReport {
+  readonly kind: "stopped" | "continued";
+  readonly signo: number;
+}
 
 export interface ProcessInput {
   pid: number;
@@ -44,6 +62,14 @@ export interface ProcessContext extends ProcessInput {
   sigCaught: bigint;
   /** The SA_* flags of each signal's current action, for the signals that have any. */
   saFlags: Map<number, number>;
+  /** Credentials for kill's permission rule; copied at fork. */
+  creds: Creds;
+  /** Process-directed pending signals (signal->shared_pending): /proc/PID/status ShdPnd. */
+  pending: SigQueue;
+  /** The signal that stopped the process (group stop, state T), 0 while it runs. */
+  stopped: number;
+  /** A stop or continue the parent's wait can still report (SIGNAL_STOP_STOPPED / SIGNAL_STOP_CONTINUED). */
+  waitReport: WaitReport | null;
 }
 
 export type ProcessEvent =
@@ -60,7 +86,13 @@ export type ProcessEvent =
   | { type: "THREAD_ADD"; tid: number }
   | { type: "THREAD_DROP"; tid: number }
   | { type: "SIGACTION"; signo: number; handler: number; flags: number }
-  | { type: "INHERIT"; from: ProcessContext };
+  | { type: "INHERIT"; from: ProcessContext }
+  | { type: "SET_CREDS"; creds: Creds }
+  | { type: "SET_PGRP"; pgid: number; sid: number }
+  | { type: "PENDING"; pending: SigQueue }
+  | { type: "STOP"; signo: number }
+  | { type: "CONT" }
+  | { type: "WAIT_REPORT"; report: WaitReport | null };
 
 /** comm is the executable's basename cut to TASK_COMM_LEN - 1 = 15 bytes (fs/exec.c __set_task_comm). */
 export function commOf(exe: string): string {
@@ -94,7 +126,7 @@ export const processMachine = setup({
     // What a forked child copies from its parent beyond its input.
     inherit: assign(({ event }) =>
       event.type === "INHERIT"
-        ? { sigIgnored: event.from.sigIgnored, sigCaught: event.from.sigCaught, saFlags: new Map(event.from.saFlags), comm: event.from.comm }
+        ? { sigIgnored: event.from.sigIgnored, sigCaught: event.from.sigCaught, saFlags: new Map(event.from.saFlags), comm: event.from.comm, creds: event.from.creds }
         : {},
     ),
     sigaction: assign(({ context, event }) => {
@@ -109,8 +141,15 @@ export const processMachine = setup({
         saFlags,
       };
     }),
+    setCreds: assign(({ event }) => (event.type === "SET_CREDS" ? { creds: event.creds } : {})),
+    setPgrp: assign(({ event }) => (event.type === "SET_PGRP" ? { pgid: event.pgid, sid: event.sid } : {})),
+    setPending: assign(({ event }) => (event.type === "PENDING" ? { pending: event.pending } : {})),
+    stop: assign(({ event }) => (event.type === "STOP" ? { stopped: event.signo } : {})),
+    cont: assign({ stopped: 0 }),
+    setWaitReport: assign(({ event }) => (event.type === "WAIT_REPORT" ? { waitReport: event.report } : {})),
+    // A dead process is no longer stopped and has nothing pending (exit_signals, flush_signals).
     recordDeath: assign(({ event }) =>
-      event.type === "DIE" ? { wstatus: event.wstatus, statusAssumed: event.assumed } : {},
+      event.type === "DIE" ? { wstatus: event.wstatus, statusAssumed: event.assumed, stopped: 0, pending: EMPTY_QUEUE, waitReport: null } : {},
     ),
     correctStatus: assign(({ event }) => (event.type === "CORRECT_STATUS" ? { wstatus: event.wstatus, statusAssumed: false } : {})),
     reparent: assign({ ppid: ({ context, event }) => (event.type === "REPARENT" ? event.ppid : context.ppid) }),
@@ -138,12 +177,20 @@ export const processMachine = setup({
     sigIgnored: 0n,
     sigCaught: 0n,
     saFlags: new Map<number, number>(),
+    creds: { ruid: 0, euid: 0, suid: 0 },
+    pending: EMPTY_QUEUE,
+    stopped: 0,
+    waitReport: null,
   }),
   initial: "embryo",
   on: {
     REPARENT: { actions: "reparent" },
     SIGACTION: { actions: "sigaction" },
     INHERIT: { actions: "inherit" },
+    SET_CREDS: { actions: "setCreds" },
+    SET_PGRP: { actions: "setPgrp" },
+    PENDING: { actions: "setPending" },
+    WAIT_REPORT: { actions: "setWaitReport" },
     CHILD_ADD: { actions: "addChild" },
     CHILD_DROP: { actions: "dropChild" },
     THREAD_ADD: { actions: "addThread" },
@@ -160,12 +207,15 @@ export const processMachine = setup({
     running: {
       on: {
         EXEC: { actions: "applyExec" },
+        // Job control: a stop signal's default action stops the group; SIGCONT resumes it.
+        STOP: { actions: "stop" },
+        CONT: { actions: "cont" },
         EXEC_NATIVE: { target: "native", actions: ["applyExec", "dropAllThreads"] },
         DIE: { target: "zombie", actions: ["recordDeath", "dropAllThreads"] },
       },
     },
     native: {
-      on: { DIE: { target: "zombie", actions: "recordDeath" } },
+      on: { DIE: { target: "zombie", actions: "recordDeath" }, STOP: { actions: "stop" }, CONT: { actions: "cont" } },
     },
     zombie: {
       on: {

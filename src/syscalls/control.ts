@@ -19,7 +19,7 @@ export interface ProcRecord {
 }
 
 /** ps's letter for each lifecycle state (fs/proc/array.c task_state_array). */
-export const stateLetter: Record<string, string> = { embryo: "R", running: "S", native: "S", zombie: "Z", reaped: "X", aborted: "X" };
+export const stateLetter: Record<string, string> = { embryo: "R", running: "S", native: "S", stopped: "T", zombie: "Z", reaped: "X", aborted: "X" };
 
 export function listProcesses(k: Kernel): ProcRecord[] {
   const out: ProcRecord[] = [];
@@ -31,7 +31,8 @@ export function listProcesses(k: Kernel): ProcRecord[] {
       ppid: c.ppid,
       pgid: c.pgid,
       sid: c.sid,
-      state: String(snap.value),
+      // A stopped process shows as "stopped" (ps T): a flag beside the running state.
+      state: c.stopped && (snap.value === "running" || snap.value === "native") ? "stopped" : String(snap.value),
       threads: [...c.threads],
       comm: c.comm,
       exe: c.exe,
