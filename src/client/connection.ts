@@ -7,11 +7,9 @@ import { FrameReader, frame } from "../protocol/frame.js";
 import { decode } from "../protocol/codec.js";
 import { EVENT, INTERRUPT, REPLY, parseReply, requestMessage, type Reply } from "../protocol/messages.js";
 import { PROTOCOL_VERSION, callByName, table, type ArgsOf, type CallEntry, type CallName, type OutOf } from "../protocol/index.js";
-import { E } from "../protocol/errno.js";
+import { E, ERESTARTSYS } from "../protocol/errno.js";
 import { DaemonGoneError, SyscallError } from "./errors.js";
 
-/** ERESTARTSYS on the wire: interrupted before completing. */
-const ERESTARTSYS = 512;
 
 export interface CallResult<N extends CallName> {
   readonly result: number;

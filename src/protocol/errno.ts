@@ -38,7 +38,10 @@ export const E = {
 
 export type ErrnoName = keyof typeof E;
 
-const names = new Map<number, string>(Object.entries(E).map(([k, v]) => [v, k]));
+/** The kernel's internal "interrupted, restart if SA_RESTART" code; only ever on the wire as -512 (spec/protocol.md §6). */
+export const ERESTARTSYS = 512;
+
+const names = new Map<number, string>([...Object.entries(E).map(([k, v]) => [v, k] as const), [ERESTARTSYS, "ERESTARTSYS"]]);
 
 /** "ECHILD" for 10, "E123" for an errno this table does not name. */
 export function errnoName(code: number): string {

@@ -11,8 +11,13 @@ function show(v: unknown): string {
   return String(v);
 }
 
+/** A one-time token is a capability: the trace shows only its last 4 digits. */
+function showField(name: string, v: unknown): string {
+  return name === "token" && typeof v === "string" ? `"…${v.slice(-4)}"` : show(v);
+}
+
 export function traceCall(who: string, seq: number, call: CallEntry, args: Record<string, unknown>): string {
-  const a = call.argNames.map((n) => `${n}=${show(args[n])}`).join(", ");
+  const a = call.argNames.map((n) => `${n}=${showField(n, args[n])}`).join(", ");
   return `${who} #${seq} ${call.name}(${a})`;
 }
 
@@ -23,7 +28,7 @@ export function traceReply(who: string, seq: number, call: CallEntry | undefined
     return `${who} #${seq} ${name} = -1 ${errnoName(-Number(result))}${detail}`;
   }
   const names = call?.outNames ?? [];
-  const o = names.length ? ` {${names.map((n, i) => `${n}: ${show(out[i])}`).join(", ")}}` : "";
+  const o = names.length ? ` {${names.map((n, i) => `${n}: ${showField(n, out[i])}`).join(", ")}}` : "";
   return `${who} #${seq} ${name} = ${result}${o}`;
 }
 

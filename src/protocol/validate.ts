@@ -1,5 +1,6 @@
 /** Checks and normalises one field against its schema type; a bad field names itself. */
 import type { FieldType } from "./schema.js";
+import { WireFloat } from "./codec.js";
 
 export function checkField(type: FieldType, v: unknown, where: string): unknown {
   switch (type) {
@@ -44,6 +45,7 @@ export class FieldError {
 
 export function describe(v: unknown): string {
   if (v === null) return "nil";
+  if (v instanceof WireFloat) return `float ${v.value} (integers travel as msgpack integers, never floats)`;
   if (Array.isArray(v)) return `array of ${v.length}`;
   if (v instanceof Uint8Array) return `bin of ${v.length} bytes`;
   if (typeof v === "number") return Number.isInteger(v) ? `integer ${v}` : `float ${v}`;

@@ -8,7 +8,7 @@ import { Effect, Exit, Fiber, FiberId } from "effect";
 import { FrameReader, FrameError, frame } from "../protocol/frame.js";
 import { decode } from "../protocol/codec.js";
 import { EV, EVENT, REPLY, parseIncoming, type Request } from "../protocol/messages.js";
-import { E, Errno, errno } from "../protocol/errno.js";
+import { E, ERESTARTSYS, Errno, errno } from "../protocol/errno.js";
 import type { CallEntry } from "../protocol/index.js";
 import { traceCall, traceInterrupt, traceReply } from "../protocol/trace.js";
 import type { Caller, CallCtx } from "../syscalls/types.js";
@@ -16,7 +16,7 @@ import { dispatch } from "../syscalls/index.js";
 import type { ServerCore } from "./core.js";
 
 /** Interrupted before completing: the client returns EINTR, or restarts the call when the guest's handler has SA_RESTART (the kernel's ERESTARTSYS). */
-export const ERESTARTSYS = 512;
+export { ERESTARTSYS };
 
 const interruptible = <A, E>(e: Effect.Effect<A, E>): Effect.Effect<A, E> => Effect.interruptible(e);
 
@@ -169,7 +169,11 @@ export class Connection implements Caller {
     }
     if (this.core.trace) this.core.log(traceReply(this.who, seq, call, msg[2] as number, msg.slice(3)));
     this.sock.write(frame(msg));
-    if (this.closeAfter) this.close();
+    if (this.closeAfter) {
+      // Say on the daemon's side too why this client is turned away (a version mismatch).
+      if (r instanceof Errno) this.core.log(`${this.who} closing after ${call?.name ?? "?"}: ${r.message}`);
+      this.close();
+    }
   }
 
   /** Sends an event the daemon starts. */
