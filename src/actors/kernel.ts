@@ -33,6 +33,20 @@ export interface KernelHooks {
   threadGone(tid: number): void;
 }
 
+/**
+ * A per-process resource (descriptor tables, and whatever else a family keeps per process)
+ * follows the process lifecycle through these listeners, so that lifecycle.ts calls each
+ * point once instead of knowing every resource. Each listener must be idempotent for exit.
+ */
+export interface ResourceHooks {
+  /** fork(2) reserved `child` as a copy of `parent` (copy_process: dup_fd, …). */
+  onFork?(parent: number, child: number): void;
+  /** execve(2) succeeded in `pid` (do_close_on_exec, …). */
+  onExec?(pid: number): void;
+  /** The process released its resources: it exited, was killed, aborted, or left emulation (exit_files, …). */
+  onExit?(pid: number): void;
+}
+
 export interface Reservation {
   readonly kind: "process" | "thread";
   readonly pid: number;
@@ -51,6 +65,7 @@ export class Kernel {
   readonly childWait = new Map<number, WaitQueue>();
   private readonly t0 = performance.now();
   private inspectors = new Set<(e: InspectionEvent) => void>();
+  private readonly resources: ResourceHooks[] = [];
 
   constructor(
     readonly config: KernelConfig,
@@ -73,6 +88,28 @@ export class Kernel {
   addInspector(f: (e: InspectionEvent) => void): () => void {
     this.inspectors.add(f);
     return () => this.inspectors.delete(f);
+  }
+
+  /** Registers a per-process resource's lifecycle listeners; returns the unregister function. */
+  addResource(h: ResourceHooks): () => void {
+    this.resources.push(h);
+    return () => {
+      const i = this.resources.indexOf(h);
+      if (i >= 0) this.resources.splice(i, 1);
+    };
+  }
+
+  /** Lifecycle points, called by lifecycle.ts only. */
+  forked(parent: number, child: number): void {
+    for (const r of this.resources) r.onFork?.(parent, child);
+  }
+
+  execed(pid: number): void {
+    for (const r of this.resources) r.onExec?.(pid);
+  }
+
+  exited(pid: number): void {
+    for (const r of this.resources) r.onExit?.(pid);
   }
 
   nsState(): NamespaceState {
@@ -119,6 +156,8 @@ export class Kernel {
     const p = this.procs.get(pid);
     if (!p) return;
     const c = p.getSnapshot().context;
+    // Normally released at exit already; this covers every other way a process goes.
+    this.exited(pid);
     this.unref(c.pgid);
     this.unref(c.sid);
     p.stop();

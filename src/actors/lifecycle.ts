@@ -73,6 +73,7 @@ export function fork(k: Kernel, parentPid: number): { pid: number; token: string
   // fork(2): "The child inherits copies of the parent's set of open file descriptors …
   // signal dispositions"; copy_process also keeps the subreaper bit off in the child.
   child.send({ type: "INHERIT", from: parent });
+  k.forked(parentPid, pid);
   // copy_process: list_add_tail(&p->sibling, &p->real_parent->children)
   k.proc(parentPid)!.send({ type: "CHILD_ADD", pid });
   return { pid, token: reserve(k, "process", pid, pid) };
@@ -203,6 +204,8 @@ export function exitGroup(k: Kernel, pid: number, wstatus: number, assumed: bool
     endThread(k, pid, tid);
   }
   p.send({ type: "DIE", wstatus, assumed });
+  // do_exit → exit_files and the like: a dead process holds no resources.
+  k.exited(pid);
 
   if (pid === 1) return initDied(k, wstatus);
 
@@ -240,6 +243,7 @@ function initDied(k: Kernel, wstatus: number): void {
     if (c.hostpid > 0 && k.state(pid) !== "zombie") k.hooks.killHost(pid, c.hostpid, "SIGKILL");
     for (const tid of [...c.threads]) endThread(k, pid, tid);
     if (k.state(pid) !== "zombie") p.send({ type: "DIE", wstatus: signaled(SIGKILL), assumed: false });
+    k.exited(pid);
     p.send({ type: "REAP" });
     k.dropProcess(pid);
   }
@@ -278,6 +282,8 @@ export function execve(k: Kernel, pid: number, tid: number, exe: string, argv: s
     k.proc(pid)!.send({ type: "THREAD_ADD", tid: pid });
   }
   k.proc(pid)!.send({ type: "EXEC", exe, argv });
+  // do_execveat_common → begin_new_exec → do_close_on_exec, and the like.
+  k.execed(pid);
   return pid;
 }
 
@@ -287,6 +293,8 @@ export function execNative(k: Kernel, pid: number, exe: string, argv: string[]):
   if (!c || k.state(pid) !== "running") return errno(E.ESRCH);
   for (const tid of [...c.threads]) endThread(k, pid, tid);
   k.proc(pid)!.send({ type: "EXEC_NATIVE", exe, argv });
+  // A native program cannot use daemon-owned resources: they are released as at exit.
+  k.exited(pid);
   return 0;
 }
 
