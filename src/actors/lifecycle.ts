@@ -53,7 +53,7 @@ export function reserveFromOutside(k: Kernel, exe: string, argv: string[]): { pi
 }
 
 /** fork(2): the child gets a new pid; it inherits the parent's group, session, exe and argv. */
-export function fork(k: Kernel, parentPid: number): { pid: number; token: string } | Errno {
+export function fork(k: Kernel, parentPid: number, parentTid: number = parentPid): { pid: number; token: string } | Errno {
   const parent = k.ctx(parentPid);
   if (!parent) return errno(E.ESRCH);
   const pid = newProcessNumber(k);
@@ -68,6 +68,8 @@ export function fork(k: Kernel, parentPid: number): { pid: number; token: string
     hostpid: 0,
     startTime: k.now(),
     delivery: parent.delivery,
+    // copy_process: p->real_parent = current, the forking thread.
+    parentTid,
   });
   k.spawnThread(pid, pid);
   // fork(2): "The child inherits copies of the parent's set of open file descriptors …
@@ -153,6 +155,7 @@ function expire(k: Kernel, t: string): void {
 function endThread(k: Kernel, pid: number, tid: number): void {
   k.threads.get(tid)?.send({ type: "EXIT" });
   k.proc(pid)?.send({ type: "THREAD_DROP", tid });
+  adoptThreadChildren(k, pid, tid);
   if (tid !== pid) {
     k.dropThread(tid);
     k.ns.send({ type: "PROC_GONE" });
@@ -174,19 +177,62 @@ export function threadExit(k: Kernel, pid: number, tid: number, status: number):
 }
 
 /**
+ * find_alive_thread: the first thread of the group (in creation order) that is not
+ * exiting, 0 when none is left.
+ */
+function aliveThread(k: Kernel, pid: number): number {
+  const c = k.ctx(pid);
+  if (!c) return 0;
+  for (const t of c.threads) return t;
+  return 0;
+}
+
+/**
+ * A thread ended while its group lives on: forget_original_parent's find_new_reaper
+ * first tries find_alive_thread(father), so the children it forked now belong to the
+ * group's first live thread (getppid does not change; only __WNOTHREAD sees it).
+ */
+function adoptThreadChildren(k: Kernel, pid: number, tid: number): void {
+  const c = k.ctx(pid);
+  if (!c || c.children.size === 0) return;
+  const heir = aliveThread(k, pid);
+  if (heir === 0) return; // the whole group is exiting: exitGroup moves the children
+  for (const child of c.children) {
+    const cc = k.ctx(child);
+    if (cc && cc.parentTid === tid) k.proc(child)!.send({ type: "REPARENT", ppid: pid, parentTid: heir });
+  }
+}
+
+/**
  * find_new_reaper (kernel/exit.c): a dying process's children go to another live thread
- * of its group (threads share the children here, so that case needs no move), else the
- * nearest ancestor that is a child subreaper, else the namespace's init.
+ * of its group (adoptThreadChildren, while the group lives), else the nearest ancestor
+ * that is a child subreaper, else the namespace's init.
  */
 export function findNewReaper(k: Kernel, pid: number): number {
   for (let a = k.ctx(pid)?.ppid ?? 0; a > 1; ) {
     const c = k.ctx(a);
     if (!c) break;
-    // "Find the first ->is_child_subreaper ancestor in our pid_ns" that is still alive.
-    if (c.childSubreaper && k.state(a) !== "zombie") return a;
+    // "Find the first ->is_child_subreaper ancestor in our pid_ns" with a live thread
+    // (find_alive_thread): a subreaper that is exiting itself is passed over.
+    if (c.childSubreaper && aliveThread(k, a) !== 0) return a;
     a = c.ppid;
   }
   return 1;
+}
+
+const SIGCHLD = 17;
+/** include/uapi/asm-generic/signal-defs.h */
+export const SA_NOCLDWAIT = 2;
+
+/**
+ * do_notify_parent's autoreap: "if the parent ignores SIGCHLD (SIG_IGN) or has
+ * SA_NOCLDWAIT set, the child is released at once and no zombie is left" (wait(2),
+ * NOTES: POSIX.1-2001 and Linux).
+ */
+export function parentAutoReaps(k: Kernel, ppid: number): boolean {
+  const p = k.ctx(ppid);
+  if (!p) return false;
+  return (p.sigIgnored & (1n << BigInt(SIGCHLD - 1))) !== 0n || ((p.saFlags.get(SIGCHLD) ?? 0) & SA_NOCLDWAIT) !== 0;
 }
 
 /**
@@ -215,19 +261,30 @@ export function exitGroup(k: Kernel, pid: number, wstatus: number, assumed: bool
   if (c.children.size) {
     const reaper = findNewReaper(k, pid);
     const rp = k.proc(reaper);
+    const heir = aliveThread(k, reaper) || reaper;
+    // reparent_leader: a zombie among them is notified to its new parent, and released at
+    // once when that parent auto-reaps (do_notify_parent returned autoreap: EXIT_DEAD).
+    const autoReap = parentAutoReaps(k, reaper);
     let zombies = false;
-    for (const child of c.children) {
-      k.proc(child)?.send({ type: "REPARENT", ppid: reaper });
-      rp?.send({ type: "CHILD_ADD", pid: child });
-      if (k.state(child) === "zombie") zombies = true;
-    }
+    const moved = [...c.children];
     c.children.clear();
+    for (const child of moved) {
+      k.proc(child)?.send({ type: "REPARENT", ppid: reaper, parentTid: heir });
+      rp?.send({ type: "CHILD_ADD", pid: child });
+      if (k.state(child) === "zombie") {
+        if (autoReap) reap(k, child);
+        zombies = true;
+      }
+    }
     if (zombies) k.notifyParent(reaper);
   }
 
   // exit_notify: a process whose parent is outside the namespace is released by that
   // parent; nothing inside can wait for it.
   if (c.ppid === 0) return void k.dropProcess(pid);
+  // exit_notify → do_notify_parent: an auto-reaping parent releases the child at once;
+  // its waiters wake either way (a wait that finds no child left returns ECHILD).
+  if (parentAutoReaps(k, c.ppid)) reap(k, pid);
   k.notifyParent(c.ppid);
 }
 

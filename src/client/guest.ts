@@ -152,6 +152,21 @@ export class Guest {
     return { pid: r.result, wstatus: r.out.wstatus };
   }
 
+  /** waitid(2): resolves with the siginfo fields (all 0 when WNOHANG found nothing). */
+  async waitid(idtype: number, id: number, options: number, opts: { signal?: AbortSignal } = {}): Promise<{ pid: number; uid: number; signo: number; status: number; code: number }> {
+    return (await this.call("waitid", { idtype, id, options }, opts)).out;
+  }
+
+  /** prctl(PR_SET_CHILD_SUBREAPER, on). */
+  async setChildSubreaper(on: boolean): Promise<void> {
+    await this.call("prctl_set_child_subreaper", { value: on ? 1 : 0 });
+  }
+
+  /** prctl(PR_GET_CHILD_SUBREAPER). */
+  async getChildSubreaper(): Promise<boolean> {
+    return (await this.call("prctl_get_child_subreaper", {})).result !== 0;
+  }
+
   async execve(exe: string, argv: string[]): Promise<void> {
     await this.call("execve", { exe, argv });
   }

@@ -42,10 +42,16 @@ export interface ProcessInput {
   startTime: number;
   /** Signal delivery: 0 = message on the connection, 1 = host signal. */
   delivery: number;
+  /** The thread that forked it (its real_parent task); the parent's pid when not given. */
+  parentTid?: number;
 }
 
 export interface ProcessContext extends ProcessInput {
   comm: string;
+  /** The parent thread whose children list holds this process (__WNOTHREAD). */
+  parentTid: number;
+  /** The signal sent to the parent at exit: SIGCHLD for every fork child (a clone child's would differ, for __WCLONE). */
+  exitSignal: number;
   /** Children in Linux's list order: fork order, reparented ones appended. */
   children: Set<number>;
   /** Live and reserved threads, the leader (tid == pid) first. */
@@ -80,7 +86,8 @@ export type ProcessEvent =
   | { type: "DIE"; wstatus: number; assumed: boolean }
   | { type: "CORRECT_STATUS"; wstatus: number }
   | { type: "REAP" }
-  | { type: "REPARENT"; ppid: number }
+  | { type: "REPARENT"; ppid: number; parentTid?: number }
+  | { type: "SET_SUBREAPER"; on: boolean }
   | { type: "CHILD_ADD"; pid: number }
   | { type: "CHILD_DROP"; pid: number }
   | { type: "THREAD_ADD"; tid: number }
@@ -152,7 +159,9 @@ export const processMachine = setup({
       event.type === "DIE" ? { wstatus: event.wstatus, statusAssumed: event.assumed, stopped: 0, pending: EMPTY_QUEUE, waitReport: null } : {},
     ),
     correctStatus: assign(({ event }) => (event.type === "CORRECT_STATUS" ? { wstatus: event.wstatus, statusAssumed: false } : {})),
-    reparent: assign({ ppid: ({ context, event }) => (event.type === "REPARENT" ? event.ppid : context.ppid) }),
+    reparent: assign(({ event }) => (event.type === "REPARENT" ? { ppid: event.ppid, parentTid: event.parentTid ?? event.ppid } : {})),
+    // prctl(PR_SET_CHILD_SUBREAPER): is_child_subreaper = !!arg2.
+    setSubreaper: assign(({ event }) => (event.type === "SET_SUBREAPER" ? { childSubreaper: event.on } : {})),
     // Sets are updated in place: a copy per fork would make fork O(children).
     addChild: ({ context, event }) => void (event.type === "CHILD_ADD" && context.children.add(event.pid)),
     dropChild: ({ context, event }) => void (event.type === "CHILD_DROP" && context.children.delete(event.pid)),
@@ -168,6 +177,8 @@ export const processMachine = setup({
   context: ({ input }) => ({
     ...input,
     comm: commOf(input.exe),
+    parentTid: input.parentTid ?? input.ppid,
+    exitSignal: 17,
     children: new Set<number>(),
     threads: new Set<number>([input.pid]),
     wstatus: null,
@@ -207,6 +218,7 @@ export const processMachine = setup({
     running: {
       on: {
         EXEC: { actions: "applyExec" },
+        SET_SUBREAPER: { actions: "setSubreaper" },
         // Job control: a stop signal's default action stops the group; SIGCONT resumes it.
         STOP: { actions: "stop" },
         CONT: { actions: "cont" },

@@ -10,7 +10,7 @@ export const processCalls: Handlers<typeof process> = {
   getppid: (ctx) => ctx.k.ctx(ctx.caller.pid)?.ppid ?? 0,
   gettid: (ctx) => ctx.caller.tid,
   fork: (ctx) => {
-    const r = fork(ctx.k, ctx.caller.pid);
+    const r = fork(ctx.k, ctx.caller.pid, ctx.caller.tid);
     return r instanceof Errno ? r : { result: r.pid, out: { token: r.token } };
   },
   fork_abort: (ctx, { pid }) => forkAbort(ctx.k, ctx.caller.pid, pid),
@@ -38,6 +38,16 @@ export const processCalls: Handlers<typeof process> = {
     if (r === 0) ctx.caller.detach();
     return r;
   },
+  // prctl(2) PR_SET_CHILD_SUBREAPER: "If arg2 is nonzero, set the 'child subreaper'
+  // attribute of the calling process; if arg2 is zero, unset the attribute." Not
+  // inherited by fork, kept across execve (the flag lives in signal_struct).
+  prctl_set_child_subreaper: (ctx, { value }) => {
+    ctx.k.proc(ctx.caller.pid)?.send({ type: "SET_SUBREAPER", on: value !== 0 });
+    return 0;
+  },
+  // PR_GET_CHILD_SUBREAPER: "Return the 'child subreaper' setting of the caller, in the
+  // location pointed to by (int *) arg2"; the call itself returns 0, the value travels as the result here.
+  prctl_get_child_subreaper: (ctx) => (ctx.k.ctx(ctx.caller.pid)?.childSubreaper ? 1 : 0),
   report_status: (ctx, { pid, wstatus }) => {
     const c = ctx.k.ctx(pid);
     if (!c || c.ppid !== ctx.caller.pid) return errno(E.ESRCH, `${pid} is not a child of ${ctx.caller.pid}`);

@@ -1,15 +1,22 @@
-/** wait4: selecting children, reaping zombies, blocking until one changes state. */
+/**
+ * The wait family: wait4 and waitid, as kernel/exit.c has them (kernel_wait4,
+ * kernel_waitid, do_wait, wait_consider_task). Both build the same selection and walk
+ * only the caller's own children (a pid selector looks at one), so a wait's cost follows
+ * the caller's children, never the namespace.
+ */
 import { E, errno, type Errno } from "../protocol/errno.js";
 import type { wait } from "../protocol/calls/wait.js";
 import { reap } from "../actors/lifecycle.js";
 import { NOT_READY, park, type Attempt } from "../actors/park.js";
 import type { Kernel } from "../actors/kernel.js";
 import type { ProcessContext } from "../machine/process.js";
-import type { Handlers } from "./types.js";
+import { CONTINUED, stopped } from "../machine/wstatus.js";
+import type { CallCtx, Handlers } from "./types.js";
 
 // include/uapi/linux/wait.h
 export const WNOHANG = 0x00000001;
 export const WUNTRACED = 0x00000002;
+export const WSTOPPED = WUNTRACED;
 export const WEXITED = 0x00000004;
 export const WCONTINUED = 0x00000008;
 export const WNOWAIT = 0x01000000;
@@ -17,49 +24,165 @@ export const __WNOTHREAD = 0x20000000;
 export const __WALL = 0x40000000;
 export const __WCLONE = 0x80000000 | 0;
 
-const SIGCHLD = 17;
+export const P_ALL = 0;
+export const P_PID = 1;
+export const P_PGID = 2;
+export const P_PIDFD = 3;
 
-type Selector = { readonly kind: "pid"; readonly pid: number } | { readonly kind: "any" } | { readonly kind: "pgid"; readonly pgid: number };
+// include/uapi/asm-generic/siginfo.h: si_code for SIGCHLD
+export const CLD_EXITED = 1;
+export const CLD_KILLED = 2;
+export const CLD_DUMPED = 3;
+export const CLD_TRAPPED = 4;
+export const CLD_STOPPED = 5;
+export const CLD_CONTINUED = 6;
+
+const SIGCHLD = 17;
+const SIGCONT = 18;
+
+/** Which children a wait looks at: wo_type and wo_pid. */
+export type Selector = { readonly kind: "pid"; readonly pid: number } | { readonly kind: "any" } | { readonly kind: "pgid"; readonly pgid: number };
+
+/** What a wait found: the pid, the wait4 status word, and waitid's si_code and si_status. */
+export interface Found {
+  readonly pid: number;
+  readonly wstatus: number;
+  readonly code: number;
+  readonly status: number;
+}
 
 /** eligible_child (kernel/exit.c): the selector, then __WALL / __WCLONE against the exit signal. */
 function eligible(sel: Selector, pid: number, c: ProcessContext, options: number): boolean {
   if (sel.kind === "pid" ? pid !== sel.pid : sel.kind === "pgid" ? c.pgid !== sel.pgid : false) return false;
   // "Wait for all children (clone and not) if __WALL is set; otherwise, wait for clone
   // children *only* if __WCLONE is set; otherwise, wait for non-clone children *only*."
-  // Every child here exits with SIGCHLD, so none is a clone child.
-  const isClone = (c as { exitSignal?: number }).exitSignal !== undefined && (c as { exitSignal?: number }).exitSignal !== SIGCHLD;
+  // A clone child reports with a signal other than SIGCHLD; every child here is a fork
+  // child (exit_signal SIGCHLD), so __WCLONE alone finds none.
+  const isClone = c.exitSignal !== SIGCHLD;
   return (options & __WALL) !== 0 || ((options & __WCLONE) !== 0) === isClone;
 }
 
-type WaitOk = { result: number; out: { wstatus: number } };
+/** wait_task_zombie's out_info: si_code and si_status from the status word. */
+function exitInfo(pid: number, wstatus: number): Found {
+  if ((wstatus & 0x7f) === 0) return { pid, wstatus, code: CLD_EXITED, status: (wstatus >> 8) & 0xff };
+  return { pid, wstatus, code: wstatus & 0x80 ? CLD_DUMPED : CLD_KILLED, status: wstatus & 0x7f };
+}
 
-function attempt(k: Kernel, caller: number, sel: Selector, options: number): Attempt<WaitOk> {
+/**
+ * One pass of __do_wait over the caller's children: the first child (in children-list
+ * order) with something to report is taken (reaped or its report consumed, unless
+ * WNOWAIT) in this same synchronous step. ECHILD when no child could ever match
+ * (notask_error), 0 for WNOHANG when some could, else NOT_READY (sleep and retry).
+ */
+export function waitAttempt(k: Kernel, caller: number, callerTid: number, sel: Selector, options: number): Attempt<Found | 0> {
   const me = k.ctx(caller);
   if (!me) return errno(E.ESRCH);
-  let any = false;
+  let notask = true;
+  // do_wait_pid looks only at the task with that pid (is_effectively_child); the other
+  // selectors walk the children lists (do_wait_thread).
   const candidates = sel.kind === "pid" ? (me.children.has(sel.pid) ? [sel.pid] : []) : me.children;
   for (const child of candidates) {
     const c = k.ctx(child);
-    if (!c || !eligible(sel, child, c, options)) continue;
-    any = true;
-    if (k.state(child) === "zombie") return { result: child, out: { wstatus: reap(k, child) } };
+    const state = k.state(child);
+    // EXIT_DEAD (being released) is never considered.
+    if (!c || state === "reaped" || state === "aborted") continue;
+    // __WNOTHREAD: "Don't wait on children of other threads in this group".
+    if (options & __WNOTHREAD && c.parentTid !== callerTid) continue;
+    if (!eligible(sel, child, c, options)) continue;
+    // wait_consider_task: a zombie is reaped only with WEXITED, and keeps the wait from
+    // failing with ECHILD either way; a live child always "is gonna stop, continue or exit".
+    notask = false;
+    if (state === "zombie") {
+      if (options & WEXITED) {
+        const wstatus = c.wstatus ?? 0;
+        // WNOWAIT: "Leave the child in a waitable state; a later wait call can be used to
+        // again retrieve the child status information" (waitid(2)).
+        if (!(options & WNOWAIT)) reap(k, child);
+        return exitInfo(child, wstatus);
+      }
+      continue;
+    }
+    const rep = c.waitReport;
+    if (!rep) continue;
+    // wait_task_stopped: only with WUNTRACED/WSTOPPED; the code is cleared unless WNOWAIT.
+    if (rep.kind === "stopped" && options & WSTOPPED) {
+      if (!(options & WNOWAIT)) k.proc(child)!.send({ type: "WAIT_REPORT", report: null });
+      return { pid: child, wstatus: stopped(rep.signo), code: CLD_STOPPED, status: rep.signo };
+    }
+    // wait_task_continued: only with WCONTINUED; wo_stat 0xffff, si_status SIGCONT.
+    if (rep.kind === "continued" && options & WCONTINUED) {
+      if (!(options & WNOWAIT)) k.proc(child)!.send({ type: "WAIT_REPORT", report: null });
+      return { pid: child, wstatus: CONTINUED, code: CLD_CONTINUED, status: SIGCONT };
+    }
   }
-  // do_wait: no eligible child at all is ECHILD; some, none ready: WNOHANG returns 0.
-  if (!any) return errno(E.ECHILD);
-  if (options & WNOHANG) return { result: 0, out: { wstatus: 0 } };
+  if (notask) return errno(E.ECHILD);
+  if (options & WNOHANG) return 0;
   return NOT_READY;
 }
 
+/** do_wait: try, then sleep on the caller's child-wait queue until something changes. */
+function doWait<A>(ctx: CallCtx, sel: Selector, options: number, shape: (f: Found | 0) => A) {
+  const pid = ctx.caller.pid;
+  const tid = ctx.caller.tid;
+  const once = (): Attempt<A> => {
+    const r = waitAttempt(ctx.k, pid, tid, sel, options);
+    return r === NOT_READY || typeof r === "object" && "_tag" in r ? (r as Attempt<A>) : shape(r as Found | 0);
+  };
+  const first = once();
+  if (first !== NOT_READY) return first as A | Errno;
+  return park(ctx.interruptible, () => [ctx.k.waitQueue(pid)], once);
+}
+
+const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
+
 export const waitCalls: Handlers<typeof wait> = {
   wait4: (ctx, { pid, options }) => {
-    // kernel_wait4: unknown option bits are EINVAL; -INT_MIN is not defined, so ESRCH.
-    if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) return errno(E.EINVAL, `wait4.options: unknown bits ${(options >>> 0).toString(16)}`);
-    if (pid === -0x80000000) return errno(E.ESRCH);
+    // kernel_wait4: "if (options & ~(WNOHANG|WUNTRACED|WCONTINUED|__WNOTHREAD|__WCLONE|__WALL)) return -EINVAL;"
+    // (WEXITED and WNOWAIT are waitid's alone), then "-INT_MIN is not defined": ESRCH.
+    const bad = options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL);
+    if (bad) return errno(E.EINVAL, `wait4.options: unknown bits ${hex(bad)}`);
+    if (pid === -0x80000000) return errno(E.ESRCH, "wait4.pid: INT_MIN names no process group");
     const me = ctx.k.ctx(ctx.caller.pid);
     if (!me) return errno(E.ESRCH);
     const sel: Selector = pid === -1 ? { kind: "any" } : pid < 0 ? { kind: "pgid", pgid: -pid } : pid === 0 ? { kind: "pgid", pgid: me.pgid } : { kind: "pid", pid };
-    const first = attempt(ctx.k, ctx.caller.pid, sel, options);
-    if (first !== NOT_READY) return first as WaitOk | Errno;
-    return park(ctx.interruptible, () => [ctx.k.waitQueue(ctx.caller.pid)], () => attempt(ctx.k, ctx.caller.pid, sel, options));
+    // wo_flags = options | WEXITED
+    return doWait(ctx, sel, options | WEXITED, (f) => (f === 0 ? { result: 0, out: { wstatus: 0 } } : { result: f.pid, out: { wstatus: f.wstatus } }));
+  },
+  waitid: (ctx, { idtype, id, options }) => {
+    // kernel_waitid: unknown option bits, then no event class at all, are EINVAL.
+    const bad = options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL);
+    if (bad) return errno(E.EINVAL, `waitid.options: unknown bits ${hex(bad)}`);
+    if (!(options & (WEXITED | WSTOPPED | WCONTINUED))) return errno(E.EINVAL, "waitid.options: none of WEXITED, WSTOPPED, WCONTINUED");
+    const me = ctx.k.ctx(ctx.caller.pid);
+    if (!me) return errno(E.ESRCH);
+    let sel: Selector;
+    switch (idtype) {
+      case P_ALL:
+        sel = { kind: "any" };
+        break;
+      case P_PID:
+        // "case P_PID: if (upid <= 0) return -EINVAL;"
+        if (id <= 0) return errno(E.EINVAL, `waitid.id: P_PID needs a pid > 0, got ${id}`);
+        sel = { kind: "pid", pid: id };
+        break;
+      case P_PGID:
+        // "case P_PGID: if (upid < 0) return -EINVAL;" and 0 is the caller's group (Linux 5.4+).
+        if (id < 0) return errno(E.EINVAL, `waitid.id: P_PGID needs a group >= 0, got ${id}`);
+        sel = { kind: "pgid", pgid: id === 0 ? me.pgid : id };
+        break;
+      case P_PIDFD:
+        // A pidfd is a file descriptor of the guest's own; blinkd keeps none (blink answers pidfd calls with ENOSYS).
+        return errno(E.EINVAL, "waitid.idtype: P_PIDFD is not supported by blinkd");
+      default:
+        return errno(E.EINVAL, `waitid.idtype: expected P_ALL (0), P_PID (1) or P_PGID (2), got ${idtype}`);
+    }
+    // The siginfo's si_uid is the child's uid: guests reach the daemon through an
+    // owner-only socket, so they run as the daemon's user.
+    const uid = globalThis.process.getuid?.() ?? 0;
+    return doWait(ctx, sel, options, (f) =>
+      f === 0
+        ? { result: 0, out: { pid: 0, uid: 0, signo: 0, status: 0, code: 0 } }
+        : { result: 0, out: { pid: f.pid, uid, signo: SIGCHLD, status: f.status, code: f.code } },
+    );
   },
 };

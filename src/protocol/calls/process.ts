@@ -77,4 +77,20 @@ export const process = family({
     role: "guest",
     doc: "The caller reaped pid's host process and reports its real wait status: it corrects the SIGKILL assumed when the connection closed, or ends a native process. Only the parent may report.",
   },
+  prctl_set_child_subreaper: {
+    nr: 22,
+    args: { value: "u32" },
+    out: {},
+    blocks: false,
+    role: "guest",
+    doc: "prctl(PR_SET_CHILD_SUBREAPER, value): the caller becomes (value != 0) or stops being a child subreaper: orphaned descendants are reparented to it rather than to init.",
+  },
+  prctl_get_child_subreaper: {
+    nr: 23,
+    args: {},
+    out: {},
+    blocks: false,
+    role: "guest",
+    doc: "prctl(PR_GET_CHILD_SUBREAPER): returns 1 if the caller is a child subreaper, else 0 (the value Linux stores through arg2).",
+  },
 });
