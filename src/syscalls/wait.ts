@@ -46,6 +46,8 @@ export type Selector = { readonly kind: "pid"; readonly pid: number } | { readon
 /** What a wait found: the pid, the wait4 status word, and waitid's si_code and si_status. */
 export interface Found {
   readonly pid: number;
+  /** si_uid: the child's real uid (task_uid). */
+  readonly uid: number;
   readonly wstatus: number;
   readonly code: number;
   readonly status: number;
@@ -63,9 +65,9 @@ function eligible(sel: Selector, pid: number, c: ProcessContext, options: number
 }
 
 /** wait_task_zombie's out_info: si_code and si_status from the status word. */
-function exitInfo(pid: number, wstatus: number): Found {
-  if ((wstatus & 0x7f) === 0) return { pid, wstatus, code: CLD_EXITED, status: (wstatus >> 8) & 0xff };
-  return { pid, wstatus, code: wstatus & 0x80 ? CLD_DUMPED : CLD_KILLED, status: wstatus & 0x7f };
+function exitInfo(pid: number, uid: number, wstatus: number): Found {
+  if ((wstatus & 0x7f) === 0) return { pid, uid, wstatus, code: CLD_EXITED, status: (wstatus >> 8) & 0xff };
+  return { pid, uid, wstatus, code: wstatus & 0x80 ? CLD_DUMPED : CLD_KILLED, status: wstatus & 0x7f };
 }
 
 /**
@@ -98,7 +100,7 @@ export function waitAttempt(k: Kernel, caller: number, callerTid: number, sel: S
         // WNOWAIT: "Leave the child in a waitable state; a later wait call can be used to
         // again retrieve the child status information" (waitid(2)).
         if (!(options & WNOWAIT)) reap(k, child);
-        return exitInfo(child, wstatus);
+        return exitInfo(child, c.creds.ruid, wstatus);
       }
       continue;
     }
@@ -107,12 +109,12 @@ export function waitAttempt(k: Kernel, caller: number, callerTid: number, sel: S
     // wait_task_stopped: only with WUNTRACED/WSTOPPED; the code is cleared unless WNOWAIT.
     if (rep.kind === "stopped" && options & WSTOPPED) {
       if (!(options & WNOWAIT)) k.proc(child)!.send({ type: "WAIT_REPORT", report: null });
-      return { pid: child, wstatus: stopped(rep.signo), code: CLD_STOPPED, status: rep.signo };
+      return { pid: child, uid: c.creds.ruid, wstatus: stopped(rep.signo), code: CLD_STOPPED, status: rep.signo };
     }
     // wait_task_continued: only with WCONTINUED; wo_stat 0xffff, si_status SIGCONT.
     if (rep.kind === "continued" && options & WCONTINUED) {
       if (!(options & WNOWAIT)) k.proc(child)!.send({ type: "WAIT_REPORT", report: null });
-      return { pid: child, wstatus: CONTINUED, code: CLD_CONTINUED, status: SIGCONT };
+      return { pid: child, uid: c.creds.ruid, wstatus: CONTINUED, code: CLD_CONTINUED, status: SIGCONT };
     }
   }
   if (notask) return errno(E.ECHILD);
@@ -176,13 +178,10 @@ export const waitCalls: Handlers<typeof wait> = {
       default:
         return errno(E.EINVAL, `waitid.idtype: expected P_ALL (0), P_PID (1) or P_PGID (2), got ${idtype}`);
     }
-    // The siginfo's si_uid is the child's uid: guests reach the daemon through an
-    // owner-only socket, so they run as the daemon's user.
-    const uid = globalThis.process.getuid?.() ?? 0;
     return doWait(ctx, sel, options, (f) =>
       f === 0
         ? { result: 0, out: { pid: 0, uid: 0, signo: 0, status: 0, code: 0 } }
-        : { result: 0, out: { pid: f.pid, uid, signo: SIGCHLD, status: f.status, code: f.code } },
+        : { result: 0, out: { pid: f.pid, uid: f.uid, signo: SIGCHLD, status: f.status, code: f.code } },
     );
   },
 };
