@@ -29,9 +29,9 @@ export interface KernelHooks {
   /** Deliver a host signal to a guest's host process (SIGKILL when the namespace dies). */
   killHost(pid: number, hostpid: number, signal: NodeJS.Signals | number): void;
   /** Sends a handled signal to a thread as an event on its connection (delivery 0). */
-  signalEvent(tid: number, info: SigInfo): void;
+  signalEvent?(tid: number, info: SigInfo): void;
   /** The thread's connection is up, so an event can reach it. */
-  reachable(tid: number): boolean;
+  reachable?(tid: number): boolean;
   /** The namespace is over: init died and every process is gone. */
   namespaceOver(initStatus: number): void;
   /** A thread has ended: its connection gets no more replies except those in flight. */

@@ -148,7 +148,7 @@ function flushAll(k: Kernel, pid: number, mask: bigint): void {
 
 /** A thread that can take a signal now: claimed, and its connection is up. */
 function receptive(k: Kernel, tid: number): boolean {
-  return k.threads.get(tid)?.getSnapshot().value === "running" && k.hooks.reachable(tid);
+  return k.threads.get(tid)?.getSnapshot().value === "running" && (k.hooks.reachable?.(tid) ?? true);
 }
 
 /**
@@ -213,7 +213,7 @@ function act(k: Kernel, pid: number, s: Step): void {
   const c = k.ctx(pid)!;
   const d = disposition(c, s.signo);
   const info = take(k, pid, s);
-  if (d === "handler") return void k.hooks.signalEvent(s.tid, info);
+  if (d === "handler") return void k.hooks.signalEvent?.(s.tid, info);
   if (d === "ignore" || has(KERNEL_IGNORE, s.signo)) return; // ignored while it was blocked
   // get_signal: init (SIGNAL_UNKILLABLE) takes no default action but SIGKILL's and SIGSTOP's.
   if (pid === 1 && !has(KERNEL_ONLY, s.signo)) return;
