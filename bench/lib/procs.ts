@@ -1,0 +1,124 @@
+/** The processes a benchmark runs: the daemon (`blinkd serve`, its own process), the echo server, the C load generator. */
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { createInterface } from "node:readline";
+
+export const ROOT = path.resolve(import.meta.dirname, "../../..");
+export const RESULTS = path.join(ROOT, "bench/results");
+const BIN = path.join(ROOT, "bin/blinkd.js");
+const PROBE = path.join(ROOT, "dist/bench/probe.js");
+const ECHO = path.join(ROOT, "dist/bench/echo-server.js");
+const LOADGEN_SRC = path.join(ROOT, "bench/native/loadgen.c");
+export const LOADGEN = path.join(RESULTS, "bin/loadgen");
+
+/** Builds the C load generator with the machine's compiler (cc -O2). */
+export function buildLoadgen(): void {
+  fs.mkdirSync(path.dirname(LOADGEN), { recursive: true });
+  execFileSync("cc", ["-O2", "-Wall", "-o", LOADGEN, LOADGEN_SRC], { stdio: "inherit" });
+}
+
+export interface Memory {
+  heapUsed: number;
+  heapTotal: number;
+  rss: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+export interface Server {
+  readonly socket: string;
+  readonly proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface Daemon extends Server {
+  /** Garbage-collects in the daemon and reads its memory (needs `probe: true`). */
+  memory(): Promise<Memory>;
+}
+
+function tmpdir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-bench-"));
+}
+
+function stopper(proc: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+      proc.once("exit", () => resolve());
+      proc.kill("SIGTERM");
+    });
+}
+
+/** Starts `node bin/blinkd.js serve --prefix DIR` and waits until it listens. */
+export async function startDaemon(opts: { probe?: boolean; nodeArgs?: string[] } = {}): Promise<Daemon> {
+  const prefix = tmpdir();
+  const nodeArgs = [...(opts.nodeArgs ?? []), ...(opts.probe ? ["--expose-gc", "--import", PROBE] : [])];
+  const proc = spawn(process.execPath, [...nodeArgs, BIN, "serve", "--prefix", prefix], { stdio: ["ignore", "ignore", "pipe"] });
+  const memWaiters: ((m: Memory) => void)[] = [];
+  let err = "";
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: proc.stderr! }).on("line", (l) => {
+      if (l.startsWith("blinkd-bench-memory ")) return memWaiters.shift()?.(JSON.parse(l.slice(20)) as Memory);
+      err += l + "\n";
+      if (l.includes("serving at")) resolve();
+    });
+    proc.once("exit", (c) => reject(new Error(`blinkd serve exited with ${c}: ${err}`)));
+  });
+  return {
+    socket: path.join(prefix, "blinkd.sock"),
+    proc,
+    stop: stopper(proc),
+    memory: () =>
+      new Promise<Memory>((resolve) => {
+        memWaiters.push(resolve);
+        proc.kill("SIGUSR2");
+      }),
+  };
+}
+
+/** Starts the bare echo server (bench/echo-server.ts) as its own process. */
+export async function startEcho(): Promise<Server> {
+  const socket = path.join(tmpdir(), "echo.sock");
+  const proc = spawn(process.execPath, [ECHO, socket], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout!.once("data", () => resolve());
+    proc.once("exit", (c) => reject(new Error(`echo server exited with ${c}`)));
+  });
+  return { socket, proc, stop: stopper(proc) };
+}
+
+/** Runs the load generator to completion and parses the JSON it prints. */
+export function loadgen<T = Record<string, number>>(args: (string | number)[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(LOADGEN, args.map(String), { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    p.stdout!.on("data", (d: Buffer) => (out += d));
+    p.once("exit", (code) => {
+      if (code !== 0) return reject(new Error(`loadgen ${args.join(" ")} exited with ${code}`));
+      resolve(JSON.parse(out) as T);
+    });
+  });
+}
+
+/** Starts a load generator mode that holds its connections until told to exit (mass, zombies). */
+export async function holdLoadgen<T = Record<string, number>>(args: (string | number)[]): Promise<{ info: T; release(): Promise<void> }> {
+  const p = spawn(LOADGEN, args.map(String), { stdio: ["pipe", "pipe", "inherit"] });
+  const info = await new Promise<T>((resolve, reject) => {
+    let out = "";
+    p.stdout!.on("data", (d: Buffer) => {
+      out += d;
+      if (out.includes("\n")) resolve(JSON.parse(out) as T);
+    });
+    p.once("exit", (code) => reject(new Error(`loadgen ${args.join(" ")} exited with ${code}`)));
+  });
+  return {
+    info,
+    release: () =>
+      new Promise((resolve) => {
+        p.once("exit", () => resolve());
+        p.stdin!.end("\n");
+      }),
+  };
+}

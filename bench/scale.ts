@@ -1,0 +1,54 @@
+/**
+ * What a wait/reap costs with 100 versus 10,000 unrelated processes in the namespace: the
+ * protocol fork → claim → exit → wait cycle (bench/forkcycle.ts) timed with that many
+ * zombies of another parent standing by. No operation may scan the namespace, so the cost
+ * must not grow with it. kill joins this benchmark once the signal family has it.
+ */
+import { PROTOCOL_VERSION, table } from "../src/protocol/index.js";
+import { holdInit } from "./lib/init.js";
+import { holdLoadgen, loadgen, startDaemon } from "./lib/procs.js";
+import { us, type Result, type Row } from "./lib/report.js";
+
+interface Cycles {
+  cycles: number;
+  cycles_per_s: number;
+}
+
+export async function scale(quick: boolean): Promise<Result> {
+  const small = 100;
+  const large = quick ? 2000 : 10000;
+  const n = quick ? 300 : 3000;
+  const rounds = quick ? 1 : 3;
+  const d = await startDaemon();
+  const init = await holdInit(d.socket);
+  const cost: { small: number[]; large: number[] } = { small: [], large: [] };
+  const holders: { release(): Promise<void> }[] = [];
+  try {
+    await loadgen<Cycles>(["forkcycle", d.socket, PROTOCOL_VERSION, n, 0]); // warm up
+    holders.push(await holdLoadgen(["zombies", d.socket, PROTOCOL_VERSION, small]));
+    for (let r = 0; r < rounds; r++) cost.small.push(1e9 / (await loadgen<Cycles>(["forkcycle", d.socket, PROTOCOL_VERSION, n, 0])).cycles_per_s);
+    holders.push(await holdLoadgen(["zombies", d.socket, PROTOCOL_VERSION, large - small]));
+    for (let r = 0; r < rounds; r++) cost.large.push(1e9 / (await loadgen<Cycles>(["forkcycle", d.socket, PROTOCOL_VERSION, n, 0])).cycles_per_s);
+    for (const h of holders) await h.release();
+  } finally {
+    init.close();
+    await d.stop();
+  }
+  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const s = med(cost.small);
+  const l = med(cost.large);
+  const rows: Row[] = [
+    { metric: "fork+claim+exit+wait4 cycle", baseline: `${us(s)} (${small})`, blinkd: `${us(l)} (${large.toLocaleString("en-US")})`, ratio: l / s, goal: "≤ 1.2×", met: l / s <= 1.2 },
+  ];
+  const hasKill = table.byName.has("kill");
+  return {
+    name: "scale",
+    title: `Cost with ${small} versus ${large.toLocaleString("en-US")} unrelated processes (baseline: the ${small} case; ${rounds} × ${n} cycles)`,
+    rows,
+    notes: [
+      "the unrelated processes are zombies of another parent, kept until it exits",
+      hasKill ? "kill: see the kill row" : "kill: skipped: the protocol has no kill call yet (signal family); only wait/reap is measured",
+    ],
+    raw: cost,
+  };
+}
