@@ -16,6 +16,8 @@ export interface Served {
   readonly socket: string;
   readonly proc: ChildProcess;
   stderr(): string;
+  /** Resolves once the daemon's stderr matches (the log and the socket are separate streams). */
+  waitErr(re: RegExp, timeoutMs?: number): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -23,9 +25,11 @@ export interface Served {
 export async function serve(args: string[] = [], prefix = tempPrefix()): Promise<Served> {
   const proc = spawn(process.execPath, [BIN, "serve", "--prefix", prefix, ...args], { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
+  const watchers = new Set<() => void>();
   await new Promise<void>((resolve, reject) => {
     proc.stderr!.on("data", (d: Buffer) => {
       err += d.toString();
+      for (const w of [...watchers]) w();
       if (err.includes("serving at")) resolve();
     });
     proc.once("exit", (c) => reject(new Error(`blinkd serve exited with ${c}: ${err}`)));
@@ -35,6 +39,22 @@ export async function serve(args: string[] = [], prefix = tempPrefix()): Promise
     socket: path.join(prefix, "blinkd.sock"),
     proc,
     stderr: () => err,
+    waitErr: (re, timeoutMs = 10_000) =>
+      new Promise<string>((resolve, reject) => {
+        const check = (): void => {
+          const m = re.exec(err);
+          if (!m) return;
+          watchers.delete(check);
+          clearTimeout(t);
+          resolve(m[0]);
+        };
+        const t = setTimeout(() => {
+          watchers.delete(check);
+          reject(new Error(`daemon stderr never matched ${re}:\n${err.slice(-2000)}`));
+        }, timeoutMs);
+        watchers.add(check);
+        check();
+      }),
     stop: () =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null) return resolve();

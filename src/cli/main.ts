@@ -7,9 +7,9 @@ import { serveCommand } from "./serve.js";
 
 const HELP = `blinkd: the kernel server for blink guests
 
-  blinkd run [--prefix DIR] [--trace] [--pid-max N] -- CMD [ARGS…]
+  blinkd run [--prefix DIR] [--trace] [--pid-max N] [--reserve-timeout-ms MS] -- CMD [ARGS…]
       run CMD as PID 1 of a new emulated PID namespace; exit with its status
-  blinkd serve [--prefix DIR] [--trace] [--pid-max N]
+  blinkd serve [--prefix DIR] [--trace] [--pid-max N] [--reserve-timeout-ms MS]
       serve guests at PREFIX/blinkd.sock until SIGINT or SIGTERM
   blinkd ps [--prefix DIR] [--socket PATH] [--json]
       list the processes of a running namespace

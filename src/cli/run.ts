@@ -14,7 +14,7 @@ import { Errno } from "../protocol/errno.js";
 import { daemonOptions, kernelOptions } from "./serve.js";
 import { UsageError, parse } from "./args.js";
 
-const USAGE = "usage: blinkd run [--prefix DIR] [--trace] [--pid-max N] [--verbose] -- CMD [ARGS…]";
+const USAGE = "usage: blinkd run [--prefix DIR] [--trace] [--pid-max N] [--reserve-timeout-ms MS] [--verbose] -- CMD [ARGS…]";
 
 /** How long the daemon waits for the namespace's last host processes to close after init died. */
 const DRAIN_MS = 2000;

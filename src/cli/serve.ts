@@ -4,18 +4,21 @@ import { startDaemon } from "../server/daemon.js";
 import { PROTOCOL_VERSION } from "../protocol/index.js";
 import { intOption, parse } from "./args.js";
 
-const USAGE = "usage: blinkd serve [--prefix DIR] [--trace] [--pid-max N]";
+const USAGE = "usage: blinkd serve [--prefix DIR] [--trace] [--pid-max N] [--reserve-timeout-ms MS]";
 
 export const daemonOptions = {
   prefix: { type: "string" },
   trace: { type: "boolean" },
   "pid-max": { type: "string" },
+  "reserve-timeout-ms": { type: "string" },
 } as const;
 
-export function kernelOptions(values: { "pid-max"?: string | undefined; trace?: boolean | undefined }) {
+export function kernelOptions(values: { "pid-max"?: string | undefined; "reserve-timeout-ms"?: string | undefined; trace?: boolean | undefined }) {
+  // PID_MAX_LIMIT on 64-bit Linux is 4194304 (include/linux/threads.h).
   const pidMax = intOption(values["pid-max"], "pid-max", 2, 4194304);
+  const reserveTimeoutMs = intOption(values["reserve-timeout-ms"], "reserve-timeout-ms", 1, 3_600_000);
   return {
-    kernel: pidMax === undefined ? {} : { pidMax },
+    kernel: { ...(pidMax === undefined ? {} : { pidMax }), ...(reserveTimeoutMs === undefined ? {} : { reserveTimeoutMs }) },
     trace: values.trace === true || process.env.BLINKD_TRACE === "1",
   };
 }
