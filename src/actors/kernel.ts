@@ -10,7 +10,7 @@ import { processMachine, type ProcessContext, type ProcessInput, type ProcessSta
 import { threadMachine } from "../machine/thread.js";
 import { nextPid } from "../machine/pidalloc.js";
 import { WaitQueue } from "./waitqueue.js";
-import type { SigInfo } from "../machine/sigset.js";
+import { Files, defaultFileLimits, type FileLimits } from "./files.js";
 
 export type ProcessActor = Actor<typeof processMachine>;
 export type ThreadActor = Actor<typeof threadMachine>;
@@ -20,18 +20,16 @@ export interface KernelConfig {
   readonly pidMax: number;
   /** How long an unclaimed fork or thread reservation lives, in ms. */
   readonly reserveTimeoutMs: number;
+  /** Descriptor limits: RLIMIT_NOFILE per process (EMFILE) and file-max in all (ENFILE). */
+  readonly files: FileLimits;
 }
 
-export const defaultKernelConfig: KernelConfig = { pidMax: 32768, reserveTimeoutMs: 10_000 };
+export const defaultKernelConfig: KernelConfig = { pidMax: 32768, reserveTimeoutMs: 10_000, files: defaultFileLimits };
 
 /** What the kernel asks of the world outside it. */
 export interface KernelHooks {
   /** Deliver a host signal to a guest's host process (SIGKILL when the namespace dies). */
-  killHost(pid: number, hostpid: number, signal: NodeJS.Signals | number): void;
-  /** Sends a handled signal to a thread as an event on its connection (delivery 0). */
-  signalEvent?(tid: number, info: SigInfo): void;
-  /** The thread's connection is up, so an event can reach it. */
-  reachable?(tid: number): boolean;
+  killHost(pid: number, hostpid: number, signal: NodeJS.Signals): void;
   /** The namespace is over: init died and every process is gone. */
   namespaceOver(initStatus: number): void;
   /** A thread has ended: its connection gets no more replies except those in flight. */
@@ -66,13 +64,13 @@ export class Kernel {
   readonly reservations = new Map<string, Reservation>();
   /** Numbers kept in use by process groups and sessions (struct pid refcounts). */
   readonly pidRefs = new Map<number, number>();
-  /** Process groups: pgid → its members, zombies included until reaped (PIDTYPE_PGID links). */
-  readonly pgrps = new Map<number, Set<number>>();
   /** Per process: woken when one of its children changes state. */
   readonly childWait = new Map<number, WaitQueue>();
   private readonly t0 = performance.now();
   private inspectors = new Set<(e: InspectionEvent) => void>();
   private readonly resources: ResourceHooks[] = [];
+  /** Daemon-owned files (eventfd) and every process's descriptor table. */
+  readonly files: Files;
 
   constructor(
     readonly config: KernelConfig,
@@ -80,6 +78,8 @@ export class Kernel {
   ) {
     this.ns = createActor(namespaceMachine, { input: { pidMax: config.pidMax, reserveTimeoutMs: config.reserveTimeoutMs }, inspect: this.inspect });
     this.ns.start();
+    this.files = new Files(config.files, this.inspect);
+    this.addResource(this.files);
   }
 
   /** Milliseconds since the namespace started. */
@@ -138,7 +138,6 @@ export class Kernel {
     this.ns.send({ type: "PID_ALLOCATED", pid: input.pid });
     this.ref(input.pgid);
     this.ref(input.sid);
-    this.joinPgrp(input.pid, input.pgid);
     return a;
   }
 
@@ -168,7 +167,6 @@ export class Kernel {
     this.exited(pid);
     this.unref(c.pgid);
     this.unref(c.sid);
-    this.leavePgrp(pid, c.pgid);
     p.stop();
     this.procs.delete(pid);
     this.dropThread(pid, false);
@@ -184,39 +182,6 @@ export class Kernel {
     const k = (this.pidRefs.get(n) ?? 0) - 1;
     if (k <= 0) this.pidRefs.delete(n);
     else this.pidRefs.set(n, k);
-  }
-
-  private joinPgrp(pid: number, pgid: number): void {
-    let g = this.pgrps.get(pgid);
-    if (!g) this.pgrps.set(pgid, (g = new Set()));
-    g.add(pid);
-  }
-
-  private leavePgrp(pid: number, pgid: number): void {
-    const g = this.pgrps.get(pgid);
-    if (!g) return;
-    g.delete(pid);
-    if (g.size === 0) this.pgrps.delete(pgid);
-  }
-
-  /** change_pid(PIDTYPE_PGID / PIDTYPE_SID): moves a process to another group and session. */
-  setPgrp(pid: number, pgid: number, sid: number): void {
-    const p = this.procs.get(pid);
-    if (!p) return;
-    const c = p.getSnapshot().context;
-    if (c.pgid === pgid && c.sid === sid) return;
-    this.ref(pgid);
-    this.ref(sid);
-    this.unref(c.pgid);
-    this.unref(c.sid);
-    this.leavePgrp(pid, c.pgid);
-    this.joinPgrp(pid, pgid);
-    p.send({ type: "SET_PGRP", pgid, sid });
-  }
-
-  /** The members of a process group (empty when none). */
-  pgrp(pgid: number): ReadonlySet<number> {
-    return this.pgrps.get(pgid) ?? new Set();
   }
 
   proc(pid: number): ProcessActor | undefined {

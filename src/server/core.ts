@@ -8,7 +8,6 @@ import { Kernel, defaultKernelConfig, type KernelConfig } from "../actors/kernel
 import { exitGroup } from "../actors/lifecycle.js";
 import { signaled } from "../machine/wstatus.js";
 import { Connection } from "./connection.js";
-import { EV } from "../protocol/messages.js";
 import { defaultLimits, type Limits } from "./limits.js";
 import { hostStartTime, signalHost } from "./hostproc.js";
 
@@ -43,8 +42,6 @@ export class ServerCore {
         killHost: (_pid, hostpid, signal) => {
           signalHost(hostpid, this.hostStart.get(hostpid), signal);
         },
-        signalEvent: (tid, i) => this.byTid.get(tid)?.event(EV.SIGNAL, i.signo, i.pid, i.code, i.uid, i.status),
-        reachable: (tid) => this.byTid.has(tid),
         namespaceOver: (status) => opts.onNamespaceOver?.(status),
         threadGone: (tid) => {
           const c = this.byTid.get(tid);

@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { Effect, Scope } from "effect";
 import { ServerCore, type CoreOptions } from "./core.js";
 import { PathError, checkSocketPath, preparePrefix, resolvePrefix } from "./paths.js";
+import { fifoMirrors } from "./hostfifo.js";
 
 export interface DaemonOptions extends CoreOptions {
   /** The prefix (else $BLINK_PREFIX, else the default). */
@@ -68,7 +69,13 @@ export function startDaemon(opts: DaemonOptions): Effect.Effect<Daemon, PathErro
     const { prefix, implicit } = resolvePrefix(opts.prefix, opts.env);
     const dirs = yield* preparePrefix(prefix, implicit);
     const core = new ServerCore(opts);
-    yield* Effect.addFinalizer(() => Effect.sync(() => core.closeAll()));
+    core.kernel.files.setMirrorFactory(fifoMirrors(dirs.runtimeDir));
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        core.closeAll();
+        core.kernel.files.dispose();
+      }),
+    );
     const fixed = yield* checkSocketPath(dirs.socket);
     const listening: string[] = [];
     if (opts.mode === "serve") {
