@@ -153,10 +153,20 @@ function expire(k: Kernel, t: string): void {
 }
 
 function endThread(k: Kernel, pid: number, tid: number): void {
-  k.threads.get(tid)?.send({ type: "EXIT" });
+  // Only this process's thread: a number freed and reused since belongs to someone else.
+  const t = k.threads.get(tid);
+  const mine = t && t.getSnapshot().context.pid === pid ? t : undefined;
+  // An unclaimed thread's reservation ends with it (execve's de_thread, exit of the group):
+  // its token must never claim a thread that is gone, nor its expiry end one twice.
+  if (mine && tid !== pid && mine.getSnapshot().value === "embryo") {
+    const r = findReservation(k, "thread", pid, tid);
+    if (r) unreserve(k, r);
+  }
+  mine?.send({ type: "EXIT" });
   k.proc(pid)?.send({ type: "THREAD_DROP", tid });
   adoptThreadChildren(k, pid, tid);
   if (tid !== pid) {
+    if (!mine) return;
     k.dropThread(tid);
     k.ns.send({ type: "PROC_GONE" });
   } else {

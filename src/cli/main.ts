@@ -2,6 +2,7 @@
 import { DaemonGoneError, SyscallError } from "../client/errors.js";
 import { UsageError } from "./args.js";
 import { psCommand } from "./ps.js";
+import { checkCommand } from "./check.js";
 import { runCommand } from "./run.js";
 import { serveCommand } from "./serve.js";
 
@@ -13,6 +14,9 @@ const HELP = `blinkd: the kernel server for blink guests
       serve guests at PREFIX/blinkd.sock until SIGINT or SIGTERM
   blinkd ps [--prefix DIR] [--socket PATH] [--json]
       list the processes of a running namespace
+  blinkd check [--prefix DIR] [--socket PATH] [--json]
+      run the daemon's consistency checker (leaked pids, actors, objects, parked calls,
+      unreapable zombies, memory); exit 1 when an invariant is broken
 
 The prefix is --prefix, else $BLINK_PREFIX, else $XDG_RUNTIME_DIR/blinkd, else /tmp/blinkd-UID.
 BLINKD_TRACE=1 (or --trace) prints every call and reply.
@@ -22,6 +26,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
   serve: serveCommand,
   ps: psCommand,
+  check: checkCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -8,6 +8,7 @@ import { ClientConnection } from "./connection.js";
 import { DaemonGoneError } from "./errors.js";
 import { RUNTIME_DIR, SOCKET_NAME, probe, resolvePrefix, runSockets } from "../server/paths.js";
 import type { ProcRecord } from "../syscalls/control.js";
+import type { CheckReport } from "../actors/invariants.js";
 
 export async function findDaemon(opts: { socket?: string | undefined; prefix?: string | undefined; env?: NodeJS.ProcessEnv }): Promise<string> {
   const env = opts.env ?? process.env;
@@ -39,6 +40,11 @@ export class Control {
 
   async ps(): Promise<ProcRecord[]> {
     return (await this.conn.call("ps", {})).out.procs as ProcRecord[];
+  }
+
+  /** The daemon's consistency checker. */
+  async check(): Promise<CheckReport> {
+    return (await this.conn.call("check", {})).out.report as CheckReport;
   }
 
   close(): void {

@@ -27,8 +27,13 @@ export class FrameReader {
     return this.buf.length;
   }
 
-  push(chunk: Buffer, onFrame: (body: Buffer) => void): void {
-    let buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+  /**
+   * Feeds bytes and calls `onFrame` for each whole frame. `onFrame` returning false stops
+   * there (the reader of a client that does not read its replies stops reading); the rest
+   * stays buffered until the next push (an empty chunk resumes).
+   */
+  push(chunk: Buffer, onFrame: (body: Buffer) => void | boolean): void {
+    const buf = this.buf.length === 0 ? chunk : chunk.length === 0 ? this.buf : Buffer.concat([this.buf, chunk]);
     let off = 0;
     while (buf.length - off >= 4) {
       const n = buf.readUInt32BE(off);
@@ -37,10 +42,10 @@ export class FrameReader {
         throw new FrameError(n === 0 ? "empty frame" : `frame of ${n} bytes is over the limit of ${this.maxFrame}`);
       }
       if (buf.length - off - 4 < n) break;
-      onFrame(buf.subarray(off + 4, off + 4 + n));
+      const body = buf.subarray(off + 4, off + 4 + n);
       off += 4 + n;
+      if (onFrame(body) === false) break;
     }
-    this.buf = off === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(off));
-    buf = this.buf;
+    this.buf = off === buf.length ? Buffer.alloc(0) : off === 0 && buf !== chunk ? buf : Buffer.from(buf.subarray(off));
   }
 }

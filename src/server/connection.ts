@@ -31,6 +31,8 @@ export class Connection implements Caller {
   detached = false;
   private closeAfter = false;
   private closed = false;
+  /** Reading is paused until the client reads its replies. */
+  private paused = false;
   private readonly reader: FrameReader;
   private readonly parked = new Map<number, { call: CallEntry; fiber: Fiber.RuntimeFiber<void, never> }>();
   private readonly ctx: CallCtx;
@@ -55,12 +57,22 @@ export class Connection implements Caller {
     return this.role === "guest" ? `[${this.pid}/${this.tid}]` : this.role === "control" ? `[ctl ${this.id}]` : `[conn ${this.id}]`;
   }
 
+  /** Bytes of an unfinished frame held for this connection. */
+  get bufferedBytes(): number {
+    return this.closeHandled ? 0 : this.reader.buffered;
+  }
+
   get parkedCount(): number {
     return this.parked.size;
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
+    if (!this.closed) this.feed(chunk);
+  }
+
+  /** Decodes and handles the whole frames in `chunk` (with what was buffered before it). */
+  private feed(chunk: Buffer): void {
+    const before = this.reader.buffered;
     this.sock.cork();
     try {
       this.reader.push(chunk, (body) => {
@@ -70,12 +82,29 @@ export class Connection implements Caller {
         } catch (e) {
           throw new FrameError(`malformed msgpack: ${(e as Error).message}`);
         }
-        if (!this.closed) this.handle(msg);
+        this.handle(msg);
+        // A client that does not read its replies: stop handling its requests until they drain.
+        return !this.closed && !this.sock.writableNeedDrain;
       });
     } catch (e) {
       this.fatal(e instanceof FrameError ? e.message : `internal error: ${(e as Error).message}`);
     } finally {
       this.sock.uncork();
+    }
+    if (this.closed) return;
+    const held = this.reader.buffered;
+    this.core.buffered += held - before;
+    if (held > before && this.core.buffered > this.core.limits.maxBuffered)
+      return this.fatal(`the daemon holds ${this.core.buffered} bytes of unfinished frames, over its limit of ${this.core.limits.maxBuffered}`);
+    if (this.sock.writableNeedDrain && !this.paused) {
+      this.paused = true;
+      this.sock.pause();
+      this.sock.once("drain", () => {
+        this.paused = false;
+        if (this.closed) return;
+        this.feed(Buffer.alloc(0));
+        if (!this.paused) this.sock.resume();
+      });
     }
   }
 
@@ -202,6 +231,7 @@ export class Connection implements Caller {
     this.closed = true;
     if (this.closeHandled) return;
     this.closeHandled = true;
+    this.core.buffered -= this.reader.buffered;
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     for (const [, p] of this.parked) p.fiber.unsafeInterruptAsFork(FiberId.none);
     this.parked.clear();

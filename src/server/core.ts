@@ -8,8 +8,16 @@ import { Kernel, defaultKernelConfig, type KernelConfig } from "../actors/kernel
 import { exitGroup } from "../actors/lifecycle.js";
 import { signaled } from "../machine/wstatus.js";
 import { Connection } from "./connection.js";
+import { frame } from "../protocol/frame.js";
+import { EV, EVENT } from "../protocol/messages.js";
 import { defaultLimits, type Limits } from "./limits.js";
 import { hostStartTime, signalHost } from "./hostproc.js";
+import { addCheck } from "../actors/invariants.js";
+import { liveHeap } from "./memory.js";
+
+/** Heap a namespace may hold beyond its start before the checker calls it a leak: a margin, and a generous figure per task and connection. */
+const HEAP_SLACK = 16 << 20;
+const HEAP_PER_TASK = 64 << 10;
 
 export interface CoreOptions {
   readonly kernel?: Partial<KernelConfig>;
@@ -31,6 +39,8 @@ export class ServerCore {
   private readonly byTid = new Map<number, Connection>();
   private readonly hostStart = new Map<number, string | undefined>();
   nextConnId = 1;
+  /** Bytes of unfinished frames held for all connections (limits.maxBuffered). */
+  buffered = 0;
 
   constructor(opts: CoreOptions = {}) {
     this.limits = { ...defaultLimits, ...opts.limits };
@@ -52,12 +62,50 @@ export class ServerCore {
         },
       },
     );
+    this.addChecks();
+  }
+
+  /** The daemon's share of the consistency checker: connections, parked calls, buffers, memory. */
+  private addChecks(): void {
+    const heapStart = liveHeap();
+    addCheck(this.kernel, "connections", (problem, count) => {
+      const k = this.kernel;
+      let buffered = 0;
+      let parked = 0;
+      count("connections", 0);
+      for (const c of this.connections) {
+        count("connections", 1);
+        parked += c.parkedCount;
+        buffered += c.bufferedBytes;
+        if (c.role !== "guest" || c.ended) continue;
+        const t = k.threads.get(c.tid);
+        if (!t || t.getSnapshot().value !== "running") problem(`connection ${c.id} stands for thread ${c.tid}, which is ${t ? String(t.getSnapshot().value) : "gone"}`);
+        if (this.byTid.get(c.tid) !== c) problem(`connection ${c.id} stands for thread ${c.tid}, but the thread is bound to another connection`);
+      }
+      // A running thread with no connection can never die: its close is its death.
+      for (const [tid, t] of k.threads) if (t.getSnapshot().value === "running" && !this.byTid.has(tid)) problem(`thread ${tid} runs, but no connection stands for it: nothing can end it`);
+      for (const [tid, c] of this.byTid) if (!this.connections.has(c)) problem(`thread ${tid} is bound to a connection that is closed`);
+      // Every sleeper on a wait queue is a parked call (a waker left behind is a leak).
+      let waiters = 0;
+      for (const q of k.childWait.values()) waiters += q.size;
+      if (waiters > parked) problem(`${waiters} wakers sleep on wait queues, but only ${parked} calls are parked`);
+      if (buffered !== this.buffered) problem(`the daemon counts ${this.buffered} buffered bytes, its connections hold ${buffered}`);
+      count("parked", parked);
+      count("bufferedBytes", buffered);
+      const heap = liveHeap();
+      count("heapStart", heapStart);
+      count("heapNow", heap);
+      const allowed = heapStart + HEAP_SLACK + HEAP_PER_TASK * (k.procs.size + k.threads.size + this.connections.size);
+      if (heap > allowed) problem(`the heap holds ${heap} bytes after a full GC, over the ${allowed} its start (${heapStart}) and its ${k.procs.size} processes allow`);
+    });
   }
 
   accept(sock: net.Socket): Connection | undefined {
     if (this.connections.size >= this.limits.maxConnections) {
-      this.log(`refusing a connection: ${this.limits.maxConnections} connections are open`);
-      sock.destroy();
+      const why = `refusing a connection: ${this.limits.maxConnections} connections are open (the limit)`;
+      this.log(why);
+      sock.on("error", () => {});
+      sock.end(frame([EVENT, EV.FATAL, why]));
       return undefined;
     }
     const c = new Connection(sock, this);

@@ -10,6 +10,8 @@ export interface Limits {
   readonly maxConnections: number;
   /** A connection that has not said hello by then is closed, in ms. */
   readonly handshakeTimeoutMs: number;
+  /** Bytes of unfinished frames the daemon holds for all connections together; the connection that passes it is closed. */
+  readonly maxBuffered: number;
 }
 
 export const defaultLimits: Limits = {
@@ -17,4 +19,5 @@ export const defaultLimits: Limits = {
   maxParked: 64,
   maxConnections: 4096,
   handshakeTimeoutMs: 5000,
+  maxBuffered: 64 << 20,
 };

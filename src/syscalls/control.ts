@@ -2,6 +2,7 @@
 import type { control } from "../protocol/calls/control.js";
 import type { Kernel } from "../actors/kernel.js";
 import type { Handlers } from "./types.js";
+import { checkKernel } from "../actors/invariants.js";
 
 export interface ProcRecord {
   pid: number;
@@ -47,4 +48,8 @@ export function listProcesses(k: Kernel): ProcRecord[] {
 
 export const controlCalls: Handlers<typeof control> = {
   ps: (ctx) => ({ result: ctx.k.procs.size, out: { procs: listProcesses(ctx.k) } }),
+  check: (ctx) => {
+    const report = checkKernel(ctx.k);
+    return { result: report.problems.length, out: { report } };
+  },
 };
