@@ -32,7 +32,7 @@ export class FrameReader {
    * there (the reader of a client that does not read its replies stops reading); the rest
    * stays buffered until the next push (an empty chunk resumes).
    */
-  push(chunk: Buffer, onFrame: (body: Buffer) => void | boolean): void {
+  push(chunk: Buffer, onFrame: (body: Buffer) => unknown): void {
     const buf = this.buf.length === 0 ? chunk : chunk.length === 0 ? this.buf : Buffer.concat([this.buf, chunk]);
     let off = 0;
     while (buf.length - off >= 4) {
