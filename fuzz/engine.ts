@@ -75,6 +75,8 @@ export interface FuzzResult {
 type State = "new" | "unbound" | "guest" | "control" | "ended";
 
 interface Sent {
+  /** Position in the connection's stream: the daemon handles requests in this order. */
+  readonly at: number;
   readonly seq: number;
   readonly label: string;
   readonly step: Step | { t: "sync" } | { t: "prefix"; call: string; args: unknown[] };
@@ -173,7 +175,9 @@ function permitted(call: string, args: unknown[], state: State): { errno?: numbe
 }
 
 class Episode {
-  state: State = "new";
+  /** The connection's state as each request found it: (position of the request that changed it, new state). */
+  private readonly history: Array<{ at: number; state: State }> = [{ at: -1, state: "new" }];
+  private sentCount = 0;
   private seq = 0;
   private readonly pending = new Map<number, Sent[]>();
   /** Blocking calls without a reply yet. */
@@ -196,6 +200,12 @@ class Episode {
     raw.onMsg = (m) => this.onMsg(m);
     raw.onBad = (why) => this.fail(`${this.tag}: ${why}`);
     void raw.closed.then(() => this.poke());
+  }
+
+  private stateAt(at: number): State {
+    let best = this.history[0]!;
+    for (const h of this.history) if (h.at < at && h.at >= best.at) best = h;
+    return best.state;
   }
 
   private poke(): void {
@@ -245,7 +255,7 @@ class Episode {
   /** Encodes a request and records what must answer it. */
   request(seq: number, nr: unknown, args: unknown[], step: Sent["step"], label: string, blocking: boolean): Buffer {
     const list = this.pending.get(seq);
-    const s: Sent = { seq, label, step, blocking };
+    const s: Sent = { at: this.sentCount++, seq, label, step, blocking };
     if (list) list.push(s);
     else this.pending.set(seq, [s]);
     if (blocking) this.parked.add(seq);
@@ -279,12 +289,15 @@ class Episode {
       if (this.interrupted.delete(seq)) this.stats.parkedAnswered++;
     }
     if (this.closeExpected) this.fail(`${this.tag}: a reply to ${sent.label} after the reply that closes the connection`);
+    // A parked call may be answered after later calls changed the connection: judge it by the state it was handled in.
+    const state = this.stateAt(sent.at);
+    const become = (st: State): void => void this.history.push({ at: sent.at, state: st });
     const neg = result < 0;
     if (neg) this.stats.errorReplies++;
     else this.stats.okReplies++;
     const code = neg ? -Number(result) : 0;
     const detail = typeof rest[0] === "string" ? rest[0] : undefined;
-    const bad = (want: string): void => this.fail(`${this.tag}: ${sent.label} in state ${this.state}: expected ${want}, got ${neg ? errnoName(code) : result}${detail ? ` (${detail})` : ""}`);
+    const bad = (want: string): void => this.fail(`${this.tag}: ${sent.label} in state ${state}: expected ${want}, got ${neg ? errnoName(code) : result}${detail ? ` (${detail})` : ""}`);
     const exact = (errno: number, names?: string): void => {
       this.stats.exactChecks++;
       if (code !== errno) return bad(errnoName(errno));
@@ -303,7 +316,7 @@ class Episode {
         return exact(E.EINVAL, "nr");
       case "park":
         if (neg && code !== E.ECHILD && code !== ERESTARTSYS && code !== E.EAGAIN) {
-          const p = permitted("wait4", [], this.state);
+          const p = permitted("wait4", [], state);
           if (!p || p.errno !== code) bad("a reaped child, ECHILD, EAGAIN (parked-call limit) or ERESTARTSYS");
         }
         return;
@@ -312,7 +325,7 @@ class Episode {
         return;
       case "call":
       case "prefix": {
-        const p = permitted(st.call, st.args, this.state);
+        const p = permitted(st.call, st.args, state);
         if (p) {
           exact(p.errno!);
           if (p.close) this.closeExpected = `${st.call} failed before the handshake completed`;
@@ -320,16 +333,16 @@ class Episode {
         }
         if (neg) {
           // ESRCH "has ended": the thread ended meanwhile (exit of this thread by another path).
-          if (code === E.ESRCH && (detail ?? "").includes("has ended")) this.state = "ended";
+          if (code === E.ESRCH && (detail ?? "").includes("has ended")) become("ended");
           else if (code === E.EINVAL || code === E.EPROTO || code === E.EPERM) {
             if (!detail) bad("an error naming what was wrong");
           }
           return;
         }
         // Successful calls that change what the connection is.
-        if (st.call === "hello") this.state = st.args[1] === "guest" ? "unbound" : "control";
-        else if (st.call === "register" || st.call === "claim") this.state = "guest";
-        else if (st.call === "exit" || st.call === "exit_group" || st.call === "exec_native") this.state = "ended";
+        if (st.call === "hello") become(st.args[1] === "guest" ? "unbound" : "control");
+        else if (st.call === "register" || st.call === "claim") become("guest");
+        else if (st.call === "exit" || st.call === "exit_group" || st.call === "exec_native") become("ended");
         return;
       }
       default:

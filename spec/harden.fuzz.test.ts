@@ -59,3 +59,25 @@ describe("what the fuzzer found", () => {
     await d.stop();
   });
 });
+
+describe("what the fuzzer found (2)", () => {
+  it("a thread's exit is the process's end when only unclaimed threads remain (they never ran): no process is left running with no thread", async () => {
+    const { ClientConnection } = await import("../src/client/connection.js");
+    const { Control } = await import("../src/client/control.js");
+    const d = await startDaemon();
+    const init = await ClientConnection.open(d.socket);
+    await init.hello("guest", "init");
+    await init.call("register", { hostpid: victim.pid!, exe: "/init", argv: ["init"], delivery: 0 });
+    const p = await ClientConnection.open(d.socket);
+    await p.hello("guest", "p");
+    const pid = (await p.call("register", { hostpid: victim.pid!, exe: "/p", argv: ["p"], delivery: 0 })).result;
+    await p.call("thread_create", {});
+    await p.call("exit", { status: 5 });
+    const ctl = await Control.connect(d.socket);
+    expect((await ctl.ps()).map((x) => x.pid)).not.toContain(pid);
+    expect((await ctl.check()).problems).toEqual([]);
+    for (const c of [p, init]) c.close();
+    ctl.close();
+    await d.stop();
+  });
+});

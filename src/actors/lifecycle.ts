@@ -181,7 +181,11 @@ function endThread(k: Kernel, pid: number, tid: number): void {
 export function threadExit(k: Kernel, pid: number, tid: number, status: number): void {
   const c = k.ctx(pid);
   if (!c) return;
-  const last = c.threads.size === 1 && c.threads.has(tid);
+  // A thread still unclaimed has not connected and runs nothing: if only such threads remain,
+  // this was the last live thread (otherwise the process would be left running with no
+  // thread once their reservations expire, and never exit).
+  let last = c.threads.has(tid);
+  for (const other of c.threads) if (other !== tid && k.threads.get(other)?.getSnapshot().value !== "embryo") last = false;
   if (last) return exitGroup(k, pid, (status & 0xff) << 8, false);
   endThread(k, pid, tid);
 }
