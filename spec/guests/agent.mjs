@@ -15,14 +15,14 @@ const say = (o) => process.stdout.write(enc(o) + "\n");
 
 let g;
 try {
-  g = await Guest.connect();
+  g = await Guest.connect({ execed: process.env.BLINKD_AGENT_FORK !== "1" });
 } catch (e) {
   say({ ready: false, error: String(e?.message ?? e) });
   process.exit(3);
 }
 say({ ready: true, pid: g.getpid(), tid: g.proxy.getSnapshot().context.tid, hostpid: process.pid });
 const aborts = new Map();
-g.conn.onEvent = (kind, fields) => say({ event: kind, fields });
+g.onEvent((kind, fields) => say({ event: kind, fields }));
 
 createInterface({ input: process.stdin }).on("line", async (line) => {
   const m = dec(line);
@@ -31,6 +31,13 @@ createInterface({ input: process.stdin }).on("line", async (line) => {
       const ac = new AbortController();
       aborts.set(m.id, ac);
       try {
+        // A handler installed through the agent: the Guest records it (so SA_RESTART is
+        // honoured); its deliveries are printed as events.
+        if (m.name === "rt_sigaction" && m.args.handler === 2) {
+          await g.sigaction(m.args.signo, () => {}, m.args.flags ?? 0);
+          say({ id: m.id, ok: true, result: 0, out: {} });
+          break;
+        }
         const r = await g.call(m.name, m.args ?? {}, { signal: ac.signal });
         say({ id: m.id, ok: true, result: r.result, big: r.big, out: r.out });
       } catch (e) {

@@ -22,7 +22,8 @@ const dec = (s: string) => JSON.parse(s, (_k, x) => (x && typeof x === "object" 
 export class Agent {
   private nextId = 1;
   private readonly waiting = new Map<number, (r: Reply) => void>();
-  readonly events: unknown[] = [];
+  readonly events: { event: number; fields: unknown[] }[] = [];
+  private readonly eventWaiters = new Set<() => void>();
   pid = 0;
   tid = 0;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -34,11 +35,16 @@ export class Agent {
     this.exited = new Promise((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
   }
 
-  /** Starts an agent: a fresh registration, or the claim of `token` (the child half of a fork). */
-  static async start(socket: string, token?: string): Promise<Agent> {
+  /**
+   * Starts an agent: a fresh registration, or the claim of `token` (the child half of a
+   * fork). `exec: false` claims without execve, as a plain fork that has not exec'd.
+   */
+  static async start(socket: string, token?: string, opts: { exec?: boolean } = {}): Promise<Agent> {
     const env: NodeJS.ProcessEnv = { ...process.env, BLINKD_SOCKET: socket };
     delete env.BLINKD_TOKEN;
+    delete env.BLINKD_AGENT_FORK;
     if (token) env.BLINKD_TOKEN = token;
+    if (opts.exec === false) env.BLINKD_AGENT_FORK = "1";
     const proc = spawn(process.execPath, [AGENT], { env, stdio: ["pipe", "pipe", "inherit"] });
     const a = new Agent(proc, socket);
     const lines = createInterface({ input: proc.stdout! });
@@ -51,7 +57,11 @@ export class Agent {
           a.tid = m.tid;
           return resolve();
         }
-        if ("event" in m) return void a.events.push(m);
+        if ("event" in m) {
+          a.events.push(m);
+          for (const w of [...a.eventWaiters]) w();
+          return;
+        }
         a.waiting.get(m.id)?.(m);
         a.waiting.delete(m.id);
       });
@@ -85,10 +95,31 @@ export class Agent {
   }
 
   /** fork: the reservation here, and a new agent process that claims it. */
-  async fork(): Promise<Agent> {
+  async fork(opts: { exec?: boolean } = {}): Promise<Agent> {
     const r = await this.ok("fork");
-    const child = await Agent.start(this.socket, r.out!.token as string);
+    const child = await Agent.start(this.socket, r.out!.token as string, opts);
     return child;
+  }
+
+  /** Resolves with the first event (from index `from`) that `pred` accepts, in arrival order. */
+  waitEvent(pred: (e: { event: number; fields: unknown[] }) => boolean, from = 0): Promise<{ event: number; fields: unknown[] }> {
+    return new Promise((resolve) => {
+      const check = (): boolean => {
+        const e = this.events.slice(from).find(pred);
+        if (e) {
+          this.eventWaiters.delete(waiter);
+          resolve(e);
+        }
+        return !!e;
+      };
+      const waiter = (): void => void check();
+      if (!check()) this.eventWaiters.add(waiter);
+    });
+  }
+
+  /** The signal events received so far: [signo, pid, code, uid, status] each. */
+  signals(): number[][] {
+    return this.events.filter((e) => e.event === 1).map((e) => e.fields as number[]);
   }
 
   async exit(status: number): Promise<void> {

@@ -10,6 +10,7 @@ import { processMachine, type ProcessContext, type ProcessInput, type ProcessSta
 import { threadMachine } from "../machine/thread.js";
 import { nextPid } from "../machine/pidalloc.js";
 import { WaitQueue } from "./waitqueue.js";
+import type { SigInfo } from "../machine/sigset.js";
 import { Files, defaultFileLimits, type FileLimits } from "./files.js";
 
 export type ProcessActor = Actor<typeof processMachine>;
@@ -29,7 +30,11 @@ export const defaultKernelConfig: KernelConfig = { pidMax: 32768, reserveTimeout
 /** What the kernel asks of the world outside it. */
 export interface KernelHooks {
   /** Deliver a host signal to a guest's host process (SIGKILL when the namespace dies). */
-  killHost(pid: number, hostpid: number, signal: NodeJS.Signals): void;
+  killHost(pid: number, hostpid: number, signal: NodeJS.Signals | number): void;
+  /** Sends a handled signal to a thread as an event on its connection (delivery 0). */
+  signalEvent?(tid: number, info: SigInfo): void;
+  /** The thread's connection is up, so an event can reach it. */
+  reachable?(tid: number): boolean;
   /** The namespace is over: init died and every process is gone. */
   namespaceOver(initStatus: number): void;
   /** A thread has ended: its connection gets no more replies except those in flight. */
@@ -64,6 +69,8 @@ export class Kernel {
   readonly reservations = new Map<string, Reservation>();
   /** Numbers kept in use by process groups and sessions (struct pid refcounts). */
   readonly pidRefs = new Map<number, number>();
+  /** Process groups: pgid → its members, zombies included until reaped (PIDTYPE_PGID links). */
+  readonly pgrps = new Map<number, Set<number>>();
   /** Per process: woken when one of its children changes state. */
   readonly childWait = new Map<number, WaitQueue>();
   private readonly t0 = performance.now();
@@ -138,6 +145,7 @@ export class Kernel {
     this.ns.send({ type: "PID_ALLOCATED", pid: input.pid });
     this.ref(input.pgid);
     this.ref(input.sid);
+    this.joinPgrp(input.pid, input.pgid);
     return a;
   }
 
@@ -167,6 +175,7 @@ export class Kernel {
     this.exited(pid);
     this.unref(c.pgid);
     this.unref(c.sid);
+    this.leavePgrp(pid, c.pgid);
     p.stop();
     this.procs.delete(pid);
     this.dropThread(pid, false);
@@ -182,6 +191,39 @@ export class Kernel {
     const k = (this.pidRefs.get(n) ?? 0) - 1;
     if (k <= 0) this.pidRefs.delete(n);
     else this.pidRefs.set(n, k);
+  }
+
+  private joinPgrp(pid: number, pgid: number): void {
+    let g = this.pgrps.get(pgid);
+    if (!g) this.pgrps.set(pgid, (g = new Set()));
+    g.add(pid);
+  }
+
+  private leavePgrp(pid: number, pgid: number): void {
+    const g = this.pgrps.get(pgid);
+    if (!g) return;
+    g.delete(pid);
+    if (g.size === 0) this.pgrps.delete(pgid);
+  }
+
+  /** change_pid(PIDTYPE_PGID / PIDTYPE_SID): moves a process to another group and session. */
+  setPgrp(pid: number, pgid: number, sid: number): void {
+    const p = this.procs.get(pid);
+    if (!p) return;
+    const c = p.getSnapshot().context;
+    if (c.pgid === pgid && c.sid === sid) return;
+    this.ref(pgid);
+    this.ref(sid);
+    this.unref(c.pgid);
+    this.unref(c.sid);
+    this.leavePgrp(pid, c.pgid);
+    this.joinPgrp(pid, pgid);
+    p.send({ type: "SET_PGRP", pgid, sid });
+  }
+
+  /** The members of a process group (empty when none). */
+  pgrp(pgid: number): ReadonlySet<number> {
+    return this.pgrps.get(pgid) ?? new Set();
   }
 
   proc(pid: number): ProcessActor | undefined {

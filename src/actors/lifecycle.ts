@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { E, errno, type Errno } from "../protocol/errno.js";
 import { signaled } from "../machine/wstatus.js";
 import type { Kernel, Reservation } from "./kernel.js";
+import { killOrphanedPgrp, sendExitSignal } from "./signals.js";
 
 const SIGKILL = 9;
 
@@ -285,19 +286,32 @@ export function exitGroup(k: Kernel, pid: number, wstatus: number, assumed: bool
     for (const child of moved) {
       k.proc(child)?.send({ type: "REPARENT", ppid: reaper, parentTid: heir });
       rp?.send({ type: "CHILD_ADD", pid: child });
-      if (k.state(child) === "zombie") {
+    }
+    // reparent_leader, for each child in order: a zombie is reported to its new parent
+    // (do_notify_parent: its exit signal, then release at once when that parent auto-reaps);
+    // then kill_orphaned_pgrp: a group this exit orphans gets SIGHUP and SIGCONT if a
+    // member is stopped.
+    for (const child of moved) {
+      const zombie = k.state(child) === "zombie";
+      if (zombie) sendExitSignal(k, child);
+      killOrphanedPgrp(k, child, pid);
+      if (zombie) {
         if (autoReap) reap(k, child);
         zombies = true;
       }
     }
     if (zombies) k.notifyParent(reaper);
   }
+  // exit_notify: "kill_orphaned_pgrp(tsk->group_leader, NULL)" for the exiting process's own group.
+  killOrphanedPgrp(k, pid, undefined);
 
   // exit_notify: a process whose parent is outside the namespace is released by that
   // parent; nothing inside can wait for it.
   if (c.ppid === 0) return void k.dropProcess(pid);
-  // exit_notify → do_notify_parent: an auto-reaping parent releases the child at once;
-  // its waiters wake either way (a wait that finds no child left returns ECHILD).
+  // exit_notify → do_notify_parent: the exit signal (SIGCHLD) unless the parent ignores
+  // SIGCHLD; an auto-reaping parent releases the child at once; its waiters wake either
+  // way (a wait that finds no child left returns ECHILD).
+  sendExitSignal(k, pid);
   if (parentAutoReaps(k, c.ppid)) reap(k, pid);
   k.notifyParent(c.ppid);
 }

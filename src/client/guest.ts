@@ -6,11 +6,26 @@
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import { createActor, type Actor } from "xstate";
 import { proxyMachine } from "../machine/proxy.js";
-import type { ArgsOf, CallName } from "../protocol/index.js";
+import { callByName, type ArgsOf, type CallName } from "../protocol/index.js";
 import { exited, signaled } from "../machine/wstatus.js";
 import { ClientConnection, type CallResult } from "./connection.js";
 import { guestSocket } from "./locate.js";
-import { DaemonGoneError } from "./errors.js";
+import { DaemonGoneError, SyscallError } from "./errors.js";
+import { EV } from "../protocol/messages.js";
+import { E } from "../protocol/errno.js";
+import { SA } from "../machine/sigset.js";
+
+/** What a handled signal brings (siginfo_t's si_signo, si_pid, si_code, si_uid, si_status). */
+export interface SignalInfo {
+  readonly signo: number;
+  readonly pid: number;
+  readonly code: number;
+  readonly uid: number;
+  readonly status: number;
+}
+
+export type SignalHandler = (info: SignalInfo) => void;
+export type SignalAction = SignalHandler | "default" | "ignore";
 
 export interface ConnectOptions {
   readonly socket?: string;
@@ -19,6 +34,12 @@ export interface ConnectOptions {
   readonly delivery?: number;
   readonly exe?: string;
   readonly argv?: string[];
+  /**
+   * A claimed child normally runs a new program (Node.js starts a child as fork + exec), so
+   * the claim is followed by execve. False: the host process is a plain fork that has not
+   * exec'd (setpgid on it from its parent then succeeds, as before exec in Linux).
+   */
+  readonly execed?: boolean;
 }
 
 export interface ForkOptions {
@@ -39,12 +60,44 @@ export function hostWaitStatus(code: number | null, signal: NodeJS.Signals | nul
 export class Guest {
   readonly proxy: Actor<typeof proxyMachine>;
   private cachedPid = 0;
+  /** The handlers this process installed, with their SA_* flags. */
+  private readonly handlers = new Map<number, { fn: SignalHandler; flags: number }>();
+  private readonly listeners = new Set<(kind: number, fields: unknown[]) => void>();
+  /** Blocking calls in flight: a handled signal interrupts them (EINTR, or a restart with SA_RESTART). */
+  private readonly blocking = new Set<{ ac: AbortController; bySignal: boolean; restart: boolean }>();
 
   private constructor(readonly conn: ClientConnection) {
     this.proxy = createActor(proxyMachine, { input: { socket: conn.socketPath } });
     this.proxy.start();
     this.proxy.send({ type: "OPEN" });
     conn.onGone = (reason) => this.proxy.send({ type: "GONE", reason });
+    conn.onEvent = (kind, fields) => {
+      if (kind === EV.SIGNAL) this.signalArrived(fields);
+      for (const l of this.listeners) l(kind, fields);
+    };
+  }
+
+  /** Every event the daemon sends this thread (signals, fatal errors), after the signal handlers ran. */
+  onEvent(listener: (kind: number, fields: unknown[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * A handled signal (delivery 0): interrupt the blocking calls in flight, as a signal
+   * interrupts a sleeping syscall, then run the handler. A call interrupted under a
+   * handler with SA_RESTART is made again; otherwise it fails with EINTR.
+   */
+  private signalArrived(fields: unknown[]): void {
+    const [signo, pid, code, uid, status] = fields as number[];
+    const h = this.handlers.get(signo!);
+    const restart = ((h?.flags ?? 0) & SA.RESTART) !== 0;
+    for (const b of this.blocking) {
+      b.bySignal = true;
+      b.restart = restart;
+      b.ac.abort();
+    }
+    h?.fn({ signo: signo!, pid: pid!, code: code!, uid: uid!, status: status! });
   }
 
   /** Connects this process as a guest: claims a reservation from BLINKD_TOKEN or registers. */
@@ -61,7 +114,7 @@ export class Guest {
       const r = await conn.call("claim", { token, hostpid: process.pid });
       g.bound(r.out.pid, r.result);
       // Node.js starts a child as fork + exec: the child runs its own program now.
-      if (r.out.pid === r.result) await conn.call("execve", { exe: opts.exe ?? process.execPath, argv: opts.argv ?? process.argv });
+      if (r.out.pid === r.result && opts.execed !== false) await conn.call("execve", { exe: opts.exe ?? process.execPath, argv: opts.argv ?? process.argv });
     } else {
       const pid = (
         await conn.call("register", {
@@ -85,16 +138,99 @@ export class Guest {
     return this.conn.socketPath;
   }
 
-  /** Makes a call through the proxy. */
+  /** Makes a call through the proxy; a blocking call can be interrupted by a handled signal. */
   async call<N extends CallName>(name: N, args: ArgsOf<N>, opts: { signal?: AbortSignal } = {}): Promise<CallResult<N>> {
     const snap = this.proxy.getSnapshot();
     if (snap.value === "gone") throw new DaemonGoneError(snap.context.reason);
+    if (!callByName(name).blocks) return this.send(name, args, opts);
+    for (;;) {
+      const b = { ac: new AbortController(), bySignal: false, restart: false };
+      const onAbort = (): void => b.ac.abort();
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      if (opts.signal?.aborted) b.ac.abort();
+      this.blocking.add(b);
+      try {
+        return await this.send(name, args, { signal: b.ac.signal });
+      } catch (e) {
+        // ERESTARTSYS: restart when the signal's handler asked for SA_RESTART and the caller did not abort.
+        if (e instanceof SyscallError && e.errno === E.EINTR && b.bySignal && b.restart && !opts.signal?.aborted) continue;
+        throw e;
+      } finally {
+        this.blocking.delete(b);
+        opts.signal?.removeEventListener("abort", onAbort);
+      }
+    }
+  }
+
+  private async send<N extends CallName>(name: N, args: ArgsOf<N>, opts: { signal?: AbortSignal }): Promise<CallResult<N>> {
     this.proxy.send({ type: "SENT" });
     try {
       return await this.conn.call(name, args, opts);
     } finally {
       this.proxy.send({ type: "ANSWERED" });
     }
+  }
+
+  /**
+   * sigaction(2): installs a handler (run when the daemon delivers the signal as an event),
+   * ignores the signal, or restores its default action; the daemon applies the default
+   * actions itself. flags are SA_* bits (SA_RESTART, SA_NOCLDSTOP, SA_NOCLDWAIT).
+   */
+  async sigaction(signo: number, action: SignalAction, flags = 0): Promise<void> {
+    const handler = action === "default" ? 0 : action === "ignore" ? 1 : 2;
+    await this.call("rt_sigaction", { signo, handler, flags });
+    if (typeof action === "function") this.handlers.set(signo, { fn: action, flags });
+    else this.handlers.delete(signo);
+  }
+
+  /** kill(2). */
+  async kill(pid: number, sig: number): Promise<void> {
+    await this.call("kill", { pid, sig });
+  }
+
+  /** tkill(2). */
+  async tkill(tid: number, sig: number): Promise<void> {
+    await this.call("tkill", { tid, sig });
+  }
+
+  /** tgkill(2). */
+  async tgkill(tgid: number, tid: number, sig: number): Promise<void> {
+    await this.call("tgkill", { tgid, tid, sig });
+  }
+
+  /** sigprocmask(2) for this thread: how 0 = SIG_BLOCK, 1 = SIG_UNBLOCK, 2 = SIG_SETMASK; returns the old mask. */
+  async sigprocmask(how: number, set: bigint): Promise<bigint> {
+    return (await this.call("rt_sigprocmask", { how, set })).out.old;
+  }
+
+  /** sigpending(2). */
+  async sigpending(): Promise<bigint> {
+    return (await this.call("rt_sigpending", {})).out.set;
+  }
+
+  /** setresuid(2) as this process did it (0xffffffff keeps an id). */
+  async setresuid(ruid: number, euid: number, suid: number): Promise<void> {
+    await this.call("setresuid", { ruid, euid, suid });
+  }
+
+  async setpgid(pid: number, pgid: number): Promise<void> {
+    await this.call("setpgid", { pid, pgid });
+  }
+
+  async getpgid(pid: number): Promise<number> {
+    return (await this.call("getpgid", { pid })).result;
+  }
+
+  async getpgrp(): Promise<number> {
+    return (await this.call("getpgrp", {})).result;
+  }
+
+  async setsid(): Promise<number> {
+    return (await this.call("setsid", {})).result;
+  }
+
+  async getsid(pid: number): Promise<number> {
+    return (await this.call("getsid", { pid })).result;
   }
 
   /** getpid(2), cached: a process's pid never changes. */

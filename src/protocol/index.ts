@@ -11,9 +11,10 @@ import { process } from "./calls/process.js";
 import { wait } from "./calls/wait.js";
 import { control } from "./calls/control.js";
 import { signal } from "./calls/signal.js";
+import { group } from "./calls/group.js";
 import { eventfd } from "./calls/eventfd.js";
 
-export const families = { session, process, wait, signal, eventfd, control } as const;
+export const families = { session, process, wait, signal, group, eventfd, control } as const;
 
 type Families = typeof families;
 type Union<T> = T[keyof T];

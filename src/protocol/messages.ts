@@ -19,7 +19,11 @@ export const EVENT = 3;
 export const EV = {
   /** [3, 0, message]: the daemon closes this connection for a protocol error. */
   FATAL: 0,
-  /** [3, 1, signo, senderPid, code]: a signal for this thread (delivery mode 0). */
+  /**
+   * [3, 1, signo, senderPid, code, senderUid, status]: a handled signal for this thread
+   * (delivery mode 0): siginfo's si_signo, si_pid, si_code, si_uid and si_status
+   * (SIGCHLD). The signal is delivered when the event is sent. See spec/signals.md.
+   */
   SIGNAL: 1,
 } as const;
 

@@ -52,6 +52,8 @@ export class ServerCore {
         killHost: (_pid, hostpid, signal) => {
           signalHost(hostpid, this.hostStart.get(hostpid), signal);
         },
+        signalEvent: (tid, i) => this.byTid.get(tid)?.event(EV.SIGNAL, i.signo, i.pid, i.code, i.uid, i.status),
+        reachable: (tid) => this.byTid.has(tid),
         namespaceOver: (status) => opts.onNamespaceOver?.(status),
         threadGone: (tid) => {
           const c = this.byTid.get(tid);

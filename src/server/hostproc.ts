@@ -26,3 +26,13 @@ export function signalHost(hostpid: number, start: string | undefined, signal: N
     return false;
   }
 }
+
+/** The real, effective and saved uids of a host process (/proc/PID/status "Uid:"), or undefined when it is gone. */
+export function hostCreds(hostpid: number): { ruid: number; euid: number; suid: number } | undefined {
+  try {
+    const m = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(fs.readFileSync(`/proc/${hostpid}/status`, "latin1"));
+    return m ? { ruid: Number(m[1]), euid: Number(m[2]), suid: Number(m[3]) } : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -4,6 +4,14 @@ import { PROTOCOL_VERSION } from "../protocol/index.js";
 import type { session } from "../protocol/calls/session.js";
 import { claim, register } from "../actors/lifecycle.js";
 import type { Handlers } from "./types.js";
+import type { Kernel } from "../actors/kernel.js";
+import { hostCreds } from "../server/hostproc.js";
+
+/** A process that enters from outside starts with its host process's uids (kill's permission rule reads them). */
+function credsFromHost(k: Kernel, pid: number, hostpid: number): void {
+  const creds = hostCreds(hostpid);
+  if (creds) k.proc(pid)?.send({ type: "SET_CREDS", creds });
+}
 
 export const DAEMON_NAME = "blinkd 0.1.0";
 
@@ -35,6 +43,7 @@ export const sessionCalls: Handlers<typeof session> = {
     if (ctx.k.nsState() === "dying" || ctx.k.nsState() === "over") return errno(E.ESRCH, "the namespace is over: its init has died");
     const r = register(ctx.k, hostpid, exe, argv, delivery);
     if (r instanceof Errno) return r;
+    credsFromHost(ctx.k, r.pid, hostpid);
     ctx.caller.bind(r.pid, r.pid, hostpid);
     return r.pid;
   },
@@ -43,6 +52,8 @@ export const sessionCalls: Handlers<typeof session> = {
     if (bad) return errno(E.EINVAL, `claim.hostpid: ${bad}`);
     const r = claim(ctx.k, token, hostpid);
     if (r instanceof Errno) return r;
+    // A forked child has its parent's uids already; `blinkd run`'s command has its host's.
+    if (r.pid === r.tid && ctx.k.ctx(r.pid)?.ppid === 0) credsFromHost(ctx.k, r.pid, hostpid);
     ctx.caller.bind(r.pid, r.tid, hostpid);
     return { result: r.tid, out: { pid: r.pid } };
   },

@@ -1,6 +1,6 @@
 import { family } from "../schema.js";
 
-/** Signals: what the guest reports of its dispositions, and (later) kill and delivery. */
+/** Signals: kill and its relatives, the dispositions, mask and credentials the guest reports, and delivery. */
 export const signal = family({
   rt_sigaction: {
     nr: 70,
@@ -8,6 +8,62 @@ export const signal = family({
     out: {},
     blocks: false,
     role: "guest",
-    doc: "The guest changed a disposition: handler 0 = SIG_DFL, 1 = SIG_IGN, 2 = a handler; flags are the SA_* bits (SA_NOCLDSTOP, SA_NOCLDWAIT, SA_RESTART, …). The daemon applies the rules that depend on them (auto-reap, init's protections).",
+    doc: "The guest changed a disposition: handler 0 = SIG_DFL, 1 = SIG_IGN, 2 = a handler; flags are the SA_* bits (SA_NOCLDSTOP, SA_NOCLDWAIT, SA_RESTART, …). The daemon applies the rules that depend on them (default actions, init's protections, SIGCHLD, auto-reap).",
+  },
+  kill: {
+    nr: 71,
+    args: { pid: "i32", sig: "i32" },
+    out: {},
+    blocks: false,
+    role: "guest",
+    doc: "kill(2): pid > 0 that process, 0 the caller's group, -1 every process but init and the caller, < -1 the group -pid; sig 0 probes. ESRCH, EINVAL, EPERM as Linux.",
+  },
+  tkill: {
+    nr: 72,
+    args: { tid: "i32", sig: "i32" },
+    out: {},
+    blocks: false,
+    role: "guest",
+    doc: "tkill(2): one thread. EINVAL for tid <= 0.",
+  },
+  tgkill: {
+    nr: 73,
+    args: { tgid: "i32", tid: "i32", sig: "i32" },
+    out: {},
+    blocks: false,
+    role: "guest",
+    doc: "tgkill(2): one thread of process tgid. EINVAL for tgid or tid <= 0; ESRCH when tid is not in tgid.",
+  },
+  rt_sigprocmask: {
+    nr: 74,
+    args: { how: "i32", set: "u64" },
+    out: { old: "u64" },
+    blocks: false,
+    role: "guest",
+    doc: "The calling thread's signal mask: how 0 = SIG_BLOCK, 1 = SIG_UNBLOCK, 2 = SIG_SETMASK (bit signo-1); SIGKILL and SIGSTOP are never blocked. out.old is the previous mask. Signals it unblocks may be delivered at once.",
+  },
+  rt_sigpending: {
+    nr: 75,
+    args: {},
+    out: { set: "u64" },
+    blocks: false,
+    role: "guest",
+    doc: "sigpending(2): the signals pending for the calling thread or its process that the thread blocks.",
+  },
+  sig_dequeue: {
+    nr: 76,
+    args: {},
+    out: { pid: "i32", code: "i32", uid: "u32", status: "i32" },
+    blocks: false,
+    role: "guest",
+    doc: "Delivery 1: takes the calling thread's next pending unblocked signal (its own queue first, lowest number first); returns its number and siginfo, or 0 when none is pending.",
+  },
+  setresuid: {
+    nr: 77,
+    args: { ruid: "u32", euid: "u32", suid: "u32" },
+    out: {},
+    blocks: false,
+    role: "guest",
+    doc: "setresuid(2) as the guest did it: 0xffffffff ((uid_t)-1) leaves an id unchanged; without euid 0 each new id must be one of the current three (EPERM). The ids decide kill's permission.",
   },
 });

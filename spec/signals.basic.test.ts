@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serve, type Served } from "./helpers/daemon.js";
+import { agent, type Agent } from "./helpers/agent.js";
+
+let d: Served;
+const agents: Agent[] = [];
+beforeAll(async () => {
+  d = await serve();
+});
+afterAll(async () => {
+  for (const a of agents.splice(0)) a.proc.kill("SIGKILL");
+  await d.stop();
+});
+
+describe("signals through the socket", () => {
+  it("setpgid, a handled signal as an event, SIGSTOP and SIGCONT reported to the parent as SIGCHLD, SIGTERM kills", async () => {
+    const init = await agent(d.socket);
+    agents.push(init);
+    const c = await init.fork({ exec: false });
+    agents.push(c);
+    expect((await init.call("setpgid", { pid: c.pid, pgid: 0 })).ok).toBe(true);
+    expect((await c.ok("getpgrp")).result).toBe(c.pid);
+    expect((await c.call("setsid")).code).toBe("EPERM");
+    await init.ok("rt_sigaction", { signo: 17, handler: 2, flags: 0 });
+    await c.ok("rt_sigaction", { signo: 10, handler: 2, flags: 0 });
+    expect((await init.call("kill", { pid: c.pid, sig: 10 })).ok).toBe(true);
+    const e = await c.waitEvent((e) => e.event === 1);
+    expect(e.fields.slice(0, 3)).toEqual([10, 1, 0]);
+    await init.ok("kill", { pid: c.pid, sig: 19 });
+    const st = await init.waitEvent((e) => e.event === 1 && e.fields[2] === 5);
+    expect(st.fields).toEqual([17, c.pid, 5, 0, 19]);
+    await init.ok("kill", { pid: c.pid, sig: 18 });
+    expect((await c.ok("getpid")).result).toBe(c.pid);
+    await init.ok("kill", { pid: c.pid, sig: 15 });
+    const w2 = await init.ok("wait4", { pid: c.pid, options: 0 });
+    expect(w2.out!.wstatus).toBe(15);
+  });
+});
