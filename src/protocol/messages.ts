@@ -90,11 +90,15 @@ export function parseReply(msg: unknown[], call: CallEntry | undefined): Reply |
   if (typeof result !== "number" && typeof result !== "bigint") return new FieldError(`reply result: expected i64, got ${describe(result)}`);
   if (result < 0) {
     const d = msg[3];
+    // §4.2: a failure carries nothing, or one sentence for people.
+    if (msg.length > 4 || (msg.length === 4 && typeof d !== "string")) return new FieldError(`reply detail: expected at most one str after a negative result, got ${msg.length - 3} values`);
     return typeof d === "string" ? { seq, result, out: {}, detail: d } : { seq, result, out: {} };
   }
   const out: Record<string, unknown> = {};
   if (call) {
     const names = call.outNames;
+    // §4.2: on success `out` holds exactly the call's extra results (the C client agrees: spec/vectors).
+    if (msg.length > 3 + names.length) return new FieldError(`${call.name} reply: expected ${names.length} out fields, got ${msg.length - 3}`);
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
       const v = checkField(call.out[name]!, msg[3 + i], `${call.name} reply.${name}`);
