@@ -402,7 +402,7 @@ static int rd_field(struct rd *r, int type, void *dst) {
   return 0;
 }
 
-void blinkd_free_out(const struct blinkd_call *call, void *out) {
+void blinkd_out_free(const struct blinkd_call *call, void *out) {
   if (!out) return;
   for (int i = 0; i < call->nout; i++) {
     int t = call->out[i].type;
@@ -453,18 +453,18 @@ int64_t blinkd_decode_reply(struct blinkd_conn *c, const unsigned char *body, si
       continue;
     }
     if (!rd_field(&r, call->out[i].type, (char *)out + call->out[i].offset)) {
-      blinkd_free_out(call, out);
+      blinkd_out_free(call, out);
       seterr(c, "reply.%s: expected %s", call->out[i].name, tname(call->out[i].type));
       return -EPROTO;
     }
   }
-  if (r.p != r.end) return blinkd_free_out(call, out), seterr(c, "reply: bytes after the message%s%s", 0, 0), -EPROTO;
+  if (r.p != r.end) return blinkd_out_free(call, out), seterr(c, "reply: bytes after the message%s%s", 0, 0), -EPROTO;
   return result;
 }
 
 /* ---- connection ---- */
 
-int blinkd_open(struct blinkd_conn *c, const char *path) {
+int blinkd_conn_open(struct blinkd_conn *c, const char *path) {
   char buf[sizeof(((struct sockaddr_un *)0)->sun_path) + 64];
   memset(c, 0, sizeof *c);
   c->fd = -1;
@@ -505,28 +505,28 @@ static void reset_buffers(struct blinkd_conn *c) {
   }
 }
 
-void blinkd_close(struct blinkd_conn *c) {
+void blinkd_conn_close(struct blinkd_conn *c) {
   if (c->fd >= 0) close(c->fd);
   c->fd = -1;
   c->gone = 1;
   reset_buffers(c);
 }
 
-void blinkd_forget(struct blinkd_conn *c) {
-  blinkd_close(c);
+void blinkd_conn_forget(struct blinkd_conn *c) {
+  blinkd_conn_close(c);
 }
 
-int64_t blinkd_handshake(struct blinkd_conn *c, const char *role, const char *client) {
+int64_t blinkd_conn_handshake(struct blinkd_conn *c, const char *role, const char *client) {
   struct blinkd_hello_out out;
   return blinkd_hello(c, BLINKD_PROTOCOL_VERSION, role, client, &out);
 }
 
-int64_t blinkd_attach(struct blinkd_conn *c, const char *path, const char *token, int32_t hostpid, int32_t *pid) {
-  int e = blinkd_open(c, path);
+int64_t blinkd_conn_attach(struct blinkd_conn *c, const char *path, const char *token, int32_t hostpid, int32_t *pid) {
+  int e = blinkd_conn_open(c, path);
   if (e) return e;
   char who[64];
   snprintf(who, sizeof who, "blinkd-c pid %d", (int)hostpid);
-  int64_t r = blinkd_handshake(c, "guest", who);
+  int64_t r = blinkd_conn_handshake(c, "guest", who);
   if (r < 0) return r;
   struct blinkd_claim_out out;
   r = blinkd_claim(c, token, hostpid, &out);
@@ -677,7 +677,7 @@ static int pump(struct blinkd_conn *c, uint32_t seq, const struct blinkd_call *c
   return 0;
 }
 
-int blinkd_poll_events(struct blinkd_conn *c) {
+int blinkd_conn_poll_events(struct blinkd_conn *c) {
   if (c->gone) return -ECONNRESET;
   sigset_t all, old;
   sigfillset(&all);
@@ -701,7 +701,7 @@ static uint32_t next_seq(struct blinkd_conn *c) {
   return c->seq;
 }
 
-int blinkd_send_only(struct blinkd_conn *c, const struct blinkd_call *call, const void *args) {
+int blinkd_conn_send(struct blinkd_conn *c, const struct blinkd_call *call, const void *args) {
   if (c->gone || c->fd < 0) return -ECONNRESET;
   unsigned char st[BLINKD_SMALL_FRAME];
   struct blinkd_buf b;
@@ -716,7 +716,7 @@ int blinkd_send_only(struct blinkd_conn *c, const struct blinkd_call *call, cons
   return e;
 }
 
-int64_t blinkd_call(struct blinkd_conn *c, const struct blinkd_call *call, const void *args, void *out) {
+int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, const void *args, void *out) {
   if (c->gone || c->fd < 0) return seterr(c, "the connection to blinkd is closed%s%s", 0, 0), -ECONNRESET;
   sigset_t all, old;
   sigfillset(&all);

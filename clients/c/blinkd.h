@@ -54,27 +54,27 @@ struct blinkd_conn {
 int blinkd_socket_path(char *buf, size_t n);
 
 /* Connects (path NULL: blinkd_socket_path). The descriptor is close-on-exec. 0 or -errno. */
-int blinkd_open(struct blinkd_conn *c, const char *path);
+int blinkd_conn_open(struct blinkd_conn *c, const char *path);
 /* hello with this build's protocol version; role "guest" or "control". */
-int64_t blinkd_handshake(struct blinkd_conn *c, const char *role, const char *client);
+int64_t blinkd_conn_handshake(struct blinkd_conn *c, const char *role, const char *client);
 /* Opens a new connection and claims a fork or thread reservation: the host child after fork
    (on its own new connection, never the parent's), or a new thread. Returns the tid; *pid
    gets the process. */
-int64_t blinkd_attach(struct blinkd_conn *c, const char *path, const char *token, int32_t hostpid, int32_t *pid);
+int64_t blinkd_conn_attach(struct blinkd_conn *c, const char *path, const char *token, int32_t hostpid, int32_t *pid);
 /* Closes the connection (for a guest thread that has not exited, this is its death). */
-void blinkd_close(struct blinkd_conn *c);
+void blinkd_conn_close(struct blinkd_conn *c);
 /* In a host fork child: drops the parent's connection without a word to the daemon (the
    parent keeps it open) and frees this copy's buffers. */
-void blinkd_forget(struct blinkd_conn *c);
+void blinkd_conn_forget(struct blinkd_conn *c);
 /* Reads daemon events that have arrived, without blocking. 0, or -errno when the connection is gone. */
-int blinkd_poll_events(struct blinkd_conn *c);
+int blinkd_conn_poll_events(struct blinkd_conn *c);
 
 /* Sends one request and reads until its one reply. args/out are the call's structs. */
-int64_t blinkd_call(struct blinkd_conn *c, const struct blinkd_call *call, const void *args, void *out);
+int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, const void *args, void *out);
 /* Sends a request without reading its reply (exit_group as a process ends). */
-int blinkd_send_only(struct blinkd_conn *c, const struct blinkd_call *call, const void *args);
+int blinkd_conn_send(struct blinkd_conn *c, const struct blinkd_call *call, const void *args);
 /* Frees what a reply put in malloc'd memory (strs, i32s, bytes and any results). */
-void blinkd_free_out(const struct blinkd_call *call, void *out);
+void blinkd_out_free(const struct blinkd_call *call, void *out);
 
 /* The encoder and decoder, public for the shared test vectors (spec/vectors). */
 struct blinkd_buf {

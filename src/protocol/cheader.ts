@@ -59,7 +59,11 @@ function params(name: string, t: FieldType): string[] {
   return member(name, t, "in").map((m) => m.replace(/;$/, ""));
 }
 
+/** The C library's own names (clients/c/blinkd.h); a call may not take one. */
+const RESERVED = /^(conn_|buf_|put_|out_|call_)|^(socket_path|decode_reply)$/;
+
 export function header(): string {
+  for (const c of calls()) if (RESERVED.test(c.name)) throw new Error(`cheader: call ${c.name} would collide with the C library's blinkd_${c.name}`);
   const L: string[] = [];
   L.push(
     "/* blinkd_protocol.h: GENERATED from src/protocol/calls/FAMILY.ts by src/protocol/cheader.ts. Do not edit. */",
@@ -174,7 +178,7 @@ export function source(): string {
       const v = m.split(/[ *]/).pop()!;
       L.push(`  a.${v} = ${v};`);
     }
-    L.push(`  return blinkd_call(c, &blinkd_call_${N}, &a, ${c.outNames.length ? "out" : "NULL"});`, "}", "");
+    L.push(`  return blinkd_conn_call(c, &blinkd_call_${N}, &a, ${c.outNames.length ? "out" : "NULL"});`, "}", "");
   }
   L.push(
     "const struct blinkd_call *const blinkd_call_table[BLINKD_NCALLS] = {",

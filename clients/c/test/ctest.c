@@ -336,9 +336,9 @@ static int32_t fork_child(int code, int wait_fd) {
   strcpy(token, fo.token);
   pid_t h = fork();
   if (h == 0) {
-    blinkd_forget(&conn);
+    blinkd_conn_forget(&conn);
     int32_t p = 0;
-    int64_t tid = blinkd_attach(&conn, NULL, token, getpid(), &p);
+    int64_t tid = blinkd_conn_attach(&conn, NULL, token, getpid(), &p);
     if (tid != pid || p != pid) _exit(90);
     if (blinkd_getpid(&conn) != pid) _exit(91);
     char c;
@@ -354,24 +354,24 @@ static void *thread_main(void *arg) {
   const char *token = arg;
   struct blinkd_conn tc;
   int32_t pid = 0;
-  int64_t tid = blinkd_attach(&tc, NULL, token, getpid(), &pid);
+  int64_t tid = blinkd_conn_attach(&tc, NULL, token, getpid(), &pid);
   printf("thread tid=%lld pid=%d gettid=%lld getpid=%lld\n", (long long)tid, pid, (long long)blinkd_gettid(&tc), (long long)blinkd_getpid(&tc));
   blinkd_exit(&tc, 0);
-  blinkd_close(&tc);
+  blinkd_conn_close(&tc);
   return NULL;
 }
 
 static int calls(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   main_tid = (pid_t)syscall(SYS_gettid);
-  CHECK(blinkd_open(&conn, NULL) == 0, "open: %s", conn.error);
+  CHECK(blinkd_conn_open(&conn, NULL) == 0, "open: %s", conn.error);
   /* session: a wrong version is EPROTO and names both versions */
   struct blinkd_conn bad;
   struct blinkd_hello_out ho;
-  CHECK(blinkd_open(&bad, NULL) == 0, "open");
+  CHECK(blinkd_conn_open(&bad, NULL) == 0, "open");
   int64_t r = blinkd_hello(&bad, "0000000000000000", "guest", "ctest", &ho);
   printf("hello(bad version) = %lld %s\n", (long long)r, strstr(bad.error, BLINKD_PROTOCOL_VERSION) ? "names the version" : bad.error);
-  blinkd_close(&bad);
+  blinkd_conn_close(&bad);
   r = blinkd_hello(&conn, BLINKD_PROTOCOL_VERSION, "guest", "ctest", &ho);
   printf("hello = %lld daemon=%s pidMax=%d\n", (long long)r, ho.daemon, ho.pidMax);
   r = blinkd_getpid(&conn);
@@ -406,9 +406,9 @@ static int calls(void) {
   strcpy(token2, fo2.token);
   pid_t h2 = fork();
   if (h2 == 0) {
-    blinkd_forget(&conn);
+    blinkd_conn_forget(&conn);
     int32_t p;
-    blinkd_attach(&conn, NULL, token2, getpid(), &p);
+    blinkd_conn_attach(&conn, NULL, token2, getpid(), &p);
     raise(SIGTERM);
     _exit(1);
   }
@@ -475,17 +475,17 @@ static int calls(void) {
   r = blinkd_ps(&conn, &po);
   printf("ps from a guest = %lld\n", (long long)r);
   struct blinkd_conn ctl;
-  blinkd_open(&ctl, NULL);
-  blinkd_handshake(&ctl, "control", "ctest");
+  blinkd_conn_open(&ctl, NULL);
+  blinkd_conn_handshake(&ctl, "control", "ctest");
   r = blinkd_ps(&ctl, &po);
   printf("ps = %lld, %zu bytes of msgpack\n", (long long)r, po.procs_len);
-  blinkd_free_out(&blinkd_call_ps, &po);
-  blinkd_close(&ctl);
+  blinkd_out_free(&blinkd_call_ps, &po);
+  blinkd_conn_close(&ctl);
 
   /* exit_group: later calls are ESRCH */
   printf("exit_group = %lld\n", (long long)blinkd_exit_group(&conn, 3));
   printf("getpid after exit = %lld\n", (long long)blinkd_getpid(&conn));
-  blinkd_close(&conn);
+  blinkd_conn_close(&conn);
   printf("failures %d\n", failures);
   return failures ? 1 : 0;
 }
