@@ -7,8 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROTOCOL_VERSION } from "../src/protocol/index.js";
 import { holdInit } from "./lib/init.js";
-import { RESULTS, loadgen, startDaemon } from "./lib/procs.js";
-import type { Result } from "./lib/report.js";
+import { RESULTS, loadgen, startDaemon, startEcho } from "./lib/procs.js";
+import type { Result, Row } from "./lib/report.js";
 
 interface CpuNode {
   id: number;
@@ -81,46 +81,56 @@ export function analyse(prof: CpuProfile, from = -Infinity, to = Infinity): { bu
   return { busyUs: busy, idleUs: idle, buckets };
 }
 
-export async function profile(quick: boolean): Promise<Result> {
-  const n = quick ? 5000 : 50000;
-  const dir = path.join(RESULTS, "profile");
+/** Runs the rtt load against a server started under --cpu-prof; returns the analysis of the measured run. */
+async function profiled(kind: "blinkd" | "echo", n: number, dir: string): Promise<{ a: ReturnType<typeof analyse>; file: string; calls: number; mean_ns: number }> {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  const d = await startDaemon({ nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-interval", "100"] });
-  const init = await holdInit(d.socket);
+  const nodeArgs = ["--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-interval", "100"];
+  const srv = kind === "blinkd" ? await startDaemon({ nodeArgs }) : await startEcho({ nodeArgs });
+  const init = kind === "blinkd" ? await holdInit(srv.socket) : undefined;
   let r: Record<string, number>;
   let from = 0;
   let to = 0;
   try {
-    await loadgen(["rtt", d.socket, PROTOCOL_VERSION, "blinkd", 2000]);
+    await loadgen(["rtt", srv.socket, PROTOCOL_VERSION, kind, 2000]);
     from = Number(process.hrtime.bigint() / 1000n);
-    r = await loadgen(["rtt", d.socket, PROTOCOL_VERSION, "blinkd", n]);
+    r = await loadgen(["rtt", srv.socket, PROTOCOL_VERSION, kind, n]);
     to = Number(process.hrtime.bigint() / 1000n);
   } finally {
-    init.close();
-    await d.stop();
+    init?.close();
+    await srv.stop();
   }
   const file = fs.readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
-  if (!file) throw new Error("bench: the daemon wrote no .cpuprofile");
+  if (!file) throw new Error(`bench: the ${kind} server wrote no .cpuprofile`);
   // Only the samples of the measured run (V8's profile clock and hrtime are both CLOCK_MONOTONIC).
   const a = analyse(JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as CpuProfile, from, to);
-  const calls = n + n / 10 + 100; // the run's warm-up and measured calls
-  const rows = BUCKETS.filter((b) => a.buckets[b]! > 0).map((b) => ({
+  return { a, file: path.join(dir, file), calls: n + n / 10 + 100, mean_ns: r.mean_ns ?? 0 };
+}
+
+export async function profile(quick: boolean): Promise<Result> {
+  const n = quick ? 5000 : 50000;
+  const echo = await profiled("echo", n, path.join(RESULTS, "profile-echo"));
+  const ours = await profiled("blinkd", n, path.join(RESULTS, "profile"));
+  const { a, calls } = ours;
+  const rows: Row[] = BUCKETS.filter((b) => a.buckets[b]! > 0 || echo.a.buckets[b]! > 0).map((b) => ({
     metric: b,
-    baseline: `${((a.buckets[b]! / a.busyUs) * 100).toFixed(1)} %`,
-    blinkd: `${(a.buckets[b]! / calls).toFixed(2)} µs/call`,
+    baseline: `${(echo.a.buckets[b]! / echo.calls).toFixed(2)} µs`,
+    blinkd: `${(a.buckets[b]! / calls).toFixed(2)} µs (${((a.buckets[b]! / a.busyUs) * 100).toFixed(1)} %)`,
     ratio: undefined,
     goal: "",
     met: undefined,
   }));
+  const eb = echo.a.busyUs / echo.calls;
+  const ob = a.busyUs / calls;
+  rows.push({ metric: "busy in all", baseline: `${eb.toFixed(2)} µs`, blinkd: `${ob.toFixed(2)} µs`, ratio: ob / eb, goal: "", met: undefined });
   return {
     name: "profile",
-    title: `Daemon CPU profile of the no-op call (${calls} getppid calls; columns: share of busy time, µs per call)`,
+    title: `CPU profile per no-op call (${calls} getppid calls, C client; baseline: the echo server under the same load; µs of server CPU per call, blinkd's share of its busy time)`,
     rows,
     notes: [
-      `busy ${(a.busyUs / calls).toFixed(1)} µs per call of a ${((r.mean_ns ?? 0) / 1000).toFixed(1)} µs round trip; the rest of the round trip is the client and the kernel's wake-ups`,
-      `profile: ${path.relative(process.cwd(), path.join(dir, file))} (open in Chrome DevTools)`,
+      `round trip ${(echo.mean_ns / 1000).toFixed(1)} µs (echo) and ${(ours.mean_ns / 1000).toFixed(1)} µs (blinkd): the rest is the client and the kernel's wake-ups`,
+      `profiles: ${path.relative(process.cwd(), ours.file)}, ${path.relative(process.cwd(), echo.file)} (open in Chrome DevTools)`,
     ],
-    raw: { ...a, calls, rtt: r },
+    raw: { blinkd: ours, echo },
   };
 }

@@ -79,9 +79,9 @@ export async function startDaemon(opts: { probe?: boolean; nodeArgs?: string[] }
 }
 
 /** Starts the bare echo server (bench/echo-server.ts) as its own process. */
-export async function startEcho(): Promise<Server> {
+export async function startEcho(opts: { nodeArgs?: string[] } = {}): Promise<Server> {
   const socket = path.join(tmpdir(), "echo.sock");
-  const proc = spawn(process.execPath, [ECHO, socket], { stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ECHO, socket], { stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
     proc.stdout!.once("data", () => resolve());
     proc.once("exit", (c) => reject(new Error(`echo server exited with ${c}`)));

@@ -17,6 +17,7 @@
  *   zombies SOCK VERSION N                  N children of one parent that claim and exit (zombies
  *                                           until the parent, which never waits, goes); like mass
  *   nativeeventfd N                         eventfd ping-pong between two processes
+ *   kill SOCK VERSION N SIG                 N sequential kill(own pid, SIG) calls: mean in ns
  * MODE is "blinkd" (hello + register first) or "echo" (no handshake).
  */
 #define _GNU_SOURCE
@@ -33,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { NR_HELLO = 0, NR_REGISTER = 1, NR_CLAIM = 2, NR_GETPPID = 11, NR_FORK = 13, NR_EXIT_GROUP = 18, NR_WAIT4 = 50 };
+enum { NR_HELLO = 0, NR_REGISTER = 1, NR_CLAIM = 2, NR_GETPPID = 11, NR_FORK = 13, NR_EXIT_GROUP = 18, NR_WAIT4 = 50, NR_KILL = 71 };
 
 static void die(const char *what) {
   fprintf(stderr, "loadgen: %s: %s\n", what, strerror(errno));
@@ -210,6 +211,7 @@ static void send_simple(Conn *c, int nr) {
 }
 
 static const char *version;
+static int64_t my_pid; /* the pid register returned */
 
 /* hello then `second` (register or claim), written together; both replies read. */
 static void handshake(Conn *c, const char *token) {
@@ -241,6 +243,7 @@ static void handshake(Conn *c, const char *token) {
   In in;
   if (read_reply(c, c->seq - 1, &in) < 0) fail("hello refused (protocol version?)");
   int64_t r = read_reply(c, c->seq, &in);
+  my_pid = r;
   if (r < 0) {
     fprintf(stderr, "loadgen: %s failed: errno %lld\n", token ? "claim" : "register", (long long)-r);
     exit(2);
@@ -525,6 +528,31 @@ static int mode_zombies(const char *sock, int n) {
   return 0;
 }
 
+static int mode_kill(const char *sock, long n, int sig) {
+  Conn *c = malloc(sizeof *c);
+  connect_as(c, sock, 1, NULL);
+  uint64_t start = 0;
+  long warm = n / 10 + 100;
+  for (long i = 0; i < n + warm; i++) {
+    if (i == warm) start = now_ns();
+    Out o;
+    begin(&o, 2, ++c->seq, NR_KILL);
+    put_int(&o, my_pid);
+    put_int(&o, sig);
+    end(&o, 0);
+    write_all(c->fd, o.b, o.n);
+    In in;
+    int64_t r = read_reply(c, c->seq, &in);
+    if (r < 0) {
+      fprintf(stderr, "loadgen: kill(%lld, %d) failed: errno %lld\n", (long long)my_pid, sig, (long long)-r);
+      exit(2);
+    }
+  }
+  printf("{\"calls\":%ld,\"mean_ns\":%.0f}\n", n, (double)(now_ns() - start) / (double)n);
+  exit_group(c, 0);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (argc < 3) fail("usage: see the comment at the top of loadgen.c");
@@ -539,5 +567,6 @@ int main(int argc, char **argv) {
   if (!strcmp(m, "forkcycle") && argc == 6) return mode_forkcycle(sock, atol(argv[4]), atoi(argv[5]));
   if (!strcmp(m, "mass") && argc == 6) return mode_mass(sock, atoi(argv[4]), atoi(argv[5]));
   if (!strcmp(m, "zombies")) return mode_zombies(sock, atoi(argv[4]));
+  if (!strcmp(m, "kill") && argc == 6) return mode_kill(sock, atol(argv[4]), atoi(argv[5]));
   fail("unknown mode or wrong arguments");
 }
