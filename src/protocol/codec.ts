@@ -103,8 +103,178 @@ export function encode(value: unknown): Buffer {
   return msgpack.encode(out(value), encodeOpts);
 }
 
+/*
+ * The fast paths. Nearly every message is a short array of small integers and strings
+ * ([1, seq, result] is a no-op call's whole reply). For those, encoding and decoding here
+ * take a fraction of msgpack-lite's time, which allocates a zeroed 2 KiB buffer per encode
+ * and a DecodeBuffer per decode (bench/README.md has the profile). They produce exactly the
+ * bytes and values msgpack-lite does (spec/core.codec.fastpath.test.ts checks this against
+ * it on random values); anything else (bigint, 64-bit or float numbers, maps, binary, a
+ * malformed or truncated value, trailing bytes) takes the msgpack-lite path.
+ */
+
+const SCRATCH_SIZE = 4096;
+const scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+const BAIL = -1;
+
+/** Writes v at `o` in msgpack-lite's choice of format; returns the new offset, or BAIL. */
+function put(v: unknown, o: number): number {
+  switch (typeof v) {
+    case "number": {
+      const i = v | 0;
+      if (v !== i) {
+        // uint 32 above the int32 range, as msgpack-lite encodes it; anything else is a float or 64-bit
+        if (v >= 0 && v <= U32_MAX && Math.floor(v) === v) {
+          if (o + 5 > SCRATCH_SIZE) return BAIL;
+          scratch[o] = 0xce;
+          scratch.writeUInt32BE(v, o + 1);
+          return o + 5;
+        }
+        return BAIL;
+      }
+      if (o + 5 > SCRATCH_SIZE) return BAIL;
+      if (i >= -0x20 && i <= 0x7f) {
+        scratch[o] = i & 0xff;
+        return o + 1;
+      }
+      if (i >= 0) {
+        if (i <= 0xff) return (scratch[o] = 0xcc), (scratch[o + 1] = i), o + 2;
+        if (i <= 0xffff) return (scratch[o] = 0xcd), scratch.writeUInt16BE(i, o + 1), o + 3;
+        return (scratch[o] = 0xce), scratch.writeUInt32BE(i, o + 1), o + 5;
+      }
+      if (i >= -0x80) return (scratch[o] = 0xd0), scratch.writeInt8(i, o + 1), o + 2;
+      if (i >= -0x8000) return (scratch[o] = 0xd1), scratch.writeInt16BE(i, o + 1), o + 3;
+      return (scratch[o] = 0xd2), scratch.writeInt32BE(i, o + 1), o + 5;
+    }
+    case "string": {
+      // Worst case 3 bytes per UTF-16 unit, as msgpack-lite reserves; the header by the byte length.
+      if (o + 5 + v.length * 3 > SCRATCH_SIZE) return BAIL;
+      // msgpack-lite's guess of the header from the UTF-16 length; the UTF-8 length is never shorter
+      const head = v.length < 32 ? 1 : v.length <= 0xff ? 2 : 3;
+      let n = scratch.write(v, o + head, "utf8");
+      const need = n < 32 ? 1 : n <= 0xff ? 2 : n <= 0xffff ? 3 : 5;
+      if (need !== head) {
+        if (need === 5) return BAIL;
+        scratch.copy(scratch, o + need, o + head, o + head + n);
+      }
+      if (need === 1) scratch[o] = 0xa0 | n;
+      else if (need === 2) (scratch[o] = 0xd9), (scratch[o + 1] = n);
+      else (scratch[o] = 0xda), scratch.writeUInt16BE(n, o + 1);
+      n += need;
+      return o + n;
+    }
+    case "boolean":
+      if (o + 1 > SCRATCH_SIZE) return BAIL;
+      scratch[o] = v ? 0xc3 : 0xc2;
+      return o + 1;
+    case "object": {
+      if (v === null) {
+        if (o + 1 > SCRATCH_SIZE) return BAIL;
+        scratch[o] = 0xc0;
+        return o + 1;
+      }
+      if (!Array.isArray(v) || v.length > 0xffff || o + 3 > SCRATCH_SIZE) return BAIL;
+      if (v.length < 16) scratch[o++] = 0x90 | v.length;
+      else (scratch[o] = 0xdc), scratch.writeUInt16BE(v.length, o + 1), (o += 3);
+      for (let k = 0; k < v.length; k++) {
+        o = put(v[k], o);
+        if (o === BAIL) return BAIL;
+      }
+      return o;
+    }
+    default:
+      return BAIL;
+  }
+}
+
+/**
+ * One value as one frame: the 4-byte big-endian body length, then the msgpack body
+ * (spec/protocol.md, "Framing"). The usual message is written straight into the frame.
+ */
+export function encodeFrame(value: unknown): Buffer {
+  const end = put(value, 4);
+  if (end !== BAIL) {
+    const f = Buffer.allocUnsafe(end);
+    scratch.copy(f, 0, 0, end);
+    f.writeUInt32BE(end - 4, 0);
+    return f;
+  }
+  const body = encode(value);
+  const f = Buffer.allocUnsafe(4 + body.length);
+  f.writeUInt32BE(body.length, 0);
+  body.copy(f, 4);
+  return f;
+}
+
+/** Reads the value at `o` of b; returns it with the new offset in `at`, or BAIL in `at`. */
+const at = { o: 0 };
+function get(b: Buffer, o: number): unknown {
+  const end = b.length;
+  if (o >= end) return (at.o = BAIL), undefined;
+  const t = b[o]!;
+  if (t < 0x80) return (at.o = o + 1), t;
+  if (t >= 0xe0) return (at.o = o + 1), t - 0x100;
+  if ((t & 0xe0) === 0xa0) return str(b, o + 1, t & 0x1f);
+  if ((t & 0xf0) === 0x90) return arr(b, o + 1, t & 0x0f);
+  switch (t) {
+    case 0xc0:
+      return (at.o = o + 1), null;
+    case 0xc2:
+      return (at.o = o + 1), false;
+    case 0xc3:
+      return (at.o = o + 1), true;
+    case 0xcc:
+      return o + 2 > end ? ((at.o = BAIL), undefined) : ((at.o = o + 2), b[o + 1]);
+    case 0xcd:
+      return o + 3 > end ? ((at.o = BAIL), undefined) : ((at.o = o + 3), b.readUInt16BE(o + 1));
+    case 0xce:
+      return o + 5 > end ? ((at.o = BAIL), undefined) : ((at.o = o + 5), b.readUInt32BE(o + 1));
+    case 0xd0:
+      return o + 2 > end ? ((at.o = BAIL), undefined) : ((at.o = o + 2), b.readInt8(o + 1));
+    case 0xd1:
+      return o + 3 > end ? ((at.o = BAIL), undefined) : ((at.o = o + 3), b.readInt16BE(o + 1));
+    case 0xd2:
+      return o + 5 > end ? ((at.o = BAIL), undefined) : ((at.o = o + 5), b.readInt32BE(o + 1));
+    case 0xd9:
+      return o + 2 > end ? ((at.o = BAIL), undefined) : str(b, o + 2, b[o + 1]!);
+    case 0xda:
+      return o + 3 > end ? ((at.o = BAIL), undefined) : str(b, o + 3, b.readUInt16BE(o + 1));
+    case 0xdc:
+      return o + 3 > end ? ((at.o = BAIL), undefined) : arr(b, o + 3, b.readUInt16BE(o + 1));
+    default:
+      return (at.o = BAIL), undefined;
+  }
+}
+
+function str(b: Buffer, o: number, n: number): unknown {
+  if (o + n > b.length) return (at.o = BAIL), undefined;
+  at.o = o + n;
+  // msgpack-lite decodes a str with Buffer's own utf-8 decoder: the same call here.
+  return b.toString("utf-8", o, o + n);
+}
+
+function arr(b: Buffer, o: number, n: number): unknown {
+  const a: unknown[] = new Array(n);
+  for (let k = 0; k < n; k++) {
+    a[k] = get(b, o);
+    if (at.o === BAIL) return undefined;
+    o = at.o;
+  }
+  at.o = o;
+  return a;
+}
+
 /** Decodes exactly one msgpack value; throws on malformed bytes, a truncated value or trailing bytes. */
 export function decode(bytes: Uint8Array): unknown {
+  if (Buffer.isBuffer(bytes)) {
+    const v = get(bytes, 0);
+    if (at.o === bytes.length) return v;
+  }
+  return decodeLite(bytes);
+}
+
+/** msgpack-lite's path alone: what `decode` does for what its fast path leaves, and the reference the fast path is tested against. */
+export function decodeLite(bytes: Uint8Array): unknown {
   const d = new DecodeBuffer({ codec });
   d.write(bytes);
   let v: unknown;
