@@ -57,7 +57,7 @@ export async function serve(args: string[] = [], prefix = tempPrefix()): Promise
       }),
     stop: () =>
       new Promise<void>((resolve) => {
-        if (proc.exitCode !== null) return resolve();
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
         proc.once("exit", () => resolve());
         proc.kill("SIGTERM");
       }),

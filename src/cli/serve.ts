@@ -1,5 +1,5 @@
 /** `blinkd serve`: a daemon at the fixed socket of the prefix, until SIGINT or SIGTERM. */
-import { Effect } from "effect";
+import { Deferred, Effect } from "effect";
 import { startDaemon } from "../server/daemon.js";
 import { PROTOCOL_VERSION } from "../protocol/index.js";
 import { intOption, parse } from "./args.js";
@@ -23,25 +23,32 @@ export function kernelOptions(values: { "pid-max"?: string | undefined; "reserve
   };
 }
 
-/** Resolves when the process receives SIGINT or SIGTERM. */
-export const untilSignal = Effect.async<NodeJS.Signals>((resume) => {
-  const on = (s: NodeJS.Signals): void => {
-    process.off("SIGINT", on);
-    process.off("SIGTERM", on);
-    resume(Effect.succeed(s));
-  };
-  process.on("SIGINT", on);
-  process.on("SIGTERM", on);
-  return Effect.sync(() => {
-    process.off("SIGINT", on);
-    process.off("SIGTERM", on);
-  });
+/**
+ * Catches SIGINT and SIGTERM from now on (so that a signal right after "serving at" still
+ * shuts down cleanly) and gives an Effect that resolves with the first one.
+ */
+const catchStopSignals = Effect.gen(function* () {
+  const got = yield* Deferred.make<NodeJS.Signals>();
+  const on = (s: NodeJS.Signals): void => void Deferred.unsafeDone(got, Effect.succeed(s));
+  yield* Effect.acquireRelease(
+    Effect.sync(() => {
+      process.on("SIGINT", on);
+      process.on("SIGTERM", on);
+    }),
+    () =>
+      Effect.sync(() => {
+        process.off("SIGINT", on);
+        process.off("SIGTERM", on);
+      }),
+  );
+  return Deferred.await(got);
 });
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, daemonOptions, USAGE);
   const program = Effect.scoped(
     Effect.gen(function* () {
+      const untilSignal = yield* catchStopSignals;
       const d = yield* startDaemon({ mode: "serve", prefix: values.prefix, ...kernelOptions(values) });
       process.stderr.write(`blinkd: serving at ${d.socket} (protocol ${PROTOCOL_VERSION})\n`);
       const s = yield* untilSignal;
@@ -51,4 +58,3 @@ export async function serveCommand(argv: string[]): Promise<number> {
   );
   return Effect.runPromise(program);
 }
-

@@ -37,7 +37,8 @@ export interface Daemon {
 function listenAt(core: ServerCore, runtimeDir: string, target: string): Effect.Effect<string, PathError, Scope.Scope> {
   return Effect.acquireRelease(
     Effect.async<{ server: net.Server; ino: number }, PathError>((resume) => {
-      const tmp = path.join(runtimeDir, `tmp-${process.pid}-${randomBytes(4).toString("hex")}.sock`);
+      // No longer than run-PID.sock, whose length preparePrefix checked against sun_path.
+      const tmp = path.join(runtimeDir, `t${process.pid}-${randomBytes(1).toString("hex")}.sock`);
       const server = net.createServer({ allowHalfOpen: false }, (sock) => void core.accept(sock));
       server.once("error", (e) => resume(Effect.fail(new PathError({ message: `cannot listen at ${target}: ${e.message}` }))));
       server.listen(tmp, () => {

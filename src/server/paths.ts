@@ -68,7 +68,8 @@ export function preparePrefix(prefix: string, implicit: boolean): Effect.Effect<
       if (rst.uid !== uid()) throw new PathError({ message: `runtime directory ${runtimeDir} is owned by uid ${rst.uid}, not by this user: refusing to use it` });
       if ((rst.mode & 0o777) !== 0o700) fs.chmodSync(runtimeDir, 0o700);
       const socket = path.join(prefix, SOCKET_NAME);
-      const tooLong = checkSunPath(path.join(runtimeDir, `run-${process.pid}.sock`)) ?? checkSunPath(socket);
+      // Every socket is bound in the runtime directory under a name as long as run-PID.sock, then renamed.
+      const tooLong = checkSunPath(socket) ?? checkSunPath(path.join(runtimeDir, `run-${process.pid}.sock`));
       if (tooLong) throw tooLong;
       return { prefix, runtimeDir, socket };
     },

@@ -1,0 +1,143 @@
+/**
+ * `blinkd run` and where the daemon listens: the exit status of PID 1 (128+N for a
+ * signal), init's death killing the rest of the namespace on the host, and the socket
+ * path rules (sun_path, a live daemon, a stale socket, ownership and modes).
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { spawn } from "node:child_process";
+import { ROOT, cli, serve, tempPrefix, type Served } from "./helpers/daemon.js";
+import { Raw } from "./helpers/raw.js";
+
+const cleanup: (() => void | Promise<void>)[] = [];
+afterAll(async () => {
+  for (const f of cleanup.reverse()) await f();
+});
+
+/** The state letter of a host process, or undefined once it is gone. */
+function hostState(pid: number): string | undefined {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
+    return s.slice(s.lastIndexOf(")") + 2)[0];
+  } catch {
+    return undefined;
+  }
+}
+
+describe("blinkd run", () => {
+  it("exits with PID 1's exit code", async () => {
+    const r = await cli(["run", "--prefix", tempPrefix(), "--", "sh", "-c", "exit 7"]);
+    expect(r.code).toBe(7);
+  });
+
+  it("exits with 128+N when PID 1 dies of signal N", async () => {
+    for (const [sig, code] of [["KILL", 137], ["TERM", 143]] as const) {
+      const r = await cli(["run", "--prefix", tempPrefix(), "--", "sh", "-c", `kill -${sig} $$`]);
+      expect(r.code, sig).toBe(code);
+    }
+  });
+
+  it("a command that cannot start is 127, with a message", async () => {
+    const r = await cli(["run", "--prefix", tempPrefix(), "--", "/nonexistent/program"]);
+    expect(r.code).toBe(127);
+    expect(r.stderr).toMatch(/cannot start \/nonexistent\/program/);
+  });
+
+  it("init's death kills the remaining guests' host processes (zap_pid_ns_processes) and run exits with init's status", async () => {
+    const r = await cli(["run", "--prefix", tempPrefix(), "--", process.execPath, path.join(ROOT, "spec/guests/init-leaves.mjs"), "3"], {}, 60_000);
+    expect(r.code, r.stderr).toBe(3);
+    const m = /init 1 child 2 host (\d+)/.exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    const hostpid = Number(m![1]);
+    // The child would have slept forever: it is dead (gone, or a zombie of its host parent).
+    let st = hostState(hostpid);
+    for (let i = 0; i < 100 && st !== undefined && st !== "Z"; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      st = hostState(hostpid);
+    }
+    expect([undefined, "Z"]).toContain(st);
+  });
+});
+
+describe("socket paths", () => {
+  const serveFails = async (prefix: string, env: NodeJS.ProcessEnv = {}) => {
+    const r = await cli(["serve", ...(prefix ? ["--prefix", prefix] : [])], env);
+    expect(r.code).toBe(1);
+    return r.stderr;
+  };
+
+  it("a path too long for sun_path is a clear error", async () => {
+    const deep = path.join(tempPrefix(), "p".repeat(100));
+    fs.mkdirSync(deep);
+    expect(await serveFails(deep)).toMatch(/socket path .*blinkd\.sock is \d+ bytes; a UNIX socket path holds at most 107 \(sun_path\): use a shorter prefix/);
+  });
+
+  it("a live daemon already there is an error; a stale socket is replaced", async () => {
+    const d = await serve();
+    cleanup.push(() => d.stop());
+    expect(await serveFails(d.prefix)).toMatch(/a daemon is already serving at .*blinkd\.sock/);
+    // Kill it without cleanup: its socket file stays, stale.
+    d.proc.kill("SIGKILL");
+    await new Promise((r) => d.proc.once("exit", r));
+    expect(fs.lstatSync(d.socket).isSocket()).toBe(true);
+    const d2 = await serve([], d.prefix);
+    cleanup.push(() => d2.stop());
+    const c = await Raw.open(d2.socket);
+    expect((await c.hello()).result).toBe(0);
+    c.destroy();
+  });
+
+  it("the socket is 0600 in a 0700 runtime directory; the default prefix is created 0700", async () => {
+    const xdg = tempPrefix();
+    const p = spawn(process.execPath, [path.join(ROOT, "bin/blinkd.js"), "serve"], {
+      env: { ...process.env, BLINK_PREFIX: "", XDG_RUNTIME_DIR: xdg },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    cleanup.push(() => void p.kill("SIGKILL"));
+    await new Promise<void>((resolve) => p.stderr!.on("data", (b: Buffer) => b.toString().includes("serving at") && resolve()));
+    const prefix = path.join(xdg, "blinkd");
+    expect(fs.statSync(prefix).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path.join(prefix, ".blinkd")).mode & 0o777).toBe(0o700);
+    expect(fs.lstatSync(path.join(prefix, "blinkd.sock")).mode & 0o777).toBe(0o600);
+    p.kill("SIGTERM");
+    await new Promise((r) => p.once("exit", r));
+    expect(fs.existsSync(path.join(prefix, "blinkd.sock"))).toBe(false);
+  });
+
+  it("a prefix owned by another user, or writable by others, is refused", async () => {
+    const other = tempPrefix();
+    fs.chownSync(other, 1234, 1234);
+    expect(await serveFails(other)).toMatch(/prefix .* is owned by uid 1234, not by this user \(uid 0\): refusing to use it/);
+    const open = tempPrefix();
+    fs.chmodSync(open, 0o777);
+    expect(await serveFails(open)).toMatch(/prefix .* is writable by others \(mode 777\): refusing to use it/);
+    // A sticky world-writable directory (like /tmp) is fine: others cannot replace what is ours.
+    const sticky = tempPrefix();
+    fs.chmodSync(sticky, 0o1777);
+    const d = await serve([], sticky);
+    cleanup.push(() => d.stop());
+  });
+
+  it("a runtime directory or socket owned by another user, or a non-socket at the fixed name, is refused", async () => {
+    const a = tempPrefix();
+    fs.mkdirSync(path.join(a, ".blinkd"), { mode: 0o700 });
+    fs.chownSync(path.join(a, ".blinkd"), 1234, 1234);
+    expect(await serveFails(a)).toMatch(/runtime directory .*\.blinkd is owned by uid 1234/);
+    const b = tempPrefix();
+    fs.writeFileSync(path.join(b, "blinkd.sock"), "not a socket");
+    expect(await serveFails(b)).toMatch(/blinkd\.sock exists and is not a socket: refusing to replace it/);
+    const c = tempPrefix();
+    const s = net.createServer().listen(path.join(c, "blinkd.sock"));
+    await new Promise((r) => s.once("listening", r));
+    fs.lchownSync(path.join(c, "blinkd.sock"), 1234, 1234);
+    expect(await serveFails(c)).toMatch(/socket .*blinkd\.sock is owned by uid 1234, not by this user: refusing to replace it/);
+    s.close();
+  });
+
+  it("an explicit prefix that does not exist is an error", async () => {
+    expect(await serveFails(path.join(os.tmpdir(), "blinkd-no-such-dir-" + process.pid))).toMatch(/does not exist/);
+  });
+});
