@@ -451,7 +451,7 @@ async function runBatch(socket: string, b: Batch, env: FuzzEnv, stats: FuzzStats
     fail(`${tag}: FATAL for frames that were all well framed: ${ep.fatalMessage}`);
   }
   if (ep.expectClose || ep.closed) {
-    if (!ep.expectClose) fail(`${tag}: the daemon closed the connection with no reason`);
+    if (!ep.expectClose) fail(`${tag}: the daemon closed the connection with no reason; the batch: ${b.prefix} ${b.steps.map((s) => ("call" in s ? `${s.t}:${s.call}` : s.t)).join(" ")}`);
     await ep.until(() => ep.closed, "the close after a failed hello");
     raw.sock.destroy();
     return;

@@ -152,6 +152,11 @@ export class Files implements ResourceHooks {
     );
   }
 
+  /** Every process's table, for the consistency checker (src/actors/invariants.ts). */
+  tableEntries(): IterableIterator<[number, FdTable<OpenFile>]> {
+    return this.tables.entries();
+  }
+
   // ResourceHooks
 
   /** copy_process → dup_fd: the child gets the parent's descriptors, sharing their files. */

@@ -18,7 +18,7 @@ export interface CheckReport {
   counts: Record<string, number>;
 }
 
-export type Check = (problem: (s: string) => void, count: (name: string, n: number) => void) => void;
+export type Check = (problem: (s: string) => void, count: (name: string, n: number) => void, counts: Readonly<Record<string, number>>) => void;
 
 const extra = new WeakMap<Kernel, Map<string, Check>>();
 
@@ -133,9 +133,31 @@ export function checkKernel(k: Kernel): CheckReport {
     if (!k.procs.has(pid)) problem(`a wait queue remains for process ${pid}, which is gone`);
   }
 
+  // Daemon descriptors and files: a table only for a process that can hold files (exit_files
+  // empties it at death, exec into native code too), and references that add up (f_count is
+  // at least the descriptors naming the file; with no call in flight, exactly that).
+  const files = new Map<object, { refs: number; descs: number; id: number }>();
+  count("descriptors", 0);
+  for (const [pid, t] of k.files.tableEntries()) {
+    const st = k.state(pid);
+    if (t.size && st !== "running" && st !== "embryo") problem(`process ${pid} is ${st ?? "gone"} but still has ${t.size} daemon descriptors`);
+    count("descriptors", t.size);
+    for (const d of t.fds.values()) {
+      const f = files.get(d.file) ?? { refs: d.file.refs, descs: 0, id: d.file.id };
+      f.descs++;
+      files.set(d.file, f);
+    }
+  }
+  counts.files = k.files.open;
+  for (const f of files.values()) if (f.refs < f.descs) problem(`file ${f.id} has ${f.refs} references but ${f.descs} descriptors name it`);
+  if (files.size > k.files.open) problem(`${files.size} files are named by descriptors, but the namespace counts ${k.files.open} open`);
+  // Exactness needs no call in flight; the server's check (which knows the parked calls) asks for it.
+  counts.filesUnnamed = k.files.open - files.size;
+  counts.fileRefsBeyondDescriptors = [...files.values()].reduce((n, f) => n + f.refs - f.descs, 0);
+
   for (const [name, check] of extra.get(k) ?? []) {
     try {
-      check(problem, count);
+      check(problem, count, counts);
     } catch (e) {
       problem(`check ${name} failed: ${(e as Error).message}`);
     }

@@ -70,7 +70,7 @@ export class ServerCore {
   /** The daemon's share of the consistency checker: connections, parked calls, buffers, memory. */
   private addChecks(): void {
     const heapStart = liveHeap();
-    addCheck(this.kernel, "connections", (problem, count) => {
+    addCheck(this.kernel, "connections", (problem, count, counts) => {
       const k = this.kernel;
       let buffered = 0;
       let parked = 0;
@@ -93,6 +93,11 @@ export class ServerCore {
       if (waiters > parked) problem(`${waiters} wakers sleep on wait queues, but only ${parked} calls are parked`);
       if (buffered !== this.buffered) problem(`the daemon counts ${this.buffered} buffered bytes, its connections hold ${buffered}`);
       count("parked", parked);
+      // With no call parked, no file is held by a call in flight: every open file is named by a descriptor, and only by them.
+      if (parked === 0) {
+        if (counts.filesUnnamed) problem(`${counts.filesUnnamed} open files are named by no descriptor and held by no call: leaked`);
+        if (counts.fileRefsBeyondDescriptors) problem(`open files hold ${counts.fileRefsBeyondDescriptors} references beyond their descriptors with no call in flight: leaked`);
+      }
       count("bufferedBytes", buffered);
       const heap = liveHeap();
       count("heapStart", heapStart);
