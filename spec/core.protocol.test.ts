@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serve, type Served } from "./helpers/daemon.js";
 import { Raw, StandIn } from "./helpers/raw.js";
 import { PROTOCOL_VERSION } from "../src/protocol/index.js";
+import { ClientConnection } from "../src/client/connection.js";
+import { DaemonGoneError, SyscallError } from "../src/client/errors.js";
 
 const EPERM = -1, ESRCH = -3, EINVAL = -22, ENOSYS = -38, EPROTO = -71, ECHILD = -10;
 
@@ -55,6 +57,16 @@ describe("handshake", () => {
     await c.closed;
     await d.waitErr(/closing after hello: EPROTO: protocol version mismatch: daemon speaks [0-9a-f]{16}, client speaks 0123456789abcdef/);
     await initStillWorks();
+  });
+
+  it("the TypeScript client shows the mismatch as a clear error, and the connection as gone afterwards", async () => {
+    const c = await ClientConnection.open(d.socket);
+    const e = await c.call("hello", { version: "0123456789abcdef", role: "guest", client: "old build" }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SyscallError);
+    expect((e as SyscallError).code).toBe("EPROTO");
+    expect((e as Error).message).toMatch(/^hello: EPROTO \(protocol version mismatch: daemon speaks [0-9a-f]{16}, client speaks 0123456789abcdef; rebuild the client from the same schema\)$/);
+    const later = await c.call("getpid", {}).catch((x: unknown) => x);
+    expect(later).toBeInstanceOf(DaemonGoneError);
   });
 
   it("a call before hello is EPROTO and the connection stays open; hello then works", async () => {

@@ -47,8 +47,12 @@ describe("blinkd run", () => {
   });
 
   it("init's death kills the remaining guests' host processes (zap_pid_ns_processes) and run exits with init's status", async () => {
-    const r = await cli(["run", "--prefix", tempPrefix(), "--", process.execPath, path.join(ROOT, "spec/guests/init-leaves.mjs"), "3"], {}, 60_000);
+    const r = await cli(["run", "--prefix", tempPrefix(), "--", process.execPath, path.join(ROOT, "spec/guests/init-leaves.mjs"), "3"], { BLINKD_TRACE: "1" }, 60_000);
     expect(r.code, r.stderr).toBe(3);
+    // BLINKD_TRACE=1: one readable line per call and reply.
+    expect(r.stderr).toMatch(/blinkd: \[conn \d+\] #2 claim\(token="…[0-9a-f]{4}", hostpid=\d+\)/);
+    expect(r.stderr).toMatch(/blinkd: \[1\/1\] #\d+ fork = 2 \{token: "…[0-9a-f]{4}"\}/);
+    expect(r.stderr).toMatch(/blinkd: \[1\/1\] #\d+ exit_group\(status=3\)/);
     const m = /init 1 child 2 host (\d+)/.exec(r.stdout);
     expect(m, r.stdout).not.toBeNull();
     const hostpid = Number(m![1]);

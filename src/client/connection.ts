@@ -108,10 +108,12 @@ export class ClientConnection {
   }
 
   private dispatch(msg: unknown): void {
-    if (!Array.isArray(msg)) return;
+    // A message the client cannot place is a broken daemon: throwing here closes the
+    // connection (spec/protocol.md §9), so that a second reply to one request never passes unseen.
+    if (!Array.isArray(msg)) throw new Error("a message that is not an array");
     if (msg[0] === REPLY) {
       const p = this.pending.get(msg[1] as number);
-      if (!p) return;
+      if (!p) throw new Error(`a reply to #${String(msg[1])}, which has no request outstanding`);
       this.pending.delete(msg[1] as number);
       const r = parseReply(msg, p.call);
       if ("message" in r) p.reject(new Error(`blinkd: bad reply to ${p.call.name}: ${r.message}`));
