@@ -268,7 +268,12 @@ class Episode {
     return frame([INTERRUPT, seq]);
   }
 
+  /** The last messages received, for a failure's report. */
+  readonly seen: string[] = [];
+
   private onMsg(m: Msg): void {
+    this.seen.push(m.kind === "reply" ? `reply ${m.seq} ${String(m.result)}${typeof m.rest?.[0] === "string" ? ` ${m.rest[0]}` : ""}` : `${m.kind} ${m.text}`);
+    if (this.seen.length > 6) this.seen.shift();
     if (m.kind === "fatal") {
       if (!m.text) this.fail(`${this.tag}: a FATAL event without a message`);
       this.fatal = m.text ?? "";
@@ -451,7 +456,7 @@ async function runBatch(socket: string, b: Batch, env: FuzzEnv, stats: FuzzStats
     fail(`${tag}: FATAL for frames that were all well framed: ${ep.fatalMessage}`);
   }
   if (ep.expectClose || ep.closed) {
-    if (!ep.expectClose) fail(`${tag}: the daemon closed the connection with no reason; the batch: ${b.prefix} ${b.steps.map((s) => ("call" in s ? `${s.t}:${s.call}` : s.t)).join(" ")}`);
+    if (!ep.expectClose) fail(`${tag}: the daemon closed the connection with no reason; the batch: ${b.prefix} ${b.steps.map((s) => ("call" in s ? `${s.t}:${s.call}` : s.t)).join(" ")}; last messages: ${ep.seen.join(" | ")}`);
     await ep.until(() => ep.closed, "the close after a failed hello");
     raw.sock.destroy();
     return;

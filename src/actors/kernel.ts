@@ -23,9 +23,15 @@ export interface KernelConfig {
   readonly reserveTimeoutMs: number;
   /** Descriptor limits: RLIMIT_NOFILE per process (EMFILE) and file-max in all (ENFILE). */
   readonly files: FileLimits;
+  /**
+   * Tasks (processes and threads, zombies and unclaimed reservations included) the namespace
+   * may hold at once, like threads-max / RLIMIT_NPROC: fork, thread creation and register
+   * past it get EAGAIN. Below pid_max, so that a fork bomb meets it before the pids run out.
+   */
+  readonly maxTasks: number;
 }
 
-export const defaultKernelConfig: KernelConfig = { pidMax: 32768, reserveTimeoutMs: 10_000, files: defaultFileLimits };
+export const defaultKernelConfig: KernelConfig = { pidMax: 32768, reserveTimeoutMs: 10_000, files: defaultFileLimits, maxTasks: 16384 };
 
 /** What the kernel asks of the world outside it. */
 export interface KernelHooks {

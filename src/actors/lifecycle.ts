@@ -16,6 +16,11 @@ function token(): string {
 }
 
 function newProcessNumber(k: Kernel): number | Errno {
+  // copy_process: "if (data_race(nr_threads >= max_threads)) goto bad_fork_cleanup_count;"
+  // and the RLIMIT_NPROC check before it both fail with -EAGAIN (fork(2): "A system-imposed
+  // limit on the number of threads was encountered"). Zombies count until reaped.
+  const tasks = k.ns.getSnapshot().context.nprocs;
+  if (tasks >= k.config.maxTasks) return errno(E.EAGAIN, `the namespace holds ${tasks} tasks, its limit (--max-tasks)`);
   // fork(2): EAGAIN "A system-imposed limit on the number of threads was encountered"
   // (alloc_pid fails with -EAGAIN when the namespace's idr is full).
   const pid = k.allocPid();

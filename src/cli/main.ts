@@ -18,6 +18,10 @@ const HELP = `blinkd: the kernel server for blink guests
       run the daemon's consistency checker (leaked pids, actors, objects, parked calls,
       unreapable zombies, memory); exit 1 when an invariant is broken
 
+Limits (serve and run; see the README's "Limits"): --max-tasks N (EAGAIN), --max-fds N
+(EMFILE), --max-files N (ENFILE), --max-connections N, --max-parked N (EAGAIN),
+--max-frame BYTES, --handshake-timeout-ms MS.
+
 The prefix is --prefix, else $BLINK_PREFIX, else $XDG_RUNTIME_DIR/blinkd, else /tmp/blinkd-UID.
 BLINKD_TRACE=1 (or --trace) prints every call and reply.
 `;

@@ -12,9 +12,10 @@ import { hostWaitStatus } from "../client/guest.js";
 import { shellCode, describeStatus } from "../machine/wstatus.js";
 import { Errno } from "../protocol/errno.js";
 import { daemonOptions, kernelOptions } from "./serve.js";
+import { LIMIT_USAGE } from "./limitopts.js";
 import { UsageError, parse } from "./args.js";
 
-const USAGE = "usage: blinkd run [--prefix DIR] [--trace] [--pid-max N] [--reserve-timeout-ms MS] [--verbose] -- CMD [ARGS…]";
+const USAGE = `usage: blinkd run [--prefix DIR] [--trace] [--pid-max N] [--reserve-timeout-ms MS] ${LIMIT_USAGE} [--verbose] -- CMD [ARGS…]`;
 
 /** How long the daemon waits for the namespace's last host processes to close after init died. */
 const DRAIN_MS = 2000;

@@ -3,22 +3,26 @@ import { Deferred, Effect } from "effect";
 import { startDaemon } from "../server/daemon.js";
 import { PROTOCOL_VERSION } from "../protocol/index.js";
 import { intOption, parse } from "./args.js";
+import { LIMIT_USAGE, limitOptions, limitValues } from "./limitopts.js";
 
-const USAGE = "usage: blinkd serve [--prefix DIR] [--trace] [--pid-max N] [--reserve-timeout-ms MS]";
+const USAGE = `usage: blinkd serve [--prefix DIR] [--trace] [--pid-max N] [--reserve-timeout-ms MS] ${LIMIT_USAGE}`;
 
 export const daemonOptions = {
   prefix: { type: "string" },
   trace: { type: "boolean" },
   "pid-max": { type: "string" },
   "reserve-timeout-ms": { type: "string" },
+  ...limitOptions,
 } as const;
 
-export function kernelOptions(values: { "pid-max"?: string | undefined; "reserve-timeout-ms"?: string | undefined; trace?: boolean | undefined }) {
+export function kernelOptions(values: { "pid-max"?: string | undefined; "reserve-timeout-ms"?: string | undefined; trace?: boolean | undefined } & Parameters<typeof limitValues>[0]) {
+  const lim = limitValues(values);
   // PID_MAX_LIMIT on 64-bit Linux is 4194304 (include/linux/threads.h).
   const pidMax = intOption(values["pid-max"], "pid-max", 2, 4194304);
   const reserveTimeoutMs = intOption(values["reserve-timeout-ms"], "reserve-timeout-ms", 1, 3_600_000);
   return {
-    kernel: { ...(pidMax === undefined ? {} : { pidMax }), ...(reserveTimeoutMs === undefined ? {} : { reserveTimeoutMs }) },
+    kernel: { ...(pidMax === undefined ? {} : { pidMax }), ...(reserveTimeoutMs === undefined ? {} : { reserveTimeoutMs }), ...lim.kernel },
+    limits: lim.limits,
     trace: values.trace === true || process.env.BLINKD_TRACE === "1",
   };
 }

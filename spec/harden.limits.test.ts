@@ -1,0 +1,193 @@
+/**
+ * Limits, each set on the command line of a real daemon and met through the socket: tasks
+ * (EAGAIN, also under a fork bomb that leaves the daemon responsive), descriptors per process
+ * (EMFILE) and files in all (ENFILE), parked calls per connection (EAGAIN), connections,
+ * the handshake timeout and the frame size. Each refusal names the limit.
+ */
+import * as net from "node:net";
+import { spawn, type ChildProcess } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDaemon, type Daemon } from "../fuzz/daemon.js";
+import { ClientConnection } from "../src/client/connection.js";
+import { Control } from "../src/client/control.js";
+import { SyscallError } from "../src/client/errors.js";
+import { FrameReader, frame } from "../src/protocol/frame.js";
+import { decode } from "../src/protocol/codec.js";
+import { PROTOCOL_VERSION, callByName } from "../src/protocol/index.js";
+
+let victim: ChildProcess;
+const daemons: Daemon[] = [];
+beforeAll(() => {
+  victim = spawn("sleep", ["100000"], { stdio: "ignore" });
+});
+afterAll(async () => {
+  for (const d of daemons) await d.stop();
+  victim.kill("SIGKILL");
+});
+const daemon = async (args: string[]): Promise<Daemon> => {
+  const d = await startDaemon(args);
+  daemons.push(d);
+  return d;
+};
+
+async function guest(socket: string, token?: string): Promise<ClientConnection & { pid: number }> {
+  const c = await ClientConnection.open(socket);
+  await c.hello("guest", "limits");
+  const pid = token ? (await c.call("claim", { token, hostpid: victim.pid! })).out.pid : (await c.call("register", { hostpid: victim.pid!, exe: "/g", argv: ["g"], delivery: 0 })).result;
+  return Object.assign(c, { pid });
+}
+
+const errnoOf = async (p: Promise<unknown>): Promise<SyscallError> => {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof SyscallError) return e;
+    throw e;
+  }
+  throw new Error("the call succeeded");
+};
+
+/** A raw connection that collects what the daemon sends until it closes. */
+function raw(socket: string): Promise<{ s: net.Socket; msgs: unknown[]; closed: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(socket);
+    const msgs: unknown[] = [];
+    const r = new FrameReader(1 << 20);
+    s.on("data", (b) => r.push(b, (body) => msgs.push(decode(body))));
+    s.on("error", () => {});
+    const closed = new Promise<void>((res) => s.once("close", () => res()));
+    s.once("connect", () => resolve({ s, msgs, closed }));
+    s.once("error", reject);
+  });
+}
+
+describe("limits", () => {
+  it("--max-tasks: a fork bomb from inside gets EAGAIN naming the limit; the daemon stays responsive; once reaped, fork works again", async () => {
+    const d = await daemon(["--max-tasks", "24"]);
+    const init = await guest(d.socket);
+    const ctl = await Control.connect(d.socket);
+    // The bomb: every process forks twice, every child claims and does the same, until refused.
+    const bomb: ClientConnection[] = [];
+    let refused: SyscallError | undefined;
+    const grow = async (p: ClientConnection): Promise<void> => {
+      for (let i = 0; i < 2 && !refused; i++) {
+        try {
+          const r = await p.call("fork", {});
+          const child = await guest(d.socket, r.out.token);
+          bomb.push(child);
+          await grow(child);
+        } catch (e) {
+          if (e instanceof SyscallError && e.errno === 11) refused = e;
+          else throw e;
+        }
+      }
+    };
+    await Promise.all([grow(init), grow(init), (async () => expect((await ctl.ps()).length).toBeGreaterThan(0))()]);
+    expect(refused?.detail).toMatch(/24 tasks.*--max-tasks/);
+    // Responsive while full: a control call and a guest call are answered, and the checker is content.
+    expect(await ctl.ps()).toHaveLength(24);
+    expect((await init.call("getppid", {})).result).toBe(0);
+    expect((await ctl.check()).problems).toEqual([]);
+    // The bomb dies (its connections close); init reaps every one; then fork works again.
+    for (const c of bomb) c.close();
+    let reaped = 0;
+    for (;;) {
+      try {
+        await init.call("wait4", { pid: -1, options: 0 });
+        reaped++;
+      } catch (e) {
+        expect((e as SyscallError).code).toBe("ECHILD");
+        break;
+      }
+    }
+    expect(reaped).toBe(23);
+    expect((await init.call("fork", {})).result).toBeGreaterThan(1);
+    const report = await ctl.check();
+    expect(report.problems).toEqual([]);
+    ctl.close();
+    init.close();
+  });
+
+  it("--max-fds and --max-files: EMFILE for one process's descriptors, ENFILE for the namespace's files, named", async () => {
+    const d = await daemon(["--max-fds", "2", "--max-files", "3"]);
+    const a = await guest(d.socket);
+    const b = await guest(d.socket);
+    const efd = (g: ClientConnection) => g.call("eventfd2", { initval: 0, flags: 0 });
+    await efd(a);
+    await efd(a);
+    const e1 = await errnoOf(efd(a));
+    expect(e1.code).toBe("EMFILE");
+    expect(e1.detail).toMatch(/RLIMIT_NOFILE 2/);
+    await efd(b);
+    const e2 = await errnoOf(efd(b));
+    expect(e2.code).toBe("ENFILE");
+    expect(e2.detail).toMatch(/limit \(file-max\) is 3/);
+    // A close frees a slot.
+    await a.call("close", { fd: 0 });
+    expect((await efd(b)).result).toBe(1);
+    a.close();
+    b.close();
+  });
+
+  it("--max-parked: one parked call too many is EAGAIN on that connection only; the parked ones are answered when interrupted", async () => {
+    const d = await daemon(["--max-parked", "2"]);
+    const init = await guest(d.socket);
+    await init.call("fork", {});
+    const acs = [new AbortController(), new AbortController()];
+    const parked = acs.map((ac) => init.call("wait4", { pid: -1, options: 0 }, { signal: ac.signal }));
+    const third = await errnoOf(init.call("wait4", { pid: -1, options: 0 }));
+    expect(third.code).toBe("EAGAIN");
+    expect(third.detail).toMatch(/more than 2 parked calls/);
+    for (const ac of acs) ac.abort();
+    for (const p of parked) expect((await errnoOf(p)).code).toBe("EINTR");
+    init.close();
+  });
+
+  it("--max-connections: one connection too many is told why and closed; a slot freed is a slot usable", async () => {
+    const d = await daemon(["--max-connections", "2"]);
+    const a = await guest(d.socket);
+    const ctl = await Control.connect(d.socket);
+    const third = await raw(d.socket);
+    await third.closed;
+    expect(third.msgs).toEqual([[3, 0, expect.stringMatching(/2 connections are open/)]]);
+    ctl.close();
+    // The daemon has seen the control connection go once a new one is answered.
+    let again: Control | undefined;
+    for (let i = 0; !again; i++) {
+      try {
+        again = await Control.connect(d.socket);
+      } catch (e) {
+        if (i > 50) throw e;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    expect(await again.ps()).toHaveLength(1);
+    again.close();
+    a.close();
+  });
+
+  it("--handshake-timeout-ms: a connection that never says hello is told so and closed; one that said hello stays", async () => {
+    const d = await daemon(["--handshake-timeout-ms", "300"]);
+    const polite = await ClientConnection.open(d.socket);
+    await polite.hello("control", "polite");
+    const silent = await raw(d.socket);
+    await silent.closed;
+    expect(silent.msgs).toEqual([[3, 0, expect.stringMatching(/no hello within 300 ms/)]]);
+    expect((await polite.call("ps", {})).result).toBe(0);
+    polite.close();
+  });
+
+  it("--max-frame: a frame over the limit closes that connection with the reason; one under it is served", async () => {
+    const d = await daemon(["--max-frame", "1024"]);
+    const ok = await raw(d.socket);
+    ok.s.write(frame([0, 1, callByName("hello").nr, PROTOCOL_VERSION, "control", "x".repeat(900)]));
+    const big = await raw(d.socket);
+    big.s.write(frame([0, 1, callByName("hello").nr, PROTOCOL_VERSION, "control", "x".repeat(1100)]));
+    await big.closed;
+    expect(big.msgs).toEqual([[3, 0, expect.stringMatching(/over the limit of 1024/)]]);
+    ok.s.write(frame([0, 2, callByName("ps").nr]));
+    while (ok.msgs.length < 2) await new Promise((r) => ok.s.once("data", r));
+    expect(ok.msgs).toEqual([[1, 1, 0, expect.any(String), expect.any(Number)], [1, 2, 0, []]]);
+    ok.s.destroy();
+  });
+});
