@@ -18,6 +18,8 @@
  *                                           until the parent, which never waits, goes); like mass
  *   nativeeventfd N                         eventfd ping-pong between two processes
  *   kill SOCK VERSION N SIG                 N sequential kill(own pid, SIG) calls: mean in ns
+ *   eventfd SOCK VERSION N                  eventfd ping-pong between two guest processes (a parent
+ *                                           and its forked child) through the daemon's eventfds
  * MODE is "blinkd" (hello + register first) or "echo" (no handshake).
  */
 #define _GNU_SOURCE
@@ -34,7 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { NR_HELLO = 0, NR_REGISTER = 1, NR_CLAIM = 2, NR_GETPPID = 11, NR_FORK = 13, NR_EXIT_GROUP = 18, NR_WAIT4 = 50, NR_KILL = 71 };
+enum { NR_HELLO = 0, NR_REGISTER = 1, NR_CLAIM = 2, NR_GETPPID = 11, NR_FORK = 13, NR_EXIT_GROUP = 18, NR_WAIT4 = 50, NR_KILL = 71,
+       NR_EVENTFD2 = 120, NR_EVENTFD_READ = 121, NR_EVENTFD_WRITE = 122 };
 
 static void die(const char *what) {
   fprintf(stderr, "loadgen: %s: %s\n", what, strerror(errno));
@@ -553,6 +556,70 @@ static int mode_kill(const char *sock, long n, int sig) {
   return 0;
 }
 
+static int64_t call2(Conn *c, int nr, int nargs, const int64_t *args, In *in) {
+  Out o;
+  begin(&o, nargs, ++c->seq, nr);
+  for (int i = 0; i < nargs; i++) put_int(&o, args[i]);
+  end(&o, 0);
+  write_all(c->fd, o.b, o.n);
+  return read_reply(c, c->seq, in);
+}
+
+static void efd_write(Conn *c, int64_t fd, int64_t v) {
+  In in;
+  int64_t a[3] = {fd, v, 8};
+  if (call2(c, NR_EVENTFD_WRITE, 3, a, &in) < 0) fail("eventfd_write failed");
+}
+
+static int64_t efd_read(Conn *c, int64_t fd) {
+  In in;
+  int64_t a[2] = {fd, 8}, v;
+  if (call2(c, NR_EVENTFD_READ, 2, a, &in) < 0 || get_int(&in, &v) < 0) fail("eventfd_read failed");
+  return v;
+}
+
+static int mode_eventfd(const char *sock, long n) {
+  Conn *c = malloc(sizeof *c);
+  connect_as(c, sock, 1, NULL);
+  In in;
+  int64_t a0[2] = {0, 0};
+  int64_t ping = call2(c, NR_EVENTFD2, 2, a0, &in), pong = call2(c, NR_EVENTFD2, 2, a0, &in);
+  if (ping < 0 || pong < 0) fail("eventfd2 failed");
+  send_simple(c, NR_FORK);
+  int64_t pid = read_reply(c, c->seq, &in);
+  char token[128];
+  if (pid <= 0 || get_str(&in, token, sizeof token) < 0) fail("fork call failed");
+  pid_t hp = fork();
+  if (hp < 0) die("fork");
+  if (hp == 0) {
+    /* the child has the parent's descriptors (fork copies the table): it answers every ping */
+    Conn *k = malloc(sizeof *k);
+    connect_as(k, sock, 1, token);
+    for (;;) {
+      int64_t v = efd_read(k, ping);
+      if (v == 2) break;
+      efd_write(k, pong, 1);
+    }
+    exit_group(k, 0);
+    _exit(0);
+  }
+  uint64_t start = 0;
+  long warm = n / 10 + 10;
+  for (long i = 0; i < n + warm; i++) {
+    if (i == warm) start = now_ns();
+    efd_write(c, ping, 1);
+    if (efd_read(c, pong) != 1) fail("pong with a wrong value");
+  }
+  double secs = (double)(now_ns() - start) / 1e9;
+  efd_write(c, ping, 2);
+  int64_t wa[2] = {pid, 0};
+  if (call2(c, NR_WAIT4, 2, wa, &in) != pid) fail("wait4 for the child failed");
+  waitpid(hp, NULL, 0);
+  printf("{\"round_trips\":%ld,\"seconds\":%.3f,\"round_trips_per_s\":%.0f,\"mean_ns\":%.0f}\n", n, secs, (double)n / secs, secs * 1e9 / (double)n);
+  exit_group(c, 0);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (argc < 3) fail("usage: see the comment at the top of loadgen.c");
@@ -567,6 +634,7 @@ int main(int argc, char **argv) {
   if (!strcmp(m, "forkcycle") && argc == 6) return mode_forkcycle(sock, atol(argv[4]), atoi(argv[5]));
   if (!strcmp(m, "mass") && argc == 6) return mode_mass(sock, atoi(argv[4]), atoi(argv[5]));
   if (!strcmp(m, "zombies")) return mode_zombies(sock, atoi(argv[4]));
+  if (!strcmp(m, "eventfd")) return mode_eventfd(sock, atol(argv[4]));
   if (!strcmp(m, "kill") && argc == 6) return mode_kill(sock, atol(argv[4]), atoi(argv[5]));
   fail("unknown mode or wrong arguments");
 }
