@@ -52,10 +52,10 @@ function stopper(proc: ChildProcess): () => Promise<void> {
 }
 
 /** Starts `node bin/blinkd.js serve --prefix DIR` and waits until it listens. */
-export async function startDaemon(opts: { probe?: boolean; nodeArgs?: string[] } = {}): Promise<Daemon> {
+export async function startDaemon(opts: { probe?: boolean; nodeArgs?: string[]; bin?: string } = {}): Promise<Daemon> {
   const prefix = tmpdir();
   const nodeArgs = [...(opts.nodeArgs ?? []), ...(opts.probe ? ["--expose-gc", "--import", PROBE] : [])];
-  const proc = spawn(process.execPath, [...nodeArgs, BIN, "serve", "--prefix", prefix], { stdio: ["ignore", "ignore", "pipe"] });
+  const proc = spawn(process.execPath, [...nodeArgs, opts.bin ?? BIN, "serve", "--prefix", prefix], { stdio: ["ignore", "ignore", "pipe"] });
   const memWaiters: ((m: Memory) => void)[] = [];
   let err = "";
   await new Promise<void>((resolve, reject) => {

@@ -603,13 +603,17 @@ static int mode_eventfd(const char *sock, long n) {
     exit_group(k, 0);
     _exit(0);
   }
-  uint64_t start = 0;
+  uint64_t start = 0, tw = 0, tr = 0;
   long warm = n / 10 + 10;
   for (long i = 0; i < n + warm; i++) {
-    if (i == warm) start = now_ns();
+    if (i == warm) start = now_ns(), tw = tr = 0;
+    uint64_t t0 = now_ns();
     efd_write(c, ping, 1);
+    uint64_t t1 = now_ns();
     if (efd_read(c, pong) != 1) fail("pong with a wrong value");
+    tw += t1 - t0, tr += now_ns() - t1;
   }
+  if (getenv("LOADGEN_DEBUG")) fprintf(stderr, "write %.0f ns, read %.0f ns\n", (double)tw / n, (double)tr / n);
   double secs = (double)(now_ns() - start) / 1e9;
   efd_write(c, ping, 2);
   int64_t wa[2] = {pid, 0};
