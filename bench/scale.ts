@@ -35,11 +35,13 @@ export async function scale(quick: boolean): Promise<Result> {
   try {
     await loadgen<Cycles>(["forkcycle", d.socket, PROTOCOL_VERSION, n, 0]); // warm up
     holders.push(await holdLoadgen(["zombies", d.socket, PROTOCOL_VERSION, small]));
+    await loadgen<Cycles>(["forkcycle", d.socket, PROTOCOL_VERSION, Math.ceil(n / 3), 0]); // settle after the zombies' creation
     for (let r = 0; r < rounds; r++) {
       cost.small.push(1e9 / (await loadgen<Cycles>(["forkcycle", d.socket, PROTOCOL_VERSION, n, 0])).cycles_per_s);
       await measureKill("small");
     }
     holders.push(await holdLoadgen(["zombies", d.socket, PROTOCOL_VERSION, large - small]));
+    await loadgen<Cycles>(["forkcycle", d.socket, PROTOCOL_VERSION, Math.ceil(n / 3), 0]);
     for (let r = 0; r < rounds; r++) {
       cost.large.push(1e9 / (await loadgen<Cycles>(["forkcycle", d.socket, PROTOCOL_VERSION, n, 0])).cycles_per_s);
       await measureKill("large");
