@@ -12,7 +12,7 @@ import { threadMachine } from "../src/machine/thread.js";
 import { PROTOCOL_VERSION } from "../src/protocol/index.js";
 import { holdInit } from "./lib/init.js";
 import { holdLoadgen, startDaemon, type Memory } from "./lib/procs.js";
-import { kib, mib, type Result } from "./lib/report.js";
+import { kib, mb, type Result } from "./lib/report.js";
 
 function gc(): void {
   const f = (globalThis as { gc?: () => void }).gc;
@@ -75,8 +75,8 @@ export async function memory(quick: boolean): Promise<Result> {
     rows: [
       { metric: "heap per idle process", baseline: kib(own) + " (its 2 actors)", blinkd: kib(perProc), ratio: perProc / own, goal: "≤ 1.2× actors (issue: 2 KiB)", met: perProc <= 1.2 * own },
       { metric: "heap per connection + process", baseline: "—", blinkd: kib(perConn), ratio: undefined, goal: "report", met: undefined },
-      { metric: "heap", baseline: mib(idle.heapUsed), blinkd: mib(full.heapUsed), ratio: full.heapUsed / idle.heapUsed, goal: "report", met: undefined },
-      { metric: "RSS", baseline: mib(idle.rss), blinkd: mib(full.rss), ratio: full.rss / idle.rss, goal: "≤ 200 MB", met: full.rss <= 200 * 1048576 },
+      { metric: "heap", baseline: mb(idle.heapUsed), blinkd: mb(full.heapUsed), ratio: full.heapUsed / idle.heapUsed, goal: "report", met: undefined },
+      { metric: "RSS", baseline: mb(idle.rss), blinkd: mb(full.rss), ratio: full.rss / idle.rss, goal: "≤ 200 MB", met: full.rss <= 200e6 },
     ],
     notes: [
       `idle process = an unclaimed fork child (process + thread actor + its reservation); ${conns * per} of them forked by one connection in ${info.fork_s} s`,

@@ -25,7 +25,7 @@ export interface Result {
 export const us = (ns: number): string => `${(ns / 1000).toFixed(1)} µs`;
 export const perS = (n: number): string => `${Math.round(n).toLocaleString("en-US")}/s`;
 export const kib = (b: number): string => `${(b / 1024).toFixed(2)} KiB`;
-export const mib = (b: number): string => `${(b / 1048576).toFixed(1)} MB`;
+export const mb = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
 
 function fmtRatio(r: number | undefined): string {
   return r === undefined || !Number.isFinite(r) ? "—" : `${r.toFixed(2)}×`;
