@@ -4,13 +4,17 @@
 //           {op: "exit", status}   exit_group then process exit
 //           {op: "close"}          close the connection, keep the host process
 //           {op: "hang"}           stop reading commands (to be killed)
-// 64-bit values travel as {"$big": "123"}.
+// 64-bit values travel as {"$big": "123"}, binaries as {"$bytes": "<base64>"}.
 import { createInterface } from "node:readline";
 import { Guest } from "../../dist/src/client/guest.js";
 import { SyscallError } from "../../dist/src/client/errors.js";
 
-const enc = (v) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? { $big: x.toString() } : x));
-const dec = (s) => JSON.parse(s, (_k, x) => (x && typeof x === "object" && typeof x.$big === "string" ? BigInt(x.$big) : x));
+const enc = (v) =>
+  JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? { $big: x.toString() } : x && x.type === "Buffer" && Array.isArray(x.data) ? { $bytes: Buffer.from(x.data).toString("base64") } : x));
+const dec = (s) =>
+  JSON.parse(s, (_k, x) =>
+    x && typeof x === "object" && typeof x.$big === "string" ? BigInt(x.$big) : x && typeof x === "object" && typeof x.$bytes === "string" ? Buffer.from(x.$bytes, "base64") : x,
+  );
 const say = (o) => process.stdout.write(enc(o) + "\n");
 
 let g;

@@ -16,8 +16,14 @@ export interface Reply {
   detail?: string;
 }
 
-const enc = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? { $big: x.toString() } : x));
-const dec = (s: string) => JSON.parse(s, (_k, x) => (x && typeof x === "object" && typeof x.$big === "string" ? BigInt(x.$big) : x));
+const enc = (v: unknown) =>
+  JSON.stringify(v, (_k, x) =>
+    typeof x === "bigint" ? { $big: x.toString() } : x && x.type === "Buffer" && Array.isArray(x.data) ? { $bytes: Buffer.from(x.data).toString("base64") } : x,
+  );
+const dec = (s: string) =>
+  JSON.parse(s, (_k, x) =>
+    x && typeof x === "object" && typeof x.$big === "string" ? BigInt(x.$big) : x && typeof x === "object" && typeof x.$bytes === "string" ? Buffer.from(x.$bytes, "base64") : x,
+  );
 
 export class Agent {
   private nextId = 1;

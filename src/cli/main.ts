@@ -3,6 +3,10 @@ import { DaemonGoneError, SyscallError } from "../client/errors.js";
 import { UsageError } from "./args.js";
 import { psCommand } from "./ps.js";
 import { checkCommand } from "./check.js";
+import { pstreeCommand } from "./pstree.js";
+import { inspectCommand } from "./inspect.js";
+import { eventsCommand } from "./events.js";
+import { procfsCommand } from "./procfs.js";
 import { runCommand } from "./run.js";
 import { serveCommand } from "./serve.js";
 
@@ -13,10 +17,18 @@ const HELP = `blinkd: the kernel server for blink guests
   blinkd serve [--prefix DIR] [--trace] [--pid-max N] [--reserve-timeout-ms MS]
       serve guests at PREFIX/blinkd.sock until SIGINT or SIGTERM
   blinkd ps [--prefix DIR] [--socket PATH] [--json]
-      list the processes of a running namespace
+      list the processes of a running namespace (as ps -eo pid,ppid,pgid,sid,stat,comm,args)
   blinkd check [--prefix DIR] [--socket PATH] [--json]
       run the daemon's consistency checker (leaked pids, actors, objects, parked calls,
       unreapable zombies, memory); exit 1 when an invariant is broken
+  blinkd pstree [--prefix DIR] [--socket PATH] [--json] [PID]
+      draw the process tree (as pstree -p)
+  blinkd inspect [--prefix DIR] [--socket PATH] [--json] (PID | --all)
+      the daemon's actors for a process (or all): state, context, parked calls, descriptors
+  blinkd events [--prefix DIR] [--socket PATH] [--json] [--follow] [--pid N]
+      recent actor transitions and calls; with --follow, a live stream until Ctrl-C
+  blinkd procfs export [--prefix DIR] [--socket PATH] DIR
+      write the namespace's /proc as a directory tree (mount it over /proc for real ps)
 
 Limits (serve and run; see the README's "Limits"): --max-tasks N (EAGAIN), --max-fds N
 (EMFILE), --max-files N (ENFILE), --max-connections N, --max-parked N (EAGAIN),
@@ -31,6 +43,10 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
   ps: psCommand,
   check: checkCommand,
+  pstree: pstreeCommand,
+  inspect: inspectCommand,
+  events: eventsCommand,
+  procfs: procfsCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

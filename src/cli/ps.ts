@@ -1,18 +1,28 @@
-/** `blinkd ps`: the namespace's processes, like procps's `ps -eo pid,ppid,pgid,sid,stat,comm,args`. */
+/** `blinkd ps`: the namespace's processes, as procps prints `ps -eo pid,ppid,pgid,sid,stat,comm,args`. */
 import { Control, findDaemon } from "../client/control.js";
-import { stateLetter, type ProcRecord } from "../syscalls/control.js";
+import type { ProcRecord } from "../syscalls/control.js";
 import { parse } from "./args.js";
 
 const USAGE = "usage: blinkd ps [--prefix DIR] [--socket PATH] [--json]";
 
-export function formatPs(procs: ProcRecord[]): string {
-  const rows = [["PID", "PPID", "PGID", "SID", "STAT", "COMMAND"]];
-  for (const p of procs) {
-    const args = p.argv.length ? p.argv.join(" ") : `[${p.comm}]`;
-    rows.push([String(p.pid), String(p.ppid), String(p.pgid), String(p.sid), stateLetter[p.state] ?? "?", p.state === "zombie" ? `[${p.comm}] <defunct>` : args]);
-  }
-  const w = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i < 4 ? c.padStart(w[i]!) : i === 4 ? c.padEnd(w[i]!) : c)).join(" ")).join("\n") + "\n";
+/** procps's PID columns are as wide as pid_max's largest value, at least 5 (ps/global.c). */
+export function pidWidth(pidMax: number): number {
+  return Math.max(5, String(pidMax).length);
+}
+
+/** procps's args column: the command line joined by spaces; "[comm]" without one; "[comm] <defunct>" for a zombie. */
+export function argsText(p: ProcRecord): string {
+  if (p.state === "zombie") return `[${p.comm}] <defunct>`;
+  return p.argv.length ? p.argv.join(" ") : `[${p.comm}]`;
+}
+
+export function formatPs(procs: ProcRecord[], pidMax: number): string {
+  const w = pidWidth(pidMax);
+  const row = (pid: string, ppid: string, pgid: string, sid: string, stat: string, comm: string, args: string): string =>
+    [pid.padStart(w), ppid.padStart(w), pgid.padStart(w), sid.padStart(w), stat.padEnd(4), comm.padEnd(15), args].join(" ");
+  const lines = [row("PID", "PPID", "PGID", "SID", "STAT", "COMMAND", "COMMAND")];
+  for (const p of procs) lines.push(row(String(p.pid), String(p.ppid), String(p.pgid), String(p.sid), p.stat, p.comm, argsText(p)));
+  return lines.join("\n") + "\n";
 }
 
 export async function psCommand(argv: string[]): Promise<number> {
@@ -20,7 +30,7 @@ export async function psCommand(argv: string[]): Promise<number> {
   const ctl = await Control.connect(await findDaemon({ socket: values.socket, prefix: values.prefix }));
   try {
     const procs = await ctl.ps();
-    process.stdout.write(values.json ? JSON.stringify(procs, null, 2) + "\n" : formatPs(procs));
+    process.stdout.write(values.json ? JSON.stringify(procs, null, 2) + "\n" : formatPs(procs, ctl.pidMax));
     return 0;
   } finally {
     ctl.close();

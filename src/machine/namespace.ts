@@ -18,6 +18,8 @@ export interface NamespaceContext extends NamespaceInput {
   lastPid: number;
   /** Processes and threads that hold a number, zombies and reservations included. */
   nprocs: number;
+  /** Processes and threads ever created (fork, clone, register): /proc/stat's "processes" (total_forks). */
+  created: number;
   /** Init's wait status once it has died. */
   initStatus: number | null;
 }
@@ -32,7 +34,7 @@ export type NamespaceEvent =
 export const namespaceMachine = setup({
   types: { context: {} as NamespaceContext, events: {} as NamespaceEvent, input: {} as NamespaceInput },
   actions: {
-    countAlloc: assign(({ context, event }) => (event.type === "PID_ALLOCATED" ? { lastPid: event.pid, nprocs: context.nprocs + 1 } : {})),
+    countAlloc: assign(({ context, event }) => (event.type === "PID_ALLOCATED" ? { lastPid: event.pid, nprocs: context.nprocs + 1, created: context.created + 1 } : {})),
     countGone: assign({ nprocs: ({ context }) => context.nprocs - 1 }),
     recordInit: assign({ initStatus: ({ context, event }) => (event.type === "INIT_DIED" || event.type === "INIT_STATUS" ? event.wstatus : context.initStatus) }),
   },
@@ -41,7 +43,7 @@ export const namespaceMachine = setup({
   },
 }).createMachine({
   id: "namespace",
-  context: ({ input }) => ({ ...input, lastPid: 0, nprocs: 0, initStatus: null }),
+  context: ({ input }) => ({ ...input, lastPid: 0, nprocs: 0, created: 0, initStatus: null }),
   initial: "empty",
   on: {
     PID_ALLOCATED: { actions: "countAlloc" },

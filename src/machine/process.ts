@@ -16,6 +16,7 @@
  */
 import { assign, setup } from "xstate";
 import { EMPTY_QUEUE, type SigQueue } from "./sigset.js";
+import { NO_INFO, afterExec, type ProcInfo } from "./procinfo.js";
 
 /** The ids kill(2)'s permission rule compares (kill_ok_by_cred): real, effective, saved. */
 export interface Creds {
@@ -76,6 +77,8 @@ export interface ProcessContext extends ProcessInput {
   stopped: number;
   /** A stop or continue the parent's wait can still report (SIGNAL_STOP_STOPPED / SIGNAL_STOP_CONTINUED). */
   waitReport: WaitReport | null;
+  /** What the guest reported for procfs (environ, cwd, gids, memory): see procinfo.ts. */
+  info: ProcInfo;
 }
 
 export type ProcessEvent =
@@ -99,7 +102,9 @@ export type ProcessEvent =
   | { type: "PENDING"; pending: SigQueue }
   | { type: "STOP"; signo: number }
   | { type: "CONT" }
-  | { type: "WAIT_REPORT"; report: WaitReport | null };
+  | { type: "WAIT_REPORT"; report: WaitReport | null }
+  | { type: "INFO"; info: Partial<ProcInfo> }
+  | { type: "SET_COMM"; comm: string };
 
 /** comm is the executable's basename cut to TASK_COMM_LEN - 1 = 15 bytes (fs/exec.c __set_task_comm). */
 export function commOf(exe: string): string {
@@ -127,13 +132,13 @@ export const processMachine = setup({
     // (flush_signal_handlers, "Handled signals are reset to default" in execve(2)).
     applyExec: assign(({ context, event }) =>
       event.type === "EXEC" || event.type === "EXEC_NATIVE"
-        ? { exe: event.exe, argv: event.argv, comm: commOf(event.exe), execed: true, sigCaught: 0n, saFlags: resetFlags(context) }
+        ? { exe: event.exe, argv: event.argv, comm: commOf(event.exe), execed: true, sigCaught: 0n, saFlags: resetFlags(context), info: afterExec(context.info) }
         : {},
     ),
     // What a forked child copies from its parent beyond its input.
     inherit: assign(({ event }) =>
       event.type === "INHERIT"
-        ? { sigIgnored: event.from.sigIgnored, sigCaught: event.from.sigCaught, saFlags: new Map(event.from.saFlags), comm: event.from.comm, creds: event.from.creds }
+        ? { sigIgnored: event.from.sigIgnored, sigCaught: event.from.sigCaught, saFlags: new Map(event.from.saFlags), comm: event.from.comm, creds: event.from.creds, info: event.from.info }
         : {},
     ),
     sigaction: assign(({ context, event }) => {
@@ -148,6 +153,8 @@ export const processMachine = setup({
         saFlags,
       };
     }),
+    setInfo: assign(({ context, event }) => (event.type === "INFO" ? { info: { ...context.info, ...event.info } } : {})),
+    setComm: assign(({ event }) => (event.type === "SET_COMM" ? { comm: event.comm } : {})),
     setCreds: assign(({ event }) => (event.type === "SET_CREDS" ? { creds: event.creds } : {})),
     setPgrp: assign(({ event }) => (event.type === "SET_PGRP" ? { pgid: event.pgid, sid: event.sid } : {})),
     setPending: assign(({ event }) => (event.type === "PENDING" ? { pending: event.pending } : {})),
@@ -192,6 +199,7 @@ export const processMachine = setup({
     pending: EMPTY_QUEUE,
     stopped: 0,
     waitReport: null,
+    info: NO_INFO,
   }),
   initial: "embryo",
   on: {
@@ -202,6 +210,8 @@ export const processMachine = setup({
     SET_PGRP: { actions: "setPgrp" },
     PENDING: { actions: "setPending" },
     WAIT_REPORT: { actions: "setWaitReport" },
+    INFO: { actions: "setInfo" },
+    SET_COMM: { actions: "setComm" },
     CHILD_ADD: { actions: "addChild" },
     CHILD_DROP: { actions: "dropChild" },
     THREAD_ADD: { actions: "addThread" },

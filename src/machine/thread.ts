@@ -17,6 +17,8 @@ export interface ThreadContext extends ThreadInput {
   blocked: bigint;
   /** Thread-directed pending signals (task->pending, tkill/tgkill): SigPnd. */
   pending: SigQueue;
+  /** The thread's own name (prctl PR_SET_NAME from this thread), null while it has the process's comm. */
+  comm: string | null;
 }
 
 export type ThreadEvent =
@@ -24,20 +26,23 @@ export type ThreadEvent =
   | { type: "EXIT" }
   | { type: "ABORT" }
   | { type: "SET_BLOCKED"; blocked: bigint }
-  | { type: "PENDING"; pending: SigQueue };
+  | { type: "PENDING"; pending: SigQueue }
+  | { type: "SET_COMM"; comm: string };
 
 export const threadMachine = setup({
   types: { context: {} as ThreadContext, events: {} as ThreadEvent, input: {} as ThreadInput },
   actions: {
     setBlocked: assign(({ event }) => (event.type === "SET_BLOCKED" ? { blocked: event.blocked } : {})),
     setPending: assign(({ event }) => (event.type === "PENDING" ? { pending: event.pending } : {})),
+    setComm: assign(({ event }) => (event.type === "SET_COMM" ? { comm: event.comm } : {})),
   },
 }).createMachine({
   id: "thread",
-  context: ({ input }) => ({ ...input, blocked: 0n, pending: EMPTY_QUEUE }),
+  context: ({ input }) => ({ ...input, blocked: 0n, pending: EMPTY_QUEUE, comm: null }),
   on: {
     SET_BLOCKED: { actions: "setBlocked" },
     PENDING: { actions: "setPending" },
+    SET_COMM: { actions: "setComm" },
   },
   initial: "embryo",
   states: {

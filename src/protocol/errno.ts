@@ -25,6 +25,7 @@ export const E = {
   EMFILE: 24,
   ENOSPC: 28,
   ERANGE: 34,
+  ENAMETOOLONG: 36,
   ENOSYS: 38,
   ENODATA: 61,
   EPROTO: 71,

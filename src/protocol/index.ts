@@ -13,8 +13,9 @@ import { control } from "./calls/control.js";
 import { signal } from "./calls/signal.js";
 import { group } from "./calls/group.js";
 import { eventfd } from "./calls/eventfd.js";
+import { procfs } from "./calls/procfs.js";
 
-export const families = { session, process, wait, signal, group, eventfd, control } as const;
+export const families = { session, process, wait, signal, group, eventfd, procfs, control } as const;
 
 type Families = typeof families;
 type Union<T> = T[keyof T];

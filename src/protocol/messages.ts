@@ -25,6 +25,8 @@ export const EV = {
    * (SIGCHLD). The signal is delivered when the event is sent. See spec/signals.md.
    */
   SIGNAL: 1,
+  /** [3, 2, record]: one record of `events` with follow (an actor transition, a call, or {kind: "lost", count}). */
+  INSPECT: 2,
 } as const;
 
 export const SEQ_MAX = 0xffffffff;

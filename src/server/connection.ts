@@ -55,7 +55,7 @@ export class Connection implements Caller {
   ) {
     this.id = core.nextConnId++;
     this.reader = new FrameReader(core.limits.maxFrame);
-    this.ctx = { k: core.kernel, caller: this, interruptible };
+    this.ctx = { k: core.kernel, caller: this, interruptible, daemon: core };
     this.handshakeTimer = setTimeout(() => this.fatal(`no hello within ${core.limits.handshakeTimeoutMs} ms`), core.limits.handshakeTimeoutMs);
     this.handshakeTimer.unref();
     sock.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -142,6 +142,7 @@ export class Connection implements Caller {
     if (this.core.trace) this.core.log(traceCall(this.who, seq, call, req.args));
     const denied = this.permit(call);
     if (denied) return this.send(seq, call, denied);
+    if (this.role === "guest" || this.role === "unbound") this.core.events.call(this.pid, this.role === "guest" ? `thread:${this.tid}` : `conn:${this.id}`, call.name, req.args);
     const out = dispatch.get(call.nr)!(this.ctx, req.args);
     if (!Effect.isEffect(out)) return this.send(seq, call, out);
     if (this.parked.size >= this.core.limits.maxParked) return this.send(seq, call, errno(E.EAGAIN, `more than ${this.core.limits.maxParked} parked calls on one connection`));
@@ -210,6 +211,7 @@ export class Connection implements Caller {
       for (const n of call!.outNames) msg.push(out[n]);
     }
     if (this.core.trace) this.core.log(traceReply(this.who, seq, call, msg[2] as number, msg.slice(3)));
+    if (this.role === "guest" && call) this.core.events.reply(this.pid, this.tid, call.name, Number(msg[2]));
     this.write(frame(msg));
     if (this.closeAfter) {
       // Say on the daemon's side too why this client is turned away (a version mismatch).
@@ -232,6 +234,17 @@ export class Connection implements Caller {
     this.outgoing = [];
     this.outgoingBytes = 0;
     this.sock.write(o.length === 1 ? o[0]! : Buffer.concat(o));
+  }
+
+  /** The calls parked on this connection, for inspection. */
+  parkedCalls(): { seq: number; call: string }[] {
+    return [...this.parked].map(([seq, p]) => ({ seq, call: p.call.name }));
+  }
+
+  notify(kind: number, fields: unknown[]): boolean {
+    if (this.closed || this.sock.writableLength + this.outgoingBytes > this.core.limits.maxEventBacklog) return false;
+    this.event(kind, ...fields);
+    return true;
   }
 
   /** Sends an event the daemon starts. */

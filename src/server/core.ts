@@ -18,6 +18,8 @@ import { liveHeap } from "./memory.js";
 /** Heap a namespace may hold beyond its start before the checker calls it a leak: a margin, and a generous figure per task and connection. */
 const HEAP_SLACK = 16 << 20;
 const HEAP_PER_TASK = 64 << 10;
+import { EventLog } from "../actors/eventlog.js";
+import type { DaemonView, ParkedCall } from "../syscalls/types.js";
 
 export interface CoreOptions {
   readonly kernel?: Partial<KernelConfig>;
@@ -30,8 +32,10 @@ export interface CoreOptions {
 
 const SIGKILL = 9;
 
-export class ServerCore {
+export class ServerCore implements DaemonView {
   readonly kernel: Kernel;
+  /** Actor transitions and calls, for `blinkd events`. */
+  readonly events: EventLog;
   readonly limits: Limits;
   readonly trace: boolean;
   readonly log: (line: string) => void;
@@ -64,6 +68,7 @@ export class ServerCore {
         },
       },
     );
+    this.events = new EventLog(this.kernel);
     this.addChecks();
   }
 
@@ -105,6 +110,10 @@ export class ServerCore {
       const allowed = heapStart + HEAP_SLACK + HEAP_PER_TASK * (k.procs.size + k.threads.size + this.connections.size);
       if (heap > allowed) problem(`the heap holds ${heap} bytes after a full GC, over the ${allowed} its start (${heapStart}) and its ${k.procs.size} processes allow`);
     });
+  }
+
+  parkedCalls(tid: number): ParkedCall[] {
+    return this.byTid.get(tid)?.parkedCalls() ?? [];
   }
 
   accept(sock: net.Socket): Connection | undefined {

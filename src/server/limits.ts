@@ -12,6 +12,8 @@ export interface Limits {
   readonly handshakeTimeoutMs: number;
   /** Bytes of unfinished frames the daemon holds for all connections together; the connection that passes it is closed. */
   readonly maxBuffered: number;
+  /** Bytes of event messages waiting to be written to one connection; beyond it, `events --follow` drops records and says how many. */
+  readonly maxEventBacklog: number;
 }
 
 export const defaultLimits: Limits = {
@@ -20,4 +22,5 @@ export const defaultLimits: Limits = {
   maxConnections: 4096,
   handshakeTimeoutMs: 5000,
   maxBuffered: 64 << 20,
+  maxEventBacklog: 1 << 20,
 };

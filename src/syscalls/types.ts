@@ -8,6 +8,7 @@ import type { CallDef, Family, FieldsTs } from "../protocol/schema.js";
 import type { Errno } from "../protocol/errno.js";
 import type { Kernel } from "../actors/kernel.js";
 import type { Interruptible } from "../actors/park.js";
+import type { EventLog } from "../actors/eventlog.js";
 
 /** The connection as a call sees it: who is calling, and the few changes a call may make. */
 export interface Caller {
@@ -24,6 +25,20 @@ export interface Caller {
   detach(): void;
   /** Close the connection once this call's reply is written. */
   closeAfterReply(): void;
+  /** Sends an event message to this connection; false (and nothing sent) while its reader lags too far behind. */
+  notify(kind: number, fields: unknown[]): boolean;
+}
+
+/** A call parked on a connection, as inspection shows it. */
+export interface ParkedCall {
+  readonly seq: number;
+  readonly call: string;
+}
+
+/** What inspection calls see of the daemon beyond the kernel: the event log and the parked calls. */
+export interface DaemonView {
+  readonly events: EventLog;
+  parkedCalls(tid: number): ParkedCall[];
 }
 
 export interface CallCtx {
@@ -31,6 +46,7 @@ export interface CallCtx {
   readonly caller: Caller;
   /** For blocking calls: wraps the part that may be interrupted. */
   readonly interruptible: Interruptible;
+  readonly daemon: DaemonView;
 }
 
 export type Ok<D extends CallDef> = keyof D["out"] extends never

@@ -1,0 +1,111 @@
+/**
+ * The record of what happened in a namespace, for `blinkd events`: every actor's
+ * transitions and context updates (from xstate's inspection API, which every actor of the
+ * Kernel reports to) and every guest call and its reply. The last `capacity` records are
+ * kept in a ring; followers get each new one as it happens.
+ */
+import type { InspectionEvent } from "xstate";
+import type { Kernel } from "./kernel.js";
+
+export interface EventRecord {
+  /** Increases by one per record: a gap tells a follower it lost some. */
+  readonly seq: number;
+  /** Milliseconds since the namespace started. */
+  readonly t: number;
+  readonly kind: "spawn" | "transition" | "update" | "call" | "reply";
+  /** The actor ("namespace", "proc:N", "thread:N") or, for calls, the thread "thread:N". */
+  readonly actor: string;
+  /** The process the record concerns (0: the namespace). */
+  readonly pid: number;
+  /** The event that caused the transition, or the call's name. */
+  readonly event: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly args?: Record<string, unknown>;
+  readonly result?: number;
+}
+
+export type Follower = (r: EventRecord) => void;
+
+function stateText(v: unknown): string {
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/** Call arguments as a record shows them: long strings and binaries are cut, tokens hidden (as the trace printer does). */
+function argsView(args: Record<string, unknown>): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args)) {
+    if (k === "token") o[k] = "…";
+    else if (v instanceof Uint8Array) o[k] = `<${v.length} bytes>`;
+    else if (typeof v === "string" && v.length > 80) o[k] = v.slice(0, 77) + "...";
+    else if (Array.isArray(v) && v.length > 8) o[k] = [...v.slice(0, 8), `…${v.length - 8} more`];
+    else o[k] = v;
+  }
+  return o;
+}
+
+export class EventLog {
+  private readonly ring: (EventRecord | undefined)[];
+  private next = 0;
+  private seq = 0;
+  private readonly last = new Map<string, string>();
+  private readonly followers = new Set<Follower>();
+
+  constructor(
+    private readonly k: Kernel,
+    readonly capacity = 256,
+  ) {
+    this.ring = new Array(capacity);
+    // The namespace actor exists already: its state is the starting point of its transitions.
+    this.last.set(k.ns.sessionId, stateText(k.ns.getSnapshot().value));
+    k.addInspector(this.onInspect);
+  }
+
+  private push(r: Omit<EventRecord, "seq" | "t">): void {
+    const rec: EventRecord = { seq: ++this.seq, t: Math.round(this.k.now()), ...r };
+    this.ring[this.next] = rec;
+    this.next = (this.next + 1) % this.capacity;
+    for (const f of this.followers) f(rec);
+  }
+
+  private readonly onInspect = (e: InspectionEvent): void => {
+    if (e.type !== "@xstate.snapshot") return;
+    const ref = e.actorRef as unknown as { id: string; sessionId: string };
+    const id = ref.id.startsWith("proc:") || ref.id.startsWith("thread:") ? ref.id : "namespace";
+    const snap = e.snapshot as { value?: unknown; status?: string; context?: { pid?: number } };
+    const pid = id === "namespace" ? 0 : (snap.context?.pid ?? 0);
+    const to = stateText(snap.value);
+    const from = this.last.get(ref.sessionId);
+    if (snap.status === "active") this.last.set(ref.sessionId, to);
+    else this.last.delete(ref.sessionId);
+    const type = e.event.type;
+    // The actor's first snapshot: it was spawned (xstate's own init event).
+    if (type === "xstate.init") return this.push({ kind: "spawn", actor: id, pid, event: "spawn", to });
+    if (type.startsWith("xstate.")) return;
+    this.push({ kind: from === to ? "update" : "transition", actor: id, pid, event: type, ...(from === to ? { to } : { from: from ?? "?", to }) });
+  };
+
+  /** A call as it arrives; `who` is "thread:TID", or "conn:N" before the connection is bound. */
+  call(pid: number, who: string, name: string, args: Record<string, unknown>): void {
+    this.push({ kind: "call", actor: who, pid, event: name, args: argsView(args) });
+  }
+
+  reply(pid: number, tid: number, name: string, result: number): void {
+    this.push({ kind: "reply", actor: `thread:${tid}`, pid, event: name, result });
+  }
+
+  /** The records still in the ring, oldest first. */
+  recent(pid = 0): EventRecord[] {
+    const out: EventRecord[] = [];
+    for (let i = 0; i < this.capacity; i++) {
+      const r = this.ring[(this.next + i) % this.capacity];
+      if (r && (pid === 0 || r.pid === pid)) out.push(r);
+    }
+    return out;
+  }
+
+  follow(f: Follower): () => void {
+    this.followers.add(f);
+    return () => void this.followers.delete(f);
+  }
+}

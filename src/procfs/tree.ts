@@ -1,0 +1,126 @@
+/**
+ * The /proc tree the daemon renders: one path (relative to /proc) to a file, a symbolic
+ * link or a directory, and the walk of every path for `blinkd procfs export`. Lookups go
+ * by number to one process; only the root listing and the walk visit every process.
+ */
+import type { Kernel } from "../actors/kernel.js";
+import { E, errno, type Errno } from "../protocol/errno.js";
+import { fdsOf, renderFdinfo } from "./fdinfo.js";
+import { renderStat, renderStatm } from "./stat.js";
+import { renderStatus } from "./status.js";
+import { processCounters, renderSysStat } from "./sysstat.js";
+import { renderCmdline, renderComm, renderEnviron } from "./text.js";
+import { pidList, viewOf, type ProcView, type TaskView } from "./view.js";
+
+export type Node =
+  | { readonly kind: "file"; readonly data: Buffer }
+  | { readonly kind: "link"; readonly target: string }
+  | { readonly kind: "dir"; readonly entries: readonly string[] };
+
+export const NODE_KIND = { file: 0, link: 1, dir: 2 } as const;
+
+/** Who is reading: "self" and "thread-self" resolve to the caller (proc_self_get_link). */
+export interface Reader {
+  readonly pid: number;
+  readonly tid: number;
+}
+
+const PID_FILES = ["cmdline", "comm", "cwd", "environ", "exe", "fd", "fdinfo", "stat", "statm", "status", "task"] as const;
+const TASK_FILES = ["cmdline", "comm", "environ", "stat", "statm", "status"] as const;
+
+const file = (data: string | Buffer): Node => ({ kind: "file", data: typeof data === "string" ? Buffer.from(data, "utf8") : data });
+const dir = (entries: readonly string[]): Node => ({ kind: "dir", entries });
+const noent = (path: string): Errno => errno(E.ENOENT, `/proc/${path}: no such file or directory`);
+
+const num = (s: string | undefined): number | undefined => (s !== undefined && /^[1-9][0-9]{0,9}$/.test(s) ? Number(s) : undefined);
+
+function taskFile(v: ProcView, t: TaskView, name: string, whole: boolean): Node | Errno | undefined {
+  switch (name) {
+    case "stat":
+      return file(renderStat(v, t, whole));
+    case "status":
+      return file(renderStatus(v, t));
+    case "statm":
+      return file(renderStatm(v));
+    case "cmdline":
+      return file(renderCmdline(v));
+    case "comm":
+      return file(renderComm(t));
+    case "environ":
+      // environ_open → proc_mem_open: a zombie has no mm, and the open fails with ESRCH.
+      return v.mem ? file(renderEnviron(v)) : errno(E.ESRCH, `/proc/${v.pid}/environ: the process has no memory image (a zombie)`);
+  }
+  return undefined;
+}
+
+/** /proc/N/…: N is a process, or (as Linux allows, unlisted) a thread of one. */
+function pidNode(k: Kernel, n: number, rest: string[], path: string): Node | Errno {
+  const pid = k.procs.has(n) ? n : k.threads.get(n)?.getSnapshot().context.pid;
+  const v = pid === undefined ? undefined : viewOf(k, pid);
+  if (!v) return noent(path);
+  const self = v.tasks.find((t) => t.tid === n) ?? v.tasks[0];
+  if (!self) return noent(path);
+  const [name, arg, sub, extra] = rest;
+  if (name === undefined) return dir(PID_FILES);
+  switch (name) {
+    case "exe":
+      // proc_exe_link: ENOENT once the memory image is gone (a zombie).
+      return arg === undefined && v.mem ? { kind: "link", target: v.exe } : noent(path);
+    case "cwd":
+      return arg === undefined && v.cwd !== null ? { kind: "link", target: v.cwd } : noent(path);
+    case "fd":
+    case "fdinfo": {
+      const fds = v.mem ? fdsOf(k, v.pid) : [];
+      if (arg === undefined) return dir(fds.map((f) => String(f.fd)));
+      const f = fds.find((x) => String(x.fd) === arg);
+      if (!f || sub !== undefined) return noent(path);
+      return name === "fd" ? { kind: "link", target: f.target } : file(renderFdinfo(f));
+    }
+    case "task": {
+      if (arg === undefined) return dir(v.tasks.map((t) => String(t.tid)));
+      const t = v.tasks.find((x) => String(x.tid) === arg);
+      if (!t) return noent(path);
+      if (sub === undefined) return dir(TASK_FILES);
+      return (extra === undefined && taskFile(v, t, sub, false)) || noent(path);
+    }
+  }
+  return (arg === undefined && taskFile(v, self, name, true)) || noent(path);
+}
+
+/** Renders one path under /proc ("" is /proc itself). */
+export function render(k: Kernel, path: string, reader?: Reader): Node | Errno {
+  const parts = path.split("/").filter((p) => p !== "");
+  if (parts.some((p) => p === "." || p === "..")) return errno(E.EINVAL, `proc_read.path: ${JSON.stringify(path)} may not contain "." or ".." components`);
+  const [head, ...rest] = parts;
+  if (head === undefined) {
+    const fixed = reader ? ["self", "thread-self", "stat", "sys"] : ["stat", "sys"];
+    return dir([...fixed, ...pidList(k).map(String)]);
+  }
+  if (head === "self" && reader) return rest.length === 0 ? { kind: "link", target: String(reader.pid) } : render(k, [reader.pid, ...rest].join("/"), reader);
+  if (head === "thread-self" && reader)
+    return rest.length === 0 ? { kind: "link", target: `${reader.pid}/task/${reader.tid}` } : render(k, [reader.pid, "task", reader.tid, ...rest].join("/"), reader);
+  if (head === "stat" && rest.length === 0) return file(renderSysStat(processCounters(k)));
+  if (head === "sys") {
+    const p = rest.join("/");
+    if (p === "") return dir(["kernel"]);
+    if (p === "kernel") return dir(["pid_max"]);
+    // The namespace's pid_max: ps sizes its PID column from it.
+    if (p === "kernel/pid_max") return file(`${k.config.pidMax}\n`);
+    return noent(path);
+  }
+  const n = num(head);
+  return n === undefined ? noent(path) : pidNode(k, n, rest, path);
+}
+
+/** Every path of the tree, parents before children, as [path, node]; threads are not listed at the top (Linux hides them). */
+export function walk(k: Kernel): [string, Node][] {
+  const out: [string, Node][] = [];
+  const visit = (p: string): void => {
+    const n = render(k, p);
+    if ("_tag" in n) return; // gone while walking: a zombie's links
+    out.push([p, n]);
+    if (n.kind === "dir") for (const e of n.entries) visit(p === "" ? e : `${p}/${e}`);
+  };
+  visit("");
+  return out;
+}

@@ -1,0 +1,182 @@
+/**
+ * One process as procfs sees it: the facts of its process and thread actors, gathered in
+ * one place so that every file renders from the same snapshot. Facts the guest did not
+ * report come from its host process (host.ts), else Linux's value for "none".
+ */
+import type { Kernel } from "../actors/kernel.js";
+import type { ProcessState } from "../machine/process.js";
+import type { GidSet, MemFigures } from "../machine/procinfo.js";
+import { hostCwd, hostEnviron, hostStatus, bootOffsetMs, CLK_TCK } from "./host.js";
+
+/** get_task_state (fs/proc/array.c task_state_array): the letters procfs shows. */
+export type StateLetter = "R" | "S" | "T" | "Z" | "X";
+export const STATE_NAMES: Record<StateLetter, string> = { R: "R (running)", S: "S (sleeping)", T: "T (stopped)", Z: "Z (zombie)", X: "X (dead)" };
+
+export interface TaskView {
+  readonly tid: number;
+  readonly comm: string;
+  readonly state: StateLetter;
+  /** task->pending: signals sent to this thread. */
+  readonly pending: bigint;
+  readonly blocked: bigint;
+  readonly queued: number;
+  readonly leader: boolean;
+}
+
+export interface ProcView {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly pgid: number;
+  readonly sid: number;
+  readonly comm: string;
+  readonly exe: string;
+  readonly argv: readonly string[];
+  readonly lifecycle: ProcessState;
+  /** The leader's state: /proc/PID/stat's state. */
+  readonly state: StateLetter;
+  /** The leader first, then the other threads by tid; a dead leader stays as Z while others run. */
+  readonly tasks: readonly TaskView[];
+  readonly uids: readonly [number, number, number, number];
+  readonly gids: GidSet;
+  readonly umask: number | null;
+  /** Clock ticks since host boot (stat field 22). */
+  readonly startTicks: bigint;
+  readonly sigIgnored: bigint;
+  readonly sigCaught: bigint;
+  /** signal->shared_pending. */
+  readonly shdPending: bigint;
+  readonly shdQueued: number;
+  /** null when the process has no memory image (a zombie): no cmdline, environ, exe or cwd. */
+  readonly mem: MemFigures | null;
+  readonly environ: Uint8Array;
+  readonly cwd: string | null;
+  /** task->flags (include/linux/sched.h PF_*). */
+  readonly flags: number;
+  /** task->exit_code: the wait status of a zombie, else 0. */
+  readonly exitCode: number;
+  readonly hostpid: number;
+  /** Host status lines for what the guest did not report (context switches, FDSize). */
+  readonly host: Map<string, string> | undefined;
+}
+
+// include/linux/sched.h
+export const PF_EXITING = 0x4;
+export const PF_POSTCOREDUMP = 0x8;
+export const PF_FORKNOEXEC = 0x40;
+export const PF_NOFREEZE = 0x8000;
+export const PF_RANDOMIZE = 0x400000;
+
+const zeroGids: GidSet = { rgid: 0, egid: 0, sgid: 0, fsgid: 0, groups: [] };
+
+function kb(host: Map<string, string> | undefined, key: string): bigint {
+  const v = host?.get(key);
+  const m = v ? /^\s*(\d+) kB/.exec(v) : null;
+  return m ? BigInt(m[1]!) * 1024n : 0n;
+}
+
+/** The memory figures of the host process, when the guest reported none. */
+function hostMem(host: Map<string, string> | undefined): MemFigures {
+  return {
+    size: kb(host, "VmSize"),
+    rss: kb(host, "VmRSS"),
+    rssAnon: kb(host, "RssAnon"),
+    rssFile: kb(host, "RssFile"),
+    rssShmem: kb(host, "RssShmem"),
+    data: kb(host, "VmData"),
+    stk: kb(host, "VmStk"),
+    exe: kb(host, "VmExe"),
+    lib: kb(host, "VmLib"),
+    lck: kb(host, "VmLck"),
+    pin: kb(host, "VmPin"),
+    pte: kb(host, "VmPTE"),
+    swap: kb(host, "VmSwap"),
+    peak: kb(host, "VmPeak"),
+    hwm: kb(host, "VmHWM"),
+  };
+}
+
+function hostGids(host: Map<string, string> | undefined): GidSet | undefined {
+  const g = host?.get("Gid")?.split(/\s+/).map(Number);
+  if (!g || g.length < 4 || g.some((x) => !Number.isInteger(x))) return undefined;
+  const groups = (host?.get("Groups") ?? "").trim().split(/\s+/).filter(Boolean).map(Number);
+  return { rgid: g[0]!, egid: g[1]!, sgid: g[2]!, fsgid: g[3]!, groups };
+}
+
+const t0s = new WeakMap<Kernel, number>();
+/** Kernel time (ms since the namespace started) to clock ticks since host boot. */
+export function ticksSinceBoot(k: Kernel, ms: number): bigint {
+  let t0 = t0s.get(k);
+  if (t0 === undefined) t0s.set(k, (t0 = performance.now() - k.now()));
+  return BigInt(Math.floor(((bootOffsetMs() + t0 + ms) * CLK_TCK) / 1000));
+}
+
+/** Gathers one process; undefined when pid is not a process of the namespace. */
+export function viewOf(k: Kernel, pid: number): ProcView | undefined {
+  const p = k.proc(pid);
+  if (!p) return undefined;
+  const snap = p.getSnapshot();
+  const c = snap.context;
+  const lifecycle = snap.value as ProcessState;
+  const zombie = lifecycle === "zombie" || lifecycle === "reaped" || lifecycle === "aborted";
+  const live = !zombie;
+  const procLetter: StateLetter = zombie ? "Z" : c.stopped ? "T" : lifecycle === "embryo" ? "R" : "S";
+  // A hostpid > 0 with a live process is the guest's own host process (its connection is open).
+  const host = live && c.hostpid > 1 ? hostStatus(c.hostpid) : undefined;
+  const tasks: TaskView[] = [];
+  const tids = [...c.threads].sort((a, b) => a - b);
+  if (!c.threads.has(pid)) tids.unshift(pid); // the leader stays listed, a zombie, while other threads run
+  for (const tid of tids) {
+    const t = k.threads.get(tid);
+    const tc = t?.getSnapshot().context;
+    const tstate = t?.getSnapshot().value;
+    const letter: StateLetter = !c.threads.has(tid) ? "Z" : procLetter === "S" && tstate === "embryo" ? "R" : procLetter;
+    tasks.push({
+      tid,
+      // The leader's name is the process's comm (execve resets it); other threads may have their own.
+      comm: tid === pid ? c.comm : (tc?.comm ?? c.comm),
+      state: letter,
+      pending: tc?.pending.mask ?? 0n,
+      blocked: tc?.blocked ?? 0n,
+      queued: tc?.pending.q.length ?? 0,
+      leader: tid === pid,
+    });
+  }
+  const ids = c.creds;
+  const gids = c.info.gids ?? hostGids(host) ?? zeroGids;
+  const umaskText = host?.get("Umask");
+  let flags = PF_RANDOMIZE | (c.execed || c.ppid === 0 ? 0 : PF_FORKNOEXEC);
+  if (zombie) flags |= PF_EXITING | PF_POSTCOREDUMP | PF_NOFREEZE;
+  return {
+    pid,
+    ppid: c.ppid,
+    pgid: c.pgid,
+    sid: c.sid,
+    comm: c.comm,
+    exe: c.exe,
+    argv: zombie ? [] : c.argv,
+    lifecycle,
+    state: tasks[0]?.state ?? procLetter,
+    tasks,
+    // setresuid sets the filesystem uid to the new effective one (kernel/sys.c __sys_setresuid).
+    uids: [ids.ruid, ids.euid, ids.suid, ids.euid],
+    gids,
+    umask: umaskText ? parseInt(umaskText, 8) : live ? 0o022 : null,
+    startTicks: ticksSinceBoot(k, c.startTime),
+    sigIgnored: c.sigIgnored,
+    sigCaught: c.sigCaught,
+    shdPending: c.pending.mask,
+    shdQueued: c.pending.q.length,
+    mem: zombie ? null : (c.info.mem ?? hostMem(host)),
+    environ: zombie ? new Uint8Array() : (c.info.environ ?? hostEnviron(c.hostpid) ?? new Uint8Array()),
+    cwd: zombie ? null : (c.info.cwd ?? hostCwd(c.hostpid) ?? "/"),
+    flags,
+    exitCode: zombie ? (c.wstatus ?? 0) : 0,
+    hostpid: c.hostpid,
+    host,
+  };
+}
+
+/** The thread-group ids in /proc's order (proc_pid_readdir: ascending tgid, zombies included). */
+export function pidList(k: Kernel): number[] {
+  return [...k.procs.keys()].sort((a, b) => a - b);
+}
