@@ -140,7 +140,9 @@ describe("formats field by field against a real process of the same state", () =
   let real: ChildProcess;
   let rpid = 0,
     rchild = 0,
-    rtid = 0;
+    rtid = 0,
+    refd1 = 0,
+    refd2 = 0;
   const realFile = (p: string): string => fs.readFileSync(`/proc/${p}`, "utf8");
 
   beforeAll(async () => {
@@ -149,7 +151,7 @@ describe("formats field by field against a real process of the same state", () =
     // detached: a session of its own without a terminal, like the emulated processes.
     real = spawn(exe, ["--port", "80"], { argv0: "my (server)", detached: true, stdio: ["ignore", "pipe", "inherit"] });
     const line = await new Promise<string>((resolve) => createInterface({ input: real.stdout! }).once("line", resolve));
-    [rpid, rchild, rtid] = line.split(" ").map(Number) as [number, number, number];
+    [rpid, rchild, rtid, refd1, refd2] = line.split(" ").map(Number) as [number, number, number, number, number];
     // It prints just before pause(): wait until the kernel says both threads sleep.
     const state = (p: string): string => statFields(fs.readFileSync(`/proc/${p}/stat`, "utf8"))[2]!;
     while (state(`${rpid}/task/${rpid}`) !== "S" || state(`${rpid}/task/${rtid}`) !== "S") await new Promise((r) => setImmediate(r));
@@ -207,6 +209,23 @@ describe("formats field by field against a real process of the same state", () =
     // A zombie's environ cannot be opened: ESRCH, as Linux says.
     expect(() => realFile(`${rchild}/environ`)).toThrow(/ESRCH/);
     expect((await init.call("proc_read", { path: "4/environ" })).code).toBe("ESRCH");
+  });
+
+  it("fd and fdinfo of eventfds: the same link target and lines (the ids are the file's own)", async () => {
+    const e1 = (await sleeper.ok("eventfd2", { initval: 5, flags: 1 | 0o4000 })).result;
+    const e2 = (await sleeper.ok("eventfd2", { initval: 0, flags: 0o2000000 })).result;
+    expect((await read(init, "5/fd")).entries).toEqual([String(e1), String(e2)]);
+    for (const [r, e] of [
+      [refd1, e1],
+      [refd2, e2],
+    ] as const) {
+      expect((await read(init, `5/fd/${e}`)).target).toBe(fs.readlinkSync(`/proc/${rpid}/fd/${r}`));
+      const want = realFile(`${rpid}/fdinfo/${r}`).replace(/^eventfd-id: \d+$/m, "eventfd-id: N");
+      expect((await read(init, `5/fdinfo/${e}`)).text.replace(/^eventfd-id: \d+$/m, "eventfd-id: N")).toBe(want);
+    }
+    await sleeper.ok("close", { fd: e1 });
+    await sleeper.ok("close", { fd: e2 });
+    expect((await read(init, "5/fd")).entries).toEqual([]);
   });
 
   it("status escapes a newline and a backslash in Name, as Linux does; stat does not", async () => {

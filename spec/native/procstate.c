@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -50,7 +51,9 @@ int main(void) {
   pthread_mutex_lock(&mu);
   while (!tid) pthread_cond_wait(&cv, &mu);
   pthread_mutex_unlock(&mu);
-  printf("%d %d %d\n", getpid(), child, tid);
+  int e1 = eventfd(5, EFD_SEMAPHORE | EFD_NONBLOCK);
+  int e2 = eventfd(0, EFD_CLOEXEC);
+  printf("%d %d %d %d %d\n", getpid(), child, tid, e1, e2);
   fflush(stdout);
   for (;;) pause();
 }

@@ -4,9 +4,9 @@
  * O_CLOEXEC folded in, "mnt_id", "ino"), then the file's own show_fdinfo lines (eventfd:
  * "eventfd-count: %16llx", "eventfd-id: %d", "eventfd-semaphore: %d").
  *
- * The families that own descriptors register a source; procfs asks each for a process's
- * descriptors when it renders, and no call's hot path ever does.
+ * Rendered only when /proc is read, never on a call's hot path.
  */
+import * as fs from "node:fs";
 import type { Kernel } from "../actors/kernel.js";
 
 export interface FdView {
@@ -22,16 +22,60 @@ export interface FdView {
   readonly extra: readonly (readonly [string, string])[];
 }
 
-export type FdSource = (k: Kernel, pid: number) => readonly FdView[];
-
-const sources: FdSource[] = [];
-
-export function registerFdSource(s: FdSource): void {
-  sources.push(s);
+/**
+ * The anon_inodefs mount and inode every anonymous file shares (fdinfo's "mnt_id" and
+ * "ino"): taken from one of the daemon's own anonymous descriptors (libuv's eventfd or
+ * epoll), so that they are this host's values.
+ */
+let anon: { mntId: number; ino: number } | undefined;
+function anonInode(): { mntId: number; ino: number } {
+  if (anon) return anon;
+  anon = { mntId: 0, ino: 0 };
+  try {
+    for (const fd of fs.readdirSync("/proc/self/fd")) {
+      let target = "";
+      try {
+        target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      if (!target.startsWith("anon_inode:")) continue;
+      const info = fs.readFileSync(`/proc/self/fdinfo/${fd}`, "latin1");
+      const mnt = /^mnt_id:\t(\d+)$/m.exec(info);
+      const ino = /^ino:\t(\d+)$/m.exec(info);
+      if (mnt && ino) anon = { mntId: Number(mnt[1]), ino: Number(ino[1]) };
+      break;
+    }
+  } catch {
+    /* no /proc: zeros */
+  }
+  return anon;
 }
 
+/** A process's daemon-owned descriptors: its eventfds (fs/eventfd.c eventfd_show_fdinfo). */
 export function fdsOf(k: Kernel, pid: number): FdView[] {
-  return sources.flatMap((s) => s(k, pid)).sort((a, b) => a.fd - b.fd);
+  const out: FdView[] = [];
+  for (const fd of k.files.list(pid)) {
+    const i = k.files.fdinfo(pid, fd);
+    if (!i) continue;
+    const { mntId, ino } = anonInode();
+    out.push({
+      fd,
+      target: "anon_inode:[eventfd]",
+      pos: BigInt(i.pos),
+      flags: i.flags,
+      cloexec: i.cloexec,
+      mntId,
+      ino,
+      // "eventfd-count: %16llx": hexadecimal, right-aligned in 16 columns.
+      extra: [
+        ["eventfd-count", i.count.toString(16).padStart(16)],
+        ["eventfd-id", String(i.id)],
+        ["eventfd-semaphore", i.semaphore ? "1" : "0"],
+      ],
+    });
+  }
+  return out;
 }
 
 const O_CLOEXEC = 0o2000000;
