@@ -124,12 +124,15 @@ export function viewOf(k: Kernel, pid: number): ProcView | undefined {
   const host = live && c.hostpid > 1 ? hostStatus(c.hostpid) : undefined;
   const tasks: TaskView[] = [];
   const tids = [...c.threads].sort((a, b) => a - b);
-  if (!c.threads.has(pid)) tids.unshift(pid); // the leader stays listed, a zombie, while other threads run
+  // The leader stays listed, a zombie, while other threads run; a zombie or a native
+  // process (no emulated threads left) shows its one task.
+  if (!c.threads.has(pid)) tids.unshift(pid);
   for (const tid of tids) {
     const t = k.threads.get(tid);
     const tc = t?.getSnapshot().context;
     const tstate = t?.getSnapshot().value;
-    const letter: StateLetter = !c.threads.has(tid) ? "Z" : procLetter === "S" && tstate === "embryo" ? "R" : procLetter;
+    const deadLeader = tid === pid && !c.threads.has(tid) && c.threads.size > 0;
+    const letter: StateLetter = deadLeader ? "Z" : procLetter === "S" && tstate === "embryo" ? "R" : procLetter;
     tasks.push({
       tid,
       // The leader's name is the process's comm (execve resets it); other threads may have their own.

@@ -51,7 +51,7 @@ export function listProcesses(k: Kernel): ProcRecord[] {
       sid: v.sid,
       state: c.stopped && (v.lifecycle === "running" || v.lifecycle === "native") ? "stopped" : v.lifecycle,
       stat: procpsStat(v),
-      threads: v.tasks.map((t) => t.tid),
+      threads: [...c.threads],
       comm: v.comm,
       exe: c.exe,
       argv: c.argv,
