@@ -320,6 +320,8 @@ class Episode {
       case "badNr":
         return exact(E.EINVAL, "nr");
       case "park":
+        // A fuzzed kill from another connection may end this thread while its call is parked.
+        if (neg && code === E.ESRCH && (detail ?? "").includes("has ended")) return become("ended");
         if (neg && code !== E.ECHILD && code !== ERESTARTSYS && code !== E.EAGAIN) {
           const p = permitted("wait4", [], state);
           if (!p || p.errno !== code) bad("a reaped child, ECHILD, EAGAIN (parked-call limit) or ERESTARTSYS");

@@ -154,8 +154,14 @@ export class ServerCore implements DaemonView {
     if (state === "running") exitGroup(this.kernel, c.pid, signaled(SIGKILL), true);
   }
 
-  /** Closes every connection (daemon shutdown). */
-  closeAll(): void {
-    for (const c of [...this.connections]) c.close();
+  /**
+   * Daemon shutdown: every connection is told why, then closed. A call still parked gets no
+   * reply (its connection's close is the answer), so a client reports "daemon gone" with the reason.
+   */
+  closeAll(reason = "the daemon is shutting down"): void {
+    for (const c of [...this.connections]) {
+      c.event(EV.FATAL, reason);
+      c.close();
+    }
   }
 }
