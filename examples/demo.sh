@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
-# The main job: a process tree under an emulated PID 1, shown with `blinkd ps` while it runs.
+# The main job: a process tree under an emulated PID 1, shown with the inspection commands
+# (`blinkd ps`, `pstree`, `inspect`, `events`) while it runs.
 set -eu
 cd "$(dirname "$0")/.."
 export BLINK_PREFIX=${BLINK_PREFIX:-$(mktemp -d)}
-node bin/blinkd.js run -- node dist/examples/init-tree.js &
+export HOLD_MS=${HOLD_MS:-8000}
+blinkd() { node bin/blinkd.js "$@"; }
+blinkd run -- node dist/examples/init-tree.js &
 run=$!
-sleep 1.5
+# Each stage waits for the state it shows (no fixed delays): first the whole tree.
+until blinkd ps 2>/dev/null | grep -q " leaf "; do sleep 0.2; done
 echo "--- blinkd ps (init, middle, leaf) ---"
-node bin/blinkd.js ps
-sleep 1.5
+blinkd ps
+echo "--- blinkd pstree ---"
+blinkd pstree
+echo "--- blinkd inspect 1 (init, parked in wait4) ---"
+blinkd inspect 1
+while blinkd ps 2>/dev/null | grep -q " middle "; do sleep 0.2; done
 echo "--- blinkd ps (middle reaped, leaf orphaned to init) ---"
-node bin/blinkd.js ps
+blinkd ps
+echo "--- blinkd events --pid 2 (the middle process's life) ---"
+blinkd events --pid 2
 wait $run
 echo "--- blinkd run exited with $? ---"

@@ -4,7 +4,7 @@
  * both, as Linux's init does. Run it as `blinkd run -- node dist/examples/init-tree.js`
  * and watch it with `blinkd ps` while it runs.
  *
- * Roles: init (default), middle, leaf. Timings: HOLD_MS (default 1500) per stage.
+ * Roles: init (default), middle, leaf. Timings: HOLD_MS (default 1500) per stage; the demo uses 8000.
  */
 import { fileURLToPath } from "node:url";
 import { Guest } from "../src/client/guest.js";
@@ -55,4 +55,6 @@ async function leaf(g: Guest): Promise<never> {
 }
 
 const g = await Guest.connect();
+// Name the process after its role, as prctl(PR_SET_NAME) does: ps, pstree and /proc show it.
+await g.call("report_comm", { comm: role });
 await ({ init, middle, leaf } as Record<string, (g: Guest) => Promise<never>>)[role]!(g);

@@ -68,7 +68,7 @@ export class ServerCore implements DaemonView {
         },
       },
     );
-    this.events = new EventLog(this.kernel);
+    this.events = new EventLog(this.kernel, this.limits.eventHistory);
     this.addChecks();
   }
 

@@ -14,6 +14,8 @@ export interface Limits {
   readonly maxBuffered: number;
   /** Bytes of event messages waiting to be written to one connection; beyond it, `events --follow` drops records and says how many. */
   readonly maxEventBacklog: number;
+  /** Records of actor transitions and calls the daemon keeps for `blinkd events` (a ring: the oldest go first). */
+  readonly eventHistory: number;
 }
 
 export const defaultLimits: Limits = {
@@ -23,4 +25,5 @@ export const defaultLimits: Limits = {
   handshakeTimeoutMs: 5000,
   maxBuffered: 64 << 20,
   maxEventBacklog: 1 << 20,
+  eventHistory: 4096,
 };
