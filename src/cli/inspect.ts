@@ -2,8 +2,9 @@
 import { Control, findDaemon } from "../client/control.js";
 import type { ActorRecord } from "../syscalls/control.js";
 import { UsageError, parse } from "./args.js";
+import { checkCommand } from "./check.js";
 
-const USAGE = "usage: blinkd inspect [--prefix DIR] [--socket PATH] [--json] (PID | --all)";
+const USAGE = "usage: blinkd inspect [--prefix DIR] [--socket PATH] [--json] (PID | --all | --check)";
 
 const show = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
 
@@ -27,6 +28,8 @@ export function formatActors(actors: ActorRecord[]): string {
 }
 
 export async function inspectCommand(argv: string[]): Promise<number> {
+  // --check: the daemon's consistency checker, the same as `blinkd check`.
+  if (argv.includes("--check")) return checkCommand(argv.filter((a) => a !== "--check"));
   const { values, positionals } = parse(argv, { prefix: { type: "string" }, socket: { type: "string" }, json: { type: "boolean" }, all: { type: "boolean" } }, USAGE);
   if (values.all ? positionals.length !== 0 : positionals.length !== 1) throw new UsageError(`give one PID, or --all\n${USAGE}`);
   let pid = 0;

@@ -23,7 +23,7 @@ const HELP = `blinkd: the kernel server for blink guests
       unreapable zombies, memory); exit 1 when an invariant is broken
   blinkd pstree [--prefix DIR] [--socket PATH] [--json] [PID]
       draw the process tree (as pstree -p)
-  blinkd inspect [--prefix DIR] [--socket PATH] [--json] (PID | --all)
+  blinkd inspect [--prefix DIR] [--socket PATH] [--json] (PID | --all | --check)
       the daemon's actors for a process (or all): state, context, parked calls, descriptors
   blinkd events [--prefix DIR] [--socket PATH] [--json] [--follow] [--pid N]
       recent actor transitions and calls; with --follow, a live stream until Ctrl-C
