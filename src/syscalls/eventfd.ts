@@ -55,8 +55,11 @@ export const eventfdCalls: Pick<Handlers<typeof eventfd>, "eventfd2" | "eventfd_
   eventfd_write: (ctx, { fd, value, size }) => {
     const f = eventfdOf(ctx, fd);
     if (f instanceof Errno) return f;
-    // eventfd_write: "if (count < sizeof(ucnt)) return -EINVAL; … if (ucnt == ULLONG_MAX) return -EINVAL;"
-    if (size < SIZE) return errno(E.EINVAL, `eventfd_write.size: ${size} is less than 8 bytes`);
+    // eventfd_write since Linux 6.6 ("eventfd: strictly check the count parameter of
+    // eventfd_write"): "if (count != sizeof(ucnt)) return -EINVAL;" (eventfd(2) still says
+    // "fewer than 8"; real 6.x kernels refuse any size but 8), then
+    // "if (ucnt == ULLONG_MAX) return -EINVAL;".
+    if (size !== SIZE) return errno(E.EINVAL, `eventfd_write.size: ${size} bytes; a write to an eventfd is exactly 8`);
     if (value === ULLONG_MAX) return errno(E.EINVAL, "eventfd_write.value: 0xffffffffffffffff is not a valid count");
     const attempt = (): number | typeof NOT_READY => (f.write(value).ok ? SIZE : NOT_READY);
     const first = attempt();

@@ -28,7 +28,7 @@ export const eventfd = family({
     out: {},
     blocks: true,
     role: "guest",
-    doc: "write(2) of size bytes holding value: size < 8 or value 0xffffffffffffffff EINVAL; a write that would take the counter past 0xfffffffffffffffe blocks, or EAGAIN when O_NONBLOCK. Returns 8.",
+    doc: "write(2) of size bytes holding value: size other than 8 (Linux >= 6.6) or value 0xffffffffffffffff EINVAL; a write that would take the counter past 0xfffffffffffffffe blocks, or EAGAIN when O_NONBLOCK. Returns 8.",
   },
   eventfd_host: {
     nr: 123,
