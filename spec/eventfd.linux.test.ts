@@ -39,6 +39,10 @@ const scripts: Record<string, string[]> = {
     "dup2 $0 1024", "dup2 $0 -1", "dup2 900 41", "dup3 $0 42 524288", "fcntl 42 1 0", "dup2 $0 $1", "fcntl $1 1 0",
     "read $1 8", "close $0", "close $0", "dup 42", "fcntl $17 1 0", "close 42", "poll 42 1 0", "close 42",
   ],
+  "fdinfo (what procfs shows)": [
+    "efd 0 0", "fdinfo $0", "efd 300 526337", "fdinfo $2", "write $0 18446744073709551614 8", "fdinfo $0",
+    "fcntl $0 2 1", "fcntl $0 4 2048", "fdinfo $0", "dup $2", "fdinfo $9", "fdinfo 900",
+  ],
   "poll": ["efd 0 2048", "poll $0 1 0", "poll $0 4 0", "poll $0 5 0", "write $0 3 8", "poll $0 1 -1", "poll $0 5 10", "poll -1 1 0", "poll 900 1 0", "poll $0 0 0"],
 };
 

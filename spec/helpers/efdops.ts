@@ -3,6 +3,7 @@
  * agent, printing what the C program prints on real Linux.
  */
 import type { Agent, Reply } from "./agent.js";
+import { renderFdinfo } from "../../src/actors/eventfd.js";
 
 const POLLIN_POLLOUT = 1 | 4;
 const F_DUPFD = 0;
@@ -57,6 +58,17 @@ export async function runOps(a: Agent, lines: readonly string[]): Promise<string
         r = await a.call("poll", { fds: [n(x)], events: [n(y)], timeout: n(z) });
         kind = "poll";
         break;
+      case "fdinfo": {
+        // The daemon's data for procfs, rendered as procfs will, keeping the lines efd_ops.c keeps.
+        r = await a.call("eventfd_info", { fd: n(x) });
+        if (r.ok) {
+          const o = r.out as { count: bigint; flags: number; semaphore: boolean; id: number; cloexec: boolean };
+          const keep = /^(pos|flags|eventfd-count|eventfd-semaphore):/;
+          out.push(renderFdinfo({ ...o, count: BigInt(o.count) }, o.cloexec).split("\n").filter((l) => keep.test(l)).join("|"));
+          continue;
+        }
+        break;
+      }
       default:
         throw new Error(`unknown op ${op}`);
     }

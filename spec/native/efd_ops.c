@@ -1,7 +1,8 @@
 /* Runs eventfd and descriptor operations on real Linux, one per stdin line, and prints one
  * result line each, in the format spec/eventfd.linux.test.ts also produces through blinkd:
  *   efd INIT FLAGS | read FD SIZE | write FD VALUE SIZE | close FD | dup FD |
- *   dup2 OLD NEW | dup3 OLD NEW FLAGS | fcntl FD CMD ARG | ready FD | poll FD EVENTS TIMEOUT
+ *   dup2 OLD NEW | dup3 OLD NEW FLAGS | fcntl FD CMD ARG | ready FD | poll FD EVENTS TIMEOUT |
+ *   fdinfo FD (pos, flags, eventfd-count and eventfd-semaphore of /proc/self/fdinfo/FD)
  * A descriptor argument "$K" is the descriptor that line K (from 0) returned; a number is
  * used as it is. A call returning a new descriptor prints "fd"; a failure prints the errno
  * name.
@@ -62,6 +63,24 @@ int main(void) {
     else if (!strcmp(op, "fcntl")) { int cmd = (int)arg(b); r = fcntl((int)arg(a), cmd, (int)arg(c)); newfd = cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC; }
     else if (!strcmp(op, "ready")) { struct pollfd p = { (int)arg(a), POLLIN | POLLOUT, 0 }; r = poll(&p, 1, 0); if (r >= 0) r = p.revents; }
     else if (!strcmp(op, "poll")) { struct pollfd p = { (int)arg(a), (short)arg(b), 0 }; r = poll(&p, 1, (int)arg(c)); if (r >= 0) { printf("%lld %d\n", r, p.revents); fflush(stdout); continue; } }
+    else if (!strcmp(op, "fdinfo")) {
+      /* The lines of /proc/self/fdinfo/FD that do not depend on the machine, joined by "|". */
+      char path[64], l[128], acc[512] = "";
+      snprintf(path, sizeof path, "/proc/self/fdinfo/%d", (int)arg(a));
+      FILE *f = fopen(path, "r");
+      if (!f) { printf("%s\n", ename(errno == ENOENT ? EBADF : errno)); fflush(stdout); continue; }
+      while (fgets(l, sizeof l, f)) {
+        l[strcspn(l, "\n")] = 0;
+        if (!strncmp(l, "flags:", 6) || !strncmp(l, "eventfd-count:", 14) || !strncmp(l, "eventfd-semaphore:", 18) || !strncmp(l, "pos:", 4)) {
+          if (*acc) strcat(acc, "|");
+          strcat(acc, l);
+        }
+      }
+      fclose(f);
+      printf("%s\n", acc);
+      fflush(stdout);
+      continue;
+    }
     else { printf("bad op %s\n", op); fflush(stdout); continue; }
     if (r < 0) printf("%s\n", ename(errno));
     else if (newfd == 1) { fds[k] = (int)r; printf("fd\n"); }
