@@ -8,6 +8,7 @@ import { serve, type Served } from "./helpers/daemon.js";
 import { agent, type Agent } from "./helpers/agent.js";
 import { buildNative } from "./helpers/native.js";
 import { runOps } from "./helpers/efdops.js";
+import { efd, parked, value } from "./helpers/efd.js";
 
 // Each script: lines of efd_ops.c; "$K" is the descriptor line K returned. No line may block.
 const scripts: Record<string, string[]> = {
@@ -47,12 +48,14 @@ const scripts: Record<string, string[]> = {
 };
 
 let prog: string;
+let procs: string;
 let d: Served;
 let init: Agent;
 const agents: Agent[] = [];
 
 beforeAll(async () => {
   prog = buildNative("efd_ops");
+  procs = buildNative("efd_procs");
   d = await serve();
   init = await agent(d.socket);
   agents.push(init);
@@ -73,4 +76,46 @@ describe("eventfd and descriptors: blinkd prints what real Linux prints", () => 
       expect(side(ours)).toEqual(side(linux));
     });
   }
+});
+
+it("across processes (spec/native/efd_procs.c): fork shares the counter, a blocked read is woken, a signal interrupts it, exec closes only CLOEXEC", async () => {
+  const linux = execFileSync(procs, { encoding: "utf8" }).trimEnd().split("\n");
+  const out: string[] = [];
+  const p = await init.fork();
+  agents.push(p);
+  const e = await efd(p, 0, 0);
+  const c = await efd(p, 0, 0o2000000);
+  const c1 = await p.fork();
+  agents.push(c1);
+  await c1.ok("eventfd_write", { fd: e, value: 2n, size: 8 });
+  await c1.exit(0);
+  await p.ok("wait4", { pid: c1.pid, options: 0 });
+  out.push(`parent read ${value(await p.call("eventfd_read", { fd: e, size: 8 }))} after the child wrote`);
+
+  const c2 = await p.fork();
+  agents.push(c2);
+  const r2 = c2.call("eventfd_read", { fd: e, size: 8 });
+  await parked(p, e, 1);
+  await p.ok("eventfd_write", { fd: e, value: 5n, size: 8 });
+  out.push(`child read ${value(await r2)}`);
+
+  // The interrupt message is what blink sends when a host signal without SA_RESTART arrives.
+  const c3 = await p.fork();
+  agents.push(c3);
+  const r3 = c3.send("eventfd_read", { fd: e, size: 8 });
+  await parked(p, e, 1);
+  c3.abort(r3.id);
+  const i3 = await r3.reply;
+  out.push(i3.ok ? "child read something" : `child read ${i3.code}`);
+  await p.ok("eventfd_write", { fd: e, value: 7n, size: 8 });
+  out.push(`counter after the interrupt then a write of 7: ${value(await p.call("eventfd_read", { fd: e, size: 8 }))}`);
+
+  // A forked agent is a Node.js child: fork then exec.
+  const c4 = await p.fork();
+  agents.push(c4);
+  for (const [name, fd] of [["plain", e], ["cloexec", c]] as const) {
+    const r = await c4.call("fcntl", { fd, cmd: 1, arg: 0 });
+    out.push(`after exec: ${name} ${r.ok ? "open" : r.code}`);
+  }
+  expect(out).toEqual(linux);
 });

@@ -3,7 +3,6 @@
  * agent, printing what the C program prints on real Linux.
  */
 import type { Agent, Reply } from "./agent.js";
-import { renderFdinfo } from "../../src/actors/eventfd.js";
 
 const POLLIN_POLLOUT = 1 | 4;
 const F_DUPFD = 0;
@@ -59,12 +58,14 @@ export async function runOps(a: Agent, lines: readonly string[]): Promise<string
         kind = "poll";
         break;
       case "fdinfo": {
-        // The daemon's data for procfs, rendered as procfs will, keeping the lines efd_ops.c keeps.
+        // The data procfs renders (src/procfs/fdinfo.ts), printed as fs/proc/fd.c seq_show and
+        // eventfd_show_fdinfo print those lines: flags in octal with O_CLOEXEC folded in,
+        // eventfd-count as %16llx.
         r = await a.call("eventfd_info", { fd: n(x) });
         if (r.ok) {
-          const o = r.out as { count: bigint; flags: number; semaphore: boolean; id: number; cloexec: boolean };
-          const keep = /^(pos|flags|eventfd-count|eventfd-semaphore):/;
-          out.push(renderFdinfo({ ...o, count: BigInt(o.count) }, o.cloexec).split("\n").filter((l) => keep.test(l)).join("|"));
+          const o = r.out as { count: bigint; flags: number; semaphore: boolean; cloexec: boolean };
+          const flags = o.flags | (o.cloexec ? 0o2000000 : 0);
+          out.push(`pos:\t0|flags:\t0${flags.toString(8)}|eventfd-count: ${BigInt(o.count).toString(16).padStart(16, " ")}|eventfd-semaphore: ${o.semaphore ? 1 : 0}`);
           continue;
         }
         break;

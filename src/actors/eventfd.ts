@@ -8,7 +8,7 @@ import { createActor, type Actor, type InspectionEvent } from "xstate";
 import { EFD_MAX, eventfdMachine, type EventfdOutcome, type EventfdState } from "../machine/eventfd.js";
 import { WaitQueue } from "./waitqueue.js";
 
-import { O_CLOEXEC, POLLIN, POLLOUT } from "../protocol/fdconst.js";
+import { POLLIN, POLLOUT } from "../protocol/fdconst.js";
 
 /** A real host file descriptor whose readability follows the eventfd's (for host epoll). */
 export interface HostMirror {
@@ -29,17 +29,6 @@ export interface FdInfo {
   readonly id: number;
   /** "eventfd-semaphore: %d" */
   readonly semaphore: boolean;
-}
-
-/** /proc/PID/fdinfo/FD's text for an eventfd, as seq_show (fs/proc/fd.c) and eventfd_show_fdinfo print it. */
-export function renderFdinfo(i: Omit<FdInfo, "pos"> & { readonly pos?: number }, cloexec: boolean, mntId = 0, ino = 0): string {
-  // seq_show: "if (close_on_exec(fd, files)) f_flags |= O_CLOEXEC;" … "flags:\t0%o\n"
-  const flags = i.flags | (cloexec ? O_CLOEXEC : 0);
-  return (
-    `pos:\t${i.pos ?? 0}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mntId}\nino:\t${ino}\n` +
-    // eventfd_show_fdinfo: "eventfd-count: %16llx\n", "eventfd-id: %d\n", "eventfd-semaphore: %d\n"
-    `eventfd-count: ${i.count.toString(16).padStart(16, " ")}\neventfd-id: ${i.id}\neventfd-semaphore: ${i.semaphore ? 1 : 0}\n`
-  );
 }
 
 export class Eventfd {

@@ -12,7 +12,7 @@
 import { Effect } from "effect";
 import type { InspectionEvent } from "xstate";
 import { E, errno, type Errno } from "../protocol/errno.js";
-import { Eventfd, renderFdinfo, type FdInfo, type HostMirror } from "./eventfd.js";
+import { Eventfd, type FdInfo, type HostMirror } from "./eventfd.js";
 import { FdTable, type Desc } from "./fdtable.js";
 import type { ResourceHooks } from "./kernel.js";
 
@@ -68,16 +68,6 @@ export class Files implements ResourceHooks {
   fdinfo(pid: number, fd: number): (FdInfo & { readonly cloexec: boolean }) | undefined {
     const d = this.get(pid, fd);
     return d ? { ...d.file.fdinfo(), cloexec: d.cloexec } : undefined;
-  }
-
-  /**
-   * /proc/PID/fdinfo/FD as Linux prints it for an eventfd (seq_show in fs/proc/fd.c, then
-   * eventfd_show_fdinfo), or undefined when the descriptor is not open. `mntId` and `ino` are
-   * procfs's to choose (Linux shows the anon_inode mount's and inode's numbers).
-   */
-  fdinfoText(pid: number, fd: number, mntId = 0, ino = 0): string | undefined {
-    const i = this.fdinfo(pid, fd);
-    return i ? renderFdinfo(i, i.cloexec, mntId, ino) : undefined;
   }
 
   hold(f: OpenFile): void {
