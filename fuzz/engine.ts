@@ -135,7 +135,8 @@ function classify(m: unknown): Msg {
   if (!Array.isArray(m)) return { kind: "event", text: `not an array: ${typeof m}` };
   if (m[0] === REPLY) return { kind: "reply", seq: m[1] as number, result: m[2] as number | bigint, rest: m.slice(3) };
   if (m[0] === EVENT && m[1] === EV.FATAL) return { kind: "fatal", text: String(m[2]) };
-  return { kind: "event", text: JSON.stringify(m) };
+  // Events may carry 64-bit values (an eventfd_write's value in a call record): JSON has no bigint.
+  return { kind: "event", text: JSON.stringify(m, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v)) };
 }
 
 function lengthPrefixed(body: Buffer, claimed = body.length): Buffer {

@@ -71,7 +71,7 @@ export class EventLog {
   private readonly onInspect = (e: InspectionEvent): void => {
     if (e.type !== "@xstate.snapshot") return;
     const ref = e.actorRef as unknown as { id: string; sessionId: string };
-    const id = ref.id.startsWith("proc:") || ref.id.startsWith("thread:") ? ref.id : "namespace";
+    const id = ref.id.startsWith("proc:") || ref.id.startsWith("thread:") || ref.id.startsWith("eventfd:") ? ref.id : "namespace";
     const snap = e.snapshot as { value?: unknown; status?: string; context?: { pid?: number } };
     const pid = id === "namespace" ? 0 : (snap.context?.pid ?? 0);
     const to = stateText(snap.value);
