@@ -44,8 +44,39 @@ function argsView(args: Record<string, unknown>): Record<string, unknown> {
   return o;
 }
 
+/** What the ring holds: one shape for every record, made into an EventRecord only when read. */
+interface Raw {
+  seq: number;
+  t: number;
+  kind: EventRecord["kind"];
+  /** An actor id, or a thread's tid for calls and replies. */
+  actor: string | number;
+  pid: number;
+  event: string;
+  from: string | undefined;
+  to: string | undefined;
+  args: Record<string, unknown> | undefined;
+  result: number | undefined;
+}
+
+function view(r: Raw): EventRecord {
+  const o: { -readonly [K in keyof EventRecord]: EventRecord[K] } = {
+    seq: r.seq,
+    t: Math.round(r.t),
+    kind: r.kind,
+    actor: typeof r.actor === "number" ? `thread:${r.actor}` : r.actor,
+    pid: r.pid,
+    event: r.event,
+  };
+  if (r.from !== undefined) o.from = r.from;
+  if (r.to !== undefined) o.to = r.to;
+  if (r.args !== undefined) o.args = argsView(r.args);
+  if (r.result !== undefined) o.result = r.result;
+  return o;
+}
+
 export class EventLog {
-  private readonly ring: (EventRecord | undefined)[];
+  private readonly ring: (Raw | undefined)[];
   private next = 0;
   private seq = 0;
   private readonly last = new Map<string, string>();
@@ -61,11 +92,15 @@ export class EventLog {
     k.addInspector(this.onInspect);
   }
 
-  private push(r: Omit<EventRecord, "seq" | "t">): void {
-    const rec: EventRecord = { seq: ++this.seq, t: Math.round(this.k.now()), ...r };
+  /** Records one thing that happened; kept cheap, since every call and transition passes here. */
+  private push(kind: Raw["kind"], actor: string | number, pid: number, event: string, from?: string, to?: string, args?: Record<string, unknown>, result?: number): void {
+    const rec: Raw = { seq: ++this.seq, t: this.k.now(), kind, actor, pid, event, from, to, args, result };
     this.ring[this.next] = rec;
-    this.next = (this.next + 1) % this.capacity;
-    for (const f of this.followers) f(rec);
+    if (++this.next === this.capacity) this.next = 0;
+    if (this.followers.size) {
+      const v = view(rec);
+      for (const f of this.followers) f(v);
+    }
   }
 
   private readonly onInspect = (e: InspectionEvent): void => {
@@ -80,18 +115,19 @@ export class EventLog {
     else this.last.delete(ref.sessionId);
     const type = e.event.type;
     // The actor's first snapshot: it was spawned (xstate's own init event).
-    if (type === "xstate.init") return this.push({ kind: "spawn", actor: id, pid, event: "spawn", to });
+    if (type === "xstate.init") return this.push("spawn", id, pid, "spawn", undefined, to);
     if (type.startsWith("xstate.")) return;
-    this.push({ kind: from === to ? "update" : "transition", actor: id, pid, event: type, ...(from === to ? { to } : { from: from ?? "?", to }) });
+    if (from === to) this.push("update", id, pid, type, undefined, to);
+    else this.push("transition", id, pid, type, from ?? "?", to);
   };
 
-  /** A call as it arrives; `who` is "thread:TID", or "conn:N" before the connection is bound. */
-  call(pid: number, who: string, name: string, args: Record<string, unknown>): void {
-    this.push({ kind: "call", actor: who, pid, event: name, args: argsView(args) });
+  /** A call as it arrives, from thread `tid` (or, before the connection is bound, from "conn:N"). */
+  call(pid: number, who: number | string, name: string, args: Record<string, unknown>): void {
+    this.push("call", who, pid, name, undefined, undefined, args);
   }
 
   reply(pid: number, tid: number, name: string, result: number): void {
-    this.push({ kind: "reply", actor: `thread:${tid}`, pid, event: name, result });
+    this.push("reply", tid, pid, name, undefined, undefined, undefined, result);
   }
 
   /** The records still in the ring, oldest first. */
@@ -99,7 +135,7 @@ export class EventLog {
     const out: EventRecord[] = [];
     for (let i = 0; i < this.capacity; i++) {
       const r = this.ring[(this.next + i) % this.capacity];
-      if (r && (pid === 0 || r.pid === pid)) out.push(r);
+      if (r && (pid === 0 || r.pid === pid)) out.push(view(r));
     }
     return out;
   }

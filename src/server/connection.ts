@@ -142,7 +142,7 @@ export class Connection implements Caller {
     if (this.core.trace) this.core.log(traceCall(this.who, seq, call, req.args));
     const denied = this.permit(call);
     if (denied) return this.send(seq, call, denied);
-    if (this.role === "guest" || this.role === "unbound") this.core.events.call(this.pid, this.role === "guest" ? `thread:${this.tid}` : `conn:${this.id}`, call.name, req.args);
+    if (this.role === "guest" || this.role === "unbound") this.core.events.call(this.pid, this.role === "guest" ? this.tid : `conn:${this.id}`, call.name, req.args);
     const out = dispatch.get(call.nr)!(this.ctx, req.args);
     if (!Effect.isEffect(out)) return this.send(seq, call, out);
     if (this.parked.size >= this.core.limits.maxParked) return this.send(seq, call, errno(E.EAGAIN, `more than ${this.core.limits.maxParked} parked calls on one connection`));
