@@ -456,3 +456,26 @@ describe("inspection commands", () => {
     expect(direct.stderr).toMatch(/stale socket/);
   });
 });
+
+describe("signal state in /proc", () => {
+  it("a blocked pending signal shows in SigBlk and ShdPnd; a stopped process is T until SIGCONT", async () => {
+    const c = await track(init.fork());
+    await c.ok("rt_sigprocmask", { how: 0, set: 1n << 9n }); // SIG_BLOCK SIGUSR1
+    await init.ok("kill", { pid: c.pid, sig: 10 });
+    const st = (await read(init, `${c.pid}/status`)).text;
+    expect(st).toMatch(/^SigBlk:\t0000000000000200$/m);
+    // kill(2) queues on the process (signal->shared_pending), not on a thread.
+    expect(st).toMatch(/^ShdPnd:\t0000000000000200$/m);
+    expect(st).toMatch(/^SigPnd:\t0000000000000000$/m);
+    const f = statFields((await read(init, `${c.pid}/stat`)).text);
+    expect([f[30], f[31]]).toEqual(["0", "512"]); // signal (the task's own pending), blocked
+    await init.ok("kill", { pid: c.pid, sig: 19 });
+    expect(statFields((await read(init, `${c.pid}/stat`)).text)[2]).toBe("T");
+    expect((await read(init, `${c.pid}/status`)).text).toMatch(/^State:\tT \(stopped\)$/m);
+    expect((await cli(["ps", "--socket", d.socket])).stdout).toMatch(new RegExp(`^ +${c.pid} +1 +0 +0 T `, "m"));
+    await init.ok("kill", { pid: c.pid, sig: 18 });
+    expect(statFields((await read(init, `${c.pid}/stat`)).text)[2]).toBe("S");
+    await init.ok("kill", { pid: c.pid, sig: 9 });
+    expect((await init.ok("wait4", { pid: c.pid, options: 0 })).out!.wstatus).toBe(9);
+  });
+});
