@@ -38,7 +38,8 @@ export const threadMachine = setup({
   },
 }).createMachine({
   id: "thread",
-  context: ({ input }) => ({ ...input, blocked: 0n, pending: EMPTY_QUEUE, comm: null }),
+  // Fields named one by one, not spread from input: see the process machine's context.
+  context: ({ input }) => ({ tid: input.tid, pid: input.pid, blocked: 0n, pending: EMPTY_QUEUE, comm: null }),
   on: {
     SET_BLOCKED: { actions: "setBlocked" },
     PENDING: { actions: "setPending" },
