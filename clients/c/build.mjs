@@ -23,7 +23,7 @@ const { writeGenerated } = await import(path.join(root, "dist/src/protocol/chead
 writeGenerated(gen);
 
 const mtime = (f) => fs.statSync(f).mtimeMs;
-const headers = [path.join(gen, "blinkd_protocol.h"), path.join(src, "blinkd.h"), path.join(src, "preload/preload.h")].filter((f) => fs.existsSync(f));
+const headers = [path.join(gen, "blinkd_protocol.h"), path.join(src, "blinkd.h")].filter((f) => fs.existsSync(f));
 const lib = [path.join(src, "blinkd.c"), path.join(gen, "blinkd_calls.c")];
 const cflags = ["-std=gnu11", "-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fPIC", `-I${gen}`, `-I${src}`];
 

@@ -47,10 +47,10 @@ export function register(k: Kernel, hostpid: number, exe: string, argv: string[]
 }
 
 /** The launcher's reservation for `blinkd run`'s command: never expires; the launcher reports its end. */
-export function reserveFromOutside(k: Kernel, exe: string, argv: string[]): { pid: number; token: string } | Errno {
+export function reserveFromOutside(k: Kernel, exe: string, argv: string[], delivery = 0): { pid: number; token: string } | Errno {
   const pid = newProcessNumber(k);
   if (typeof pid !== "number") return pid;
-  k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, exe, argv, hostpid: 0, startTime: k.now(), delivery: 0 });
+  k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, exe, argv, hostpid: 0, startTime: k.now(), delivery });
   k.spawnThread(pid, pid);
   const t = token();
   k.reservations.set(t, { kind: "process", pid, tid: pid, timer: undefined });

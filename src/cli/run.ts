@@ -14,6 +14,7 @@ import { Errno } from "../protocol/errno.js";
 import { daemonOptions, kernelOptions } from "./serve.js";
 import { LIMIT_USAGE } from "./limitopts.js";
 import { UsageError, parse } from "./args.js";
+import { nativeEnv } from "../native/preload.js";
 
 const USAGE = `usage: blinkd run [--prefix DIR] [--trace] [--pid-max N] [--reserve-timeout-ms MS] ${LIMIT_USAGE} [--verbose] -- CMD [ARGS…]`;
 
@@ -35,12 +36,16 @@ export async function runCommand(argv: string[]): Promise<number> {
       });
       const say = (l: string): void => void (values.verbose && process.stderr.write(`blinkd: ${l}\n`));
       say(`namespace at ${d.socket}`);
-      const r = reserveFromOutside(d.core.kernel, cmd, [cmd, ...args]);
+      // A native command runs with the preload library and takes its handled signals as
+      // host signals (delivery 1); a Node.js command is a TypeScript guest (delivery 0).
+      const nat = nativeEnv(cmd, process.env);
+      say(nat.native ? `native command: LD_PRELOAD=${nat.env.LD_PRELOAD}` : `not preloading ${cmd}`);
+      const r = reserveFromOutside(d.core.kernel, cmd, [cmd, ...args], nat.native ? 1 : 0);
       if (r instanceof Errno) return yield* Effect.fail(new Error(`cannot reserve PID 1: ${r.message}`));
       const hostStatus = yield* Deferred.make<number>();
       const child = spawn(cmd, args, {
         stdio: "inherit",
-        env: { ...process.env, BLINKD_SOCKET: d.socket, BLINK_PREFIX: d.prefix, BLINKD_TOKEN: r.token },
+        env: { ...process.env, ...nat.env, BLINKD_SOCKET: d.socket, BLINK_PREFIX: d.prefix, BLINKD_TOKEN: r.token },
       });
       child.once("error", (e) => {
         process.stderr.write(`blinkd run: cannot start ${cmd}: ${e.message}\n`);

@@ -1,0 +1,683 @@
+/*
+ * libblinkd-preload.so: unmodified, dynamically linked programs as blinkd guests.
+ *
+ *   LD_PRELOAD=dist/c/libblinkd-preload.so BLINKD_SOCKET=… prog   (what `blinkd run` does)
+ *
+ * The library interposes the libc functions that make up the process model (getpid,
+ * getppid, gettid, fork, vfork, posix_spawn, system, execve, exit, _exit, the wait family,
+ * kill, killpg, tgkill, raise, the process-group and session calls, prctl's subreaper
+ * options, sigaction) and answers them from the daemon's emulated PID namespace. The
+ * host still runs and reaps the real processes:
+ *
+ *  - fork: the parent reserves the child (fork → pid + token), forks on the host, and the
+ *    child opens its own connection and claims the token (a shared connection would hide
+ *    the parent's death, spec/protocol.md §7.4). A failed host fork is fork_abort.
+ *  - exec: the connection survives execve on a fixed descriptor (BLINKD_FD), and the new
+ *    image's constructor adopts it and reports execve (same pid, new program).
+ *  - exit: exit_group with the exact status goes out before the host process ends; a
+ *    process killed on the host is reported by its parent (report_status) from the host
+ *    status its real waitpid collects.
+ *  - wait: the daemon decides who is reaped (its zombies, reparenting, WNOHANG); the host
+ *    child is then reaped on the host too, and its host status corrects a SIGKILL the
+ *    daemon only assumed when the connection closed.
+ *  - the emulated init (and every emulated subreaper) is made a host child subreaper too,
+ *    so orphans land on the same process on the host as in the namespace.
+ *
+ * Limits (interposition only sees calls that go through libc's dynamic symbols): raw
+ * syscall(2), clone(2), statically linked programs, glibc-internal calls (popen's spawn,
+ * execvp's execve are covered by the descriptor surviving exec; popen's child registers as
+ * a new process), and threads (one connection per process; gettid is the pid in the main
+ * thread and the host tid elsewhere).
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "blinkd.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define FD_ENV "BLINKD_FD"
+#define DEFAULT_FD 1000
+
+static struct blinkd_conn conn;
+static int active;        /* this process is a guest */
+static int32_t mypid;     /* its emulated pid, cached: it never changes */
+static pid_t myhost;      /* its host pid */
+static int confd = -1;    /* the fixed descriptor the connection lives on */
+static char sockpath[256];
+static uint64_t norestart; /* signals whose handler lacks SA_RESTART (bit signo-1) */
+
+/* Children forked on the host: host pid <-> emulated pid, until reaped. */
+#define MAXKIDS 4096
+static struct kid {
+  pid_t host;
+  int32_t pid;
+} kids[MAXKIDS];
+static int nkids;
+
+static void kid_add(pid_t host, int32_t pid) {
+  if (nkids < MAXKIDS) kids[nkids++] = (struct kid){host, pid};
+}
+static pid_t host_of(int32_t pid) {
+  for (int i = 0; i < nkids; i++)
+    if (kids[i].pid == pid) return kids[i].host;
+  return 0;
+}
+static int32_t pid_of(pid_t host) {
+  for (int i = 0; i < nkids; i++)
+    if (kids[i].host == host) return kids[i].pid;
+  return 0;
+}
+static void kid_drop(pid_t host) {
+  for (int i = 0; i < nkids; i++)
+    if (kids[i].host == host) {
+      kids[i] = kids[--nkids];
+      return;
+    }
+}
+
+#define REAL(ret, name, args)                                   \
+  static ret(*real_##name) args;                                \
+  static ret(*get_##name(void)) args {                          \
+    if (!real_##name) real_##name = dlsym(RTLD_NEXT, #name);    \
+    return real_##name;                                         \
+  }
+
+REAL(pid_t, fork, (void))
+REAL(int, execve, (const char *, char *const[], char *const[]))
+REAL(void, _exit, (int))
+REAL(pid_t, waitpid, (pid_t, int *, int))
+REAL(int, sigaction, (int, const struct sigaction *, struct sigaction *))
+REAL(int, posix_spawn, (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, char *const[], char *const[]))
+REAL(int, posix_spawnp, (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, char *const[], char *const[]))
+REAL(int, setpgid, (pid_t, pid_t))
+REAL(pid_t, setsid, (void))
+REAL(int, tcsetpgrp, (int, pid_t))
+REAL(pid_t, tcgetpgrp, (int))
+REAL(int, prctl, (int, unsigned long, unsigned long, unsigned long, unsigned long))
+REAL(int, kill, (pid_t, int))
+
+static pid_t host_getpid(void) {
+  return (pid_t)syscall(SYS_getpid);
+}
+
+static void warn(const char *what, int64_t r) {
+  char b[512];
+  int n = snprintf(b, sizeof b, "blinkd preload (host pid %d): %s: %s%s%s\n", (int)host_getpid(), what, strerror((int)-r), conn.error[0] ? ": " : "", conn.error);
+  if (n > 0) (void)!write(2, b, (size_t)n);
+}
+
+/* Sets errno from a negative result; returns -1 for it, else the result. */
+static long ret(int64_t r) {
+  if (r < 0) {
+    errno = (int)-r;
+    return -1;
+  }
+  return (long)r;
+}
+
+static int restart_hook(struct blinkd_conn *c, void *arg) {
+  /* signal(7): restart when the handler that interrupted has SA_RESTART. Which handler ran
+     is not known here; restart only when every installed handler asked for it. */
+  return norestart == 0;
+}
+
+/* Puts the connection on the fixed descriptor, inherited across execve. */
+static int settle_fd(void) {
+  int want = confd >= 0 ? confd : DEFAULT_FD;
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (rlim_t)want >= rl.rlim_cur) want = (int)rl.rlim_cur - 1;
+  if (conn.fd != want) {
+    if (dup3(conn.fd, want, 0) < 0) return -errno;
+    close(conn.fd);
+    conn.fd = want;
+  } else {
+    fcntl(want, F_SETFD, 0);
+  }
+  confd = want;
+  char v[16];
+  snprintf(v, sizeof v, "%d", want);
+  setenv(FD_ENV, v, 1);
+  return 0;
+}
+
+static void self_exe(char *exe, size_t n) {
+  ssize_t k = readlink("/proc/self/exe", exe, n - 1);
+  exe[k > 0 ? k : 0] = 0;
+}
+
+/* argv from /proc/self/cmdline (the constructor runs before main sees it). */
+static char **self_argv(char *buf, size_t n, char **v, int max) {
+  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  ssize_t k = fd >= 0 ? read(fd, buf, n - 1) : 0;
+  if (fd >= 0) close(fd);
+  if (k < 0) k = 0;
+  buf[k] = 0;
+  int c = 0;
+  for (ssize_t i = 0; i < k && c < max - 1; i += (ssize_t)strlen(buf + i) + 1) v[c++] = buf + i;
+  v[c] = NULL;
+  return v;
+}
+
+/* The dispositions a new program inherits (ignored signals survive execve). */
+static void report_ignored(void) {
+  for (int s = 1; s < 65; s++) {
+    struct sigaction old;
+    if (s == SIGKILL || s == SIGSTOP || get_sigaction()(s, NULL, &old) != 0) continue;
+    if (old.sa_handler == SIG_IGN) blinkd_rt_sigaction(&conn, s, 1, (uint32_t)old.sa_flags);
+  }
+}
+
+static void on_exit_handler(int status, void *arg) {
+  if (!active) return;
+  /* exit(3): the status the parent will see; the reply is not awaited (the process ends). */
+  struct blinkd_exit_group_args a = {status};
+  blinkd_conn_send(&conn, &blinkd_call_exit_group, &a);
+  active = 0;
+}
+
+static int is_node(const char *exe) {
+  const char *b = strrchr(exe, '/');
+  b = b ? b + 1 : exe;
+  return !strncmp(b, "node", 4);
+}
+
+__attribute__((constructor)) static void blinkd_preload_init(void) {
+  if (!getenv("BLINKD_SOCKET") && !getenv("BLINK_PREFIX")) return;
+  char exe[4096], abuf[8192], *argv[256];
+  self_exe(exe, sizeof exe);
+  /* A Node.js guest speaks for itself through the TypeScript client. */
+  if (is_node(exe)) return;
+  if (blinkd_socket_path(sockpath, sizeof sockpath)) return;
+  self_argv(abuf, sizeof abuf, argv, 256);
+  myhost = host_getpid();
+  const char *fdv = getenv(FD_ENV);
+  const char *token = getenv("BLINKD_TOKEN");
+  int64_t r;
+  struct stat st;
+  int inherited = fdv ? atoi(fdv) : -1;
+  if (!token && inherited > 2 && fstat(inherited, &st) == 0 && S_ISSOCK(st.st_mode) && !(fcntl(inherited, F_GETFD) & FD_CLOEXEC)) {
+    /* execve kept the connection: same pid, new program. */
+    memset(&conn, 0, sizeof conn);
+    conn.fd = inherited;
+    conn.rbuf = conn.rinline;
+    conn.rcap = sizeof conn.rinline;
+    confd = inherited;
+    r = blinkd_getpid(&conn);
+    if (r > 0) {
+      mypid = (int32_t)r;
+      r = blinkd_execve(&conn, exe, (const char *const *)argv);
+    }
+    if (r < 0) return warn("adopting the connection after execve", r);
+  } else {
+    if (inherited > 2) confd = inherited;
+    r = blinkd_conn_open(&conn, sockpath);
+    if (r == 0) {
+      char who[64];
+      snprintf(who, sizeof who, "blinkd-preload pid %d", (int)myhost);
+      r = blinkd_conn_handshake(&conn, "guest", who);
+    }
+    if (r < 0) return warn("cannot reach blinkd", r);
+    if (token) {
+      /* Started by `blinkd run` or a guest's posix_spawn: claim the reserved pid. */
+      struct blinkd_claim_out out;
+      char t[128];
+      snprintf(t, sizeof t, "%s", token);
+      unsetenv("BLINKD_TOKEN");
+      r = blinkd_claim(&conn, t, myhost, &out);
+      if (r >= 0) mypid = out.pid, r = blinkd_execve(&conn, exe, (const char *const *)argv);
+      if (r == -ENOENT) get_kill()(myhost, SIGKILL); /* killed before it ran (§7.4) */
+      if (r < 0) return warn("claiming BLINKD_TOKEN", r);
+    } else {
+      r = blinkd_register(&conn, myhost, exe, (const char *const *)argv, 1);
+      if (r < 0) return warn("register", r);
+      mypid = (int32_t)r;
+    }
+    if ((r = settle_fd()) < 0) return warn("keeping the connection on a fixed descriptor", r);
+  }
+  conn.restart = restart_hook;
+  active = 1;
+  report_ignored();
+  /* The emulated init reaps orphans; on the host it becomes their reaper too. */
+  if (mypid == 1) get_prctl()(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  on_exit(on_exit_handler, NULL);
+}
+
+/* ---- identity ---- */
+
+EXPORT pid_t getpid(void) {
+  return active ? mypid : host_getpid();
+}
+
+EXPORT pid_t getppid(void) {
+  if (!active) return (pid_t)syscall(SYS_getppid);
+  return (pid_t)ret(blinkd_getppid(&conn));
+}
+
+EXPORT pid_t gettid(void) {
+  pid_t t = (pid_t)syscall(SYS_gettid);
+  return active && t == myhost ? mypid : t;
+}
+
+/* ---- fork, spawn, exec ---- */
+
+/* In the host child: its own connection, claiming the reservation. */
+static void child_attach(const char *token, int32_t pid) {
+  blinkd_conn_forget(&conn);
+  nkids = 0;
+  myhost = host_getpid();
+  int32_t p = 0;
+  int64_t r = blinkd_conn_attach(&conn, sockpath, token, myhost, &p);
+  if (r >= 0) r = settle_fd();
+  if (r == -ENOENT) {
+    /* The reservation is gone: the child was killed (or timed out) before it ran, and the
+       daemon already counts it dead of SIGKILL (spec/protocol.md §7.4). Make it so. */
+    get_kill()(myhost, SIGKILL);
+  }
+  if (r < 0) {
+    warn("the forked child cannot claim its pid", r);
+    active = 0;
+    return;
+  }
+  conn.restart = restart_hook;
+  mypid = p;
+}
+
+EXPORT pid_t fork(void) {
+  if (!active) return get_fork()();
+  struct blinkd_fork_out fo;
+  int64_t pid = blinkd_fork(&conn, &fo);
+  if (pid < 0) return (pid_t)ret(pid);
+  char token[BLINKD_STR_OUT_MAX];
+  memcpy(token, fo.token, sizeof token);
+  pid_t h = get_fork()();
+  if (h < 0) {
+    int e = errno;
+    blinkd_fork_abort(&conn, (int32_t)pid);
+    errno = e;
+    return -1;
+  }
+  if (h == 0) {
+    child_attach(token, (int32_t)pid);
+    return 0;
+  }
+  kid_add(h, (int32_t)pid);
+  return (pid_t)pid;
+}
+
+/* vfork(2) as fork: the child gets its own copy (the wrapper itself must run in it). */
+EXPORT pid_t vfork(void) {
+  return fork();
+}
+
+static int has_prefix(const char *s, const char *p) {
+  return !strncmp(s, p, strlen(p));
+}
+
+/* envp plus what a guest child needs: the socket, the preload, and (spawn) its token. */
+static char **guest_env(char *const envp[], const char *token, char *buf, size_t bn) {
+  size_t n = 0;
+  while (envp && envp[n]) n++;
+  char **e = malloc((n + 8) * sizeof *e);
+  if (!e) return NULL;
+  size_t k = 0, used = 0;
+  const char *keep[] = {"BLINKD_SOCKET", "LD_PRELOAD", FD_ENV, "BLINK_PREFIX"};
+  for (size_t i = 0; i < n; i++) {
+    if (has_prefix(envp[i], "BLINKD_TOKEN=")) continue;
+    e[k++] = envp[i];
+  }
+  for (size_t j = 0; j < sizeof keep / sizeof *keep; j++) {
+    const char *v = getenv(keep[j]);
+    size_t len = strlen(keep[j]);
+    int found = 0;
+    for (size_t i = 0; i < k; i++)
+      if (!strncmp(e[i], keep[j], len) && e[i][len] == '=') found = 1;
+    if (found || !v) continue;
+    int w = snprintf(buf + used, bn - used, "%s=%s", keep[j], v);
+    if (w < 0 || (size_t)w >= bn - used) break;
+    e[k++] = buf + used;
+    used += (size_t)w + 1;
+  }
+  if (token) {
+    int w = snprintf(buf + used, bn - used, "BLINKD_TOKEN=%s", token);
+    if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used;
+  }
+  e[k] = NULL;
+  return e;
+}
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
+  if (!active) return get_execve()(path, argv, envp);
+  char buf[2048];
+  char **e = guest_env(envp, NULL, buf, sizeof buf);
+  int r = get_execve()(path, argv, e ? e : envp);
+  int err = errno;
+  free(e);
+  errno = err;
+  return r;
+}
+
+static int spawn(int p, pid_t *pidp, const char *path, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+  if (!active) return (p ? get_posix_spawnp() : get_posix_spawn())(pidp, path, fa, attr, argv, envp);
+  struct blinkd_fork_out fo;
+  int64_t pid = blinkd_fork(&conn, &fo);
+  if (pid < 0) return (int)-pid;
+  char buf[2048];
+  char **e = guest_env(envp, fo.token, buf, sizeof buf);
+  /* The spawned child claims its own pid with the token; it must not inherit our connection. */
+  fcntl(conn.fd, F_SETFD, FD_CLOEXEC);
+  pid_t h;
+  int r = (p ? get_posix_spawnp() : get_posix_spawn())(&h, path, fa, attr, argv, e ? e : envp);
+  fcntl(conn.fd, F_SETFD, 0);
+  free(e);
+  if (r != 0) {
+    blinkd_fork_abort(&conn, (int32_t)pid);
+    return r;
+  }
+  kid_add(h, (int32_t)pid);
+  if (pidp) *pidp = (pid_t)pid;
+  return 0;
+}
+
+EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+  return spawn(0, pid, path, fa, attr, argv, envp);
+}
+
+EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+  return spawn(1, pid, file, fa, attr, argv, envp);
+}
+
+/* ---- exit ---- */
+
+EXPORT void _exit(int status) {
+  if (active) {
+    struct blinkd_exit_group_args a = {status};
+    blinkd_conn_send(&conn, &blinkd_call_exit_group, &a);
+    active = 0;
+  }
+  get__exit()(status);
+  __builtin_unreachable();
+}
+
+EXPORT void _Exit(int status) {
+  _exit(status);
+}
+
+/* ---- wait ---- */
+
+/* Reaps host children that have ended and reports their real status (§7.7). */
+static void drain_host(void) {
+  int hs;
+  pid_t h;
+  while ((h = get_waitpid()(-1, &hs, WNOHANG | __WALL)) > 0) {
+    int32_t p = pid_of(h);
+    kid_drop(h);
+    if (p > 0) blinkd_report_status(&conn, p, hs);
+  }
+}
+
+/* After the daemon reaped pid: reap its host process too; a SIGKILL the daemon only
+   assumed (the connection closed before the report) gives way to the host's status. */
+static int exact_status(int32_t pid, int ws) {
+  pid_t h = host_of(pid);
+  if (!h || !(WIFEXITED(ws) || WIFSIGNALED(ws))) return ws;
+  int hs;
+  pid_t r;
+  while ((r = get_waitpid()(h, &hs, __WALL)) < 0 && errno == EINTR) {
+  }
+  kid_drop(h);
+  if (r == h && WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL) return hs;
+  return ws;
+}
+
+static pid_t do_wait4(pid_t pid, int *status, int options, struct rusage *ru) {
+  if (ru) memset(ru, 0, sizeof *ru);
+  drain_host();
+  struct blinkd_wait4_out o;
+  int64_t r = blinkd_wait4(&conn, pid, options, &o);
+  if (r == -EINTR) {
+    /* The signal may be the child's SIGCHLD: a child that is ready is the real result. */
+    drain_host();
+    int64_t again = blinkd_wait4(&conn, pid, options | WNOHANG, &o);
+    if (again > 0) r = again;
+  }
+  if (r > 0) {
+    int ws = exact_status((int32_t)r, o.wstatus);
+    if (status) *status = ws;
+  }
+  return (pid_t)ret(r);
+}
+
+EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru) {
+  if (!active) return (pid_t)syscall(SYS_wait4, pid, status, options, ru);
+  return do_wait4(pid, status, options, ru);
+}
+
+EXPORT pid_t waitpid(pid_t pid, int *status, int options) {
+  if (!active) return get_waitpid()(pid, status, options);
+  return do_wait4(pid, status, options, NULL);
+}
+
+EXPORT pid_t wait(int *status) {
+  return waitpid(-1, status, 0);
+}
+
+EXPORT pid_t wait3(int *status, int options, struct rusage *ru) {
+  return wait4(-1, status, options, ru);
+}
+
+EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options) {
+  if (!active) return (int)syscall(SYS_waitid, idtype, id, info, options, NULL);
+  drain_host();
+  struct blinkd_waitid_out o;
+  int64_t r = blinkd_waitid(&conn, (int32_t)idtype, (int32_t)id, options, &o);
+  if (r == -EINTR) {
+    drain_host();
+    if (blinkd_waitid(&conn, (int32_t)idtype, (int32_t)id, options | WNOHANG, &o) == 0 && o.pid > 0) r = 0;
+  }
+  if (r < 0) return (int)ret(r);
+  if (info) {
+    memset(info, 0, sizeof *info);
+    info->si_signo = o.signo;
+    info->si_code = o.code;
+    info->si_pid = o.pid;
+    info->si_uid = (uid_t)o.uid;
+    info->si_status = o.status;
+  }
+  if (o.pid > 0 && !(options & WNOWAIT) && (o.code == CLD_EXITED || o.code == CLD_KILLED || o.code == CLD_DUMPED)) {
+    int ws = o.code == CLD_EXITED ? (o.status & 0xff) << 8 : o.status | (o.code == CLD_DUMPED ? 0x80 : 0);
+    int hs = exact_status(o.pid, ws);
+    if (info && hs != ws) {
+      info->si_code = WIFEXITED(hs) ? CLD_EXITED : WCOREDUMP(hs) ? CLD_DUMPED : CLD_KILLED;
+      info->si_status = WIFEXITED(hs) ? WEXITSTATUS(hs) : WTERMSIG(hs);
+    }
+  }
+  return 0;
+}
+
+/* system(3): sh -c through posix_spawn (so the child is a guest), SIGINT and SIGQUIT
+   ignored and SIGCHLD blocked in the caller while it waits. */
+EXPORT int system(const char *cmd) {
+  if (!cmd) return 1;
+  struct sigaction ign, oint, oquit;
+  memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGINT, &ign, &oint);
+  sigaction(SIGQUIT, &ign, &oquit);
+  sigset_t chld, omask;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, &omask);
+  posix_spawnattr_t at;
+  posix_spawnattr_init(&at);
+  sigset_t def;
+  sigemptyset(&def);
+  if (oint.sa_handler != SIG_IGN) sigaddset(&def, SIGINT);
+  if (oquit.sa_handler != SIG_IGN) sigaddset(&def, SIGQUIT);
+  posix_spawnattr_setsigdefault(&at, &def);
+  posix_spawnattr_setsigmask(&at, &omask);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  char *argv[] = {"sh", "-c", (char *)cmd, NULL};
+  extern char **environ;
+  pid_t pid;
+  int status = -1;
+  int e = posix_spawn(&pid, "/bin/sh", NULL, &at, argv, environ);
+  posix_spawnattr_destroy(&at);
+  if (e == 0) {
+    while (waitpid(pid, &status, 0) < 0)
+      if (errno != EINTR) {
+        status = -1;
+        break;
+      }
+  } else {
+    status = 127 << 8;
+  }
+  sigaction(SIGINT, &oint, NULL);
+  sigaction(SIGQUIT, &oquit, NULL);
+  sigprocmask(SIG_SETMASK, &omask, NULL);
+  return status;
+}
+
+/* ---- signals ---- */
+
+EXPORT int kill(pid_t pid, int sig) {
+  if (!active) return get_kill()(pid, sig);
+  return (int)ret(blinkd_kill(&conn, pid, sig));
+}
+
+EXPORT int killpg(pid_t pgrp, int sig) {
+  /* killpg(3): a negative group is EINVAL; otherwise kill(-pgrp, sig). */
+  if (pgrp < 0) return errno = EINVAL, -1;
+  return kill(-pgrp, sig);
+}
+
+EXPORT int tgkill(pid_t tgid, pid_t tid, int sig) {
+  if (!active) return (int)syscall(SYS_tgkill, tgid, tid, sig);
+  return (int)ret(blinkd_tgkill(&conn, tgid, tid, sig));
+}
+
+EXPORT int raise(int sig) {
+  if (!active) return (int)syscall(SYS_tgkill, host_getpid(), syscall(SYS_gettid), sig);
+  /* raise(3) is tgkill(getpid(), gettid(), sig); a handled signal rings the host before the reply. */
+  return tgkill(mypid, gettid(), sig) == 0 ? 0 : -1;
+}
+
+EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+  int r = get_sigaction()(sig, act, old);
+  if (r == 0 && act && active && sig >= 1 && sig <= 64) {
+    uint32_t kind = act->sa_handler == SIG_DFL ? 0 : act->sa_handler == SIG_IGN ? 1 : 2;
+    if (kind == 2 && !(act->sa_flags & SA_RESTART)) norestart |= 1ull << (sig - 1);
+    else norestart &= ~(1ull << (sig - 1));
+    blinkd_rt_sigaction(&conn, sig, kind, (uint32_t)act->sa_flags);
+  }
+  return r;
+}
+
+EXPORT sighandler_t signal(int sig, sighandler_t h) {
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = h;
+  sa.sa_flags = SA_RESTART; /* signal(2): glibc gives BSD semantics */
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(sig, &sa, &old) < 0) return SIG_ERR;
+  return old.sa_handler;
+}
+
+/* ---- groups and sessions ---- */
+
+/* The host group id of an emulated one, when this process can know it. */
+static pid_t host_group(int32_t g) {
+  if (g == mypid) return host_getpid();
+  return host_of(g);
+}
+
+EXPORT int setpgid(pid_t pid, pid_t pgid) {
+  if (!active) return get_setpgid()(pid, pgid);
+  int64_t r = blinkd_setpgid(&conn, pid, pgid);
+  if (r == 0) {
+    /* Mirror on the host, so a terminal's foreground group and host job control agree. */
+    pid_t hp = pid == 0 || pid == mypid ? 0 : host_of(pid);
+    int32_t target = pid == 0 ? mypid : pid;
+    pid_t hg = pgid == 0 || pgid == target ? 0 : host_group(pgid);
+    if ((pid == 0 || pid == mypid || hp) && (pgid == 0 || pgid == target || hg)) get_setpgid()(hp, hg);
+  }
+  return (int)ret(r);
+}
+
+EXPORT int setpgrp(void) {
+  return setpgid(0, 0);
+}
+
+EXPORT pid_t getpgid(pid_t pid) {
+  if (!active) return (pid_t)syscall(SYS_getpgid, pid);
+  return (pid_t)ret(blinkd_getpgid(&conn, pid));
+}
+
+EXPORT pid_t getpgrp(void) {
+  if (!active) return (pid_t)syscall(SYS_getpgid, 0);
+  return (pid_t)ret(blinkd_getpgrp(&conn));
+}
+
+EXPORT pid_t setsid(void) {
+  if (!active) return get_setsid()();
+  int64_t r = blinkd_setsid(&conn);
+  if (r >= 0) get_setsid()();
+  return (pid_t)ret(r);
+}
+
+EXPORT pid_t getsid(pid_t pid) {
+  if (!active) return (pid_t)syscall(SYS_getsid, pid);
+  return (pid_t)ret(blinkd_getsid(&conn, pid));
+}
+
+EXPORT int tcsetpgrp(int fd, pid_t pgrp) {
+  if (!active) return get_tcsetpgrp()(fd, pgrp);
+  /* The terminal knows host groups: translate the ones this process can name. */
+  pid_t hg = host_group(pgrp);
+  if (!hg && pgrp == getpgrp()) hg = (pid_t)syscall(SYS_getpgid, 0);
+  return get_tcsetpgrp()(fd, hg ? hg : pgrp);
+}
+
+EXPORT pid_t tcgetpgrp(int fd) {
+  pid_t g = get_tcgetpgrp()(fd);
+  if (!active || g <= 0) return g;
+  if (g == (pid_t)syscall(SYS_getpgid, 0)) return getpgrp();
+  if (g == host_getpid()) return mypid;
+  int32_t p = pid_of(g);
+  return p ? p : g;
+}
+
+EXPORT int prctl(int option, ...) {
+  va_list ap;
+  va_start(ap, option);
+  unsigned long a2 = va_arg(ap, unsigned long), a3 = va_arg(ap, unsigned long), a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
+  va_end(ap);
+  if (active && option == PR_SET_CHILD_SUBREAPER) {
+    int64_t r = blinkd_prctl_set_child_subreaper(&conn, (uint32_t)a2);
+    /* Mirror on the host, so orphans go to the same process there. */
+    if (r == 0) get_prctl()(option, a2, a3, a4, a5);
+    return (int)ret(r);
+  }
+  if (active && option == PR_GET_CHILD_SUBREAPER) {
+    int64_t r = blinkd_prctl_get_child_subreaper(&conn);
+    if (r < 0) return (int)ret(r);
+    /* prctl(2): the value is stored through arg2 */
+    if (!a2) return errno = EFAULT, -1;
+    *(int *)a2 = (int)r;
+    return 0;
+  }
+  return get_prctl()(option, a2, a3, a4, a5);
+}

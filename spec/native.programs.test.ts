@@ -1,0 +1,134 @@
+/**
+ * Unmodified programs from Debian as guests through the preload library: `blinkd run`
+ * starts them with LD_PRELOAD, and each scenario runs twice, under blinkd and under a real
+ * PID namespace (`unshare --pid --fork --mount-proc`, as root), with the same output and
+ * exit status expected. tini and dumb-init run as PID 1, reap an orphaned grandchild and
+ * forward a signal to their child; dash and busybox sh run job-control scripts.
+ */
+import { describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { BIN, ROOT } from "./helpers/daemon.js";
+
+interface Ran {
+  readonly out: string;
+  readonly code: number | null;
+}
+
+type Where = "blinkd" | "linux";
+
+function launcher(where: Where, cmd: string[]): string[] {
+  return where === "blinkd" ? [process.execPath, BIN, "run", "--", ...cmd] : ["unshare", "--pid", "--fork", "--mount-proc", ...cmd];
+}
+
+/**
+ * Runs cmd as PID 1. With `signal`, waits for "ready" in the output, then sends it to the
+ * namespace's init from outside: to `blinkd run` (which forwards it to PID 1's host
+ * process), or to the process unshare forked (the real init).
+ */
+function runAsInit(where: Where, cmd: string[], opts: { signal?: NodeJS.Signals } = {}): Promise<Ran> {
+  const [exe, ...args] = launcher(where, cmd);
+  return new Promise((resolve, reject) => {
+    const p = spawn(exe!, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let sent = false;
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      if (opts.signal && !sent && out.includes("ready")) {
+        sent = true;
+        if (where === "blinkd") p.kill(opts.signal);
+        else {
+          // The real init is unshare's only child.
+          const kids = fs.readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, "utf8").trim().split(/\s+/);
+          process.kill(Number(kids[0]), opts.signal);
+        }
+      }
+    };
+    p.stdout.on("data", onData);
+    p.stderr.on("data", onData);
+    const t = setTimeout(() => p.kill("SIGKILL"), 30000);
+    p.once("error", reject);
+    p.once("close", (code) => {
+      clearTimeout(t);
+      resolve({ out, code });
+    });
+  });
+}
+
+async function both(cmd: string[], opts: { signal?: NodeJS.Signals } = {}): Promise<{ blinkd: Ran; linux: Ran }> {
+  const linux = await runAsInit("linux", cmd, opts);
+  const blinkd = await runAsInit("blinkd", cmd, opts);
+  return { blinkd, linux };
+}
+
+// A grandchild orphaned while it runs: the middle shell prints its pid and exits; the
+// child then waits until kill -0 fails, which happens only once init has reaped it.
+const ORPHAN = 'c=$(sh -c "sleep 0.2 >/dev/null & echo \\$!"); echo orphan=$c; while kill -0 $c 2>/dev/null; do sleep 0.05; done; echo reaped; exit 3';
+// A child that handles SIGTERM, blocked in read(2) on a pipe nobody writes.
+const HANDLES = 'trap "echo got TERM; exit 42" TERM; echo ready; read x';
+// A child that takes SIGTERM's default action.
+const DEFAULT = "echo ready; exec sleep 100";
+
+describe.each([
+  ["tini", ["tini", "-w", "--"]],
+  ["dumb-init", ["dumb-init"]],
+])("%s as PID 1", (_name, init) => {
+  it("runs its child as PID 2 without complaining that it is not PID 1, and exits with the child's status", async () => {
+    const r = await both([...init, "sh", "-c", 'echo "child pid=$$ ppid=$PPID"; exit 7']);
+    expect(r.blinkd.out).toBe("child pid=2 ppid=1\n");
+    expect(r.blinkd).toEqual(r.linux);
+    expect(r.blinkd.code).toBe(7);
+  });
+
+  it("reaps an orphaned grandchild", async () => {
+    const r = await both([...init, "sh", "-c", ORPHAN]);
+    expect(r.blinkd.out).toContain("reaped");
+    expect(r.blinkd).toEqual(r.linux);
+    expect(r.blinkd.code).toBe(3);
+  });
+
+  it("forwards SIGTERM to a child that handles it, and exits with the child's status", async () => {
+    const r = await both([...init, "sh", "-c", HANDLES], { signal: "SIGTERM" });
+    expect(r.blinkd.out).toBe("ready\ngot TERM\n");
+    expect(r.blinkd).toEqual(r.linux);
+    expect(r.blinkd.code).toBe(42);
+  });
+
+  it("forwards SIGTERM to a child that dies of it, and exits 128+15", async () => {
+    const r = await both([...init, "sh", "-c", DEFAULT], { signal: "SIGTERM" });
+    expect(r.blinkd).toEqual(r.linux);
+    expect(r.blinkd.code).toBe(143);
+  });
+});
+
+describe.each([
+  ["dash", ["dash"]],
+  ["busybox sh", ["busybox", "sh"]],
+])("%s as PID 1", (_name, shell) => {
+  it("prints the same for $$, $PPID, background jobs, wait, kill and process groups as in a real PID namespace", async () => {
+    const dir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-jobs-"));
+    const script = path.join(ROOT, "spec/native/jobs.sh");
+    const linux = await runAsInit("linux", [...shell, script, dir()]);
+    const blinkd = await runAsInit("blinkd", [...shell, script, dir()]);
+    expect(blinkd.out).toContain("me=1 parent=0\nchild me=2 parent=1\n");
+    expect(blinkd).toEqual(linux);
+    expect(blinkd.code).toBe(5);
+  });
+});
+
+describe("the shared conformance programs", () => {
+  const runSh = "/work/shared/conformance/run.sh";
+  it.skipIf(!fs.existsSync(runSh))("trace the same under blinkd run as under unshare", async () => {
+    const r = await new Promise<Ran>((resolve) => {
+      const p = spawn("bash", [runSh], { cwd: ROOT, env: { ...process.env, BLINKD_RUN: `${process.execPath} ${BIN} run --` }, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      p.stdout.on("data", (d: Buffer) => (out += d));
+      p.stderr.on("data", (d: Buffer) => (out += d));
+      p.once("close", (code) => resolve({ out, code }));
+    });
+    expect(r.out).toMatch(/\d+ passed, 0 failed/);
+    expect(r.code).toBe(0);
+  });
+});
