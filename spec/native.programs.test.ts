@@ -118,6 +118,14 @@ describe.each([
   });
 });
 
+describe("init's protection", () => {
+  it("a shell as PID 1 survives its own kill -KILL and kill -TERM, as init does on Linux", async () => {
+    const r = await both(["sh", "-c", 'kill -KILL $$; kill -TERM $$; echo "still here"; exit 4']);
+    expect(r.blinkd).toEqual({ out: "still here\n", code: 4 });
+    expect(r.blinkd).toEqual(r.linux);
+  });
+});
+
 describe("the shared conformance programs", () => {
   const runSh = "/work/shared/conformance/run.sh";
   it.skipIf(!fs.existsSync(runSh))("trace the same under blinkd run as under unshare", async () => {
