@@ -5,6 +5,9 @@
 # killed by a signal only when `wait` itself reaps it, which races with the kill on Linux
 # too, so those waits send their messages to /dev/null.
 dir=$1
+# One pipe for both streams: the test reads stdout and stderr from two pipes, whose
+# interleaving is the reader's race, and the shell's "Terminated" goes to stderr.
+exec 2>&1
 echo "me=$$ parent=$PPID"
 sh -c 'echo "child me=$$ parent=$PPID"; exit 9'
 echo "child status=$?"
