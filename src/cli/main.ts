@@ -9,6 +9,7 @@ import { eventsCommand } from "./events.js";
 import { procfsCommand } from "./procfs.js";
 import { runCommand } from "./run.js";
 import { serveCommand } from "./serve.js";
+import { scriptCommand } from "./script.js";
 
 const HELP = `blinkd: the kernel server for blink guests
 
@@ -29,6 +30,9 @@ const HELP = `blinkd: the kernel server for blink guests
       recent actor transitions and calls; with --follow, a live stream until Ctrl-C
   blinkd procfs export [--prefix DIR] [--socket PATH] DIR
       write the namespace's /proc as a directory tree (mount it over /proc for real ps)
+  blinkd script [--linux | --compare] [--json] FILE…
+      run a scenario (spec/scenarios.md) in a fresh namespace and print its trace;
+      --linux runs it on real Linux (unshare --pid --fork, root), --compare runs both
 
 Limits (serve and run; see the README's "Limits"): --max-tasks N (EAGAIN), --max-fds N
 (EMFILE), --max-files N (ENFILE), --max-connections N, --max-parked N (EAGAIN),
@@ -47,6 +51,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   inspect: inspectCommand,
   events: eventsCommand,
   procfs: procfsCommand,
+  script: scriptCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

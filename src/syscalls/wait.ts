@@ -91,9 +91,9 @@ export function waitAttempt(k: Kernel, caller: number, callerTid: number, sel: S
     // __WNOTHREAD: "Don't wait on children of other threads in this group".
     if (options & __WNOTHREAD && c.parentTid !== callerTid) continue;
     if (!eligible(sel, child, c, options)) continue;
-    // wait_consider_task: a zombie is reaped only with WEXITED, and keeps the wait from
-    // failing with ECHILD either way; a live child always "is gonna stop, continue or exit".
-    notask = false;
+    // wait_consider_task: a zombie goes to wait_task_zombie, which without WEXITED returns 0
+    // straight back to the caller, so a zombie alone leaves notask_error at ECHILD; a live
+    // child always "is gonna stop, continue or exit" and clears it.
     if (state === "zombie") {
       if (options & WEXITED) {
         const wstatus = c.wstatus ?? 0;
@@ -104,6 +104,7 @@ export function waitAttempt(k: Kernel, caller: number, callerTid: number, sel: S
       }
       continue;
     }
+    notask = false;
     const rep = c.waitReport;
     if (!rep) continue;
     // wait_task_stopped: only with WUNTRACED/WSTOPPED; the code is cleared unless WNOWAIT.

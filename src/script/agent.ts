@@ -1,0 +1,116 @@
+/**
+ * The blinkd side's scenario agent: one Node.js guest process per emulated process of a
+ * scenario. It connects to the daemon as a guest (claiming the pid its parent reserved),
+ * then to the scenario coordinator, and makes the calls the coordinator sends it, one
+ * line each (see coordinator.ts for the line protocol; linux-agent.c is its native twin).
+ *
+ *   argv: agent.js NAME         env: BLINKD_SOCKET, BLINKD_TOKEN, BLINKD_SCRIPT_COORD
+ */
+import * as net from "node:net";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { Guest } from "../client/guest.js";
+import { SyscallError } from "../client/errors.js";
+import type { ArgsOf, CallName } from "../protocol/index.js";
+
+const self = fileURLToPath(import.meta.url);
+const name = process.argv[2] ?? "init";
+const coordPath = process.env.BLINKD_SCRIPT_COORD;
+if (!coordPath) {
+  process.stderr.write("blinkd script agent: BLINKD_SCRIPT_COORD is not set\n");
+  process.exit(2);
+}
+
+// A scenario's fork is a fork without exec (as the C agent's): the new Node.js process
+// stands for the parent's copy, so it does not report an execve (setpgid's EACCES rule).
+const g = await Guest.connect({ execed: false });
+const coord = net.connect(coordPath);
+await new Promise<void>((resolve, reject) => {
+  coord.once("connect", resolve);
+  coord.once("error", reject);
+});
+// The coordinator going away ends the scenario: nothing is left to do here.
+coord.on("close", () => process.exit(0));
+const say = (line: string, then?: () => void): void => void coord.write(line + "\n", then);
+say(`hello ${name} ${g.getpid()} ${process.pid}`);
+
+type Out = { result: number; errno: number; extra: number[] };
+
+async function sys<N extends CallName>(call: N, args: ArgsOf<N>): Promise<{ result: number; out: Record<string, unknown> } | SyscallError> {
+  try {
+    const r = await g.call(call, args);
+    return { result: r.result, out: r.out as Record<string, unknown> };
+  } catch (e) {
+    if (e instanceof SyscallError) return e;
+    throw e;
+  }
+}
+
+const fail = (e: SyscallError): Out => ({ result: -1, errno: e.errno, extra: [] });
+const plain = (r: Awaited<ReturnType<typeof sys>>, extra: (out: Record<string, unknown>) => number[] = () => []): Out =>
+  r instanceof SyscallError ? fail(r) : { result: r.result, errno: 0, extra: extra(r.out) };
+
+/** Handlers installed by `sigaction … handler`: they do nothing but interrupt (as the C agent's). */
+const nothing = (): void => {};
+
+/** The agent's calls, by the coordinator's command name; arguments are numbers (fork: a name). */
+const ops: Record<string, (a: string[]) => Promise<Out>> = {
+  fork: async ([child]) => {
+    try {
+      const { pid } = await g.fork(self, [child!], { stdio: ["ignore", "ignore", "inherit"] });
+      return { result: pid, errno: 0, extra: [] };
+    } catch (e) {
+      if (e instanceof SyscallError) return fail(e);
+      throw e;
+    }
+  },
+  getpid: async () => ({ result: g.getpid(), errno: 0, extra: [] }),
+  getppid: async () => plain(await sys("getppid", {})),
+  wait4: async ([pid, options]) => plain(await sys("wait4", { pid: +pid!, options: +options! }), (o) => [o.wstatus as number]),
+  waitid: async ([idtype, id, options]) =>
+    plain(await sys("waitid", { idtype: +idtype!, id: +id!, options: +options! }), (o) => [o.pid, o.uid, o.signo, o.status, o.code] as number[]),
+  setsub: async ([v]) => plain(await sys("prctl_set_child_subreaper", { value: +v! >>> 0 })),
+  getsub: async () => {
+    const r = await sys("prctl_get_child_subreaper", {});
+    return r instanceof SyscallError ? fail(r) : { result: 0, errno: 0, extra: [r.result] };
+  },
+  sigaction: async ([sig, handler, flags]) => {
+    try {
+      await g.sigaction(+sig!, handler === "0" ? "default" : handler === "1" ? "ignore" : nothing, +flags! >>> 0);
+      return { result: 0, errno: 0, extra: [] };
+    } catch (e) {
+      if (e instanceof SyscallError) return fail(e);
+      throw e;
+    }
+  },
+  kill: async ([pid, sig]) => plain(await sys("kill", { pid: +pid!, sig: +sig! })),
+  setpgid: async ([pid, pgid]) => plain(await sys("setpgid", { pid: +pid!, pgid: +pgid! })),
+  getpgid: async ([pid]) => plain(await sys("getpgid", { pid: +pid! })),
+  setsid: async () => plain(await sys("setsid", {})),
+  getsid: async ([pid]) => plain(await sys("getsid", { pid: +pid! })),
+};
+
+createInterface({ input: coord }).on("line", (line) => {
+  const [seq, op, ...rest] = line.split(" ");
+  // A trailing "&": a background call. Once the daemon has taken the request (a later call
+  // on the same connection has been answered: requests on one connection are handled in
+  // order), tell the coordinator, which then lets the next step go.
+  const background = rest[rest.length - 1] === "&";
+  if (background) rest.pop();
+  if (op === "exit") {
+    const status = +rest[0]!;
+    void sys("exit_group", { status }).then(() => say(`r ${seq} 0 0`, () => process.exit(status & 0xff)));
+    return;
+  }
+  const f = ops[op!];
+  if (!f) return say(`r ${seq} -1 38`); // ENOSYS: the coordinator sent a command this agent lacks
+  const done = f(rest).then(
+    (o) => say(`r ${seq} ${o.result} ${o.errno}${o.extra.map((x) => " " + x).join("")}`),
+    (e: unknown) => {
+      process.stderr.write(`blinkd script agent ${name}: ${op}: ${(e as Error)?.message ?? e}\n`);
+      say(`r ${seq} -1 5`);
+    },
+  );
+  if (background) void sys("gettid", {}).then(() => say(`b ${seq}`));
+  void done;
+});
