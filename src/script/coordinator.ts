@@ -21,7 +21,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import type { Scenario, Step } from "./format.js";
-import type { Env, Facts, Reply, Settle } from "./steps.js";
+import type { Env, Facts, Reply, Settle } from "./steps/index.js";
 import { showStatus } from "./names.js";
 
 export interface AgentInfo {

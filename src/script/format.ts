@@ -11,7 +11,7 @@
  * The first process is `init` (PID 1); every other name is made by a `fork NAME` step.
  * Steps run one at a time in file order, so the trace is deterministic.
  */
-import { STEPS, PROCESS_NAME, type Parsed } from "./steps.js";
+import { STEPS, PROCESS_NAME, type Parsed } from "./steps/index.js";
 
 export interface Step {
   readonly line: number;

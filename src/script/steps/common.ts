@@ -1,0 +1,92 @@
+/**
+ * What every step family shares: the types a step definition is made of, and the
+ * argument parsers (pids that may be process names, numbers, signals) and reply printers.
+ */
+import { errnoName } from "../../protocol/errno.js";
+import { SIGNALS } from "../names.js";
+
+/** What a step needs from the run: pids of named processes. */
+export interface Env {
+  pidOf(name: string): number;
+}
+
+/** An agent's reply: the call's result, errno when it is negative, and extra numbers. */
+export interface Reply {
+  readonly result: number;
+  readonly errno: number;
+  readonly extra: readonly number[];
+}
+
+/** After a step, what the coordinator waits for before the next one. */
+export type Settle = { readonly kind: "dead" | "stopped" | "running"; readonly who: string | "self" };
+
+export interface Parsed {
+  /** The agent command (op and numeric arguments), built when the step runs. */
+  command(env: Env): (string | number)[];
+  /** The call as the trace shows it, e.g. `wait4(-1, WNOHANG)`. */
+  show(env: Env): string;
+  /** The reply as the trace shows it after " = ". */
+  format(r: Reply): string;
+  /** fork: the name of the new process. */
+  readonly creates?: string;
+  /** For a step that may block: its x86-64 syscall number (to see it blocked on Linux). */
+  readonly syscall?: number;
+  /** Protocol calls the blinkd side needs for this step. */
+  readonly needs?: readonly string[];
+  /** sigaction: the disposition it gives the caller (the coordinator tracks them for kill's settle). */
+  readonly disposition?: { readonly sig: number; readonly disp: "dfl" | "ign" | "handler" };
+  /** What to wait for once the step returned (see Settle); computed from the run's state. */
+  settle?(env: Env, facts: Facts): Settle | undefined;
+}
+
+/** What the coordinator knows of each process's signal dispositions (from the sigaction steps it ran). */
+export interface Facts {
+  /** "dfl" | "ign" | "handler" for signal `sig` of process `name`. */
+  disposition(name: string, sig: number): "dfl" | "ign" | "handler";
+  /** The name of the process with this pid, if it is one the scenario made. */
+  nameOf(pid: number): string | undefined;
+}
+
+export interface StepDef {
+  /** How it is written, for errors and the docs. */
+  readonly usage: string;
+  readonly doc: string;
+  parse(args: string[]): Parsed | string;
+}
+
+export const NAME = /^[a-z][a-z0-9_]*$/;
+
+/** A pid argument: a number, a process name (its pid), or -name (minus its pid: a group). */
+export type PidArg = { readonly n: number } | { readonly name: string; readonly neg: boolean };
+
+export function pidArg(w: string | undefined, what: string): PidArg | string {
+  if (w === undefined) return `missing ${what}`;
+  if (/^-?\d+$/.test(w)) return { n: Number(w) | 0 };
+  const neg = w.startsWith("-");
+  const name = neg ? w.slice(1) : w;
+  if (!NAME.test(name)) return `${what}: expected a number or a process name, got ${JSON.stringify(w)}`;
+  return { name, neg };
+}
+
+export const resolve = (p: PidArg, env: Env): number => ("n" in p ? p.n : p.neg ? -env.pidOf(p.name) : env.pidOf(p.name));
+
+export function intArg(w: string | undefined, what: string): number | string {
+  if (w === undefined) return `missing ${what}`;
+  if (!/^-?(0x[0-9a-f]+|\d+)$/i.test(w)) return `${what}: expected a number, got ${JSON.stringify(w)}`;
+  return Number(w) | 0;
+}
+
+export function sigArg(w: string | undefined): number | string {
+  if (w === undefined) return "missing signal";
+  if (w in SIGNALS) return SIGNALS[w]!;
+  if (/^\d+$/.test(w)) return Number(w);
+  return `unknown signal ${JSON.stringify(w)} (SIGTERM, SIGUSR1, … or a number)`;
+}
+
+export const err = (r: Reply): string => `-1 ${errnoName(r.errno)}`;
+export const plainResult = (r: Reply): string => (r.result < 0 ? err(r) : String(r.result));
+
+export function arity(args: string[], min: number, max: number, usage: string): string | undefined {
+  if (args.length < min || args.length > max) return `expected ${usage}`;
+  return undefined;
+}
