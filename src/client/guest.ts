@@ -303,8 +303,10 @@ export class Guest {
     return (await this.call("prctl_get_child_subreaper", {})).result !== 0;
   }
 
+  /** execve(2) as the daemon sees it; the handlers go with the old image (execve(2): "handled signals are reset to default"). */
   async execve(exe: string, argv: string[]): Promise<void> {
     await this.call("execve", { exe, argv });
+    this.handlers.clear();
   }
 
   async execNative(exe: string, argv: string[]): Promise<void> {

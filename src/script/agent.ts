@@ -9,7 +9,7 @@
 import * as net from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { Guest } from "../client/guest.js";
+import { Guest, type SignalInfo } from "../client/guest.js";
 import { SyscallError } from "../client/errors.js";
 import type { ArgsOf, CallName } from "../protocol/index.js";
 
@@ -50,8 +50,23 @@ const fail = (e: SyscallError): Out => ({ result: -1, errno: e.errno, extra: [] 
 const plain = (r: Awaited<ReturnType<typeof sys>>, extra: (out: Record<string, unknown>) => number[] = () => []): Out =>
   r instanceof SyscallError ? fail(r) : { result: r.result, errno: 0, extra: extra(r.out) };
 
-/** Handlers installed by `sigaction … handler`: they do nothing but interrupt (as the C agent's). */
-const nothing = (): void => {};
+/**
+ * Handlers installed by `sigaction … handler` record each run's siginfo for `await` (as
+ * the C agent's), in order; `exit:CODE` handlers end the process.
+ */
+let recs: SignalInfo[] = [];
+let awaiting: { sig: number; take: (i: SignalInfo) => void } | undefined;
+const record = (info: SignalInfo): void => {
+  if (awaiting && awaiting.sig === info.signo) {
+    const w = awaiting;
+    awaiting = undefined;
+    return w.take(info);
+  }
+  recs.push(info);
+};
+const exitWith = (code: number) => (): void =>
+  void sys("exit_group", { status: code }).finally(() => process.exit(code));
+const siginfo = (i: SignalInfo): number[] => [i.signo, i.pid, i.code, i.uid, i.signo === 17 ? i.status : 0];
 
 /** The agent's calls, by the coordinator's command name; arguments are numbers (fork: a name). */
 const ops: Record<string, (a: string[]) => Promise<Out>> = {
@@ -74,9 +89,10 @@ const ops: Record<string, (a: string[]) => Promise<Out>> = {
     const r = await sys("prctl_get_child_subreaper", {});
     return r instanceof SyscallError ? fail(r) : { result: 0, errno: 0, extra: [r.result] };
   },
-  sigaction: async ([sig, handler, flags]) => {
+  sigaction: async ([sig, handler, flags, code]) => {
     try {
-      await g.sigaction(+sig!, handler === "0" ? "default" : handler === "1" ? "ignore" : nothing, +flags! >>> 0);
+      const action = handler === "0" ? "default" : handler === "1" ? "ignore" : handler === "3" ? exitWith(+code! & 0xff) : record;
+      await g.sigaction(+sig!, action, +flags! >>> 0);
       return { result: 0, errno: 0, extra: [] };
     } catch (e) {
       if (e instanceof SyscallError) return fail(e);
@@ -84,6 +100,34 @@ const ops: Record<string, (a: string[]) => Promise<Out>> = {
     }
   },
   kill: async ([pid, sig]) => plain(await sys("kill", { pid: +pid!, sig: +sig! })),
+  tkill: async ([tid, sig]) => plain(await sys("tkill", { tid: +tid!, sig: +sig! })),
+  tgkill: async ([tgid, tid, sig]) => plain(await sys("tgkill", { tgid: +tgid!, tid: +tid!, sig: +sig! })),
+  sigmask: async ([how, lo, hi]) => plain(await sys("rt_sigprocmask", { how: +how!, set: (BigInt(+hi! >>> 0) << 32n) | BigInt(+lo! >>> 0) })),
+  sigpending: async () =>
+    plain(await sys("rt_sigpending", {}), (o) => {
+      const set = o.set as bigint;
+      return [Number(set & 0xffffffffn), Number((set >> 32n) & 0xffffffffn)];
+    }),
+  await: async ([sig]) => {
+    const i = recs.findIndex((r) => r.signo === +sig!);
+    if (i >= 0) return { result: 0, errno: 0, extra: siginfo(recs.splice(i, 1)[0]!) };
+    const info = await new Promise<SignalInfo>((take) => (awaiting = { sig: +sig!, take }));
+    return { result: 0, errno: 0, extra: siginfo(info) };
+  },
+  setresuid: async ([r, e, s]) => plain(await sys("setresuid", { ruid: +r! >>> 0, euid: +e! >>> 0, suid: +s! >>> 0 })),
+  getpgrp: async () => plain(await sys("getpgrp", {})),
+  exec: async () => {
+    try {
+      // The same Node.js process stands for the new image: the daemon resets the handled
+      // dispositions, and the records of the old image's handlers go with it.
+      await g.execve(process.execPath, [process.execPath, self, name]);
+      recs = [];
+      return { result: 0, errno: 0, extra: [] };
+    } catch (e) {
+      if (e instanceof SyscallError) return fail(e);
+      throw e;
+    }
+  },
   setpgid: async ([pid, pgid]) => plain(await sys("setpgid", { pid: +pid!, pgid: +pgid! })),
   getpgid: async ([pid]) => plain(await sys("getpgid", { pid: +pid! })),
   setsid: async () => plain(await sys("setsid", {})),

@@ -21,7 +21,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import type { Scenario, Step } from "./format.js";
-import type { Env, Facts, Reply, Settle } from "./steps/index.js";
+import type { Env, Facts, Reply, Settle, SigState } from "./steps/index.js";
 import { showStatus } from "./names.js";
 
 export interface AgentInfo {
@@ -42,6 +42,8 @@ export interface Side {
   blockedIn(a: AgentInfo, syscall: number): boolean;
   /** What the process is now, as the side's kernel sees it. */
   state(a: AgentInfo): "dead" | "stopped" | "running";
+  /** Its process group as the side's kernel numbers it (compared, never printed). */
+  pgid(a: AgentInfo): number | undefined;
   /** Ends the namespace from outside (SIGKILL to init). */
   killInit(a: AgentInfo): void;
   close(): Promise<void>;
@@ -109,7 +111,12 @@ export async function runScenario(sc: Scenario, side: Side, opts: RunOptions = {
   const agents = new Map<string, AgentConn>();
   const byPid = new Map<number, string>();
   const hellos = new Map<string, (a: AgentConn) => void>();
-  const dispositions = new Map<string, Map<number, "dfl" | "ign" | "handler">>();
+  const sigStates = new Map<string, SigState>();
+  const sigState = (name: string): SigState => {
+    let st = sigStates.get(name);
+    if (!st) sigStates.set(name, (st = { disp: new Map(), blocked: new Set() }));
+    return st;
+  };
   let seq = 0;
 
   const server = net.createServer((sock) => {
@@ -161,8 +168,18 @@ export async function runScenario(sc: Scenario, side: Side, opts: RunOptions = {
     },
   };
   const facts: Facts = {
-    disposition: (name, sig) => dispositions.get(name)?.get(sig) ?? "dfl",
+    disposition: (name, sig) => sigStates.get(name)?.disp.get(sig) ?? "dfl",
+    blocked: (name, sig) => sigStates.get(name)?.blocked.has(sig) ?? false,
     nameOf: (pid) => byPid.get(pid),
+    live: () => [...agents.values()].filter((a) => side.state(a) !== "dead").map((a) => a.name),
+    state: (name) => {
+      const a = agents.get(name);
+      return a ? side.state(a) : "dead";
+    },
+    pgid: (name) => {
+      const a = agents.get(name);
+      return a ? side.pgid(a) : undefined;
+    },
   };
 
   // Trace lines in step order; a background step's line is filled in when it returns.
@@ -222,21 +239,21 @@ export async function runScenario(sc: Scenario, side: Side, opts: RunOptions = {
       }
       if (step.parsed.creates) {
         const child = step.parsed.creates;
-        const r = await within(reply, `${where} to return`, timeout);
-        if (r && r.result > 0) await within(helloOf(child), `${where}: the child ${child} to start`, timeout);
-        else throw new ScenarioFailure(`${where}: fork failed (${r ? r.errno : "no reply"})`);
-      } else {
-        await within(reply, `${where} to return`, timeout);
+        const fr = await within(reply, `${where} to return`, timeout);
+        if (fr && fr.result > 0) await within(helloOf(child), `${where}: the child ${child} to start`, timeout);
+        else throw new ScenarioFailure(`${where}: fork failed (${fr ? fr.errno : "no reply"})`);
       }
+      const r = await within(reply, `${where} to return`, timeout);
       await finish;
-      const d = step.parsed.disposition;
-      if (d) {
-        const m = dispositions.get(a.name) ?? new Map<number, "dfl" | "ign" | "handler">();
-        dispositions.set(a.name, m.set(d.sig, d.disp));
+      if (!r) continue;
+      step.parsed.update?.(sigState(a.name), r);
+      if (step.parsed.creates) {
+        // fork(2) copies the dispositions and the mask.
+        const st = sigState(a.name);
+        sigStates.set(step.parsed.creates, { disp: new Map(st.disp), blocked: new Set(st.blocked) });
       }
-      if (step.parsed.creates) dispositions.set(step.parsed.creates, new Map(dispositions.get(a.name) ?? []));
-      const st = step.parsed.settle?.(env, facts);
-      if (st) await settle(st, a);
+      const st = step.parsed.settle?.(env, facts, a.name, r);
+      for (const one of st === undefined ? [] : "kind" in st ? [st as Settle] : (st as readonly Settle[])) await settle(one, a);
     }
     // The end: init exits (or, busy in a call, is killed from outside), which ends the namespace.
     // A scenario should leave init free; if it is still blocked in a call, it is killed

@@ -1,7 +1,8 @@
 /* The Linux side's scenario agent: the same line protocol as agent.ts, made of real
  * system calls. `blinkd script --linux` builds it with cc and starts it as PID 1 of a new
  * PID namespace (unshare --pid --fork); every process of the scenario is this program,
- * forked. Each process connects to the coordinator on its own socket and answers its
+ * forked (an `exec` step execs it again, keeping its connection: the new image answers
+ * the exec's line). Each process connects to the coordinator on its own socket and answers its
  * commands, one line each:
  *   coordinator -> agent   SEQ OP ARG...        (a trailing "&" marks a background call)
  *   agent -> coordinator   hello NAME PID HOSTPID
@@ -10,6 +11,7 @@
  * coordinator uses to see when a process is blocked in a call or has died. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +19,13 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
 static const char *coord_path;
+static char me[64]; /* this process's name in the scenario */
 static int coord = -1;
 
 static void die(const char *what) {
@@ -67,7 +71,44 @@ static int readline_(char *buf, size_t cap) {
   return (int)n;
 }
 
-static void on_signal(int sig) { (void)sig; }
+/* What the handler of `sigaction ... handler` records for `await`: each run's siginfo, in
+ * order. The main program reads it only with every signal blocked (await), so the handler
+ * is the only writer while signals can arrive. `exit:CODE` handlers _exit instead. */
+struct rec { int signo, pid, code, uid, status; };
+static volatile struct rec recs[256];
+static volatile int nrec;
+static int exit_code[65]; /* 0: record; CODE+1: _exit(CODE) */
+
+static void on_signal(int sig, siginfo_t *si, void *uc) {
+  (void)uc;
+  if (sig > 0 && sig < 65 && exit_code[sig]) _exit(exit_code[sig] - 1);
+  if (nrec < 256) {
+    volatile struct rec *r = &recs[nrec];
+    r->signo = sig; r->pid = si->si_pid; r->code = si->si_code; r->uid = (int)si->si_uid;
+    r->status = sig == SIGCHLD ? si->si_status : 0;
+    nrec = nrec + 1;
+  }
+}
+
+/* Takes the first recorded run of `sig`, waiting in sigsuspend (with the mask the process
+ * had) until there is one. */
+static void await_signal(int sig, char *extra, size_t cap) {
+  sigset_t all, old;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, &old);
+  for (;;) {
+    for (int i = 0; i < nrec; i++)
+      if (recs[i].signo == sig) {
+        struct rec r = {recs[i].signo, recs[i].pid, recs[i].code, recs[i].uid, recs[i].status};
+        for (int j = i; j + 1 < nrec; j++) recs[j] = recs[j + 1];
+        nrec = nrec - 1;
+        snprintf(extra, cap, " %d %d %d %d %d", r.signo, r.pid, r.code, r.uid, r.status);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return;
+      }
+    sigsuspend(&old);
+  }
+}
 
 static void reply(const char *seq, long r, int e, const char *extra) {
   char line[256];
@@ -77,11 +118,18 @@ static void reply(const char *seq, long r, int e, const char *extra) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    dprintf(2, "usage: %s COORDINATOR-SOCKET [NAME]\n", argv[0]);
+    dprintf(2, "usage: %s COORDINATOR-SOCKET [NAME [--exec FD SEQ]]\n", argv[0]);
     return 2;
   }
   coord_path = argv[1];
-  hello(argc > 2 ? argv[2] : "init");
+  snprintf(me, sizeof me, "%s", argc > 2 ? argv[2] : "init");
+  if (argc > 5 && !strcmp(argv[3], "--exec")) {
+    /* The new image of an `exec` step: the same connection, kept open across execve. */
+    coord = atoi(argv[4]);
+    fcntl(coord, F_SETFD, FD_CLOEXEC);
+    reply(argv[5], 0, 0, "");
+  } else
+    hello(me);
   char line[512];
   while (readline_(line, sizeof line) >= 0) {
     char *tok[16];
@@ -98,10 +146,21 @@ int main(int argc, char **argv) {
       pid_t p = fork();
       if (p == 0) {
         close(coord); /* the parent's connection must close when the parent dies */
+        nrec = 0;     /* the handler runs recorded so far were the parent's */
+        snprintf(me, sizeof me, "%s", tok[2]);
         hello(tok[2]);
         continue;
       }
       r = p;
+    } else if (!strcmp(op, "exec")) {
+      char fd[16];
+      snprintf(fd, sizeof fd, "%d", coord);
+      fcntl(coord, F_SETFD, 0);
+      execl("/proc/self/exe", argv[0], coord_path, me, "--exec", fd, seq, (char *)0);
+      int e = errno;
+      fcntl(coord, F_SETFD, FD_CLOEXEC);
+      r = -1;
+      errno = e;
     } else if (!strcmp(op, "exit")) {
       reply(seq, 0, 0, "");
       _exit((int)a1);
@@ -125,12 +184,48 @@ int main(int argc, char **argv) {
       r = prctl(PR_GET_CHILD_SUBREAPER, (unsigned long)&v, 0, 0, 0);
       snprintf(extra, sizeof extra, " %d", v);
     } else if (!strcmp(op, "sigaction")) {
+      long code = nt > 5 ? strtol(tok[5], 0, 0) : 0;
       struct sigaction sa;
       memset(&sa, 0, sizeof sa);
-      sa.sa_handler = a2 == 0 ? SIG_DFL : a2 == 1 ? SIG_IGN : on_signal;
-      sa.sa_flags = (int)a3;
+      if (a2 >= 2) {
+        sa.sa_sigaction = on_signal;
+        sa.sa_flags = (int)a3 | SA_SIGINFO;
+      } else {
+        sa.sa_handler = a2 == 0 ? SIG_DFL : SIG_IGN;
+        sa.sa_flags = (int)a3;
+      }
       sigemptyset(&sa.sa_mask);
       r = sigaction((int)a1, &sa, NULL);
+      if (r == 0 && a1 > 0 && a1 < 65) exit_code[a1] = a2 == 3 ? (int)code + 1 : 0;
+    } else if (!strcmp(op, "sigmask")) {
+      sigset_t m;
+      sigemptyset(&m);
+      unsigned long lo = (unsigned long)a2, hi = (unsigned long)a3;
+      for (int i = 0; i < 32; i++) {
+        if (lo >> i & 1) sigaddset(&m, i + 1);
+        if (hi >> i & 1) sigaddset(&m, i + 33);
+      }
+      r = sigprocmask(a1 == 0 ? SIG_BLOCK : SIG_UNBLOCK, &m, NULL);
+    } else if (!strcmp(op, "sigpending")) {
+      sigset_t m;
+      unsigned long lo = 0, hi = 0;
+      r = sigpending(&m);
+      for (int i = 0; i < 32; i++) {
+        if (sigismember(&m, i + 1) == 1) lo |= 1UL << i;
+        if (i + 33 <= 64 && sigismember(&m, i + 33) == 1) hi |= 1UL << i;
+      }
+      snprintf(extra, sizeof extra, " %lu %lu", lo, hi);
+    } else if (!strcmp(op, "await")) {
+      await_signal((int)a1, extra, sizeof extra);
+      r = 0;
+    } else if (!strcmp(op, "tkill")) {
+      r = syscall(SYS_tkill, (pid_t)a1, (int)a2);
+    } else if (!strcmp(op, "tgkill")) {
+      r = syscall(SYS_tgkill, (pid_t)a1, (pid_t)a2, (int)a3);
+    } else if (!strcmp(op, "setresuid")) {
+      r = setresuid((uid_t)a1, (uid_t)a2, (uid_t)a3);
+    } else if (!strcmp(op, "getpgrp")) {
+      r = getpgrp();
     } else if (!strcmp(op, "kill")) {
       r = kill((pid_t)a1, (int)a2);
     } else if (!strcmp(op, "setpgid")) {

@@ -80,3 +80,6 @@ export function showStatus(s: number): string {
   if (s === 0xffff) return "continued";
   return `killed(${s & 0x7f}${s & 0x80 ? ",core" : ""})`;
 }
+
+/** si_code values of signals sent by a process or the kernel (siginfo.h). */
+export const SI_CODES: Record<number, string> = { 0: "SI_USER", 0x80: "SI_KERNEL", [-1]: "SI_QUEUE", [-6]: "SI_TKILL" };

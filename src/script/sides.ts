@@ -84,6 +84,10 @@ export class BlinkdSide implements Side {
     return (this.kernel.ctx(a.pid)?.stopped ?? 0) !== 0 ? "stopped" : "running";
   }
 
+  pgid(a: AgentInfo): number | undefined {
+    return this.kernel.ctx(a.pid)?.pgid;
+  }
+
   killInit(a: AgentInfo): void {
     try {
       process.kill(a.hostpid, "SIGKILL");
@@ -126,14 +130,17 @@ export function buildLinuxAgent(): string {
   return bin;
 }
 
-function procStat(hostpid: number): string | undefined {
+/** /proc/PID/stat's fields after the command: state, ppid, pgrp, … */
+function procFields(hostpid: number): string[] | undefined {
   try {
     const s = fs.readFileSync(`/proc/${hostpid}/stat`, "latin1");
-    return s.slice(s.lastIndexOf(")") + 2, s.lastIndexOf(")") + 3);
+    return s.slice(s.lastIndexOf(")") + 2).split(" ");
   } catch {
     return undefined;
   }
 }
+
+const procStat = (hostpid: number): string | undefined => procFields(hostpid)?.[0];
 
 export class LinuxSide implements Side {
   readonly label = "linux";
@@ -170,6 +177,11 @@ export class LinuxSide implements Side {
     const st = procStat(a.hostpid);
     if (st === undefined || st === "Z" || st === "X") return "dead";
     return st === "T" || st === "t" ? "stopped" : "running";
+  }
+
+  pgid(a: AgentInfo): number | undefined {
+    const f = procFields(a.hostpid);
+    return f ? Number(f[2]) : undefined;
   }
 
   killInit(a: AgentInfo): void {

@@ -20,6 +20,17 @@ export interface Reply {
 /** After a step, what the coordinator waits for before the next one. */
 export type Settle = { readonly kind: "dead" | "stopped" | "running"; readonly who: string | "self" };
 
+/** A disposition as the scenario set it: `exit` is a handler that calls _exit. */
+export type Disp = "dfl" | "ign" | "handler" | "exit";
+
+/** What the coordinator tracks of one process from the steps it ran (fork copies it). */
+export interface SigState {
+  /** Signals whose disposition a step set (the rest are SIG_DFL). */
+  readonly disp: Map<number, Disp>;
+  /** Signals the process blocks. */
+  readonly blocked: Set<number>;
+}
+
 export interface Parsed {
   /** The agent command (op and numeric arguments), built when the step runs. */
   command(env: Env): (string | number)[];
@@ -33,18 +44,26 @@ export interface Parsed {
   readonly syscall?: number;
   /** Protocol calls the blinkd side needs for this step. */
   readonly needs?: readonly string[];
-  /** sigaction: the disposition it gives the caller (the coordinator tracks them for kill's settle). */
-  readonly disposition?: { readonly sig: number; readonly disp: "dfl" | "ign" | "handler" };
+  /** Updates the caller's tracked signal state once the step returned (sigaction, sigprocmask, exec). */
+  update?(st: SigState, r: Reply): void;
   /** What to wait for once the step returned (see Settle); computed from the run's state. */
-  settle?(env: Env, facts: Facts): Settle | undefined;
+  settle?(env: Env, facts: Facts, caller: string, r: Reply): Settle | readonly Settle[] | undefined;
 }
 
-/** What the coordinator knows of each process's signal dispositions (from the sigaction steps it ran). */
+/** What the coordinator knows of the processes (from the steps it ran, and from the side's kernel). */
 export interface Facts {
-  /** "dfl" | "ign" | "handler" for signal `sig` of process `name`. */
-  disposition(name: string, sig: number): "dfl" | "ign" | "handler";
+  /** The disposition of signal `sig` in process `name`. */
+  disposition(name: string, sig: number): Disp;
+  /** Whether process `name` blocks `sig`. */
+  blocked(name: string, sig: number): boolean;
   /** The name of the process with this pid, if it is one the scenario made. */
   nameOf(pid: number): string | undefined;
+  /** Every process the scenario made that is not dead (zombie or gone). */
+  live(): string[];
+  /** What the process is now, as the side's kernel sees it. */
+  state(name: string): "dead" | "stopped" | "running";
+  /** Its process group as the side's kernel numbers it (only good for comparing). */
+  pgid(name: string): number | undefined;
 }
 
 export interface StepDef {
@@ -79,7 +98,7 @@ export function intArg(w: string | undefined, what: string): number | string {
 export function sigArg(w: string | undefined): number | string {
   if (w === undefined) return "missing signal";
   if (w in SIGNALS) return SIGNALS[w]!;
-  if (/^\d+$/.test(w)) return Number(w);
+  if (/^-?\d+$/.test(w)) return Number(w) | 0;
   return `unknown signal ${JSON.stringify(w)} (SIGTERM, SIGUSR1, … or a number)`;
 }
 

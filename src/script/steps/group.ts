@@ -1,4 +1,4 @@
-/** Process groups and sessions: setpgid, getpgid, setsid, getsid. */
+/** Process groups and sessions: setpgid, getpgid, getpgrp, setsid, getsid. */
 import { type StepDef, arity, pidArg, resolve, plainResult } from "./common.js";
 
 export const GROUP_STEPS: Record<string, StepDef> = {
@@ -45,5 +45,10 @@ export const GROUP_STEPS: Record<string, StepDef> = {
       if (typeof pid === "string") return pid;
       return { command: (env) => ["getsid", resolve(pid, env)], show: (env) => `getsid(${resolve(pid, env)})`, format: plainResult };
     },
+  },
+  getpgrp: {
+    usage: "getpgrp",
+    doc: "getpgrp(2): 0 for a group outside the namespace.",
+    parse: (args) => arity(args, 0, 0, "getpgrp") ?? { command: () => ["getpgrp"], show: () => "getpgrp()", format: plainResult },
   },
 };

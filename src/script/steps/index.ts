@@ -16,7 +16,7 @@ import { WAIT_STEPS } from "./wait.js";
 import { SIGNAL_STEPS } from "./signal.js";
 import { GROUP_STEPS } from "./group.js";
 
-export type { Env, Facts, Parsed, Reply, Settle, StepDef } from "./common.js";
+export type { Disp, Env, Facts, Parsed, Reply, Settle, SigState, StepDef } from "./common.js";
 export { NAME as PROCESS_NAME } from "./common.js";
 
 const FAMILIES: readonly Record<string, StepDef>[] = [PROCESS_STEPS, WAIT_STEPS, SIGNAL_STEPS, GROUP_STEPS];

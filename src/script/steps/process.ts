@@ -1,4 +1,4 @@
-/** Process steps: fork, exit, getpid, getppid, the child subreaper attribute. */
+/** Process steps: fork, exit, exec, getpid, getppid, the child subreaper attribute, credentials. */
 import { type StepDef, NAME, arity, intArg, err, plainResult } from "./common.js";
 
 export const PROCESS_STEPS: Record<string, StepDef> = {
@@ -55,6 +55,35 @@ export const PROCESS_STEPS: Record<string, StepDef> = {
         };
       }
       return `expected ${this.usage}`;
+    },
+  },
+  exec: {
+    usage: "exec",
+    doc: "execve(2) of the agent itself: the same pid, parent, group and mask; handled signals go back to SIG_DFL (ignored ones stay ignored); setpgid on it from its parent fails with EACCES from now on.",
+    parse: (args) =>
+      arity(args, 0, 0, "exec") ?? {
+        command: () => ["exec"],
+        show: () => "execve()",
+        format: plainResult,
+        update: (st, r) => {
+          // flush_signal_handlers (kernel/signal.c): a handler becomes SIG_DFL; SIG_IGN stays.
+          if (r.result === 0) for (const [sig, d] of st.disp) if (d === "handler" || d === "exit") st.disp.set(sig, "dfl");
+        },
+      },
+  },
+  setresuid: {
+    usage: "setresuid RUID EUID SUID",
+    doc: "setresuid(2); -1 keeps an id. The ids decide kill's permission.",
+    parse(args) {
+      const bad = arity(args, 3, 3, this.usage);
+      if (bad) return bad;
+      const ids: number[] = [];
+      for (const [i, what] of ["RUID", "EUID", "SUID"].entries()) {
+        const v = intArg(args[i], what);
+        if (typeof v === "string") return v;
+        ids.push(v);
+      }
+      return { command: () => ["setresuid", ...ids], show: () => `setresuid(${ids.join(", ")})`, format: plainResult };
     },
   },
 };

@@ -1,61 +1,251 @@
-/** Signal steps: dispositions and kill. */
-import { SA_FLAGS, parseFlags, showFlags, signalName } from "../names.js";
-import { type StepDef, arity, pidArg, resolve, plainResult, sigArg } from "./common.js";
+/**
+ * Signal steps: dispositions, kill and its relatives, the mask, pending signals, and
+ * awaiting a handler's run (with its siginfo).
+ */
+import { CLD_CODES, SA_FLAGS, SI_CODES, parseFlags, showFlags, signalName } from "../names.js";
+import { type Facts, type Reply, type Settle, type StepDef, arity, err, pidArg, plainResult, resolve, sigArg } from "./common.js";
 
-/** Default actions (signal(7)): which signals stop, which are ignored; the rest terminate. */
+/** Default actions (signal(7)): which signals stop, which are ignored, which dump core; the rest terminate. */
 const STOPS = new Set([19, 20, 21, 22]);
 const IGNORED_BY_DEFAULT = new Set([17, 23, 28]);
+const COREDUMP = new Set([3, 4, 5, 6, 7, 8, 11, 24, 25, 31]);
+
+/**
+ * What an accepted signal does to one target, as far as the next step must wait for it:
+ * its death, its stop, its continuing; undefined when nothing is to be waited for
+ * (handled, ignored, blocked, a probe).
+ */
+function effect(sig: number, who: string, facts: Facts): Settle | undefined {
+  const state = facts.state(who);
+  if (sig === 0 || state === "dead") return undefined;
+  const d = facts.disposition(who, sig);
+  const blocked = sig !== 9 && sig !== 19 && facts.blocked(who, sig);
+  // Init (sig_task_ignored with SIGNAL_UNKILLABLE, kernel/signal.c): from inside its
+  // namespace it gets only the signals it has a handler for; SIGKILL and SIGSTOP never.
+  if (who === "init") return d === "exit" && !blocked && sig !== 9 && sig !== 19 && state !== "stopped" ? { kind: "dead", who } : undefined;
+  if (sig === 9) return { kind: "dead", who };
+  // prepare_signal: SIGCONT resumes a stopped process whatever its disposition or mask.
+  if (sig === 18) return { kind: "running", who };
+  if (sig === 19) return { kind: "stopped", who };
+  if (blocked) return undefined;
+  if (state === "stopped") {
+    // complete_signal: a fatal signal at its default action (but a core-dumping one) ends
+    // even a stopped process; anything else waits for SIGCONT.
+    return d === "dfl" && !STOPS.has(sig) && !IGNORED_BY_DEFAULT.has(sig) && !COREDUMP.has(sig) ? { kind: "dead", who } : undefined;
+  }
+  if (d === "exit") return { kind: "dead", who };
+  if (d !== "dfl" || IGNORED_BY_DEFAULT.has(sig)) return undefined;
+  // The terminal stops (SIGTSTP, SIGTTIN, SIGTTOU) do not stop a member of an orphaned
+  // group (get_signal): a scenario stopping with them keeps the target's group unorphaned.
+  if (STOPS.has(sig)) return { kind: "stopped", who };
+  return { kind: "dead", who };
+}
+
+/** The scenario's processes a kill(2) with this pid reaches (kill_something_info). */
+function targets(pid: number, caller: string, facts: Facts): string[] {
+  if (pid > 0) {
+    const n = facts.nameOf(pid);
+    return n ? [n] : [];
+  }
+  // kill(-1): every process but init and the caller.
+  if (pid === -1) return facts.live().filter((n) => n !== "init" && n !== caller);
+  const leader = pid === 0 ? caller : facts.nameOf(-pid);
+  const g = leader === undefined ? undefined : facts.pgid(leader);
+  if (g === undefined) return [];
+  return facts.live().filter((n) => facts.pgid(n) === g);
+}
+
+function settleKill(pid: number, sig: number, caller: string, facts: Facts, r: Reply): Settle[] | undefined {
+  if (r.result < 0) return undefined;
+  return targets(pid, caller, facts)
+    .map((n) => effect(sig, n, facts))
+    .filter((s): s is Settle => s !== undefined);
+}
+
+/** A set of signals written `SIGUSR1|SIGTERM`. */
+function sigSet(w: string | undefined): number[] | string {
+  if (w === undefined) return "missing SIGNALS";
+  const out: number[] = [];
+  for (const part of w.split("|")) {
+    const s = sigArg(part);
+    if (typeof s === "string") return s;
+    if (s < 1 || s > 64) return `a signal between 1 and 64, got ${part}`;
+    out.push(s);
+  }
+  return out;
+}
+
+const showSet = (sigs: readonly number[]): string => `{${sigs.map(signalName).join(", ")}}`;
+
+/** The signals of a 64-bit set given as its low and high 32 bits. */
+function setOf(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < 32; i++) if ((lo >>> i) & 1) out.push(i + 1);
+  for (let i = 0; i < 32; i++) if ((hi >>> i) & 1) out.push(i + 33);
+  return out;
+}
+
+/** siginfo as a handler saw it: si_status only for SIGCHLD (the rest of the union is 0). */
+export function showSiginfo(signo: number, pid: number, code: number, uid: number, status: number): string {
+  const codeName = signo === 17 && code > 0 ? (CLD_CODES[code] ?? String(code)) : (SI_CODES[code] ?? String(code));
+  const base = `{si_signo ${signalName(signo)}, si_code ${codeName}, si_pid ${pid}, si_uid ${uid}`;
+  if (signo !== 17) return base + "}";
+  return `${base}, si_status ${code === 1 ? String(status) : signalName(status)}}`;
+}
+
+function killLike(name: "kill" | "tkill", usage: string, doc: string): StepDef {
+  return {
+    usage,
+    doc,
+    parse(args) {
+      const bad = arity(args, 2, 2, usage);
+      if (bad) return bad;
+      const pid = pidArg(args[0], name === "kill" ? "PID" : "TID");
+      if (typeof pid === "string") return pid;
+      const sig = sigArg(args[1]);
+      if (typeof sig === "string") return sig;
+      return {
+        command: (env) => [name, resolve(pid, env), sig],
+        show: (env) => `${name}(${resolve(pid, env)}, ${signalName(sig)})`,
+        format: plainResult,
+        settle: (env, facts, caller, r) => {
+          const p = resolve(pid, env);
+          // tkill reaches one thread; a tid <= 0 is EINVAL.
+          return name === "tkill" && p <= 0 ? undefined : settleKill(p, sig, caller, facts, r);
+        },
+      };
+    },
+  };
+}
 
 export const SIGNAL_STEPS: Record<string, StepDef> = {
   sigaction: {
-    usage: "sigaction SIGNAL SIG_DFL|SIG_IGN|handler [SA_FLAGS]",
-    doc: "sigaction(2): the default action, ignore, or a handler that does nothing (so a blocked call it interrupts fails with EINTR, or restarts with SA_RESTART); SA_FLAGS e.g. SA_NOCLDWAIT|SA_RESTART.",
+    usage: "sigaction SIGNAL SIG_DFL|SIG_IGN|handler|exit:CODE [SA_FLAGS]",
+    doc: "sigaction(2): the default action, ignore, a handler that records the signal (see await) and returns, or a handler that calls _exit(CODE).",
     parse(args) {
       const bad = arity(args, 2, 3, this.usage);
       if (bad) return bad;
       const sig = sigArg(args[0]);
       if (typeof sig === "string") return sig;
-      const disp = { SIG_DFL: 0, SIG_IGN: 1, handler: 2 }[args[1]!];
-      if (disp === undefined) return `sigaction: expected SIG_DFL, SIG_IGN or handler, got ${JSON.stringify(args[1])}`;
+      let disp = ({ SIG_DFL: 0, SIG_IGN: 1, handler: 2 } as Record<string, number>)[args[1]!];
+      let code = 0;
+      const ex = /^exit:(\d+)$/.exec(args[1]!);
+      if (ex) {
+        disp = 3;
+        code = Number(ex[1]) & 0xff;
+      }
+      if (disp === undefined) return `sigaction: expected SIG_DFL, SIG_IGN, handler or exit:CODE, got ${JSON.stringify(args[1])}`;
       const flags = parseFlags(args[2] ?? "0", SA_FLAGS);
       if (typeof flags === "string") return flags;
+      const kind = (["dfl", "ign", "handler", "exit"] as const)[disp]!;
       return {
-        command: () => ["sigaction", sig, disp, flags],
+        command: () => ["sigaction", sig, disp, flags, code],
         show: () => `sigaction(${signalName(sig)}, ${args[1]}, ${showFlags(flags, SA_FLAGS)})`,
         format: plainResult,
-        disposition: { sig, disp: (["dfl", "ign", "handler"] as const)[disp]! },
+        update: (st, r) => {
+          if (r.result === 0) st.disp.set(sig, kind);
+        },
       };
     },
   },
-  kill: {
-    usage: "kill PID SIGNAL",
-    doc: "kill(2). When PID names one process and the signal's effect is to end or stop it, the next step starts once it has.",
+  kill: killLike(
+    "kill",
+    "kill PID SIGNAL",
+    "kill(2). PID a number, a name, -name (that group), 0 or -1. The next step starts once every process of the scenario it reaches has ended, stopped or continued, when that is the signal's effect.",
+  ),
+  tkill: killLike("tkill", "tkill TID SIGNAL", "tkill(2) (a process's one thread has its pid as tid); settles as kill."),
+  tgkill: {
+    usage: "tgkill TGID TID SIGNAL",
+    doc: "tgkill(2); settles as kill.",
     parse(args) {
-      const bad = arity(args, 2, 2, this.usage);
+      const bad = arity(args, 3, 3, this.usage);
       if (bad) return bad;
-      const pid = pidArg(args[0], "PID");
-      if (typeof pid === "string") return pid;
-      const sig = sigArg(args[1]);
+      const tgid = pidArg(args[0], "TGID");
+      if (typeof tgid === "string") return tgid;
+      const tid = pidArg(args[1], "TID");
+      if (typeof tid === "string") return tid;
+      const sig = sigArg(args[2]);
       if (typeof sig === "string") return sig;
       return {
-        command: (env) => ["kill", resolve(pid, env), sig],
-        show: (env) => `kill(${resolve(pid, env)}, ${signalName(sig)})`,
+        command: (env) => ["tgkill", resolve(tgid, env), resolve(tid, env), sig],
+        show: (env) => `tgkill(${resolve(tgid, env)}, ${resolve(tid, env)}, ${signalName(sig)})`,
         format: plainResult,
-        settle(env, facts) {
-          const target = resolve(pid, env);
-          const who = target > 0 ? facts.nameOf(target) : undefined;
-          // Only a signal to one process of the scenario; init ignores every signal it has no handler for.
-          if (!who || target === 1 || sig === 0) return undefined;
-          if (sig === 9) return { kind: "dead", who };
-          if (sig === 19) return { kind: "stopped", who };
-          const d = facts.disposition(who, sig);
-          if (d !== "dfl") return undefined;
-          if (sig === 18) return { kind: "running", who };
-          if (STOPS.has(sig)) return { kind: "stopped", who };
-          if (IGNORED_BY_DEFAULT.has(sig)) return undefined;
-          return { kind: "dead", who };
+        settle: (env, facts, caller, r) => {
+          const t = resolve(tid, env);
+          return t <= 0 || resolve(tgid, env) <= 0 ? undefined : settleKill(t, sig, caller, facts, r);
+        },
+      };
+    },
+  },
+  block: {
+    usage: "block SIGNALS",
+    doc: "sigprocmask(SIG_BLOCK): SIGNALS is one signal or several joined by |.",
+    parse(args) {
+      const bad = arity(args, 1, 1, this.usage);
+      if (bad) return bad;
+      const sigs = sigSet(args[0]);
+      if (typeof sigs === "string") return sigs;
+      return maskStep(0, sigs);
+    },
+  },
+  unblock: {
+    usage: "unblock SIGNALS",
+    doc: "sigprocmask(SIG_UNBLOCK): a pending signal it unblocks is delivered before the call returns.",
+    parse(args) {
+      const bad = arity(args, 1, 1, this.usage);
+      if (bad) return bad;
+      const sigs = sigSet(args[0]);
+      if (typeof sigs === "string") return sigs;
+      return maskStep(1, sigs);
+    },
+  },
+  sigpending: {
+    usage: "sigpending",
+    doc: "sigpending(2): prints the set of pending signals the process blocks.",
+    parse: (args) =>
+      arity(args, 0, 0, "sigpending") ?? {
+        command: () => ["sigpending"],
+        show: () => "sigpending()",
+        format: (r) => (r.result < 0 ? err(r) : `0 ${showSet(setOf(r.extra[0] ?? 0, r.extra[1] ?? 0))}`),
+      },
+  },
+  await: {
+    usage: "await SIGNAL",
+    doc: "Waits until the process's handler (sigaction … handler) has run for SIGNAL (each run is awaited once, in order) and prints the siginfo the handler got: si_signo, si_code, si_pid, si_uid and, for SIGCHLD, si_status. Not a system call: it cannot take `&`.",
+    parse(args) {
+      const bad = arity(args, 1, 1, this.usage);
+      if (bad) return bad;
+      const sig = sigArg(args[0]);
+      if (typeof sig === "string") return sig;
+      return {
+        command: () => ["await", sig],
+        show: () => `await(${signalName(sig)})`,
+        format: (r) => {
+          if (r.result < 0) return err(r);
+          const [signo, pid, code, uid, status] = r.extra as number[];
+          return showSiginfo(signo!, pid!, code!, uid!, status!);
         },
       };
     },
   },
 };
+
+function maskStep(how: 0 | 1, sigs: readonly number[]) {
+  let lo = 0,
+    hi = 0;
+  for (const s of sigs) {
+    if (s <= 32) lo |= 1 << (s - 1);
+    else hi |= 1 << (s - 33);
+  }
+  return {
+    command: () => ["sigmask", how, lo >>> 0, hi >>> 0],
+    show: () => `sigprocmask(${how === 0 ? "SIG_BLOCK" : "SIG_UNBLOCK"}, ${showSet(sigs)})`,
+    format: plainResult,
+    update: (st: { blocked: Set<number> }, r: Reply) => {
+      if (r.result < 0) return;
+      // SIGKILL and SIGSTOP cannot be blocked (sigprocmask(2)).
+      for (const s of sigs) if (s !== 9 && s !== 19) how === 0 ? st.blocked.add(s) : st.blocked.delete(s);
+    },
+  };
+}
+
