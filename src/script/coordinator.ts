@@ -209,7 +209,8 @@ export async function runScenario(sc: Scenario, side: Side, opts: RunOptions = {
   const settle = async (st: Settle, self: AgentConn): Promise<void> => {
     const who = st.who === "self" ? self : agents.get(st.who);
     if (!who) return;
-    await poll(() => side.state(who) === st.kind, `${who.name} to be ${st.kind}`, timeout);
+    const reached = st.kind === "running" ? () => side.state(who) !== "stopped" : () => side.state(who) === st.kind;
+    await poll(reached, `${who.name} to be ${st.kind === "running" ? "no longer stopped" : st.kind}`, timeout);
   };
 
   let failure: Error | undefined;

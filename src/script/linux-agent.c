@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -122,6 +123,11 @@ int main(int argc, char **argv) {
     return 2;
   }
   coord_path = argv[1];
+  /* No core dumps, as blinkd (which writes none, so a status never has WCOREDUMP): a limit
+   * of 1 also stops a piped core_pattern (do_coredump treats it as the recursion guard) and
+   * is below any binary format's minimum dump for a file pattern. */
+  struct rlimit core = {1, 1};
+  setrlimit(RLIMIT_CORE, &core);
   snprintf(me, sizeof me, "%s", argc > 2 ? argv[2] : "init");
   if (argc > 5 && !strcmp(argv[3], "--exec")) {
     /* The new image of an `exec` step: the same connection, kept open across execve. */

@@ -17,7 +17,11 @@ export interface Reply {
   readonly extra: readonly number[];
 }
 
-/** After a step, what the coordinator waits for before the next one. */
+/**
+ * After a step, what the coordinator waits for before the next one: the process is dead
+ * (a zombie or gone), stopped, or running (no longer stopped: a continued process may
+ * then die of a signal that was pending while it was stopped).
+ */
 export type Settle = { readonly kind: "dead" | "stopped" | "running"; readonly who: string | "self" };
 
 /** A disposition as the scenario set it: `exit` is a handler that calls _exit. */

@@ -5,10 +5,9 @@
 import { CLD_CODES, SA_FLAGS, SI_CODES, parseFlags, showFlags, signalName } from "../names.js";
 import { type Facts, type Reply, type Settle, type StepDef, arity, err, pidArg, plainResult, resolve, sigArg } from "./common.js";
 
-/** Default actions (signal(7)): which signals stop, which are ignored, which dump core; the rest terminate. */
+/** Default actions (signal(7)): which signals stop, which are ignored; the rest terminate. */
 const STOPS = new Set([19, 20, 21, 22]);
 const IGNORED_BY_DEFAULT = new Set([17, 23, 28]);
-const COREDUMP = new Set([3, 4, 5, 6, 7, 8, 11, 24, 25, 31]);
 
 /**
  * What an accepted signal does to one target, as far as the next step must wait for it:
@@ -28,16 +27,15 @@ function effect(sig: number, who: string, facts: Facts): Settle | undefined {
   if (sig === 18) return { kind: "running", who };
   if (sig === 19) return { kind: "stopped", who };
   if (blocked) return undefined;
-  if (state === "stopped") {
-    // complete_signal: a fatal signal at its default action (but a core-dumping one) ends
-    // even a stopped process; anything else waits for SIGCONT.
-    return d === "dfl" && !STOPS.has(sig) && !IGNORED_BY_DEFAULT.has(sig) && !COREDUMP.has(sig) ? { kind: "dead", who } : undefined;
-  }
+  // complete_signal → wants_signal: a stopped process takes no signal but SIGKILL (and
+  // SIGCONT, above); the rest stay pending until it continues.
+  if (state === "stopped") return undefined;
   if (d === "exit") return { kind: "dead", who };
   if (d !== "dfl" || IGNORED_BY_DEFAULT.has(sig)) return undefined;
-  // The terminal stops (SIGTSTP, SIGTTIN, SIGTTOU) do not stop a member of an orphaned
-  // group (get_signal): a scenario stopping with them keeps the target's group unorphaned.
-  if (STOPS.has(sig)) return { kind: "stopped", who };
+  // The terminal stops (SIGTSTP, SIGTTIN, SIGTTOU) stop the target unless its group is
+  // orphaned, when get_signal drops them ("is_current_pgrp_orphaned"): nothing to wait for
+  // here; a scenario follows them with a blocking wait4 WUNTRACED, or a step of the target.
+  if (STOPS.has(sig)) return undefined;
   return { kind: "dead", who };
 }
 
