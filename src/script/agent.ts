@@ -31,7 +31,11 @@ await new Promise<void>((resolve, reject) => {
 });
 // The coordinator going away ends the scenario: nothing is left to do here.
 coord.on("close", () => process.exit(0));
-const say = (line: string, then?: () => void): void => void coord.write(line + "\n", then);
+/** Set when an exit:CODE handler ran: as after Linux's _exit in a handler, the call it interrupted never returns. */
+let dying = false;
+const say = (line: string, then?: () => void): void => {
+  if (!dying) coord.write(line + "\n", then);
+};
 say(`hello ${name} ${g.getpid()} ${process.pid}`);
 
 type Out = { result: number; errno: number; extra: number[] };
@@ -64,8 +68,10 @@ const record = (info: SignalInfo): void => {
   }
   recs.push(info);
 };
-const exitWith = (code: number) => (): void =>
+const exitWith = (code: number) => (): void => {
+  dying = true;
   void sys("exit_group", { status: code }).finally(() => process.exit(code));
+};
 const siginfo = (i: SignalInfo): number[] => [i.signo, i.pid, i.code, i.uid, i.signo === 17 ? i.status : 0];
 
 /** The agent's calls, by the coordinator's command name; arguments are numbers (fork: a name). */
