@@ -30,3 +30,21 @@ describe("spec/scenarios.md", () => {
     for (const b of blocks) expect(() => parseScenario(b, "spec/scenarios.md")).not.toThrow();
   });
 });
+
+describe("scenario parsing errors name the line and the mistake", () => {
+  const bad: [string, RegExp][] = [
+    ["init: frok a", /x:1: unknown step "frok"/],
+    ["init: fork a\nb: getpid", /x:2: no process called b yet/],
+    ["init: getpid &", /x:1: getpid cannot run in the background/],
+    ["init: fork a\na: await SIGUSR1 &", /x:2: await cannot run in the background/],
+    ["init: kill 2 SIGFOO", /x:1: kill: unknown signal "SIGFOO"/],
+    ["init: wait4 -1 WNOPE", /x:1: wait4: unknown flag "WNOPE"/],
+    ["init: sigaction SIGTERM exit:x", /x:1: sigaction: expected SIG_DFL, SIG_IGN, handler or exit:CODE/],
+    ["init: fork a\ninit: fork a", /x:2: there is already a process called a/],
+    ["title: nothing", /x:1: no steps/],
+  ];
+  for (const [text, re] of bad)
+    it(JSON.stringify(text), () => {
+      expect(() => parseScenario(text, "x")).toThrow(re);
+    });
+});

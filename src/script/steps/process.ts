@@ -9,7 +9,7 @@ export const PROCESS_STEPS: Record<string, StepDef> = {
       const bad = arity(args, 1, 1, this.usage);
       if (bad) return bad;
       const name = args[0]!;
-      if (!NAME.test(name)) return `fork: a process name is lower case letters, digits and _, got ${JSON.stringify(name)}`;
+      if (!NAME.test(name)) return `a process name is lower case letters, digits and _, got ${JSON.stringify(name)}`;
       return { creates: name, command: () => ["fork", name], show: () => "fork()", format: plainResult };
     },
   },

@@ -132,7 +132,7 @@ export const SIGNAL_STEPS: Record<string, StepDef> = {
         disp = 3;
         code = Number(ex[1]) & 0xff;
       }
-      if (disp === undefined) return `sigaction: expected SIG_DFL, SIG_IGN, handler or exit:CODE, got ${JSON.stringify(args[1])}`;
+      if (disp === undefined) return `expected SIG_DFL, SIG_IGN, handler or exit:CODE, got ${JSON.stringify(args[1])}`;
       const flags = parseFlags(args[2] ?? "0", SA_FLAGS);
       if (typeof flags === "string") return flags;
       const kind = (["dfl", "ign", "handler", "exit"] as const)[disp]!;
