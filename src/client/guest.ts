@@ -183,6 +183,15 @@ export class Guest {
     else this.handlers.delete(signo);
   }
 
+  /**
+   * A handler this process inherited across fork(2): the daemon already has the
+   * disposition (fork copies it), so nothing is sent; a Node.js child, a new program to
+   * the host, only learns here which function runs it.
+   */
+  adoptHandler(signo: number, fn: SignalHandler, flags = 0): void {
+    this.handlers.set(signo, { fn, flags });
+  }
+
   /** kill(2). */
   async kill(pid: number, sig: number): Promise<void> {
     await this.call("kill", { pid, sig });

@@ -4,7 +4,8 @@
  * then to the scenario coordinator, and makes the calls the coordinator sends it, one
  * line each (see coordinator.ts for the line protocol; linux-agent.c is its native twin).
  *
- *   argv: agent.js NAME         env: BLINKD_SOCKET, BLINKD_TOKEN, BLINKD_SCRIPT_COORD
+ *   argv: agent.js NAME         env: BLINKD_SOCKET, BLINKD_TOKEN, BLINKD_SCRIPT_COORD,
+ *                               BLINKD_SCRIPT_HANDLERS (the handlers inherited from the parent)
  */
 import * as net from "node:net";
 import { createInterface } from "node:readline";
@@ -72,13 +73,24 @@ const exitWith = (code: number) => (): void => {
   dying = true;
   void sys("exit_group", { status: code }).finally(() => process.exit(code));
 };
+/** The handlers this process installed or inherited: signal → [disposition (2 record, 3 exit), flags, exit code]. */
+let installed: Record<number, [number, number, number]> = {};
+const handlerFor = (disp: number, code: number) => (disp === 3 ? exitWith(code) : record);
+// fork(2) copies the handlers: a C child has them in its copy of memory, this Node.js child
+// takes them from its parent (the daemon already has the dispositions).
+for (const [sig, [disp, flags, code]] of Object.entries(JSON.parse(process.env.BLINKD_SCRIPT_HANDLERS ?? "{}") as typeof installed)) {
+  g.adoptHandler(+sig, handlerFor(disp, code), flags);
+  installed[+sig] = [disp, flags, code];
+}
+delete process.env.BLINKD_SCRIPT_HANDLERS;
 const siginfo = (i: SignalInfo): number[] => [i.signo, i.pid, i.code, i.uid, i.signo === 17 ? i.status : 0];
 
 /** The agent's calls, by the coordinator's command name; arguments are numbers (fork: a name). */
 const ops: Record<string, (a: string[]) => Promise<Out>> = {
   fork: async ([child]) => {
     try {
-      const { pid } = await g.fork(self, [child!], { stdio: ["ignore", "ignore", "inherit"] });
+      const env = { ...process.env, BLINKD_SCRIPT_HANDLERS: JSON.stringify(installed) };
+      const { pid } = await g.fork(self, [child!], { stdio: ["ignore", "ignore", "inherit"], env });
       return { result: pid, errno: 0, extra: [] };
     } catch (e) {
       if (e instanceof SyscallError) return fail(e);
@@ -97,8 +109,10 @@ const ops: Record<string, (a: string[]) => Promise<Out>> = {
   },
   sigaction: async ([sig, handler, flags, code]) => {
     try {
-      const action = handler === "0" ? "default" : handler === "1" ? "ignore" : handler === "3" ? exitWith(+code! & 0xff) : record;
+      const action = handler === "0" ? "default" : handler === "1" ? "ignore" : handlerFor(+handler!, +code! & 0xff);
       await g.sigaction(+sig!, action, +flags! >>> 0);
+      if (typeof action === "function") installed[+sig!] = [+handler!, +flags! >>> 0, +code! & 0xff];
+      else delete installed[+sig!];
       return { result: 0, errno: 0, extra: [] };
     } catch (e) {
       if (e instanceof SyscallError) return fail(e);
@@ -128,6 +142,7 @@ const ops: Record<string, (a: string[]) => Promise<Out>> = {
       // dispositions, and the records of the old image's handlers go with it.
       await g.execve(process.execPath, [process.execPath, self, name]);
       recs = [];
+      installed = {};
       return { result: 0, errno: 0, extra: [] };
     } catch (e) {
       if (e instanceof SyscallError) return fail(e);
