@@ -3,7 +3,7 @@
  * awaiting a handler's run (with its siginfo).
  */
 import { CLD_CODES, SA_FLAGS, SI_CODES, parseFlags, showFlags, signalName } from "../names.js";
-import { type Facts, type Reply, type Settle, type StepDef, arity, err, pidArg, plainResult, resolve, sigArg } from "./common.js";
+import { type Facts, type Parsed, type Reply, type Settle, type StepDef, arity, err, pidArg, plainResult, resolve, sigArg } from "./common.js";
 
 /** Default actions (signal(7)): which signals stop, which are ignored; the rest terminate. */
 const STOPS = new Set([19, 20, 21, 22]);
@@ -228,7 +228,8 @@ export const SIGNAL_STEPS: Record<string, StepDef> = {
   },
 };
 
-function maskStep(how: 0 | 1, sigs: readonly number[]) {
+/** block and unblock: rt_sigprocmask with the set as its low and high 32 bits. */
+function maskStep(how: 0 | 1, sigs: readonly number[]): Parsed {
   let lo = 0,
     hi = 0;
   for (const s of sigs) {
@@ -239,7 +240,7 @@ function maskStep(how: 0 | 1, sigs: readonly number[]) {
     command: () => ["sigmask", how, lo >>> 0, hi >>> 0],
     show: () => `sigprocmask(${how === 0 ? "SIG_BLOCK" : "SIG_UNBLOCK"}, ${showSet(sigs)})`,
     format: plainResult,
-    update: (st: { blocked: Set<number> }, r: Reply) => {
+    update: (st, r) => {
       if (r.result < 0) return;
       // SIGKILL and SIGSTOP cannot be blocked (sigprocmask(2)).
       for (const s of sigs) if (s !== 9 && s !== 19) how === 0 ? st.blocked.add(s) : st.blocked.delete(s);
