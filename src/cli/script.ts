@@ -107,6 +107,10 @@ export async function scriptCommand(argv: string[]): Promise<number> {
         out(same ? l.lines.join("\n") + "\n== same on both sides\n" : diffLines(l.lines, b.lines) + "== the traces differ\n");
         if (!same && !sc.deviation) bad++;
         if (sc.deviation) out(`== deviation: ${sc.deviation}\n`);
+      } else {
+        // One side could not run (or failed): show what the other printed.
+        const only = l?.lines ? l : b?.lines ? b : undefined;
+        if (only) out(only.lines!.join("\n") + `\n== ${only.side} side only\n`);
       }
     }
   }
