@@ -1,0 +1,59 @@
+// `blinkd script` as a person runs it: the trace on stdout, mistakes on stderr with the
+// file and line, exit codes (0 ran, 1 a failed or differing scenario, 2 bad usage or input).
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { BIN, ROOT } from "./helpers/daemon.js";
+import { linuxUnavailable } from "../src/script/sides.js";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-script-cli-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, text: string): string {
+  const f = path.join(dir, name);
+  fs.writeFileSync(f, text);
+  return f;
+}
+const run = (...args: string[]) => spawnSync(process.execPath, [BIN, "script", ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+
+describe("blinkd script", () => {
+  it("prints the trace of a scenario run on blinkd", () => {
+    const f = write("ok.scenario", "title: t\ninit: fork a\na: exit 3\ninit: wait4 a 0\n");
+    const r = run(f);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("init: fork() = 2\na: exit(3)\ninit: wait4(2, 0) = 2 exited(3)\nend: init exited(0)\n");
+    expect(r.status).toBe(0);
+  });
+
+  it("names the file, the line and the mistake, and exits 2", () => {
+    const f = write("bad.scenario", "init: fork a\n\na: wiat 0\n");
+    const r = run(f);
+    expect(r.stderr).toContain(`${f}:3: unknown step "wiat"`);
+    expect(r.stdout).toBe("");
+    expect(r.status).toBe(2);
+    expect(run("--linux", "--compare", f).stderr).toContain("--linux and --compare do not go together");
+    expect(run().stderr).toContain("no scenario file given");
+  });
+
+  it("fails a step that never returns with what it waited for, and exits 1", () => {
+    const f = write("stuck.scenario", "init: fork a\na: sigaction SIGUSR1 handler\na: await SIGUSR1\n");
+    const r = run("--timeout-ms", "1500", f);
+    expect(r.stderr).toMatch(/timed out after 1500 ms waiting for step 3 \(line 3: a: await SIGUSR1\) to return/);
+    expect(r.status).toBe(1);
+  });
+
+  it("--compare shows both sides agree, or runs blinkd alone with a visible skip", () => {
+    const f = write("cmp.scenario", "title: compare me\ninit: fork a\ninit: kill a SIGTERM\ninit: wait4 -1 0\n");
+    const r = run("--compare", f);
+    const why = linuxUnavailable();
+    if (why) {
+      expect(r.stderr).toContain("linux side skipped");
+      expect(r.stdout).toContain("== blinkd side only");
+    } else {
+      expect(r.stdout).toContain("init: wait4(-1, 0) = 2 killed(15)\nend: init exited(0)\n== same on both sides\n");
+    }
+    expect(r.status).toBe(0);
+  });
+});
