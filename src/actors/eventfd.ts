@@ -4,7 +4,7 @@
  * its wait queue (ctx->wqh, shared by blocked readers, writers and pollers), its references
  * (descriptors in any process, and calls in flight), and the optional host mirror for epoll.
  */
-import { createActor, type Actor, type InspectionEvent } from "xstate";
+import { createActor, type Actor, type AnyActorRef } from "xstate";
 import { EFD_MAX, eventfdMachine, type EventfdOutcome, type EventfdState } from "../machine/eventfd.js";
 import { WaitQueue } from "./waitqueue.js";
 
@@ -45,10 +45,11 @@ export class Eventfd {
     semaphore: boolean,
     /** f_flags: O_RDWR | O_NONBLOCK as eventfd2 opened it, changed by F_SETFL. */
     public flags: number,
-    inspect?: (e: InspectionEvent) => void,
+    watch?: (a: AnyActorRef) => void,
   ) {
-    this.actor = createActor(eventfdMachine, { input: { id, count: initval, semaphore }, id: `eventfd:${id}`, ...(inspect ? { inspect } : {}) });
+    this.actor = createActor(eventfdMachine, { input: { id, count: initval, semaphore }, id: `eventfd:${id}` });
     this.actor.start();
+    watch?.(this.actor);
   }
 
   get count(): bigint {

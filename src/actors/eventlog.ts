@@ -1,11 +1,10 @@
 /**
  * The record of what happened in a namespace, for `blinkd events`: every actor's
- * transitions and context updates (from xstate's inspection API, which every actor of the
- * Kernel reports to) and every guest call and its reply. The last `capacity` records are
+ * transitions and context updates (every event the kernel sends to one of its actors,
+ * reported by Kernel.watch) and every guest call and its reply. The last `capacity` records are
  * kept in a ring; followers get each new one as it happens.
  */
-import type { InspectionEvent } from "xstate";
-import type { Kernel } from "./kernel.js";
+import type { Kernel, StepSnapshot } from "./kernel.js";
 
 export interface EventRecord {
   /** Increases by one per record: a gap tells a follower it lost some. */
@@ -79,7 +78,8 @@ export class EventLog {
   private readonly ring: (Raw | undefined)[];
   private next = 0;
   private seq = 0;
-  private readonly last = new Map<string, string>();
+  /** Each live actor's state after its last event (a transition's "from"). */
+  private readonly last = new WeakMap<object, string>();
   private readonly followers = new Set<Follower>();
 
   constructor(
@@ -88,8 +88,8 @@ export class EventLog {
   ) {
     this.ring = new Array(capacity);
     // The namespace actor exists already: its state is the starting point of its transitions.
-    this.last.set(k.ns.sessionId, stateText(k.ns.getSnapshot().value));
-    k.addInspector(this.onInspect);
+    this.last.set(k.ns, stateText(k.ns.getSnapshot().value));
+    k.addRecorder(this.onStep);
   }
 
   /** Records one thing that happened; kept cheap, since every call and transition passes here. */
@@ -103,17 +103,13 @@ export class EventLog {
     }
   }
 
-  private readonly onInspect = (e: InspectionEvent): void => {
-    if (e.type !== "@xstate.snapshot") return;
-    const ref = e.actorRef as unknown as { id: string; sessionId: string };
-    const id = ref.id.startsWith("proc:") || ref.id.startsWith("thread:") || ref.id.startsWith("eventfd:") ? ref.id : "namespace";
-    const snap = e.snapshot as { value?: unknown; status?: string; context?: { pid?: number } };
+  private readonly onStep = (actor: object, ref: string, type: string, snap: StepSnapshot): void => {
+    const id = ref.startsWith("proc:") || ref.startsWith("thread:") || ref.startsWith("eventfd:") ? ref : "namespace";
     const pid = id === "namespace" ? 0 : (snap.context?.pid ?? 0);
     const to = stateText(snap.value);
-    const from = this.last.get(ref.sessionId);
-    if (snap.status === "active") this.last.set(ref.sessionId, to);
-    else this.last.delete(ref.sessionId);
-    const type = e.event.type;
+    const from = this.last.get(actor);
+    if (snap.status === "active") this.last.set(actor, to);
+    else this.last.delete(actor);
     // The actor's first snapshot: it was spawned (xstate's own init event).
     if (type === "xstate.init") return this.push("spawn", id, pid, "spawn", undefined, to);
     if (type.startsWith("xstate.")) return;

@@ -10,7 +10,7 @@
  * CLOEXEC descriptor, exit, death, a fork that never happened.
  */
 import { Effect } from "effect";
-import type { InspectionEvent } from "xstate";
+import type { AnyActorRef } from "xstate";
 import { E, errno, type Errno } from "../protocol/errno.js";
 import { Eventfd, type FdInfo, type HostMirror } from "./eventfd.js";
 import { FdTable, type Desc } from "./fdtable.js";
@@ -42,7 +42,8 @@ export class Files implements ResourceHooks {
 
   constructor(
     readonly limits: FileLimits,
-    private readonly inspect?: (e: InspectionEvent) => void,
+    /** The kernel's recorder hook for the actors made here (Kernel.watch). */
+    private readonly watch?: (a: AnyActorRef) => void,
   ) {}
 
   setMirrorFactory(f: MirrorFactory | undefined): void {
@@ -91,7 +92,7 @@ export class Files implements ResourceHooks {
     if (fd < 0) return errno(E.EMFILE, `no free descriptor below RLIMIT_NOFILE ${this.limits.maxFdsPerProcess}`);
     if (this.open >= this.limits.maxFiles) return errno(E.ENFILE, `${this.open} daemon files are open, the limit (file-max) is ${this.limits.maxFiles}`);
     this.open++;
-    const f = new Eventfd(++this.nextId, initval, semaphore, O_RDWR | (nonblock ? O_NONBLOCK : 0), this.inspect);
+    const f = new Eventfd(++this.nextId, initval, semaphore, O_RDWR | (nonblock ? O_NONBLOCK : 0), this.watch);
     f.refs = 1;
     t.set(fd, { file: f, cloexec }, 0);
     return fd;

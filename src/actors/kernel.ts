@@ -4,7 +4,7 @@
  * stops actors and allocates numbers; the Linux rules that move processes between states
  * live in lifecycle.ts and in the syscall families.
  */
-import { createActor, type Actor, type InspectionEvent } from "xstate";
+import { createActor, type Actor, type AnyActorRef } from "xstate";
 import { namespaceMachine, type NamespaceState } from "../machine/namespace.js";
 import { processMachine, type ProcessContext, type ProcessInput, type ProcessState } from "../machine/process.js";
 import { threadMachine } from "../machine/thread.js";
@@ -61,6 +61,19 @@ export interface ResourceHooks {
   onExit?(pid: number): void;
 }
 
+/** What an actor's snapshot shows a recorder. */
+export interface StepSnapshot {
+  readonly value: unknown;
+  readonly status: string;
+  readonly context?: { readonly pid?: number };
+}
+
+/**
+ * One event an actor of the namespace took (or its start, as "xstate.init"), with the
+ * snapshot it left, for `blinkd events`. `actor` is the actor itself, for keeping its last state.
+ */
+export type ActorRecorder = (actor: object, id: string, event: string, snapshot: StepSnapshot) => void;
+
 export interface Reservation {
   readonly kind: "process" | "thread";
   readonly pid: number;
@@ -80,7 +93,7 @@ export class Kernel {
   /** Per process: woken when one of its children changes state. */
   readonly childWait = new Map<number, WaitQueue>();
   private readonly t0 = performance.now();
-  private inspectors = new Set<(e: InspectionEvent) => void>();
+  private readonly recorders = new Set<ActorRecorder>();
   private readonly resources: ResourceHooks[] = [];
   /** Daemon-owned files (eventfd) and every process's descriptor table. */
   readonly files: Files;
@@ -89,9 +102,10 @@ export class Kernel {
     readonly config: KernelConfig,
     readonly hooks: KernelHooks,
   ) {
-    this.ns = createActor(namespaceMachine, { input: { pidMax: config.pidMax, reserveTimeoutMs: config.reserveTimeoutMs }, inspect: this.inspect });
+    this.ns = createActor(namespaceMachine, { input: { pidMax: config.pidMax, reserveTimeoutMs: config.reserveTimeoutMs }, id: "namespace" });
     this.ns.start();
-    this.files = new Files(config.files, this.inspect);
+    this.watch(this.ns);
+    this.files = new Files(config.files, this.watch);
     this.addResource(this.files);
   }
 
@@ -100,14 +114,33 @@ export class Kernel {
     return performance.now() - this.t0;
   }
 
-  /** xstate inspection of every actor of this namespace (for `blinkd events`). */
-  readonly inspect = (e: InspectionEvent): void => {
-    if (this.inspectors.size) for (const f of this.inspectors) f(e);
+  /**
+   * Reports a started actor, and then every event sent to it with the snapshot it left, to
+   * the recorders (`blinkd events`). Only the kernel's own sends reach these actors (none
+   * sends to another, raises or delays), so wrapping `send` sees every event. This replaces
+   * xstate's inspection API, which builds and spreads an inspection event per event, per
+   * microstep and per action, on every actor whether or not anyone reads them: about a
+   * fifth of an eventfd ping-pong's daemon time (bench/README.md).
+   */
+  readonly watch = (a: AnyActorRef): void => {
+    const id = a.id;
+    const send = a.send.bind(a);
+    this.step(a, id, "xstate.init");
+    (a as { send: (e: { type: string }) => void }).send = (e) => {
+      send(e);
+      if (this.recorders.size) this.step(a, id, e.type);
+    };
   };
 
-  addInspector(f: (e: InspectionEvent) => void): () => void {
-    this.inspectors.add(f);
-    return () => this.inspectors.delete(f);
+  private step(a: AnyActorRef, id: string, event: string): void {
+    if (!this.recorders.size) return;
+    const snap = a.getSnapshot() as StepSnapshot;
+    for (const f of this.recorders) f(a, id, event, snap);
+  }
+
+  addRecorder(f: ActorRecorder): () => void {
+    this.recorders.add(f);
+    return () => this.recorders.delete(f);
   }
 
   /** Registers a per-process resource's lifecycle listeners; returns the unregister function. */
@@ -145,8 +178,9 @@ export class Kernel {
   }
 
   spawnProcess(input: ProcessInput): ProcessActor {
-    const a = createActor(processMachine, { input, inspect: this.inspect, id: `proc:${input.pid}` });
+    const a = createActor(processMachine, { input, id: `proc:${input.pid}` });
     a.start();
+    this.watch(a);
     this.procs.set(input.pid, a);
     this.ns.send({ type: "PID_ALLOCATED", pid: input.pid });
     this.ref(input.pgid);
@@ -156,8 +190,9 @@ export class Kernel {
   }
 
   spawnThread(tid: number, pid: number): ThreadActor {
-    const t = createActor(threadMachine, { input: { tid, pid }, inspect: this.inspect, id: `thread:${tid}` });
+    const t = createActor(threadMachine, { input: { tid, pid }, id: `thread:${tid}` });
     t.start();
+    this.watch(t);
     this.threads.set(tid, t);
     if (tid !== pid) this.ns.send({ type: "PID_ALLOCATED", pid: tid });
     return t;
