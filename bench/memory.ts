@@ -20,21 +20,19 @@ function gc(): void {
   for (let i = 0; i < 3; i++) f();
 }
 
-/** Heap per process of its two actors alone (process + leader thread), as the kernel spawns them. */
+/** Heap per process of its two actors alone (process + leader thread), as the kernel spawns them (no xstate inspection). */
 export function actorsOwnCost(n: number): number {
   const keep: Actor<AnyStateMachine>[] = [];
-  const inspect = (): void => {};
   gc();
   const before = process.memoryUsage().heapUsed;
   for (let i = 0; i < n; i++) {
     const pid = 100000 + i;
     const p = createActor(processMachine, {
       input: { pid, ppid: 1, pgid: 0, sid: 0, exe: "/bench/loadgen", argv: ["loadgen"], hostpid: 0, startTime: i, delivery: 0 },
-      inspect,
       id: `proc:${pid}`,
     });
     p.start();
-    const t = createActor(threadMachine, { input: { tid: pid, pid }, inspect, id: `thread:${pid}` });
+    const t = createActor(threadMachine, { input: { tid: pid, pid }, id: `thread:${pid}` });
     t.start();
     keep.push(p, t);
   }
