@@ -45,9 +45,11 @@ export interface ProcessInput {
   delivery: number;
   /** The thread that forked it (its real_parent task); the parent's pid when not given. */
   parentTid?: number;
+  /** A forked child's parent: what the child copies from it beyond the fields above. */
+  inherit?: Pick<ProcessContext, "sigIgnored" | "sigCaught" | "saFlags" | "comm" | "creds" | "info">;
 }
 
-export interface ProcessContext extends ProcessInput {
+export interface ProcessContext extends Omit<ProcessInput, "inherit"> {
   comm: string;
   /** The parent thread whose children list holds this process (__WNOTHREAD). */
   parentTid: number;
@@ -96,7 +98,6 @@ export type ProcessEvent =
   | { type: "THREAD_ADD"; tid: number }
   | { type: "THREAD_DROP"; tid: number }
   | { type: "SIGACTION"; signo: number; handler: number; flags: number }
-  | { type: "INHERIT"; from: ProcessContext }
   | { type: "SET_CREDS"; creds: Creds }
   | { type: "SET_PGRP"; pgid: number; sid: number }
   | { type: "PENDING"; pending: SigQueue }
@@ -133,12 +134,6 @@ export const processMachine = setup({
     applyExec: assign(({ context, event }) =>
       event.type === "EXEC" || event.type === "EXEC_NATIVE"
         ? { exe: event.exe, argv: event.argv, comm: commOf(event.exe), execed: true, sigCaught: 0n, saFlags: resetFlags(context), info: afterExec(context.info) }
-        : {},
-    ),
-    // What a forked child copies from its parent beyond its input.
-    inherit: assign(({ event }) =>
-      event.type === "INHERIT"
-        ? { sigIgnored: event.from.sigIgnored, sigCaught: event.from.sigCaught, saFlags: new Map(event.from.saFlags), comm: event.from.comm, creds: event.from.creds, info: event.from.info }
         : {},
     ),
     sigaction: assign(({ context, event }) => {
@@ -195,7 +190,8 @@ export const processMachine = setup({
     hostpid: input.hostpid,
     startTime: input.startTime,
     delivery: input.delivery,
-    comm: commOf(input.exe),
+    // A forked child copies comm, signal dispositions, credentials and procfs info from its parent.
+    comm: input.inherit ? input.inherit.comm : commOf(input.exe),
     parentTid: input.parentTid ?? input.ppid,
     exitSignal: 17,
     children: new Set<number>(),
@@ -204,20 +200,19 @@ export const processMachine = setup({
     statusAssumed: false,
     execed: false,
     childSubreaper: false,
-    sigIgnored: 0n,
-    sigCaught: 0n,
-    saFlags: new Map<number, number>(),
-    creds: { ruid: 0, euid: 0, suid: 0 },
+    sigIgnored: input.inherit ? input.inherit.sigIgnored : 0n,
+    sigCaught: input.inherit ? input.inherit.sigCaught : 0n,
+    saFlags: new Map<number, number>(input.inherit ? input.inherit.saFlags : undefined),
+    creds: input.inherit ? input.inherit.creds : { ruid: 0, euid: 0, suid: 0 },
     pending: EMPTY_QUEUE,
     stopped: 0,
     waitReport: null,
-    info: NO_INFO,
+    info: input.inherit ? input.inherit.info : NO_INFO,
   }),
   initial: "embryo",
   on: {
     REPARENT: { actions: "reparent" },
     SIGACTION: { actions: "sigaction" },
-    INHERIT: { actions: "inherit" },
     SET_CREDS: { actions: "setCreds" },
     SET_PGRP: { actions: "setPgrp" },
     PENDING: { actions: "setPending" },
