@@ -1,0 +1,178 @@
+/**
+ * spec/signals.md rule by rule, end to end: a real daemon, one agent process per emulated
+ * process (or a raw connection bound to a real host process for delivery 1). Each
+ * namespace whose init must die or whose groups must be orphaned gets its own daemon.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { afterAll, describe, expect, it } from "vitest";
+import { serve, type Served } from "./helpers/daemon.js";
+import { agent, type Agent } from "./helpers/agent.js";
+import { Raw } from "./helpers/raw.js";
+
+const SIGHUP = 1, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19;
+const HANDLER = 2, SA_NOCLDSTOP = 1;
+const SI_USER = 0, SI_KERNEL = 0x80, CLD_STOPPED = 5;
+const WUNTRACED = 2, WCONTINUED = 8;
+const bit = (s: number): bigint => 1n << BigInt(s - 1);
+const uid = process.getuid!();
+
+const daemons: Served[] = [];
+const agents: Agent[] = [];
+const hosts: ChildProcess[] = [];
+afterAll(async () => {
+  for (const a of agents.splice(0)) a.proc.kill("SIGKILL");
+  for (const h of hosts.splice(0)) h.kill("SIGKILL");
+  for (const d of daemons.splice(0)) await d.stop();
+});
+async function start(): Promise<{ d: Served; init: Agent }> {
+  const d = await serve();
+  daemons.push(d);
+  const init = await agent(d.socket);
+  agents.push(init);
+  return { d, init };
+}
+async function fork(a: Agent): Promise<Agent> {
+  const c = await a.fork({ exec: false });
+  agents.push(c);
+  return c;
+}
+const signals = (a: Agent): unknown[][] => a.events.filter((e) => e.event === 1).map((e) => e.fields);
+
+describe("init's protections (sig_task_ignored, SIGNAL_UNKILLABLE) and kill(-1)", () => {
+  it("init ignores an unhandled SIGTERM and SIGKILL/SIGSTOP from inside; kill(-1) skips init and the caller; a handled SIGTERM reaches init, whose handler exits", async () => {
+    const { init } = await start();
+    expect(init.pid).toBe(1);
+    const a = await fork(init);
+    const b = await fork(init);
+    // Unhandled SIGTERM, and SIGKILL and SIGSTOP from inside: discarded at generation, kill returns 0.
+    for (const sig of [SIGTERM, SIGKILL, SIGSTOP]) expect((await a.call("kill", { pid: 1, sig })).ok).toBe(true);
+    // init is alive and running: it answers (a SIGSTOPped agent could not), nothing is pending.
+    expect((await init.ok("getpid")).result).toBe(1);
+    expect(BigInt((await init.ok("rt_sigpending")).out!.set as number)).toBe(0n);
+    expect(signals(init)).toEqual([]);
+
+    // kill(-1): every process with pid > 1 but the caller's thread group (kill_something_info).
+    for (const g of [init, a, b]) await g.ok("rt_sigaction", { signo: SIGUSR1, handler: HANDLER, flags: 0 });
+    expect((await a.call("kill", { pid: -1, sig: SIGUSR1 })).ok).toBe(true);
+    const e = await b.waitEvent((x) => x.event === 1);
+    expect(e.fields).toEqual([SIGUSR1, a.pid, SI_USER, uid, 0]);
+    // A signal to init or to the caller would have been written before a's reply; a round trip on each shows none.
+    await init.ok("getpid");
+    await a.ok("getpid");
+    expect(signals(init)).toEqual([]);
+    expect(signals(a)).toEqual([]);
+
+    // A handled SIGTERM reaches init; its handler exits, which ends the namespace.
+    await init.ok("rt_sigaction", { signo: SIGTERM, handler: HANDLER, flags: 0 });
+    expect((await a.call("kill", { pid: 1, sig: SIGTERM })).ok).toBe(true);
+    const t = await init.waitEvent((x) => x.event === 1 && x.fields[0] === SIGTERM);
+    expect(t.fields).toEqual([SIGTERM, a.pid, SI_USER, uid, 0]);
+    void init.exit(0);
+    // zap_pid_ns_processes: the other guests' host processes are SIGKILLed.
+    expect(await a.exited).toEqual({ code: null, signal: "SIGKILL" });
+    expect(await b.exited).toEqual({ code: null, signal: "SIGKILL" });
+  }, 60_000);
+});
+
+describe("orphaned process group (kill_orphaned_pgrp)", () => {
+  it("a stopped group orphaned by its parent's exit gets SIGHUP then SIGCONT from the kernel and runs again", async () => {
+    const { init } = await start();
+    const p = await fork(init);
+    expect((await p.ok("setsid")).result).toBe(p.pid); // session p, group p
+    const q = await fork(p);
+    await q.ok("setpgid", { pid: 0, pgid: 0 }); // group q in session p: held by p (group p, same session)
+    await q.ok("rt_sigaction", { signo: SIGHUP, handler: HANDLER, flags: 0 });
+    await q.ok("rt_sigaction", { signo: SIGCONT, handler: HANDLER, flags: 0 });
+    await p.ok("kill", { pid: q.pid, sig: SIGSTOP });
+    const w = await p.ok("wait4", { pid: q.pid, options: WUNTRACED });
+    expect(w.out!.wstatus).toBe(0x137f); // WIFSTOPPED, WSTOPSIG 19
+    // p exits: q goes to init (another session); group q is orphaned with a stopped member.
+    void p.exit(0);
+    const hup = await q.waitEvent((x) => x.event === 1 && x.fields[0] === SIGHUP);
+    const cont = await q.waitEvent((x) => x.event === 1 && x.fields[0] === SIGCONT);
+    expect(hup.fields).toEqual([SIGHUP, 0, SI_KERNEL, 0, 0]);
+    expect(cont.fields).toEqual([SIGCONT, 0, SI_KERNEL, 0, 0]);
+    expect(q.events.indexOf(hup)).toBeLessThan(q.events.indexOf(cont));
+    // It was continued: it answers, and its new parent sees WCONTINUED.
+    expect((await q.ok("getppid")).result).toBe(1);
+    const c = await init.ok("wait4", { pid: q.pid, options: WCONTINUED });
+    expect(c.out!.wstatus).toBe(0xffff);
+  }, 60_000);
+});
+
+describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
+  let d: Served;
+  let init: Agent;
+  it("SA_NOCLDSTOP: no SIGCHLD for a child's stop or continue, but wait4 sees both; without it, CLD_STOPPED", async () => {
+    ({ d, init } = await start());
+    const c = await fork(init);
+    await init.ok("rt_sigaction", { signo: SIGCHLD, handler: HANDLER, flags: SA_NOCLDSTOP });
+    await init.ok("kill", { pid: c.pid, sig: SIGSTOP });
+    expect((await init.ok("wait4", { pid: c.pid, options: WUNTRACED })).out!.wstatus).toBe(0x137f);
+    await init.ok("kill", { pid: c.pid, sig: SIGCONT });
+    expect((await init.ok("wait4", { pid: c.pid, options: WCONTINUED })).out!.wstatus).toBe(0xffff);
+    // do_notify_parent_cldstop sends synchronously inside kill: an event would precede kill's reply.
+    expect(signals(init)).toEqual([]);
+    await init.ok("rt_sigaction", { signo: SIGCHLD, handler: HANDLER, flags: 0 });
+    await init.ok("kill", { pid: c.pid, sig: SIGSTOP });
+    expect(signals(init)).toEqual([[SIGCHLD, c.pid, CLD_STOPPED, uid, SIGSTOP]]);
+    await init.ok("kill", { pid: c.pid, sig: SIGKILL }); // SIGKILL acts on a stopped process
+    expect((await init.ok("wait4", { pid: c.pid, options: 0 })).out!.wstatus).toBe(SIGKILL);
+  }, 60_000);
+
+  it("fork: the child inherits the forking thread's mask (dup_task_struct)", async () => {
+    await init.ok("rt_sigprocmask", { how: 0, set: bit(SIGUSR1) });
+    const c = await fork(init);
+    expect(BigInt((await c.ok("rt_sigprocmask", { how: 0, set: 0 })).out!.old as number)).toBe(bit(SIGUSR1));
+    await init.ok("rt_sigprocmask", { how: 2, set: 0 });
+    await init.ok("kill", { pid: c.pid, sig: SIGKILL });
+    await init.ok("wait4", { pid: c.pid, options: 0 });
+  }, 60_000);
+
+  it("delivery 1: the host process gets the same host signal, not while blocked; sig_dequeue gives the emulated siginfo; a default action kills the host process", async () => {
+    // A real host process standing for a native guest (blink): it prints each host signal it gets.
+    const host = spawn(process.execPath, ["-e", `for (const s of ["SIGUSR1", "SIGUSR2"]) process.on(s, () => console.log(s)); console.log("ready"); setInterval(() => {}, 1e6);`], { stdio: ["ignore", "pipe", "inherit"] });
+    hosts.push(host);
+    const lines: string[] = [];
+    const waiters: (() => void)[] = [];
+    createInterface({ input: host.stdout! }).on("line", (l) => {
+      lines.push(l);
+      for (const w of waiters.splice(0)) w();
+    });
+    const line = async (l: string): Promise<void> => {
+      while (!lines.includes(l)) await new Promise<void>((r) => waiters.push(r));
+    };
+    const exited = new Promise<string | null>((r) => host.once("exit", (_c, s) => r(s)));
+    await line("ready");
+
+    const g = await Raw.open(d.socket);
+    await g.hello();
+    const pid = Number((await g.call("register", { hostpid: host.pid!, exe: "/bin/native", argv: ["native"], delivery: 1 })).result);
+    expect(pid).toBeGreaterThan(1);
+    for (const s of [SIGUSR1, SIGUSR2]) expect(Number((await g.call("rt_sigaction", { signo: s, handler: HANDLER, flags: 0 })).result)).toBe(0);
+    expect(Number((await g.call("rt_sigprocmask", { how: 0, set: bit(SIGUSR2) })).result)).toBe(0);
+
+    await init.ok("kill", { pid, sig: SIGUSR2 }); // blocked: pending, no host signal
+    expect(BigInt((await g.call("rt_sigpending", {})).out[0] as number)).toBe(bit(SIGUSR2));
+    await init.ok("kill", { pid, sig: SIGUSR1 });
+    await line("SIGUSR1");
+    // Both host signals were sent by the daemon in order; SIGUSR2 must not have come before.
+    expect(lines).toEqual(["ready", "SIGUSR1"]);
+    await g.call("rt_sigprocmask", { how: 1, set: bit(SIGUSR2) }); // unblock: rung now
+    await line("SIGUSR2");
+    expect(lines).toEqual(["ready", "SIGUSR1", "SIGUSR2"]);
+
+    // The guest takes them with their emulated siginfo, lowest first, then 0.
+    const q1 = await g.call("sig_dequeue", {});
+    expect([Number(q1.result), ...q1.out.map(Number)]).toEqual([SIGUSR1, 1, SI_USER, uid, 0]);
+    const q2 = await g.call("sig_dequeue", {});
+    expect([Number(q2.result), ...q2.out.map(Number)]).toEqual([SIGUSR2, 1, SI_USER, uid, 0]);
+    expect(Number((await g.call("sig_dequeue", {})).result)).toBe(0);
+
+    // SIGTERM unhandled: the daemon applies the default action and SIGKILLs the host process.
+    await init.ok("kill", { pid, sig: SIGTERM });
+    expect(await exited).toBe("SIGKILL");
+    g.destroy();
+  }, 60_000);
+});
