@@ -10,10 +10,10 @@ import { serve, type Served } from "./helpers/daemon.js";
 import { agent, type Agent } from "./helpers/agent.js";
 import { Raw } from "./helpers/raw.js";
 
-const SIGHUP = 1, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19;
+const SIGHUP = 1, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19, SIGTSTP = 20;
 const HANDLER = 2, SA_NOCLDSTOP = 1;
 const SI_USER = 0, SI_KERNEL = 0x80, CLD_STOPPED = 5;
-const WUNTRACED = 2, WCONTINUED = 8;
+const WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8;
 const bit = (s: number): bigint => 1n << BigInt(s - 1);
 const uid = process.getuid!();
 
@@ -118,6 +118,23 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
     await init.ok("kill", { pid: c.pid, sig: SIGSTOP });
     expect(signals(init)).toEqual([[SIGCHLD, c.pid, CLD_STOPPED, uid, SIGSTOP]]);
     await init.ok("kill", { pid: c.pid, sig: SIGKILL }); // SIGKILL acts on a stopped process
+    expect((await init.ok("wait4", { pid: c.pid, options: 0 })).out!.wstatus).toBe(SIGKILL);
+  }, 60_000);
+
+  it("SIGTSTP stops (WSTOPSIG 20) and SIGCONT continues; in an orphaned group SIGTSTP is dropped but SIGSTOP stops (get_signal: is_current_pgrp_orphaned)", async () => {
+    const c = await fork(init);
+    await init.ok("kill", { pid: c.pid, sig: SIGTSTP });
+    expect((await init.ok("wait4", { pid: c.pid, options: WUNTRACED })).out!.wstatus).toBe(0x147f);
+    await init.ok("kill", { pid: c.pid, sig: SIGCONT });
+    expect((await init.ok("wait4", { pid: c.pid, options: WCONTINUED })).out!.wstatus).toBe(0xffff);
+    // setsid: c's new group has no member with a parent in another group of its session.
+    await c.ok("setsid");
+    await init.ok("kill", { pid: c.pid, sig: SIGTSTP });
+    expect((await c.ok("getpid")).result).toBe(c.pid); // a stopped agent could not answer
+    expect((await init.ok("wait4", { pid: c.pid, options: WUNTRACED | WNOHANG })).result).toBe(0);
+    await init.ok("kill", { pid: c.pid, sig: SIGSTOP });
+    expect((await init.ok("wait4", { pid: c.pid, options: WUNTRACED })).out!.wstatus).toBe(0x137f);
+    await init.ok("kill", { pid: c.pid, sig: SIGKILL });
     expect((await init.ok("wait4", { pid: c.pid, options: 0 })).out!.wstatus).toBe(SIGKILL);
   }, 60_000);
 
