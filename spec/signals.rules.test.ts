@@ -3,10 +3,13 @@
  * process (or a raw connection bound to a real host process for delivery 1). Each
  * namespace whose init must die or whose groups must be orphaned gets its own daemon.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
-import { serve, type Served } from "./helpers/daemon.js";
+import { ROOT, serve, type Served } from "./helpers/daemon.js";
 import { agent, type Agent } from "./helpers/agent.js";
 import { Raw } from "./helpers/raw.js";
 
@@ -191,5 +194,29 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
     await init.ok("kill", { pid, sig: SIGTERM });
     expect(await exited).toBe("SIGKILL");
     g.destroy();
+  }, 60_000);
+
+  it("delivery 1 through the C client: a native program's host SIGUSR1 handler runs, then sig_dequeue gives the emulated sender's siginfo", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-deliver1-"));
+    const exe = path.join(dir, "deliver1");
+    execFileSync("cc", ["-O2", "-Wall", "-I", path.join(ROOT, "clients/c"), "-I", path.join(ROOT, "dist/c/gen"), "-o", exe, path.join(ROOT, "spec/native/deliver1.c"), path.join(ROOT, "dist/c/libblinkd.a")], { stdio: ["ignore", "inherit", "inherit"] });
+    const prog = spawn(exe, [], { env: { ...process.env, BLINKD_SOCKET: d.socket }, stdio: ["ignore", "pipe", "inherit"] });
+    hosts.push(prog);
+    const out: string[] = [];
+    let wake: (() => void) | undefined;
+    createInterface({ input: prog.stdout! }).on("line", (l) => {
+      out.push(l);
+      wake?.();
+    });
+    const exited = new Promise<number | null>((r) => prog.once("exit", (c) => r(c)));
+    const nth = async (n: number): Promise<string> => {
+      while (out.length <= n) await new Promise<void>((r) => (wake = r));
+      return out[n]!;
+    };
+    const pid = Number(/^ready (\d+)$/.exec(await nth(0))![1]);
+    await init.ok("kill", { pid, sig: SIGUSR1 });
+    expect(await nth(1)).toBe(`host ${SIGUSR1} dequeue ${SIGUSR1} pid 1 code ${SI_USER} uid ${uid} status 0`);
+    expect(await nth(2)).toBe("again 0");
+    expect(await exited).toBe(0);
   }, 60_000);
 });
