@@ -39,7 +39,7 @@ const say = (line: string, then?: () => void): void => {
 };
 say(`hello ${name} ${g.getpid()} ${process.pid}`);
 
-type Out = { result: number; errno: number; extra: number[] };
+type Out = { result: number; errno: number; extra: number[]; words?: string[] };
 
 async function sys<N extends CallName>(call: N, args: ArgsOf<N>): Promise<{ result: number; out: Record<string, unknown> } | SyscallError> {
   try {
@@ -153,6 +153,19 @@ const ops: Record<string, (a: string[]) => Promise<Out>> = {
   getpgid: async ([pid]) => plain(await sys("getpgid", { pid: +pid! })),
   setsid: async () => plain(await sys("setsid", {})),
   getsid: async ([pid]) => plain(await sys("getsid", { pid: +pid! })),
+  // eventfd steps (steps/eventfd.ts): daemon descriptors; u64 values travel as decimal words.
+  efd_new: async ([init, flags]) => plain(await sys("eventfd2", { initval: +init! >>> 0, flags: +flags! })),
+  efd_read: async ([fd, size]) => {
+    const r = await sys("eventfd_read", { fd: +fd!, size: +size! >>> 0 });
+    return r instanceof SyscallError ? fail(r) : { result: r.result, errno: 0, extra: [], words: [String(r.out.value)] };
+  },
+  efd_write: async ([fd, v, size]) => plain(await sys("eventfd_write", { fd: +fd!, value: BigInt(v!), size: +size! >>> 0 })),
+  fd_close: async ([fd]) => plain(await sys("close", { fd: +fd! })),
+  fd_dup: async ([fd]) => plain(await sys("dup", { fd: +fd! })),
+  fd_dup3: async ([a, b, f]) =>
+    plain(+f! === -1 ? await sys("dup2", { oldfd: +a!, newfd: +b! }) : await sys("dup3", { oldfd: +a!, newfd: +b!, flags: +f! })),
+  fd_fcntl: async ([fd, cmd, arg]) => plain(await sys("fcntl", { fd: +fd!, cmd: +cmd!, arg: +arg! })),
+  fd_poll0: async ([fd, ev]) => plain(await sys("poll", { fds: [+fd!], events: [+ev!], timeout: 0 }), (o) => [(o.revents as number[])[0] ?? 0]),
 };
 
 createInterface({ input: coord }).on("line", (line) => {
@@ -170,7 +183,7 @@ createInterface({ input: coord }).on("line", (line) => {
   const f = ops[op!];
   if (!f) return say(`r ${seq} -1 38`); // ENOSYS: the coordinator sent a command this agent lacks
   const done = f(rest).then(
-    (o) => say(`r ${seq} ${o.result} ${o.errno}${o.extra.map((x) => " " + x).join("")}`),
+    (o) => say(`r ${seq} ${o.result} ${o.errno}${(o.words ?? o.extra.map(String)).map((x) => " " + x).join("")}`),
     (e: unknown) => {
       process.stderr.write(`blinkd script agent ${name}: ${op}: ${(e as Error)?.message ?? e}\n`);
       say(`r ${seq} -1 5`);

@@ -137,7 +137,7 @@ export async function runScenario(sc: Scenario, side: Side, opts: RunOptions = {
       if (w[0] === "b") return p.barrier?.();
       if (w[0] === "r") {
         agent.pending.delete(Number(w[1]));
-        p.resolve({ result: Number(w[2]), errno: Number(w[3]), extra: w.slice(4).map(Number) });
+        p.resolve({ result: Number(w[2]), errno: Number(w[3]), extra: w.slice(4).map(Number), words: w.slice(4) });
       }
     });
     sock.on("error", () => {});

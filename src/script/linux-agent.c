@@ -17,6 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -28,9 +32,22 @@
 static const char *coord_path;
 static char me[64]; /* this process's name in the scenario */
 static int coord = -1;
+/* The agent's own descriptors live at ERRFD (HIGH - 1) and above, so that a scenario's descriptors are
+ * numbered from 0 as the daemon numbers them (lowest free first): the eventfd steps print
+ * the same descriptor numbers on both sides. */
+#define HIGH 900
+#define ERRFD (HIGH - 1)
+static int errfd = 2;
+
+static int move_high(int fd) {
+  int h = fcntl(fd, F_DUPFD_CLOEXEC, HIGH);
+  if (h < 0) return fd;
+  close(fd);
+  return h;
+}
 
 static void die(const char *what) {
-  dprintf(2, "blinkd script linux agent: %s: %s\n", what, strerror(errno));
+  dprintf(errfd, "blinkd script linux agent: %s: %s\n", what, strerror(errno));
   _exit(70);
 }
 
@@ -51,6 +68,7 @@ static void hello(const char *name) {
   snprintf(a.sun_path, sizeof a.sun_path, "%s", coord_path);
   while (connect(coord, (struct sockaddr *)&a, sizeof a) < 0)
     if (errno != EINTR) die("connect");
+  coord = move_high(coord);
   char self[64] = {0}, line[256];
   if (readlink("/proc/self", self, sizeof self - 1) < 0) die("readlink /proc/self");
   snprintf(line, sizeof line, "hello %s %d %s\n", name, (int)getpid(), self);
@@ -134,8 +152,14 @@ int main(int argc, char **argv) {
     coord = atoi(argv[4]);
     fcntl(coord, F_SETFD, FD_CLOEXEC);
     reply(argv[5], 0, 0, "");
-  } else
+  } else {
+    /* The first image: stderr moves to ERRFD (kept across exec) and 0, 1, 2 are closed, so
+     * that the scenario's descriptors number from 0 as the daemon's do. */
+    dup2(2, ERRFD);
+    close(0), close(1), close(2);
     hello(me);
+  }
+  errfd = ERRFD;
   char line[512];
   while (readline_(line, sizeof line) >= 0) {
     char *tok[16];
@@ -146,6 +170,7 @@ int main(int argc, char **argv) {
     const char *seq = tok[0], *op = tok[1];
     long a1 = nt > 2 ? strtol(tok[2], 0, 0) : 0, a2 = nt > 3 ? strtol(tok[3], 0, 0) : 0, a3 = nt > 4 ? strtol(tok[4], 0, 0) : 0;
     char extra[128] = "";
+    uint64_t v = 0;
     long r;
     errno = 0;
     if (!strcmp(op, "fork")) {
@@ -242,6 +267,26 @@ int main(int argc, char **argv) {
       r = setsid();
     } else if (!strcmp(op, "getsid")) {
       r = getsid((pid_t)a1);
+    } else if (!strcmp(op, "efd_new")) {
+      r = eventfd((unsigned)a1, (int)a2);
+    } else if (!strcmp(op, "efd_read")) {
+      r = read((int)a1, &v, (size_t)a2);
+      if (r >= 0) snprintf(extra, sizeof extra, " %" PRIu64, v);
+    } else if (!strcmp(op, "efd_write")) {
+      v = strtoull(tok[3], 0, 10);
+      r = write((int)a1, &v, (size_t)a3);
+    } else if (!strcmp(op, "fd_close")) {
+      r = close((int)a1);
+    } else if (!strcmp(op, "fd_dup")) {
+      r = dup((int)a1);
+    } else if (!strcmp(op, "fd_dup3")) {
+      r = a3 == -1 ? dup2((int)a1, (int)a2) : dup3((int)a1, (int)a2, (int)a3);
+    } else if (!strcmp(op, "fd_fcntl")) {
+      r = fcntl((int)a1, (int)a2, (int)a3);
+    } else if (!strcmp(op, "fd_poll0")) {
+      struct pollfd p = {.fd = (int)a1, .events = (short)a2};
+      r = poll(&p, 1, 0);
+      snprintf(extra, sizeof extra, " %d", r >= 0 ? p.revents : 0);
     } else {
       r = -1;
       errno = ENOSYS;

@@ -15,6 +15,8 @@ export interface Reply {
   readonly result: number;
   readonly errno: number;
   readonly extra: readonly number[];
+  /** The extra words as sent (exact u64 values, which a number cannot hold). */
+  readonly words?: readonly string[];
 }
 
 /**

@@ -15,11 +15,12 @@ import { PROCESS_STEPS } from "./process.js";
 import { WAIT_STEPS } from "./wait.js";
 import { SIGNAL_STEPS } from "./signal.js";
 import { GROUP_STEPS } from "./group.js";
+import { EVENTFD_STEPS } from "./eventfd.js";
 
 export type { Disp, Env, Facts, Parsed, Reply, Settle, SigState, StepDef } from "./common.js";
 export { NAME as PROCESS_NAME } from "./common.js";
 
-const FAMILIES: readonly Record<string, StepDef>[] = [PROCESS_STEPS, WAIT_STEPS, SIGNAL_STEPS, GROUP_STEPS];
+const FAMILIES: readonly Record<string, StepDef>[] = [PROCESS_STEPS, WAIT_STEPS, SIGNAL_STEPS, GROUP_STEPS, EVENTFD_STEPS];
 
 /** The vocabulary. Keys are the words a step starts with; a word defined twice is an error at load. */
 export const STEPS: Record<string, StepDef> = {};
