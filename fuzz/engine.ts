@@ -96,12 +96,14 @@ class Raw {
   private readonly reader = new FrameReader(64 << 20);
   readonly closed: Promise<void>;
   isClosed = false;
+  /** The socket's own error (EPIPE, ECONNRESET), if it had one before its close. */
+  error: string | undefined;
   onMsg: (m: Msg) => void = () => {};
   onBad: (why: string) => void = () => {};
 
   private constructor(readonly sock: net.Socket) {
     this.closed = new Promise((resolve) => sock.once("close", () => ((this.isClosed = true), resolve())));
-    sock.on("error", () => {});
+    sock.on("error", (e: NodeJS.ErrnoException) => void (this.error ??= e.code ?? e.message));
     sock.on("data", (chunk: Buffer) => {
       try {
         this.reader.push(chunk, (body) => this.onMsg(classify(decodeReply(body))));
@@ -235,6 +237,9 @@ class Episode {
 
   get closed(): boolean {
     return this.raw.isClosed;
+  }
+  get socketError(): string | undefined {
+    return this.raw.error;
   }
   get fatalMessage(): string | undefined {
     return this.fatal;
@@ -459,7 +464,7 @@ async function runBatch(socket: string, b: Batch, env: FuzzEnv, stats: FuzzStats
     fail(`${tag}: FATAL for frames that were all well framed: ${ep.fatalMessage}`);
   }
   if (ep.expectClose || ep.closed) {
-    if (!ep.expectClose) fail(`${tag}: the daemon closed the connection with no reason; the batch: ${b.prefix} ${b.steps.map((s) => ("call" in s ? `${s.t}:${s.call}` : s.t)).join(" ")}; last messages: ${ep.seen.join(" | ")}`);
+    if (!ep.expectClose) fail(`${tag}: the daemon closed the connection with no reason; the batch: ${b.prefix} ${b.steps.map((s) => ("call" in s ? `${s.t}:${s.call}` : s.t)).join(" ")}; last messages: ${ep.seen.join(" | ")}; socket error: ${ep.socketError ?? "none"}`);
     await ep.until(() => ep.closed, "the close after a failed hello");
     raw.sock.destroy();
     return;
