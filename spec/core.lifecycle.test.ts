@@ -1,20 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { serve, type Served } from "./helpers/daemon.js";
-import { agent, type Agent } from "./helpers/agent.js";
+import { agent, agentTracker, type Agent } from "./helpers/agent.js";
 
 let d: Served;
-const agents: Agent[] = [];
-const track = async (p: Promise<Agent>) => {
-  const a = await p;
-  agents.push(a);
-  return a;
-};
+const { track, killAll } = agentTracker();
 
 beforeEach(async () => {
   d = await serve();
 });
 afterEach(async () => {
-  for (const a of agents.splice(0)) a.proc.kill("SIGKILL");
+  killAll();
   await d.stop();
 });
 

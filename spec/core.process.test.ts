@@ -9,18 +9,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT, cli, serve, type Served } from "./helpers/daemon.js";
-import { agent, type Agent } from "./helpers/agent.js";
+import { agent, agentTracker, type Agent } from "./helpers/agent.js";
 import { Raw, StandIn } from "./helpers/raw.js";
 
 const WNOHANG = 1;
 let d: Served;
 let init: Agent;
-const agents: Agent[] = [];
-const track = async (p: Promise<Agent>) => {
-  const a = await p;
-  agents.push(a);
-  return a;
-};
+const { track, killAll } = agentTracker();
 
 interface Ps {
   pid: number;
@@ -44,7 +39,7 @@ beforeAll(async () => {
   expect(init.pid).toBe(1);
 });
 afterAll(async () => {
-  for (const a of agents) a.proc.kill("SIGKILL");
+  killAll();
   await d.stop();
 });
 

@@ -2,26 +2,21 @@
 // (The scenarios in spec/scenarios/ run the same rules against real Linux.)
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serve, type Served } from "./helpers/daemon.js";
-import { agent, type Agent } from "./helpers/agent.js";
+import { agent, agentTracker, type Agent } from "./helpers/agent.js";
 
 const WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WNOWAIT = 0x01000000, __WCLONE = 0x80000000 | 0, __WALL = 0x40000000;
 const P_ALL = 0, P_PID = 1, P_PGID = 2, CLD_EXITED = 1, CLD_KILLED = 2;
 
 let d: Served;
 let init: Agent;
-const agents: Agent[] = [];
-const track = async (p: Promise<Agent>) => {
-  const a = await p;
-  agents.push(a);
-  return a;
-};
+const { track, killAll } = agentTracker();
 
 beforeAll(async () => {
   d = await serve();
   init = await track(agent(d.socket));
 });
 afterAll(async () => {
-  for (const a of agents.splice(0)) a.proc.kill("SIGKILL");
+  killAll();
   await d.stop();
 });
 

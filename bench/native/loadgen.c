@@ -216,14 +216,19 @@ static void send_simple(Conn *c, int nr) {
 static const char *version;
 static int64_t my_pid; /* the pid register returned */
 
+/* Appends a guest hello request to o, as the first frame of a write. */
+static void put_hello(Out *o, Conn *c) {
+  begin(o, 3, ++c->seq, NR_HELLO);
+  put_str(o, version);
+  put_str(o, "guest");
+  put_str(o, "loadgen");
+  end(o, 0);
+}
+
 /* hello then `second` (register or claim), written together; both replies read. */
 static void handshake(Conn *c, const char *token) {
   Out o;
-  begin(&o, 3, ++c->seq, NR_HELLO);
-  put_str(&o, version);
-  put_str(&o, "guest");
-  put_str(&o, "loadgen");
-  end(&o, 0);
+  put_hello(&o, c);
   size_t at = o.n;
   o.n += 4;
   put8(&o, token ? 0x95 : 0x97);
@@ -503,11 +508,7 @@ static int mode_zombies(const char *sock, int n) {
       if (conn_open(c, sock) < 0) die("connect");
       /* hello, claim and exit_group in one write; the replies are read below */
       Out o;
-      begin(&o, 3, ++c->seq, NR_HELLO);
-      put_str(&o, version);
-      put_str(&o, "guest");
-      put_str(&o, "loadgen");
-      end(&o, 0);
+      put_hello(&o, c);
       size_t at = o.n;
       o.n += 4;
       put8(&o, 0x95), put8(&o, 0), put_int(&o, ++c->seq), put_int(&o, NR_CLAIM), put_str(&o, tokens[k]), put_int(&o, getpid());

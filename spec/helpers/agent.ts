@@ -140,3 +140,18 @@ export class Agent {
 }
 
 export const agent = (socket: string, token?: string): Promise<Agent> => Agent.start(socket, token);
+
+/** The agents a test file starts: `track` records one as it starts, `killAll` SIGKILLs every one recorded so far. */
+export function agentTracker(): { track(p: Promise<Agent>): Promise<Agent>; killAll(): void } {
+  const agents: Agent[] = [];
+  return {
+    async track(p) {
+      const a = await p;
+      agents.push(a);
+      return a;
+    },
+    killAll() {
+      for (const a of agents.splice(0)) a.proc.kill("SIGKILL");
+    },
+  };
+}
