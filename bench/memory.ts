@@ -32,7 +32,7 @@ export function actorsOwnCost(n: number): number {
       id: `proc:${pid}`,
     });
     p.start();
-    const t = createActor(threadMachine, { input: { tid: pid, pid }, id: `thread:${pid}` });
+    const t = createActor(threadMachine, { input: { tid: pid, pid, blocked: 0n }, id: `thread:${pid}` });
     t.start();
     keep.push(p, t);
   }

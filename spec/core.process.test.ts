@@ -177,6 +177,35 @@ describe("threads", () => {
   });
 });
 
+describe("signal masks across threads and exec", () => {
+  it("a new thread starts with its creator's mask, and a non-leader's execve keeps the caller's mask, not the leader's, as a C program shows on Linux", async () => {
+    const bin = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-tm-")), "thread_mask");
+    execFileSync("cc", ["-O1", "-pthread", "-o", bin, path.join(ROOT, "spec/linux/thread_mask.c")]);
+    const linux = execFileSync(bin, { encoding: "utf8" }).trim().split("\n");
+
+    const SIGHUP = 1, SIGUSR1 = 10, SIGUSR2 = 12, SIG_BLOCK = 0, SIG_SETMASK = 2;
+    const bit = (s: number): number => 2 ** (s - 1);
+    const show = async (what: string, a: Agent): Promise<string> => {
+      const m = BigInt((await a.ok("rt_sigprocmask", { how: SIG_BLOCK, set: 0 })).out!.old as number);
+      const has = (s: number): boolean => (m & BigInt(bit(s))) !== 0n;
+      return `${what}:${has(SIGHUP) ? " HUP" : ""}${has(SIGUSR1) ? " USR1" : ""}${has(SIGUSR2) ? " USR2" : ""}`;
+    };
+    const p = await track(init.fork());
+    await p.ok("rt_sigprocmask", { how: SIG_SETMASK, set: bit(SIGUSR1) });
+    const r = await p.ok("thread_create");
+    const t = await track(agent(d.socket, r.out!.token as string));
+    const lines = [await show("new thread", t)];
+    await t.ok("rt_sigprocmask", { how: SIG_BLOCK, set: bit(SIGUSR2) });
+    await p.ok("rt_sigprocmask", { how: SIG_SETMASK, set: bit(SIGHUP) });
+    lines.push(await show("leader", p));
+    await t.ok("execve", { exe: bin, argv: [bin, "after"] });
+    lines.push(await show("after the thread's execve", t));
+    expect(lines).toEqual(linux);
+    await t.ok("exit_group", { status: 0 });
+    await init.ok("wait4", { pid: p.pid, options: 0 });
+  });
+});
+
 describe("exec", () => {
   it("execve keeps the pid and parent; exe, argv and comm (15 bytes of the basename) change, as ps --json shows", async () => {
     const c = await track(init.fork());

@@ -189,8 +189,9 @@ export class Kernel {
     return a;
   }
 
-  spawnThread(tid: number, pid: number): ThreadActor {
-    const t = createActor(threadMachine, { input: { tid, pid }, id: `thread:${tid}` });
+  /** A new thread actor; `blocked` is its starting signal mask (the creator's, for fork and clone). */
+  spawnThread(tid: number, pid: number, blocked = 0n): ThreadActor {
+    const t = createActor(threadMachine, { input: { tid, pid, blocked }, id: `thread:${tid}` });
     t.start();
     this.watch(t);
     this.threads.set(tid, t);

@@ -96,7 +96,8 @@ export function fork(k: Kernel, parentPid: number, parentTid: number = parentPid
     // Given as input rather than sent as an event: one xstate event less per fork.
     inherit: parent,
   });
-  k.spawnThread(pid, pid);
+  // fork(2): the child's signal mask is the calling thread's (its pending set starts empty).
+  k.spawnThread(pid, pid, k.threads.get(parentTid)?.getSnapshot().context.blocked ?? 0n);
   k.forked(parentPid, pid);
   // copy_process: list_add_tail(&p->sibling, &p->real_parent->children)
   k.proc(parentPid)!.send({ type: "CHILD_ADD", pid });
@@ -138,12 +139,16 @@ export function forkAbort(k: Kernel, parentPid: number, pid: number): 0 | Errno 
   return 0;
 }
 
-/** clone(CLONE_THREAD): a new tid from the same number space, in the caller's thread group. */
-export function threadCreate(k: Kernel, pid: number): { tid: number; token: string } | Errno {
+/**
+ * clone(CLONE_THREAD): a new tid from the same number space, in the caller's thread group.
+ * Its signal mask is the creating thread's (copy_process duplicates current->blocked;
+ * pthread_create(3): "The new thread inherits a copy of the creating thread's signal mask").
+ */
+export function threadCreate(k: Kernel, pid: number, creatorTid: number): { tid: number; token: string } | Errno {
   if (k.state(pid) !== "running") return errno(E.ESRCH);
   const tid = newProcessNumber(k);
   if (typeof tid !== "number") return tid;
-  k.spawnThread(tid, pid);
+  k.spawnThread(tid, pid, k.threads.get(creatorTid)?.getSnapshot().context.blocked ?? 0n);
   k.proc(pid)!.send({ type: "THREAD_ADD", tid });
   return { tid, token: reserve(k, "thread", pid, tid) };
 }
@@ -380,11 +385,16 @@ export function execve(k: Kernel, pid: number, tid: number, exe: string, argv: s
   for (const other of [...c.threads]) if (other !== tid) endThread(k, pid, other);
   if (tid !== pid) {
     // The caller becomes the leader: its own number is released, the connection keeps going.
+    // de_thread swaps the pids of two task_structs, so the caller keeps its own signal mask
+    // (execve(2): "The signal mask is preserved") and its thread-directed pending signals.
+    const own = k.threads.get(tid)!.getSnapshot().context;
     k.proc(pid)!.send({ type: "THREAD_DROP", tid });
     k.dropThread(tid, false);
     k.ns.send({ type: "PROC_GONE" });
     k.dropThread(pid, false);
-    k.spawnThread(pid, pid).send({ type: "CLAIM" });
+    const leader = k.spawnThread(pid, pid, own.blocked);
+    leader.send({ type: "CLAIM" });
+    if (own.pending.mask !== 0n) leader.send({ type: "PENDING", pending: own.pending });
     k.proc(pid)!.send({ type: "THREAD_ADD", tid: pid });
   }
   k.proc(pid)!.send({ type: "EXEC", exe, argv });

@@ -10,6 +10,8 @@ import { EMPTY_QUEUE, type SigQueue } from "./sigset.js";
 export interface ThreadInput {
   tid: number;
   pid: number;
+  /** The mask it starts with: the creating thread's (fork and clone copy current->blocked). */
+  blocked: bigint;
 }
 
 export interface ThreadContext extends ThreadInput {
@@ -39,7 +41,7 @@ export const threadMachine = setup({
 }).createMachine({
   id: "thread",
   // Fields named one by one, not spread from input: see the process machine's context.
-  context: ({ input }) => ({ tid: input.tid, pid: input.pid, blocked: 0n, pending: EMPTY_QUEUE, comm: null }),
+  context: ({ input }) => ({ tid: input.tid, pid: input.pid, blocked: input.blocked, pending: EMPTY_QUEUE, comm: null }),
   on: {
     SET_BLOCKED: { actions: "setBlocked" },
     PENDING: { actions: "setPending" },

@@ -12,14 +12,11 @@ export const processCalls: Handlers<typeof process> = {
   fork: (ctx) => {
     const r = fork(ctx.k, ctx.caller.pid, ctx.caller.tid);
     if (r instanceof Errno) return r;
-    // fork(2): "The child's set of pending signals is initially empty"; its mask is the calling thread's.
-    const blocked = ctx.k.threads.get(ctx.caller.tid)?.getSnapshot().context.blocked ?? 0n;
-    if (blocked) ctx.k.threads.get(r.pid)?.send({ type: "SET_BLOCKED", blocked });
     return { result: r.pid, out: { token: r.token } };
   },
   fork_abort: (ctx, { pid }) => forkAbort(ctx.k, ctx.caller.pid, pid),
   thread_create: (ctx) => {
-    const r = threadCreate(ctx.k, ctx.caller.pid);
+    const r = threadCreate(ctx.k, ctx.caller.pid, ctx.caller.tid);
     return r instanceof Errno ? r : { result: r.tid, out: { token: r.token } };
   },
   thread_abort: (ctx, { tid }) => threadAbort(ctx.k, ctx.caller.pid, tid),
