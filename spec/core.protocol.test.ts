@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serve, type Served } from "./helpers/daemon.js";
 import { Raw, StandIn } from "./helpers/raw.js";
 import { PROTOCOL_VERSION } from "../src/protocol/index.js";
+import { frame } from "../src/protocol/frame.js";
 import { ClientConnection } from "../src/client/connection.js";
 import { DaemonGoneError, SyscallError } from "../src/client/errors.js";
 
@@ -238,6 +239,30 @@ describe("bad input affects only the client that sent it", () => {
     } finally {
       st.kill();
     }
+  });
+
+  it("a client still writing when its connection is closed for bad input reads the FATAL reason: the daemon's close lingers, so no EPIPE or reset takes the reason away", async () => {
+    for (let round = 0; round < 20; round++) {
+      const bad = await open();
+      await bad.hello();
+      let sockError: string | undefined;
+      bad.sock.on("error", (e: NodeJS.ErrnoException) => (sockError ??= e.code));
+      let ended = false;
+      bad.sock.once("end", () => (ended = true));
+      // The bad frame, then a stream of valid requests that goes on after the daemon's close.
+      bad.write(Buffer.from("00000001c1", "hex"));
+      const chunk = Buffer.concat(Array.from({ length: 2000 }, (_, i) => frame([0, 100 + i, 10])));
+      for (let sent = 0; sent < 64 << 20 && !ended && !bad.isClosed; sent += chunk.length) {
+        bad.write(chunk);
+        await new Promise((r) => setImmediate(r));
+      }
+      const ev = await bad.nextEvent();
+      expect(ev?.slice(0, 2), `round ${round}`).toEqual([3, 0]);
+      expect(String(ev?.[2]), `round ${round}`).toContain("malformed msgpack");
+      await bad.closed;
+      expect(sockError, `round ${round}: the client's socket error`).toBeUndefined();
+    }
+    await initStillWorks();
   });
 
   it("an interrupt for a seq that is not parked is ignored: no reply of its own", async () => {

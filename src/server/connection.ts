@@ -260,12 +260,21 @@ export class Connection implements Caller {
     this.close();
   }
 
+  /**
+   * Ends the connection: the thread's death (or the control connection's end) now, the
+   * socket's close after a lingering close. The daemon half-closes after its last message
+   * and reads and drops what the client still sends, until the client closes its end or
+   * LINGER_MS pass. Closing at once would make the client's next write fail with EPIPE
+   * (and the daemon's unread input reset the connection: unix_release_sock sets the peer's
+   * ECONNRESET), and a Node.js client destroys its socket on that error before reading the
+   * FATAL event already waiting in it: the reason would be lost (found by the fuzzer).
+   * A lingering socket still counts against the connection limit (core.accept).
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.flush();
-    this.sock.end();
-    this.sock.destroySoon?.();
+    this.core.linger(this.sock);
     this.onClose();
   }
 

@@ -31,6 +31,8 @@ export interface CoreOptions {
 }
 
 const SIGKILL = 9;
+/** How long a closed connection's socket lingers for the client to read its last messages (Connection.close). */
+const LINGER_MS = 2000;
 
 export class ServerCore implements DaemonView {
   readonly kernel: Kernel;
@@ -80,6 +82,7 @@ export class ServerCore implements DaemonView {
       let buffered = 0;
       let parked = 0;
       count("connections", 0);
+      count("lingering", this.lingering.size);
       for (const c of this.connections) {
         count("connections", 1);
         parked += c.parkedCount;
@@ -117,16 +120,36 @@ export class ServerCore implements DaemonView {
   }
 
   accept(sock: net.Socket): Connection | undefined {
-    if (this.connections.size >= this.limits.maxConnections) {
+    if (this.connections.size + this.lingering.size >= this.limits.maxConnections) {
       const why = `refusing a connection: ${this.limits.maxConnections} connections are open (the limit)`;
       this.log(why);
       sock.on("error", () => {});
-      sock.end(frame([EVENT, EV.FATAL, why]));
+      sock.write(frame([EVENT, EV.FATAL, why]));
+      this.linger(sock);
       return undefined;
     }
     const c = new Connection(sock, this);
     this.connections.add(c);
     return c;
+  }
+
+  /** Sockets in their lingering close (Connection.close): they hold a descriptor until they go. */
+  readonly lingering = new Set<net.Socket>();
+
+  /** Half-closes `sock` after what was written, drops what the client still sends, and destroys it when the client closes or LINGER_MS pass. */
+  linger(sock: net.Socket): void {
+    if (sock.destroyed) return;
+    this.lingering.add(sock);
+    const timer = setTimeout(() => sock.destroy(), LINGER_MS);
+    timer.unref();
+    sock.once("close", () => {
+      clearTimeout(timer);
+      this.lingering.delete(sock);
+    });
+    sock.on("data", () => {});
+    sock.end();
+    // Reading may be paused (a client that did not read its replies): the drop needs it flowing.
+    sock.resume();
   }
 
   bound(c: Connection): void {
