@@ -177,6 +177,30 @@ describe("limits", () => {
     polite.close();
   });
 
+  it("--handshake-timeout-ms counts a hello that waited in the socket while the daemon was busy: a stalled daemon does not close a client that said hello in time", async () => {
+    const d = await daemon(["--handshake-timeout-ms", "500"]);
+    const c = await raw(d.socket);
+    let closed = false;
+    void c.closed.then(() => (closed = true));
+    // The daemon has accepted the connection (and armed its timer) once a control call made after it is answered.
+    const ctl = await ClientConnection.open(d.socket);
+    await ctl.hello("control", "probe");
+    // The daemon stops (as a busy event loop would) and the hello arrives meanwhile, well within the timeout.
+    d.proc.kill("SIGSTOP");
+    c.s.write(frame([0, 1, callByName("hello").nr, PROTOCOL_VERSION, "control", "late reader"]));
+    await new Promise((r) => setTimeout(r, 1200));
+    d.proc.kill("SIGCONT");
+    while (c.msgs.length < 1 && !closed) await new Promise((r) => setTimeout(r, 20));
+    expect(c.msgs[0]).toEqual([1, 1, 0, expect.any(String), expect.any(Number)]);
+    // Past the timeout again: still open, still served.
+    await new Promise((r) => setTimeout(r, 700));
+    c.s.write(frame([0, 2, callByName("ps").nr]));
+    while (c.msgs.length < 2 && !closed) await new Promise((r) => setTimeout(r, 20));
+    expect(c.msgs[1]).toEqual([1, 2, 0, expect.any(Array)]);
+    c.s.destroy();
+    ctl.close();
+  });
+
   it("--max-frame: a frame over the limit closes that connection with the reason; one under it is served", async () => {
     const d = await daemon(["--max-frame", "1024"]);
     const ok = await raw(d.socket);

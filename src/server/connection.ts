@@ -56,7 +56,12 @@ export class Connection implements Caller {
     this.id = core.nextConnId++;
     this.reader = new FrameReader(core.limits.maxFrame);
     this.ctx = { k: core.kernel, caller: this, interruptible, daemon: core };
-    this.handshakeTimer = setTimeout(() => this.fatal(`no hello within ${core.limits.handshakeTimeoutMs} ms`), core.limits.handshakeTimeoutMs);
+    // Judged after the poll phase (setImmediate): when the event loop was busy for longer than
+    // the timeout, the timer runs before the hello already waiting in the socket is read.
+    this.handshakeTimer = setTimeout(
+      () => setImmediate(() => this.role === "new" && this.fatal(`no hello within ${core.limits.handshakeTimeoutMs} ms`)),
+      core.limits.handshakeTimeoutMs,
+    );
     this.handshakeTimer.unref();
     sock.on("data", (chunk: Buffer) => this.onData(chunk));
     sock.on("close", () => this.onClose());
