@@ -20,7 +20,9 @@ export interface Daemon {
 }
 
 export async function startDaemon(args: string[] = [], prefix = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-h-"))): Promise<Daemon> {
-  const proc = spawn(process.execPath, [BIN, "serve", "--prefix", prefix, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  // BLINKD_DAEMON_NODE_ARGS: Node.js flags for the daemon alone (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+  const nodeArgs = (process.env.BLINKD_DAEMON_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, BIN, "serve", "--prefix", prefix, ...args], { stdio: ["ignore", "ignore", "pipe"] });
   const internalErrors: string[] = [];
   const tail: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));

@@ -62,6 +62,8 @@ export interface FuzzStats {
   steadyCalls: number;
   steadyValuesChecked: number;
   steadyInterrupts: number;
+  /** Orphans the steady guest (PID 1) reaped. */
+  steadyReaped: number;
   /** Daemon-started events (signals) seen by hostile connections. */
   events: number;
 }
@@ -561,13 +563,19 @@ async function steady(socket: string, hostpid: number, stats: FuzzStats, fail: (
       want("getpid", (await call("getpid", {})).result, pid);
       want("gettid", (await call("gettid", {})).result, pid);
       want("getppid", (await call("getppid", {})).result, 0);
-      // Reap what the fuzzers orphaned (their unclaimed children come to init).
-      try {
-        const r = await call("wait4", { pid: -1, options: WNOHANG });
-        stats.steadyValuesChecked++;
-        if (r.result < 0) fail(`steady: wait4 returned ${r.result}`);
-      } catch (e) {
-        if (!(e instanceof SyscallError && e.errno === E.ECHILD)) throw e;
+      // Reap every zombie the fuzzers orphaned (their unclaimed children come to init and
+      // die when their reservation expires), as an init's SIGCHLD loop does: until none is left.
+      for (;;) {
+        try {
+          const r = await call("wait4", { pid: -1, options: WNOHANG });
+          stats.steadyValuesChecked++;
+          if (r.result < 0) fail(`steady: wait4 returned ${r.result}`);
+          if (r.result <= 0) break;
+          stats.steadyReaped++;
+        } catch (e) {
+          if (!(e instanceof SyscallError && e.errno === E.ECHILD)) throw e;
+          break;
+        }
       }
       if (i % 4 === 0) {
         // A parked wait for an unclaimed child, interrupted: EINTR, then the fork is undone.
@@ -621,6 +629,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
     steadyCalls: 0,
     steadyValuesChecked: 0,
     steadyInterrupts: 0,
+    steadyReaped: 0,
     events: 0,
   };
   const failures: string[] = [];

@@ -45,12 +45,14 @@ try {
       `hostile connections:    ${s.connections}; closed with a FATAL reason ${s.fatalCloses}, after a half-sent frame ${s.plainCloses}`,
       `replies checked:        ${s.errorReplies} errors, ${s.okReplies} successes; ${s.exactChecks} with the exact errno and field`,
       `interrupts sent:        ${s.interruptsSent} (parked calls answered after one: ${s.parkedAnswered})`,
-      `steady guest:           ${s.steadyCalls} calls, all answered; ${s.steadyValuesChecked} values checked; ${s.steadyInterrupts} parked waits interrupted`,
+      `steady guest:           ${s.steadyCalls} calls, all answered; ${s.steadyValuesChecked} values checked; ${s.steadyInterrupts} parked waits interrupted; ${s.steadyReaped} orphans reaped`,
       `daemon:                 ${alive ? "alive" : "DEAD"}, ${d.internalErrors.length} internal errors`,
       `consistency check:      ${r.check.ok ? "ok" : "FAILED"} (${r.check.counts.processes} processes, ${r.check.counts.zombies} zombies, ${r.check.counts.embryos} unclaimed, ${r.check.counts.parked} parked, heap ${((r.check.counts.heapNow ?? 0) / 1048576).toFixed(1)} MiB, ${((r.check.counts.heapStart ?? 0) / 1048576).toFixed(1)} MiB at start)`,
       ...r.check.problems.map((p) => `  problem: ${p}`),
       ...r.failures.map((f) => `FAIL ${f}`),
       ...d.internalErrors.slice(0, 20).map((l) => `daemon: ${l}`),
+      // The daemon's own side of a failure: its last log lines (closes, refusals, limits).
+      ...(r.failures.length ? ["the daemon's last log lines:", ...d.tail.slice(-40).map((l) => `  ${l}`)] : []),
       "",
     ].join("\n"),
   );
