@@ -57,5 +57,16 @@ export class Errno extends Data.TaggedError("Errno")<{ readonly code: number; re
   }
 }
 
-export const errno = (code: number, detail?: string): Errno =>
-  detail === undefined ? new Errno({ code }) : new Errno({ code, detail });
+/**
+ * An errno is data: it is made without a stack trace, which costs ~11 µs at the depth a
+ * call runs at (against ~1.4 µs without), on every failed call (wait4's ECHILD, EAGAIN, …).
+ */
+export const errno = (code: number, detail?: string): Errno => {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return detail === undefined ? new Errno({ code }) : new Errno({ code, detail });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+};
