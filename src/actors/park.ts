@@ -3,7 +3,7 @@
  * on its wait queues: `attempt` checks and, if it can, takes its value (reaps the zombie,
  * reads the counter) in one synchronous step, and the dispatcher sends the reply inside
  * the same uninterruptible region. An interrupt therefore lands either before the value
- * was taken (the call replies EINTR and nothing was consumed) or after (the real result
+ * was taken (the call replies -512, ERESTARTSYS, which the client turns into EINTR or a restart under SA_RESTART, and nothing was consumed) or after (the real result
  * is replied): never between, so nothing is lost or counted twice.
  */
 import { Effect } from "effect";
