@@ -183,12 +183,15 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
     await line("SIGUSR2");
     expect(lines).toEqual(["ready", "SIGUSR1", "SIGUSR2"]);
 
-    // The guest takes them with their emulated siginfo, lowest first, then 0.
-    const q1 = await g.call("sig_dequeue", {});
-    expect([Number(q1.result), ...q1.out.map(Number)]).toEqual([SIGUSR1, 1, SI_USER, uid, 0]);
-    const q2 = await g.call("sig_dequeue", {});
+    // The guest takes them with their emulated siginfo, lowest first, then 0; what the
+    // guest's own mask (the call's `mask`) blocks is left pending (dequeue_signal's mask).
+    const q0 = await g.call("sig_dequeue", { mask: bit(SIGUSR1) | bit(SIGUSR2) });
+    expect(Number(q0.result)).toBe(0);
+    const q2 = await g.call("sig_dequeue", { mask: bit(SIGUSR1) });
     expect([Number(q2.result), ...q2.out.map(Number)]).toEqual([SIGUSR2, 1, SI_USER, uid, 0]);
-    expect(Number((await g.call("sig_dequeue", {})).result)).toBe(0);
+    const q1 = await g.call("sig_dequeue", { mask: 0n });
+    expect([Number(q1.result), ...q1.out.map(Number)]).toEqual([SIGUSR1, 1, SI_USER, uid, 0]);
+    expect(Number((await g.call("sig_dequeue", { mask: 0n })).result)).toBe(0);
 
     // SIGTERM unhandled: the daemon applies the default action and SIGKILLs the host process.
     await init.ok("kill", { pid, sig: SIGTERM });

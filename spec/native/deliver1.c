@@ -29,9 +29,9 @@ int main(void) {
   printf("ready %lld\n", (long long)pid);
   while (!got) sigsuspend(&old);
   struct blinkd_sig_dequeue_out o;
-  int64_t s = blinkd_sig_dequeue(&c, &o);
+  int64_t s = blinkd_sig_dequeue(&c, 0, &o);
   printf("host %d dequeue %lld pid %d code %d uid %u status %d\n", (int)got, (long long)s, o.pid, o.code, o.uid, o.status);
-  printf("again %lld\n", (long long)blinkd_sig_dequeue(&c, &o));
+  printf("again %lld\n", (long long)blinkd_sig_dequeue(&c, 0, &o));
   blinkd_exit(&c, 0);
   return 0;
 }

@@ -398,6 +398,21 @@ export function sendSpecific(k: Kernel, from: Sender, tgid: number, tid: number,
   return 0;
 }
 
+/**
+ * A host signal for a process of the namespace from outside it (`blinkd run` forwarding
+ * what its terminal or supervisor sent to PID 1), when its guest takes handled signals
+ * with sig_dequeue (delivery 1) and has a handler for it: generated here, so the guest's
+ * doorbell finds it queued, with si_pid 0 and SI_USER, as Linux gives a sender in an
+ * ancestor namespace (send_signal_locked: "From an ancestor pid namespace?" →
+ * si_pid = 0, force). False when the signal should go to the host process as is.
+ */
+export function sendFromOutside(k: Kernel, pid: number, signo: number, uid: number): boolean {
+  const c = k.ctx(pid);
+  if (!c || k.state(pid) !== "running" || c.delivery !== 1 || !has(c.sigCaught, signo)) return false;
+  sendSignal(k, pid, undefined, { signo, code: SI.USER, pid: 0, uid, status: 0 }, true);
+  return true;
+}
+
 /** The caller as a sender. */
 export function senderOf(k: Kernel, pid: number): Sender {
   const c = k.ctx(pid)!;
@@ -427,15 +442,19 @@ export function setBlocked(k: Kernel, pid: number, tid: number, mask: bigint): b
   return old;
 }
 
-/** sig_dequeue for delivery 1: the thread's next unblocked signal, its own queue first. */
-export function dequeueFor(k: Kernel, pid: number, tid: number): SigInfo | undefined {
+/**
+ * sig_dequeue for delivery 1: the thread's next signal blocked by neither its mask nor
+ * `also` (the guest's mask of the moment), its own queue first (dequeue_signal).
+ */
+export function dequeueFor(k: Kernel, pid: number, tid: number, also: bigint = 0n): SigInfo | undefined {
   const t = k.threads.get(tid);
   const c = k.ctx(pid);
   if (!t || !c) return undefined;
   const tc = t.getSnapshot().context;
-  const own = nextSignal(tc.pending, tc.blocked);
+  const blocked = tc.blocked | (also & ALL);
+  const own = nextSignal(tc.pending, blocked);
   if (own) return take(k, pid, { tid, from: "thread", signo: own });
-  const shared = nextSignal(c.pending, tc.blocked);
+  const shared = nextSignal(c.pending, blocked);
   if (shared) return take(k, pid, { tid, from: "shared", signo: shared });
   return undefined;
 }

@@ -5,9 +5,11 @@
  * exits with it (128+N for a signal) once the namespace is over.
  */
 import { spawn } from "node:child_process";
+import * as os from "node:os";
 import { Deferred, Effect } from "effect";
 import { startDaemon } from "../server/daemon.js";
 import { reserveFromOutside, reportStatus } from "../actors/lifecycle.js";
+import { sendFromOutside } from "../actors/signals.js";
 import { hostWaitStatus } from "../client/guest.js";
 import { shellCode, describeStatus } from "../machine/wstatus.js";
 import { Errno } from "../protocol/errno.js";
@@ -58,8 +60,12 @@ export async function runCommand(argv: string[]): Promise<number> {
         reportStatus(d.core.kernel, r.pid, s);
         Deferred.unsafeDone(hostStatus, Effect.succeed(s));
       });
-      // The launcher forwards the signals a terminal or supervisor sends it to PID 1, as tini does.
-      const forward = (s: NodeJS.Signals): void => void child.kill(s);
+      // The launcher forwards the signals a terminal or supervisor sends it to PID 1, as tini
+      // does: one PID 1 handles as a native guest is queued by the daemon (its host signal
+      // would otherwise look like a doorbell with nothing queued); the rest go to its host process.
+      const forward = (s: NodeJS.Signals): void => {
+        if (!sendFromOutside(d.core.kernel, r.pid, os.constants.signals[s], process.getuid?.() ?? 0)) child.kill(s);
+      };
       for (const s of ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const) process.on(s, forward);
       const status = yield* Deferred.await(hostStatus);
       yield* Deferred.await(over);

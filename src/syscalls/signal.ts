@@ -50,8 +50,9 @@ export const signalCalls: Handlers<typeof signal> = {
     return { result: 0, out: { old } };
   },
   rt_sigpending: (ctx) => ({ result: 0, out: { set: pendingFor(ctx.k, ctx.caller.pid, ctx.caller.tid) } }),
-  sig_dequeue: (ctx) => {
-    const i = dequeueFor(ctx.k, ctx.caller.pid, ctx.caller.tid);
+  // dequeue_signal(tsk, mask, …): the guest's own mask (what its host thread blocks right now) joins the thread's.
+  sig_dequeue: (ctx, { mask }) => {
+    const i = dequeueFor(ctx.k, ctx.caller.pid, ctx.caller.tid, mask);
     return i ? { result: i.signo, out: { pid: i.pid, code: i.code, uid: i.uid, status: i.status } } : { result: 0, out: { pid: 0, code: 0, uid: 0, status: 0 } };
   },
   setresuid: (ctx, { ruid, euid, suid }) => {

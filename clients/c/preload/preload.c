@@ -22,6 +22,11 @@
  *    daemon only assumed when the connection closed.
  *  - the emulated init (and every emulated subreaper) is made a host child subreaper too,
  *    so orphans land on the same process on the host as in the namespace.
+ *  - signals (delivery 1, spec/signals.md §4): every handler the program installs is
+ *    installed on the host behind one wrapper (doorbell). A host signal the daemon sent
+ *    is a doorbell: the wrapper takes the queued signals with sig_dequeue, inside the
+ *    handler, on the process's one connection, and runs the program's handler for each
+ *    with the emulated siginfo. Any other host signal runs the program's handler as is.
  *
  * Limits (interposition only sees calls that go through libc's dynamic symbols): raw
  * syscall(2), clone(2), statically linked programs, glibc-internal calls (popen's spawn,
@@ -59,6 +64,13 @@ static pid_t myhost;      /* its host pid */
 static int confd = -1;    /* the fixed descriptor the connection lives on */
 static char sockpath[256];
 static uint64_t norestart; /* signals whose handler lacks SA_RESTART (bit signo-1) */
+static pid_t daemonhost;  /* the daemon's host pid (SO_PEERCRED): the sender of every doorbell */
+/* The program's own actions for the signals whose host handler is the wrapper (bit signo-1
+   in `wrapped`); both change only with every signal blocked. */
+static struct sigaction user_act[65];
+static uint64_t wrapped;
+/* Doorbells another host thread passed on to the main thread (which owns the connection). */
+static int passed[65];
 
 /* Children forked on the host: host pid <-> emulated pid, until reaped. */
 #define MAXKIDS 4096
@@ -69,7 +81,11 @@ static struct kid {
 static int nkids;
 
 static void kid_add(pid_t host, int32_t pid) {
+  sigset_t all, om;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, &om);
   if (nkids < MAXKIDS) kids[nkids++] = (struct kid){host, pid};
+  sigprocmask(SIG_SETMASK, &om, NULL);
 }
 static pid_t host_of(int32_t pid) {
   for (int i = 0; i < nkids; i++)
@@ -81,12 +97,31 @@ static int32_t pid_of(pid_t host) {
     if (kids[i].host == host) return kids[i].pid;
   return 0;
 }
+/* Host pids of guest children reaped lately: their host SIGCHLD may still be pending. */
+#define REAPED 256
+static pid_t reaped[REAPED];
+static unsigned nreaped;
+
 static void kid_drop(pid_t host) {
+  /* The SIGCHLD wrapper reads the table (guest_child): no signal while it changes. */
+  sigset_t all, om;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, &om);
   for (int i = 0; i < nkids; i++)
     if (kids[i].host == host) {
       kids[i] = kids[--nkids];
-      return;
+      reaped[nreaped++ % REAPED] = host;
+      break;
     }
+  sigprocmask(SIG_SETMASK, &om, NULL);
+}
+
+/* A host child that is a guest of the namespace (forked or spawned through this library). */
+static int guest_child(pid_t host) {
+  if (pid_of(host)) return 1;
+  for (unsigned i = 0; i < REAPED && i < nreaped; i++)
+    if (reaped[i] == host) return 1;
+  return 0;
 }
 
 #define REAL(ret, name, args)                                   \
@@ -112,6 +147,13 @@ REAL(int, kill, (pid_t, int))
 
 static pid_t host_getpid(void) {
   return (pid_t)syscall(SYS_getpid);
+}
+
+/* The daemon's host pid, from the connection's peer credentials (unix(7) SO_PEERCRED). */
+static pid_t peer_pid(int fd) {
+  struct ucred cr;
+  socklen_t n = sizeof cr;
+  return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &n) == 0 ? cr.pid : 0;
 }
 
 static void warn(const char *what, int64_t r) {
@@ -249,6 +291,7 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
     if ((r = settle_fd()) < 0) return warn("keeping the connection on a fixed descriptor", r);
   }
   conn.restart = restart_hook;
+  daemonhost = peer_pid(conn.fd);
   active = 1;
   report_ignored();
   /* The emulated init reaps orphans; on the host it becomes their reaper too. */
@@ -278,6 +321,7 @@ EXPORT pid_t gettid(void) {
 static void child_attach(const char *token, int32_t pid) {
   blinkd_conn_forget(&conn);
   nkids = 0;
+  nreaped = 0;
   myhost = host_getpid();
   int32_t p = 0;
   int64_t r = blinkd_conn_attach(&conn, sockpath, token, myhost, &p);
@@ -293,6 +337,7 @@ static void child_attach(const char *token, int32_t pid) {
     return;
   }
   conn.restart = restart_hook;
+  daemonhost = peer_pid(conn.fd);
   mypid = p;
 }
 
@@ -303,18 +348,26 @@ EXPORT pid_t fork(void) {
   if (pid < 0) return (pid_t)ret(pid);
   char token[BLINKD_STR_OUT_MAX];
   memcpy(token, fo.token, sizeof token);
+  /* The child's host SIGCHLD must find it in the table (guest_child): none until it is there. */
+  sigset_t chld, om;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, &om);
   pid_t h = get_fork()();
   if (h < 0) {
     int e = errno;
+    sigprocmask(SIG_SETMASK, &om, NULL);
     blinkd_fork_abort(&conn, (int32_t)pid);
     errno = e;
     return -1;
   }
   if (h == 0) {
+    sigprocmask(SIG_SETMASK, &om, NULL);
     child_attach(token, (int32_t)pid);
     return 0;
   }
   kid_add(h, (int32_t)pid);
+  sigprocmask(SIG_SETMASK, &om, NULL);
   return (pid_t)pid;
 }
 
@@ -575,25 +628,192 @@ EXPORT int raise(int sig) {
   return tgkill(mypid, gettid(), sig) == 0 ? 0 : -1;
 }
 
-EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
-  int r = get_sigaction()(sig, act, old);
-  if (r == 0 && act && active && sig >= 1 && sig <= 64) {
-    uint32_t kind = act->sa_handler == SIG_DFL ? 0 : act->sa_handler == SIG_IGN ? 1 : 2;
-    if (kind == 2 && !(act->sa_flags & SA_RESTART)) norestart |= 1ull << (sig - 1);
-    else norestart &= ~(1ull << (sig - 1));
-    blinkd_rt_sigaction(&conn, sig, kind, (uint32_t)act->sa_flags);
-  }
-  return r;
+/*
+ * Delivery 1 in the program's handlers. The daemon rings the host process with the same
+ * signal (a doorbell: SI_USER from the daemon's host pid) and keeps the signal, with its
+ * siginfo, queued until the guest takes it with sig_dequeue (spec/signals.md §4).
+ *
+ * The wrapper takes it inside the host handler, on the process's one connection. That is
+ * safe because the C client lets signals in only while a call waits in ppoll, with the
+ * buffers between frames; a call made from the handler then matches its own reply by
+ * sequence number and stashes the outer call's (clients/c/blinkd.h). The dequeue loop runs
+ * with every host signal blocked, so doorbells that arrive meanwhile stay pending on the
+ * host and ring again afterwards; it passes the mask the host delivered with (`base`) so
+ * the daemon leaves what the program blocks queued (dequeue_signal's mask), and it loops
+ * until 0, so every signal queued before its last dequeue is taken now, and every later
+ * one rings after it (a doorbell is sent after its signal is queued): none is lost.
+ */
+static uint64_t mask_bits(const sigset_t *m) {
+  uint64_t b = 0;
+  for (int i = 1; i <= 64; i++)
+    if (sigismember(m, i) == 1) b |= 1ull << (i - 1);
+  return b;
 }
 
-EXPORT sighandler_t signal(int sig, sighandler_t h) {
+/* Runs the program's handler for signal s as the kernel would set it up (signal_setup_done:
+   the handler's sa_mask and, unless SA_NODEFER, s itself added to the mask; SA_RESETHAND
+   back to SIG_DFL before it runs: get_signal's SA_ONESHOT). */
+static void run_handler(int s, siginfo_t *si, void *uc, const sigset_t *base) {
+  uint64_t b = 1ull << (s - 1);
+  sigset_t all, m;
+  sigfillset(&all);
+  if (!(wrapped & b)) {
+    /* The program changed the disposition after the daemon queued the signal: its new
+       default action is the host's (get_signal acts on the disposition at delivery). */
+    struct sigaction cur;
+    if (get_sigaction()(s, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL) {
+      m = *base;
+      sigdelset(&m, s);
+      sigprocmask(SIG_SETMASK, &m, NULL);
+      syscall(SYS_tgkill, host_getpid(), syscall(SYS_gettid), s);
+      sigprocmask(SIG_SETMASK, &all, NULL);
+    }
+    return;
+  }
+  struct sigaction a = user_act[s];
+  if (a.sa_flags & SA_RESETHAND) {
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    get_sigaction()(s, &dfl, NULL);
+    wrapped &= ~b;
+    norestart &= ~b;
+    if (active) blinkd_rt_sigaction(&conn, s, 0, 0);
+  }
+  m = *base;
+  sigorset(&m, &m, &a.sa_mask);
+  if (!(a.sa_flags & SA_NODEFER)) sigaddset(&m, s);
+  sigprocmask(SIG_SETMASK, &m, NULL);
+  if (a.sa_flags & SA_SIGINFO) a.sa_sigaction(s, si, uc);
+  else a.sa_handler(s);
+}
+
+static int is_doorbell(int s, const siginfo_t *hi) {
+  if (hi->si_code == SI_USER && daemonhost > 0 && hi->si_pid == daemonhost) return 1;
+  /* The host kernel's SIGCHLD for a guest child (CLD_EXITED, CLD_KILLED, CLD_STOPPED, …)
+     stands for the daemon's own, with the emulated pid, queued at the child's exit_group
+     or at the stop the daemon made (do_notify_parent, do_notify_parent_cldstop): taken
+     with sig_dequeue like a doorbell, so the handler does not run twice, with a host pid. */
+  if (s == SIGCHLD && hi->si_code > 0 && hi->si_code <= CLD_CONTINUED && guest_child(hi->si_pid)) return 1;
+  /* One another thread passed on (below). */
+  if (hi->si_code == SI_TKILL && hi->si_pid == myhost && __atomic_load_n(&passed[s], __ATOMIC_SEQ_CST) > 0) {
+    __atomic_sub_fetch(&passed[s], 1, __ATOMIC_SEQ_CST);
+    return 1;
+  }
+  return 0;
+}
+
+static void doorbell(int s, siginfo_t *hi, void *uc) {
+  int saved = errno;
+  sigset_t base, all;
+  sigfillset(&all);
+  /* The host action has SA_NODEFER and an empty sa_mask: this is the mask s was delivered with. */
+  sigprocmask(SIG_BLOCK, NULL, &base);
+  if (active && is_doorbell(s, hi)) {
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    /* The connection is the main thread's (one per process): the host kernel may pick any
+       thread for a process-directed signal, so another one passes the doorbell on. */
+    if (tid != myhost) {
+      __atomic_add_fetch(&passed[s], 1, __ATOMIC_SEQ_CST);
+      if (syscall(SYS_tgkill, myhost, myhost, s) == 0) {
+        errno = saved;
+        return;
+      }
+      __atomic_sub_fetch(&passed[s], 1, __ATOMIC_SEQ_CST);
+    }
+    for (;;) {
+      sigprocmask(SIG_SETMASK, &all, NULL);
+      struct blinkd_sig_dequeue_out o;
+      int64_t t = blinkd_sig_dequeue(&conn, mask_bits(&base), &o);
+      if (t < 0) {
+        static int told;
+        if (!told++) warn("taking a signal (sig_dequeue)", t);
+        break;
+      }
+      if (t == 0 || t > 64) break;
+      siginfo_t si;
+      memset(&si, 0, sizeof si);
+      si.si_signo = (int)t;
+      si.si_code = o.code;
+      si.si_pid = o.pid;
+      si.si_uid = (uid_t)o.uid;
+      if (t == SIGCHLD && o.code > 0) si.si_status = o.status;
+      run_handler((int)t, &si, uc, &base);
+    }
+  } else {
+    run_handler(s, hi, uc, &base);
+  }
+  sigprocmask(SIG_SETMASK, &base, NULL);
+  errno = saved;
+}
+
+EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+  if (!active || sig < 1 || sig > 64 || sig == SIGKILL || sig == SIGSTOP) return get_sigaction()(sig, act, old);
+  uint64_t b = 1ull << (sig - 1);
+  struct sigaction want, host, prev;
+  int handler = 0;
+  if (act) {
+    want = *act;
+    handler = want.sa_handler != SIG_DFL && want.sa_handler != SIG_IGN;
+    host = want;
+    if (handler) {
+      /* The wrapper applies sa_mask, SA_NODEFER and SA_RESETHAND itself: it may run
+         another signal's handler than the one the host delivered. */
+      host.sa_sigaction = doorbell;
+      host.sa_flags = (want.sa_flags | SA_SIGINFO | SA_NODEFER) & ~SA_RESETHAND;
+      sigemptyset(&host.sa_mask);
+    }
+  }
+  sigset_t all, om;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, &om);
+  prev = user_act[sig];
+  uint64_t was = wrapped & b;
+  int r = get_sigaction()(sig, act ? &host : NULL, old);
+  int e = errno;
+  if (r == 0 && act) {
+    if (handler) user_act[sig] = want, wrapped |= b;
+    else wrapped &= ~b;
+  }
+  sigprocmask(SIG_SETMASK, &om, NULL);
+  if (r != 0) return errno = e, r;
+  if (old && was && old->sa_sigaction == doorbell) *old = prev;
+  if (act) {
+    uint32_t kind = !handler ? (want.sa_handler == SIG_DFL ? 0 : 1) : 2;
+    if (kind == 2 && !(want.sa_flags & SA_RESTART)) norestart |= b;
+    else norestart &= ~b;
+    blinkd_rt_sigaction(&conn, sig, kind, (uint32_t)want.sa_flags);
+  }
+  return 0;
+}
+
+static sighandler_t set_handler(int sig, sighandler_t h, int flags) {
   struct sigaction sa, old;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = h;
-  sa.sa_flags = SA_RESTART; /* signal(2): glibc gives BSD semantics */
+  sa.sa_flags = flags;
   sigemptyset(&sa.sa_mask);
   if (sigaction(sig, &sa, &old) < 0) return SIG_ERR;
   return old.sa_handler;
+}
+
+EXPORT sighandler_t signal(int sig, sighandler_t h) {
+  return set_handler(sig, h, SA_RESTART); /* signal(2): glibc gives BSD semantics */
+}
+
+EXPORT sighandler_t bsd_signal(int sig, sighandler_t h) {
+  return set_handler(sig, h, SA_RESTART);
+}
+
+/* signal(2): System V semantics (what a strict ISO C build's signal() is in glibc):
+   reset to SIG_DFL on delivery, not blocked while the handler runs, no restart. */
+EXPORT sighandler_t sysv_signal(int sig, sighandler_t h) {
+  return set_handler(sig, h, SA_RESETHAND | SA_NODEFER);
+}
+
+EXPORT sighandler_t __sysv_signal(int sig, sighandler_t h) {
+  return set_handler(sig, h, SA_RESETHAND | SA_NODEFER);
 }
 
 /* ---- groups and sessions ---- */

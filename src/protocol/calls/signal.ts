@@ -52,11 +52,11 @@ export const signal = family({
   },
   sig_dequeue: {
     nr: 76,
-    args: {},
+    args: { mask: "u64" },
     out: { pid: "i32", code: "i32", uid: "u32", status: "i32" },
     blocks: false,
     role: "guest",
-    doc: "Delivery 1: takes the calling thread's next pending unblocked signal (its own queue first, lowest number first); returns its number and siginfo, or 0 when none is pending.",
+    doc: "Delivery 1: takes the calling thread's next pending signal that neither the thread's mask nor `mask` blocks (bit signo-1; the guest's own mask at that moment, as dequeue_signal's mask argument), its own queue first, lowest number first; returns its number and siginfo, or 0 when none is pending.",
   },
   setresuid: {
     nr: 77,

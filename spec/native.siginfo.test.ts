@@ -1,0 +1,115 @@
+/**
+ * Delivery 1 through the preload library: an ordinary C program with SA_SIGINFO handlers
+ * (spec/native/siginfo.c) runs as PID 1 under `blinkd run` and under a real PID namespace
+ * (`unshare --pid --fork --mount-proc`, as root). Its handlers must see the emulated
+ * sender's pid and SI_USER (signals from another process of the namespace, blocked then
+ * unblocked, a standard one coalesced and a real-time one queued three times; a hundred
+ * arriving while waitpid waits; the SIGCHLD of a child's exit once, with its pid and
+ * status) and si_pid 0 for a signal from outside the namespace; afterwards nothing may stay pending in PID 1's /proc status (under blinkd: the daemon's procfs,
+ * `blinkd procfs export`), so every queued signal was taken with sig_dequeue.
+ */
+import { describe, expect, it } from "vitest";
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { createInterface } from "node:readline";
+import { BIN, ROOT, cli, tempPrefix } from "./helpers/daemon.js";
+
+type Where = "blinkd" | "linux";
+
+interface Ran {
+  readonly lines: string[];
+  readonly code: number | null;
+}
+
+const isRoot = process.getuid?.() === 0;
+
+function build(): string {
+  const exe = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-siginfo-")), "siginfo");
+  execFileSync("cc", ["-O2", "-Wall", "-o", exe, path.join(ROOT, "spec/native/siginfo.c")], { stdio: ["ignore", "inherit", "inherit"] });
+  return exe;
+}
+
+/** PID 1's signal sets as /proc/1/status gives them (under blinkd, the daemon's view). */
+async function sigLines(where: Where, launcher: number, prefix: string): Promise<string[]> {
+  let status: string;
+  if (where === "linux") {
+    // The real init is unshare's only child.
+    const init = fs.readFileSync(`/proc/${launcher}/task/${launcher}/children`, "utf8").trim().split(/\s+/)[0];
+    status = fs.readFileSync(`/proc/${init}/status`, "utf8");
+  } else {
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-siginfo-proc-")), "proc");
+    const r = await cli(["procfs", "export", "--prefix", prefix, dir]);
+    if (r.code !== 0) throw new Error(`blinkd procfs export failed: ${r.stderr}`);
+    status = fs.readFileSync(path.join(dir, "1/status"), "utf8");
+  }
+  return status.split("\n").filter((l) => /^(SigPnd|ShdPnd|SigBlk|SigCgt):/.test(l));
+}
+
+/** Runs the program as PID 1; sends SIGUSR1 from outside at "ready", reads /proc at "inspect", then lets it exit. */
+function run(where: Where, exe: string): Promise<Ran> {
+  const prefix = tempPrefix();
+  const [cmd, ...args] = where === "blinkd" ? [process.execPath, BIN, "run", "--prefix", prefix, "--", exe] : ["unshare", "--pid", "--fork", "--mount-proc", exe];
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd!, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const lines: string[] = [];
+    let err = "";
+    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    createInterface({ input: p.stdout }).on("line", (l) => {
+      lines.push(l);
+      if (l === "ready") {
+        // From outside: to `blinkd run`, which forwards it to PID 1, or to the real init.
+        if (where === "blinkd") p.kill("SIGUSR1");
+        else process.kill(Number(fs.readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, "utf8").trim().split(/\s+/)[0]), "SIGUSR1");
+      }
+      if (l === "inspect")
+        sigLines(where, p.pid!, prefix).then(
+          (s) => {
+            lines.push(...s);
+            p.stdin.end("done\n");
+          },
+          (e: unknown) => {
+            p.kill("SIGKILL");
+            reject(e);
+          },
+        );
+    });
+    const t = setTimeout(() => p.kill("SIGKILL"), 30_000);
+    p.once("error", reject);
+    p.once("close", (code) => {
+      clearTimeout(t);
+      if (err) lines.push(`stderr: ${err.trim()}`);
+      resolve({ lines, code });
+    });
+  });
+}
+
+describe.skipIf(!isRoot)("an SA_SIGINFO handler under the preload (delivery 1)", () => {
+  it("sees the emulated sender's pid and SI_USER, and leaves nothing pending, as in a real PID namespace", async () => {
+    const exe = build();
+    const linux = await run("linux", exe);
+    const blinkd = await run("blinkd", exe);
+    expect(blinkd.lines).toEqual([
+      "child 2 sent its signals and exited 0",
+      "pending before: USR1 1 USR2 1 40 1",
+      "blocked then unblocked: signal 10 x1 si_pid=2 si_code=0",
+      "blocked then unblocked: signal 12 x1 si_pid=2 si_code=0",
+      "blocked then unblocked: signal 40 x3 si_pid=2 si_code=0",
+      "second child 3: waitpid = 3 exited 5",
+      "during waitpid: signal 12 x1 si_pid=3 si_code=0",
+      "during waitpid: signal 17 x1 si_pid=3 si_code=1 si_status=5",
+      "during waitpid: signal 40 x100 si_pid=3 si_code=0",
+      "ready",
+      "from outside: signal 10 x1 si_pid=0 si_code=0",
+      "pending after: USR1 0 USR2 0 40 0",
+      "inspect",
+      "SigPnd:\t0000000000000000",
+      "ShdPnd:\t0000000000000000",
+      "SigBlk:\t0000000000000000",
+      "SigCgt:\t0000008000010a00",
+    ]);
+    expect(blinkd).toEqual(linux);
+    expect(blinkd.code).toBe(0);
+  }, 60_000);
+});
