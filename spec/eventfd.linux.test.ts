@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serve, type Served } from "./helpers/daemon.js";
-import { agent, type Agent } from "./helpers/agent.js";
+import { agent, agentTracker, type Agent } from "./helpers/agent.js";
 import { buildNative } from "./helpers/native.js";
 import { runOps } from "./helpers/efdops.js";
 import { efd, parked, value } from "./helpers/efd.js";
@@ -51,17 +51,16 @@ let prog: string;
 let procs: string;
 let d: Served;
 let init: Agent;
-const agents: Agent[] = [];
+const { track, killAll } = agentTracker();
 
 beforeAll(async () => {
   prog = buildNative("efd_ops");
   procs = buildNative("efd_procs");
   d = await serve();
-  init = await agent(d.socket);
-  agents.push(init);
+  init = await track(agent(d.socket));
 });
 afterAll(async () => {
-  for (const a of agents) a.proc.kill("SIGKILL");
+  killAll();
   await d.stop();
 });
 
@@ -69,8 +68,7 @@ describe("eventfd and descriptors: blinkd prints what real Linux prints", () => 
   for (const [name, lines] of Object.entries(scripts)) {
     it(name, async () => {
       const linux = execFileSync(prog, { input: lines.join("\n") + "\n", encoding: "utf8" }).trimEnd().split("\n");
-      const a = await init.fork();
-      agents.push(a);
+      const a = await track(init.fork());
       const ours = await runOps(a, lines);
       const side = (out: string[]) => lines.map((l, i) => `${l.padEnd(40)} → ${out[i]}`);
       expect(side(ours)).toEqual(side(linux));
@@ -81,27 +79,23 @@ describe("eventfd and descriptors: blinkd prints what real Linux prints", () => 
 it("across processes (spec/native/efd_procs.c): fork shares the counter, a blocked read is woken, a signal interrupts it, exec closes only CLOEXEC", async () => {
   const linux = execFileSync(procs, { encoding: "utf8" }).trimEnd().split("\n");
   const out: string[] = [];
-  const p = await init.fork();
-  agents.push(p);
+  const p = await track(init.fork());
   const e = await efd(p, 0, 0);
   const c = await efd(p, 0, 0o2000000);
-  const c1 = await p.fork();
-  agents.push(c1);
+  const c1 = await track(p.fork());
   await c1.ok("eventfd_write", { fd: e, value: 2n, size: 8 });
   await c1.exit(0);
   await p.ok("wait4", { pid: c1.pid, options: 0 });
   out.push(`parent read ${value(await p.call("eventfd_read", { fd: e, size: 8 }))} after the child wrote`);
 
-  const c2 = await p.fork();
-  agents.push(c2);
+  const c2 = await track(p.fork());
   const r2 = c2.call("eventfd_read", { fd: e, size: 8 });
   await parked(p, e, 1);
   await p.ok("eventfd_write", { fd: e, value: 5n, size: 8 });
   out.push(`child read ${value(await r2)}`);
 
   // The interrupt message is what blink sends when a host signal without SA_RESTART arrives.
-  const c3 = await p.fork();
-  agents.push(c3);
+  const c3 = await track(p.fork());
   const r3 = c3.send("eventfd_read", { fd: e, size: 8 });
   await parked(p, e, 1);
   c3.abort(r3.id);
@@ -111,8 +105,7 @@ it("across processes (spec/native/efd_procs.c): fork shares the counter, a block
   out.push(`counter after the interrupt then a write of 7: ${value(await p.call("eventfd_read", { fd: e, size: 8 }))}`);
 
   // A forked agent is a Node.js child: fork then exec.
-  const c4 = await p.fork();
-  agents.push(c4);
+  const c4 = await track(p.fork());
   for (const [name, fd] of [["plain", e], ["cloexec", c]] as const) {
     const r = await c4.call("fcntl", { fd, cmd: 1, arg: 0 });
     out.push(`after exec: ${name} ${r.ok ? "open" : r.code}`);

@@ -7,28 +7,26 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { serve, type Served } from "./helpers/daemon.js";
-import { agent, type Agent, type Reply } from "./helpers/agent.js";
+import { agent, agentTracker, type Agent, type Reply } from "./helpers/agent.js";
 import { info } from "./helpers/efd.js";
 
 const RUNS = 8;
 const PROCS = 3;
 
 let d: Served;
-const agents: Agent[] = [];
+const { track, killAll } = agentTracker();
 let workers: Agent[] = [];
 
 beforeAll(async () => {
   d = await serve();
-  const init = await agent(d.socket);
-  agents.push(init);
+  const init = await track(agent(d.socket));
   // One eventfd per run, made before the workers fork so that all of them share every one;
   // odd runs use EFD_SEMAPHORE.
   for (let i = 0; i < RUNS; i++) await init.ok("eventfd2", { initval: 0, flags: i % 2 });
-  for (let i = 0; i < PROCS; i++) workers.push(await init.fork());
-  agents.push(...workers);
+  for (let i = 0; i < PROCS; i++) workers.push(await track(init.fork()));
 }, 120_000);
 afterAll(async () => {
-  for (const a of agents) a.proc.kill("SIGKILL");
+  killAll();
   await d.stop();
 });
 

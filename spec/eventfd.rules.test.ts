@@ -5,34 +5,24 @@
 import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serve, type Served } from "./helpers/daemon.js";
-import { agent, type Agent } from "./helpers/agent.js";
+import { agent, agentTracker, type Agent } from "./helpers/agent.js";
 import { MAX, efd, info, parked, value } from "./helpers/efd.js";
 import { EFD_CLOEXEC, EFD_NONBLOCK, EFD_SEMAPHORE, POLLIN, POLLNVAL, POLLOUT } from "../src/protocol/fdconst.js";
 
 let d: Served;
 let init: Agent;
-const agents: Agent[] = [];
+const { track, killAll } = agentTracker();
 
 /** A fresh process for a test: a child of init, so that nothing a test does ends the namespace. */
-async function proc(): Promise<Agent> {
-  const a = await init.fork();
-  agents.push(a);
-  return a;
-}
-
-async function fork(a: Agent): Promise<Agent> {
-  const c = await a.fork();
-  agents.push(c);
-  return c;
-}
+const proc = (): Promise<Agent> => track(init.fork());
+const fork = (a: Agent): Promise<Agent> => track(a.fork());
 
 beforeAll(async () => {
   d = await serve();
-  init = await agent(d.socket);
-  agents.push(init);
+  init = await track(agent(d.socket));
 });
 afterAll(async () => {
-  for (const a of agents.splice(0)) a.proc.kill("SIGKILL");
+  killAll();
   await d.stop();
 });
 

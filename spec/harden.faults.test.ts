@@ -3,31 +3,14 @@
  * clients say the daemon is gone, and why; a daemon that crashed (SIGKILL) leaves a stale
  * socket that a restarted daemon replaces; either way a new daemon serves at the same path.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDaemon, type Daemon } from "../fuzz/daemon.js";
+import { describe, expect, it } from "vitest";
+import { hardenSetup } from "./helpers/harden.js";
 import { ClientConnection } from "../src/client/connection.js";
 import { DaemonGoneError, SyscallError } from "../src/client/errors.js";
 import { Control } from "../src/client/control.js";
 
-let victim: ChildProcess;
-const daemons: Daemon[] = [];
-beforeAll(() => {
-  victim = spawn("sleep", ["100000"], { stdio: "ignore" });
-});
-afterAll(async () => {
-  for (const d of daemons) await d.stop();
-  victim.kill("SIGKILL");
-});
-
-async function guest(socket: string, token?: string): Promise<ClientConnection> {
-  const c = await ClientConnection.open(socket);
-  await c.hello("guest", "faults");
-  if (token) await c.call("claim", { token, hostpid: victim.pid! });
-  else await c.call("register", { hostpid: victim.pid!, exe: "/g", argv: ["g"], delivery: 0 });
-  return c;
-}
+const { hostpid, daemon, guest } = hardenSetup("faults");
 
 /** Loads a daemon: guests with parked waits and eventfd reads, and a stream of quick calls in flight. */
 async function load(socket: string): Promise<{ calls: Promise<unknown>[]; conns: ClientConnection[] }> {
@@ -49,8 +32,7 @@ async function load(socket: string): Promise<{ calls: Promise<unknown>[]; conns:
 
 describe("daemon faults", () => {
   it("SIGTERM under load: every call in flight gets its reply or a clean close with a clear 'daemon gone' error; the daemon exits 0 and removes its socket; a new one serves at the same path", async () => {
-    const d = await startDaemon();
-    daemons.push(d);
+    const d = await daemon();
     const { calls } = await load(d.socket);
     const stopped = d.stop("SIGTERM");
     const outcomes = await Promise.allSettled(calls);
@@ -72,18 +54,16 @@ describe("daemon faults", () => {
     // A call now: a clear error, not a hang.
     await expect(ClientConnection.open(d.socket)).rejects.toThrow(/no blinkd daemon is running at .*blinkd\.sock/);
     // Restarted at the same prefix: it serves, from PID 1 again.
-    const d2 = await startDaemon([], d.prefix);
-    daemons.push(d2);
+    const d2 = await daemon([], d.prefix);
     expect(d2.socket).toBe(d.socket);
     const g = await ClientConnection.open(d2.socket);
     await g.hello("guest", "after restart");
-    expect((await g.call("register", { hostpid: victim.pid!, exe: "/g", argv: ["g"], delivery: 0 })).result).toBe(1);
+    expect((await g.call("register", { hostpid: hostpid(), exe: "/g", argv: ["g"], delivery: 0 })).result).toBe(1);
     g.close();
   });
 
   it("a crashed daemon (SIGKILL): clients get 'daemon gone' at once; the stale socket is replaced by a restarted daemon, which serves", async () => {
-    const d = await startDaemon();
-    daemons.push(d);
+    const d = await daemon();
     const { calls, conns } = await load(d.socket);
     const settled = Promise.allSettled(calls);
     expect(await d.stop("SIGKILL")).toEqual({ code: null, signal: "SIGKILL" });
@@ -92,8 +72,7 @@ describe("daemon faults", () => {
     expect(outcomes.filter((o) => o.status === "rejected" && o.reason instanceof DaemonGoneError).length).toBeGreaterThanOrEqual(12);
     await expect(conns[0]!.call("getpid", {})).rejects.toBeInstanceOf(DaemonGoneError);
     expect(fs.lstatSync(d.socket).isSocket()).toBe(true);
-    const d2 = await startDaemon([], d.prefix);
-    daemons.push(d2);
+    const d2 = await daemon([], d.prefix);
     const ctl = await Control.connect(d2.socket);
     expect(await ctl.ps()).toEqual([]);
     ctl.close();

@@ -5,9 +5,8 @@
  * the handshake timeout and the frame size. Each refusal names the limit.
  */
 import * as net from "node:net";
-import { spawn, type ChildProcess } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDaemon, type Daemon } from "../fuzz/daemon.js";
+import { describe, expect, it } from "vitest";
+import { hardenSetup } from "./helpers/harden.js";
 import { ClientConnection } from "../src/client/connection.js";
 import { Control } from "../src/client/control.js";
 import { SyscallError } from "../src/client/errors.js";
@@ -15,27 +14,7 @@ import { FrameReader, frame } from "../src/protocol/frame.js";
 import { decode } from "../src/protocol/codec.js";
 import { PROTOCOL_VERSION, callByName } from "../src/protocol/index.js";
 
-let victim: ChildProcess;
-const daemons: Daemon[] = [];
-beforeAll(() => {
-  victim = spawn("sleep", ["100000"], { stdio: "ignore" });
-});
-afterAll(async () => {
-  for (const d of daemons) await d.stop();
-  victim.kill("SIGKILL");
-});
-const daemon = async (args: string[]): Promise<Daemon> => {
-  const d = await startDaemon(args);
-  daemons.push(d);
-  return d;
-};
-
-async function guest(socket: string, token?: string): Promise<ClientConnection & { pid: number }> {
-  const c = await ClientConnection.open(socket);
-  await c.hello("guest", "limits");
-  const pid = token ? (await c.call("claim", { token, hostpid: victim.pid! })).out.pid : (await c.call("register", { hostpid: victim.pid!, exe: "/g", argv: ["g"], delivery: 0 })).result;
-  return Object.assign(c, { pid });
-}
+const { daemon, guest } = hardenSetup("limits");
 
 const errnoOf = async (p: Promise<unknown>): Promise<SyscallError> => {
   try {

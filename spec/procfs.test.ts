@@ -18,20 +18,15 @@ import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, ROOT, cli, serve, type Served } from "./helpers/daemon.js";
-import { Agent, agent } from "./helpers/agent.js";
+import { Agent, agent, agentTracker } from "./helpers/agent.js";
 import { writeSnapshot, ExportError } from "../src/cli/procfs.js";
 
 const isRoot = process.getuid?.() === 0;
 let d: Served;
-const agents: Agent[] = [];
 let init: Agent, server: Agent, worker: Agent, zombie: Agent, sleeper: Agent;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-procfs-"));
 
-const track = async (p: Promise<Agent>): Promise<Agent> => {
-  const a = await p;
-  agents.push(a);
-  return a;
-};
+const { track, killAll } = agentTracker();
 
 /** Reads a /proc path through a guest's proc_read: [kind, text]. */
 async function read(a: Agent, p: string): Promise<{ kind: number; text: string; target: string; entries: string[] }> {
@@ -79,7 +74,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const a of agents.splice(0)) a.proc.kill("SIGKILL");
+  killAll();
   await d.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
 });

@@ -1,23 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serve, type Served } from "./helpers/daemon.js";
-import { agent, type Agent } from "./helpers/agent.js";
+import { agent, agentTracker } from "./helpers/agent.js";
 
 let d: Served;
-const agents: Agent[] = [];
+const { track, killAll } = agentTracker();
 beforeAll(async () => {
   d = await serve();
 });
 afterAll(async () => {
-  for (const a of agents.splice(0)) a.proc.kill("SIGKILL");
+  killAll();
   await d.stop();
 });
 
 describe("signals through the socket", () => {
   it("setpgid, a handled signal as an event, SIGSTOP and SIGCONT reported to the parent as SIGCHLD, SIGTERM kills", async () => {
-    const init = await agent(d.socket);
-    agents.push(init);
-    const c = await init.fork({ exec: false });
-    agents.push(c);
+    const init = await track(agent(d.socket));
+    const c = await track(init.fork({ exec: false }));
     expect((await init.call("setpgid", { pid: c.pid, pgid: 0 })).ok).toBe(true);
     expect((await c.ok("getpgrp")).result).toBe(c.pid);
     expect((await c.call("setsid")).code).toBe("EPERM");

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT, serve, type Served } from "./helpers/daemon.js";
-import { agent, type Agent } from "./helpers/agent.js";
+import { agent, agentTracker, type Agent } from "./helpers/agent.js";
 import { Raw } from "./helpers/raw.js";
 
 const SIGHUP = 1, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19, SIGTSTP = 20;
@@ -21,25 +21,20 @@ const bit = (s: number): bigint => 1n << BigInt(s - 1);
 const uid = process.getuid!();
 
 const daemons: Served[] = [];
-const agents: Agent[] = [];
+const { track, killAll } = agentTracker();
 const hosts: ChildProcess[] = [];
 afterAll(async () => {
-  for (const a of agents.splice(0)) a.proc.kill("SIGKILL");
+  killAll();
   for (const h of hosts.splice(0)) h.kill("SIGKILL");
   for (const d of daemons.splice(0)) await d.stop();
 });
 async function start(): Promise<{ d: Served; init: Agent }> {
   const d = await serve();
   daemons.push(d);
-  const init = await agent(d.socket);
-  agents.push(init);
+  const init = await track(agent(d.socket));
   return { d, init };
 }
-async function fork(a: Agent): Promise<Agent> {
-  const c = await a.fork({ exec: false });
-  agents.push(c);
-  return c;
-}
+const fork = (a: Agent): Promise<Agent> => track(a.fork({ exec: false }));
 const signals = (a: Agent): unknown[][] => a.events.filter((e) => e.event === 1).map((e) => e.fields);
 
 describe("init's protections (sig_task_ignored, SIGNAL_UNKILLABLE) and kill(-1)", () => {
