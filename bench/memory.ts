@@ -7,7 +7,7 @@
  * of a process's two actors alone, measured in this process with the same machines.
  */
 import { createActor, type Actor, type AnyStateMachine } from "xstate";
-import { processMachine } from "../src/machine/process.js";
+import { imageOf, processMachine } from "../src/machine/process.js";
 import { threadMachine } from "../src/machine/thread.js";
 import { PROTOCOL_VERSION } from "../src/protocol/index.js";
 import { holdInit } from "./lib/init.js";
@@ -28,7 +28,7 @@ export function actorsOwnCost(n: number): number {
   for (let i = 0; i < n; i++) {
     const pid = 100000 + i;
     const p = createActor(processMachine, {
-      input: { pid, ppid: 1, pgid: 0, sid: 0, exe: "/bench/loadgen", argv: ["loadgen"], hostpid: 0, startTime: i, delivery: 0 },
+      input: { pid, ppid: 1, pgid: 0, sid: 0, image: imageOf("/bench/loadgen", ["loadgen"]), hostpid: 0, startTime: i, delivery: 0 },
       id: `proc:${pid}`,
     });
     p.start();

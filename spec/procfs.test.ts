@@ -380,6 +380,12 @@ describe("inspection commands", () => {
     const j = JSON.parse((await ctl(["inspect", "2", "--json"])).stdout) as { id: string; kind: string; state: string; context: Record<string, unknown> }[];
     expect(j.map((a) => a.id)).toEqual(["proc:2", "thread:2", "thread:3"]);
     expect(j[0]!.context).toMatchObject({ comm: "my (server)", sigIgnored: "0x1000", sigCaught: "0x100000800", children: [4] });
+    // The user-visible shape: one flat map, whatever grouping the machine uses inside.
+    expect(Object.keys(j[0]!.context)).toEqual([
+      "pid", "ppid", "pgid", "sid", "exe", "argv", "hostpid", "startTime", "delivery", "comm", "parentTid", "exitSignal", "children",
+      "threads", "wstatus", "statusAssumed", "execed", "childSubreaper", "sigIgnored", "sigCaught", "saFlags", "creds", "pending",
+      "stopped", "waitReport", "info",
+    ]);
     expect(j[2]!.context).toMatchObject({ comm: "wo rk(er)" });
     const all = JSON.parse((await ctl(["inspect", "--all", "--json"])).stdout) as { id: string }[];
     expect(all.map((a) => a.id)).toEqual(["namespace", "proc:1", "thread:1", "proc:2", "thread:2", "thread:3", "proc:4", "proc:5", "thread:5"]);

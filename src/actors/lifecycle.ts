@@ -6,6 +6,7 @@
 import { randomFillSync } from "node:crypto";
 import { E, errno, type Errno } from "../protocol/errno.js";
 import { signaled } from "../machine/wstatus.js";
+import { imageOf } from "../machine/process.js";
 import type { Kernel, Reservation } from "./kernel.js";
 import { killOrphanedPgrp, sendExitSignal } from "./signals.js";
 
@@ -54,7 +55,7 @@ function becomeInitIfFirst(k: Kernel, pid: number): void {
 export function register(k: Kernel, hostpid: number, exe: string, argv: string[], delivery: number): { pid: number } | Errno {
   const pid = newProcessNumber(k);
   if (typeof pid !== "number") return pid;
-  const p = k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, exe, argv, hostpid, startTime: k.now(), delivery });
+  const p = k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, image: imageOf(exe, argv), hostpid, startTime: k.now(), delivery });
   p.send({ type: "CLAIM", hostpid });
   k.spawnThread(pid, pid).send({ type: "CLAIM" });
   becomeInitIfFirst(k, pid);
@@ -65,7 +66,7 @@ export function register(k: Kernel, hostpid: number, exe: string, argv: string[]
 export function reserveFromOutside(k: Kernel, exe: string, argv: string[], delivery = 0): { pid: number; token: string } | Errno {
   const pid = newProcessNumber(k);
   if (typeof pid !== "number") return pid;
-  k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, exe, argv, hostpid: 0, startTime: k.now(), delivery });
+  k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, image: imageOf(exe, argv), hostpid: 0, startTime: k.now(), delivery });
   k.spawnThread(pid, pid);
   const t = token();
   k.reservations.set(t, { kind: "process", pid, tid: pid, timer: undefined });
@@ -84,8 +85,8 @@ export function fork(k: Kernel, parentPid: number, parentTid: number = parentPid
     ppid: parentPid,
     pgid: parent.pgid,
     sid: parent.sid,
-    exe: parent.exe,
-    argv: parent.argv,
+    // The same exe, argv and comm: an immutable value the child shares until it execs.
+    image: parent.image,
     hostpid: 0,
     startTime: k.now(),
     delivery: parent.delivery,
@@ -255,7 +256,7 @@ export function findNewReaper(k: Kernel, pid: number): number {
     if (!c) break;
     // "Find the first ->is_child_subreaper ancestor in our pid_ns" with a live thread
     // (find_alive_thread): a subreaper that is exiting itself is passed over.
-    if (c.childSubreaper && aliveThread(k, a) !== 0) return a;
+    if (c.flags.childSubreaper && aliveThread(k, a) !== 0) return a;
     a = c.ppid;
   }
   return 1;
@@ -273,7 +274,7 @@ export const SA_NOCLDWAIT = 2;
 export function parentAutoReaps(k: Kernel, ppid: number): boolean {
   const p = k.ctx(ppid);
   if (!p) return false;
-  return (p.sigIgnored & (1n << BigInt(SIGCHLD - 1))) !== 0n || ((p.saFlags.get(SIGCHLD) ?? 0) & SA_NOCLDWAIT) !== 0;
+  return (p.sigactions.ignored & (1n << BigInt(SIGCHLD - 1))) !== 0n || ((p.sigactions.flags.get(SIGCHLD) ?? 0) & SA_NOCLDWAIT) !== 0;
 }
 
 /**

@@ -54,8 +54,8 @@ type Disposition = "default" | "ignore" | "handler";
 
 export function disposition(c: ProcessContext, signo: number): Disposition {
   if (has(KERNEL_ONLY, signo)) return "default";
-  if (has(c.sigCaught, signo)) return "handler";
-  if (has(c.sigIgnored, signo)) return "ignore";
+  if (has(c.sigactions.caught, signo)) return "handler";
+  if (has(c.sigactions.ignored, signo)) return "ignore";
   return "default";
 }
 
@@ -119,7 +119,7 @@ export function sendSignal(k: Kernel, pid: number, tid: number | undefined, info
   if (has(KERNEL_STOP, sig)) flushAll(k, pid, bit(SIG.SIGCONT));
   else if (sig === SIG.SIGCONT) {
     flushAll(k, pid, KERNEL_STOP);
-    if (c.stopped) resume(k, pid);
+    if (c.job.stopped) resume(k, pid);
     if (!alive(k, pid)) return;
   }
   if (ignoredAtGeneration(k, pid, tid, sig, force)) return;
@@ -162,20 +162,20 @@ export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
   for (let guard = 0; guard < 4 * 64 + 8; guard++) {
     if (!alive(k, pid) || k.state(pid) === "native") return;
     const c = k.ctx(pid)!;
-    const skip = c.delivery === 1 ? c.sigCaught : 0n;
+    const skip = c.delivery === 1 ? c.sigactions.caught : 0n;
     const step = nextAction(k, pid, c, skip);
     if (!step) break;
     act(k, pid, step);
   }
   if (!alive(k, pid)) return;
   const c = k.ctx(pid)!;
-  if (c.delivery !== 1 || c.stopped || c.hostpid <= 0) return;
+  if (c.delivery !== 1 || c.job.stopped || c.hostpid <= 0) return;
   let ready = 0n;
   for (const tid of c.threads) {
     const t = k.threads.get(tid)?.getSnapshot().context;
     if (t) ready |= (t.pending.mask | c.pending.mask) & ~t.blocked;
   }
-  ready &= c.sigCaught & ring;
+  ready &= c.sigactions.caught & ring;
   for (let sig = 1; ready !== 0n && sig <= 64; sig++) if (has(ready, sig)) k.hooks.killHost(pid, c.hostpid, sig);
 }
 
@@ -194,7 +194,7 @@ function nextAction(k: Kernel, pid: number, c: ProcessContext, skip: bigint): St
     const tc = t.getSnapshot().context;
     if (has(tc.pending.mask, SIG.SIGKILL)) return { tid, from: "thread", signo: SIG.SIGKILL };
   }
-  if (c.stopped) return undefined;
+  if (c.job.stopped) return undefined;
   for (const tid of c.threads) {
     const t = k.threads.get(tid);
     if (!t || !receptive(k, tid)) continue;
@@ -278,8 +278,8 @@ function notifyParentCldstop(k: Kernel, pid: number, code: number, status: numbe
   const ppid = c.ppid;
   const parent = ppid > 0 ? k.ctx(ppid) : undefined;
   if (parent) {
-    const flags = parent.saFlags.get(SIG.SIGCHLD) ?? 0;
-    if (!has(parent.sigIgnored, SIG.SIGCHLD) && !(flags & SA.NOCLDSTOP))
+    const flags = parent.sigactions.flags.get(SIG.SIGCHLD) ?? 0;
+    if (!has(parent.sigactions.ignored, SIG.SIGCHLD) && !(flags & SA.NOCLDSTOP))
       sendSignal(k, ppid, undefined, { signo: SIG.SIGCHLD, code, pid, uid: c.creds.ruid, status });
   }
   if (ppid > 0) k.notifyParent(ppid);
@@ -294,7 +294,7 @@ export function sendExitSignal(k: Kernel, pid: number): void {
   const c = k.ctx(pid);
   if (!c || c.wstatus === null || c.ppid <= 0) return;
   const parent = k.ctx(c.ppid);
-  if (!parent || has(parent.sigIgnored, SIG.SIGCHLD)) return;
+  if (!parent || has(parent.sigactions.ignored, SIG.SIGCHLD)) return;
   const s = c.wstatus;
   const code = ifExited(s) ? SI.CLD_EXITED : coreDumped(s) ? SI.CLD_DUMPED : SI.CLD_KILLED;
   sendSignal(k, c.ppid, undefined, { signo: SIG.SIGCHLD, code, pid, uid: c.creds.ruid, status: ifExited(s) ? exitStatus(s) : termSig(s) });
@@ -319,7 +319,7 @@ export function pgrpOrphaned(k: Kernel, pgid: number, ignored: number | undefine
 }
 
 function hasStoppedJobs(k: Kernel, pgid: number): boolean {
-  for (const m of k.pgrp(pgid)) if (k.ctx(m)?.stopped) return true;
+  for (const m of k.pgrp(pgid)) if (k.ctx(m)?.job.stopped) return true;
   return false;
 }
 
@@ -408,7 +408,7 @@ export function sendSpecific(k: Kernel, from: Sender, tgid: number, tid: number,
  */
 export function sendFromOutside(k: Kernel, pid: number, signo: number, uid: number): boolean {
   const c = k.ctx(pid);
-  if (!c || k.state(pid) !== "running" || c.delivery !== 1 || !has(c.sigCaught, signo)) return false;
+  if (!c || k.state(pid) !== "running" || c.delivery !== 1 || !has(c.sigactions.caught, signo)) return false;
   sendSignal(k, pid, undefined, { signo, code: SI.USER, pid: 0, uid, status: 0 }, true);
   return true;
 }

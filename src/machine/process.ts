@@ -9,10 +9,10 @@
  * embryo: fork reserved the pid and the child has not connected yet; it is already the
  * parent's child (fork returned its pid), so wait sees it.
  * zombie: exited, holding its wait status until the parent (or auto-reap) releases it.
- * Job control is a flag beside the state, not a state: `stopped` is the signal that
+ * Job control is a flag beside the state, not a state: `job.stopped` is the signal that
  * stopped a running (or native) process (ps state T) and 0 otherwise; STOP and CONT set
- * and clear it, DIE clears it. `waitReport` is the stop or continue its parent's wait may
- * still collect (WUNTRACED / WCONTINUED), set with WAIT_REPORT.
+ * and clear it, DIE clears it. `job.waitReport` is the stop or continue its parent's wait
+ * may still collect (WUNTRACED / WCONTINUED), set with WAIT_REPORT.
  */
 import { assign, setup } from "xstate";
 import { EMPTY_QUEUE, type SigQueue } from "./sigset.js";
@@ -31,13 +31,49 @@ export interface WaitReport {
   readonly signo: number;
 }
 
+/** What runs: set at exec (comm also by prctl PR_SET_NAME on the leader), copied at fork. */
+export interface Image {
+  readonly exe: string;
+  readonly argv: string[];
+  /** The executable's basename cut to 15 bytes (task->comm), or what PR_SET_NAME set. */
+  readonly comm: string;
+}
+
+/** The signal actions (sighand_struct): replaced whole by SIGACTION and exec, shared with a forked child. */
+export interface Sigactions {
+  /** Signals whose disposition is SIG_IGN / a handler: bit (signo - 1), as /proc/PID/status's SigIgn and SigCgt. */
+  readonly ignored: bigint;
+  readonly caught: bigint;
+  /** The SA_* flags of each signal's current action, for the signals that have any. */
+  readonly flags: ReadonlyMap<number, number>;
+}
+
+/** Job control: a flag beside the lifecycle state, not a state (see the header). */
+export interface JobControl {
+  /** The signal that stopped the process (group stop, state T), 0 while it runs. */
+  readonly stopped: number;
+  /** A stop or continue the parent's wait can still report (SIGNAL_STOP_STOPPED / SIGNAL_STOP_CONTINUED). */
+  readonly waitReport: WaitReport | null;
+}
+
+/** Per-process facts that change at most once or twice in its life. */
+export interface ProcessFlags {
+  /** The signal sent to the parent at exit: SIGCHLD for every fork child (a clone child's would differ, for __WCLONE). */
+  readonly exitSignal: number;
+  /** The status was assumed (connection closed without exit); a reaper may correct it. */
+  readonly statusAssumed: boolean;
+  /** True once execve ran: setpgid on this child then fails with EACCES. */
+  readonly execed: boolean;
+  /** prctl(PR_SET_CHILD_SUBREAPER) */
+  readonly childSubreaper: boolean;
+}
+
 export interface ProcessInput {
   pid: number;
   ppid: number;
   pgid: number;
   sid: number;
-  exe: string;
-  argv: string[];
+  image: Image;
   hostpid: number;
   /** Milliseconds since the namespace started. */
   startTime: number;
@@ -46,41 +82,53 @@ export interface ProcessInput {
   /** The thread that forked it (its real_parent task); the parent's pid when not given. */
   parentTid?: number;
   /** A forked child's parent: what the child copies from it beyond the fields above. */
-  inherit?: Pick<ProcessContext, "sigIgnored" | "sigCaught" | "saFlags" | "comm" | "creds" | "info">;
+  inherit?: Pick<ProcessContext, "sigactions" | "creds" | "info">;
 }
 
-export interface ProcessContext extends Omit<ProcessInput, "inherit"> {
-  comm: string;
+/**
+ * At most 18 top-level fields, so keep it: xstate's assign builds each new context with
+ * Object.assign({}, context, update), and V8 (Node 20) makes an object built that way with
+ * 20 or more properties a dictionary (about 5.8 µs per assign instead of 0.4 µs, a hash
+ * lookup per read, 1.4 KiB instead of 0.3 KiB: bench/README.md). Fields that change rarely
+ * are grouped into immutable values (image, flags, sigactions, job), replaced whole.
+ */
+export interface ProcessContext {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly pgid: number;
+  readonly sid: number;
+  readonly image: Image;
+  readonly hostpid: number;
+  readonly startTime: number;
+  readonly delivery: number;
   /** The parent thread whose children list holds this process (__WNOTHREAD). */
-  parentTid: number;
-  /** The signal sent to the parent at exit: SIGCHLD for every fork child (a clone child's would differ, for __WCLONE). */
-  exitSignal: number;
+  readonly parentTid: number;
   /** Children in Linux's list order: fork order, reparented ones appended. */
-  children: Set<number>;
+  readonly children: Set<number>;
   /** Live and reserved threads, the leader (tid == pid) first. */
-  threads: Set<number>;
-  wstatus: number | null;
-  /** The status was assumed (connection closed without exit); a reaper may correct it. */
-  statusAssumed: boolean;
-  /** True once execve ran: setpgid on this child then fails with EACCES. */
-  execed: boolean;
-  /** prctl(PR_SET_CHILD_SUBREAPER) */
-  childSubreaper: boolean;
-  /** Signals whose disposition is SIG_IGN / a handler: bit (signo - 1), as /proc/PID/status's SigIgn and SigCgt. */
-  sigIgnored: bigint;
-  sigCaught: bigint;
-  /** The SA_* flags of each signal's current action, for the signals that have any. */
-  saFlags: Map<number, number>;
+  readonly threads: Set<number>;
+  readonly wstatus: number | null;
+  readonly flags: ProcessFlags;
+  readonly sigactions: Sigactions;
   /** Credentials for kill's permission rule; copied at fork. */
-  creds: Creds;
+  readonly creds: Creds;
   /** Process-directed pending signals (signal->shared_pending): /proc/PID/status ShdPnd. */
-  pending: SigQueue;
-  /** The signal that stopped the process (group stop, state T), 0 while it runs. */
-  stopped: number;
-  /** A stop or continue the parent's wait can still report (SIGNAL_STOP_STOPPED / SIGNAL_STOP_CONTINUED). */
-  waitReport: WaitReport | null;
+  readonly pending: SigQueue;
+  readonly job: JobControl;
   /** What the guest reported for procfs (environ, cwd, gids, memory): see procinfo.ts. */
-  info: ProcInfo;
+  readonly info: ProcInfo;
+}
+
+/** A new process's flags: exit signal SIGCHLD, not execed, not a subreaper (copy_process clears it). */
+const NEW_FLAGS: ProcessFlags = Object.freeze({ exitSignal: 17, statusAssumed: false, execed: false, childSubreaper: false });
+/** Every signal at SIG_DFL with no flags. */
+const DEFAULT_SIGACTIONS: Sigactions = Object.freeze({ ignored: 0n, caught: 0n, flags: new Map<number, number>() });
+/** Running, nothing for wait to report. */
+const NO_JOB: JobControl = Object.freeze({ stopped: 0, waitReport: null });
+
+/** A process image from its executable and arguments. */
+export function imageOf(exe: string, argv: string[]): Image {
+  return { exe, argv, comm: commOf(exe) };
 }
 
 export type ProcessEvent =
@@ -115,9 +163,9 @@ export function commOf(exe: string): string {
 }
 
 /** Flags survive exec only for signals that stay ignored. */
-function resetFlags(c: ProcessContext): Map<number, number> {
+function resetFlags(sa: Sigactions): ReadonlyMap<number, number> {
   const m = new Map<number, number>();
-  for (const [sig, f] of c.saFlags) if (c.sigIgnored & (1n << BigInt(sig - 1))) m.set(sig, f);
+  for (const [sig, f] of sa.flags) if (sa.ignored & (1n << BigInt(sig - 1))) m.set(sig, f);
   return m;
 }
 
@@ -133,37 +181,51 @@ export const processMachine = setup({
     // (flush_signal_handlers, "Handled signals are reset to default" in execve(2)).
     applyExec: assign(({ context, event }) =>
       event.type === "EXEC" || event.type === "EXEC_NATIVE"
-        ? { exe: event.exe, argv: event.argv, comm: commOf(event.exe), execed: true, sigCaught: 0n, saFlags: resetFlags(context), info: afterExec(context.info) }
+        ? {
+            image: imageOf(event.exe, event.argv),
+            flags: context.flags.execed ? context.flags : { ...context.flags, execed: true },
+            sigactions: { ignored: context.sigactions.ignored, caught: 0n, flags: resetFlags(context.sigactions) },
+            info: afterExec(context.info),
+          }
         : {},
     ),
     sigaction: assign(({ context, event }) => {
       if (event.type !== "SIGACTION") return {};
+      const sa = context.sigactions;
       const bit = 1n << BigInt(event.signo - 1);
-      const saFlags = new Map(context.saFlags);
-      if (event.flags) saFlags.set(event.signo, event.flags);
-      else saFlags.delete(event.signo);
+      const flags = new Map(sa.flags);
+      if (event.flags) flags.set(event.signo, event.flags);
+      else flags.delete(event.signo);
       return {
-        sigIgnored: event.handler === 1 ? context.sigIgnored | bit : context.sigIgnored & ~bit,
-        sigCaught: event.handler === 2 ? context.sigCaught | bit : context.sigCaught & ~bit,
-        saFlags,
+        sigactions: {
+          ignored: event.handler === 1 ? sa.ignored | bit : sa.ignored & ~bit,
+          caught: event.handler === 2 ? sa.caught | bit : sa.caught & ~bit,
+          flags,
+        },
       };
     }),
     setInfo: assign(({ context, event }) => (event.type === "INFO" ? { info: { ...context.info, ...event.info } } : {})),
-    setComm: assign(({ event }) => (event.type === "SET_COMM" ? { comm: event.comm } : {})),
+    setComm: assign(({ context, event }) => (event.type === "SET_COMM" ? { image: { exe: context.image.exe, argv: context.image.argv, comm: event.comm } } : {})),
     setCreds: assign(({ event }) => (event.type === "SET_CREDS" ? { creds: event.creds } : {})),
     setPgrp: assign(({ event }) => (event.type === "SET_PGRP" ? { pgid: event.pgid, sid: event.sid } : {})),
     setPending: assign(({ event }) => (event.type === "PENDING" ? { pending: event.pending } : {})),
-    stop: assign(({ event }) => (event.type === "STOP" ? { stopped: event.signo } : {})),
-    cont: assign({ stopped: 0 }),
-    setWaitReport: assign(({ event }) => (event.type === "WAIT_REPORT" ? { waitReport: event.report } : {})),
-    // A dead process is no longer stopped and has nothing pending (exit_signals, flush_signals).
-    recordDeath: assign(({ event }) =>
-      event.type === "DIE" ? { wstatus: event.wstatus, statusAssumed: event.assumed, stopped: 0, pending: EMPTY_QUEUE, waitReport: null } : {},
+    stop: assign(({ context, event }) => (event.type === "STOP" ? { job: { stopped: event.signo, waitReport: context.job.waitReport } } : {})),
+    cont: assign(({ context }) => ({ job: context.job.waitReport ? { stopped: 0, waitReport: context.job.waitReport } : NO_JOB })),
+    setWaitReport: assign(({ context, event }) =>
+      event.type === "WAIT_REPORT" ? { job: !context.job.stopped && !event.report ? NO_JOB : { stopped: context.job.stopped, waitReport: event.report } } : {},
     ),
-    correctStatus: assign(({ event }) => (event.type === "CORRECT_STATUS" ? { wstatus: event.wstatus, statusAssumed: false } : {})),
+    // A dead process is no longer stopped and has nothing pending (exit_signals, flush_signals).
+    recordDeath: assign(({ context, event }) =>
+      event.type === "DIE"
+        ? { wstatus: event.wstatus, flags: event.assumed ? { ...context.flags, statusAssumed: true } : context.flags, pending: EMPTY_QUEUE, job: NO_JOB }
+        : {},
+    ),
+    correctStatus: assign(({ context, event }) =>
+      event.type === "CORRECT_STATUS" ? { wstatus: event.wstatus, flags: { ...context.flags, statusAssumed: false } } : {},
+    ),
     reparent: assign(({ event }) => (event.type === "REPARENT" ? { ppid: event.ppid, parentTid: event.parentTid ?? event.ppid } : {})),
     // prctl(PR_SET_CHILD_SUBREAPER): is_child_subreaper = !!arg2.
-    setSubreaper: assign(({ event }) => (event.type === "SET_SUBREAPER" ? { childSubreaper: event.on } : {})),
+    setSubreaper: assign(({ context, event }) => (event.type === "SET_SUBREAPER" ? { flags: { ...context.flags, childSubreaper: event.on } } : {})),
     // Sets are updated in place: a copy per fork would make fork O(children).
     addChild: ({ context, event }) => void (event.type === "CHILD_ADD" && context.children.add(event.pid)),
     dropChild: ({ context, event }) => void (event.type === "CHILD_DROP" && context.children.delete(event.pid)),
@@ -172,41 +234,33 @@ export const processMachine = setup({
     dropAllThreads: ({ context }) => context.threads.clear(),
   },
   guards: {
-    statusWasAssumed: ({ context }) => context.statusAssumed,
+    statusWasAssumed: ({ context }) => context.flags.statusAssumed,
   },
 }).createMachine({
   id: "process",
-  // The input's fields are named one by one: on Node.js 20, `{ ...input, more }` with this
-  // many properties builds each context on V8's slow path (about 50-100 µs per process
-  // against under 1 µs, and a larger object), which made creating the actor the dominant
-  // cost of a fork (bench/README.md).
+  // The fields are named one by one: on Node.js 20, `{ ...input, more }` with many
+  // properties builds each context on V8's slow path (about 50-100 µs per process against
+  // under 1 µs, and a larger object), which made creating the actor the dominant cost of a
+  // fork (bench/README.md). A forked child shares its parent's immutable values.
   context: ({ input }) => ({
     pid: input.pid,
     ppid: input.ppid,
     pgid: input.pgid,
     sid: input.sid,
-    exe: input.exe,
-    argv: input.argv,
+    image: input.image,
     hostpid: input.hostpid,
     startTime: input.startTime,
     delivery: input.delivery,
-    // A forked child copies comm, signal dispositions, credentials and procfs info from its parent.
-    comm: input.inherit ? input.inherit.comm : commOf(input.exe),
     parentTid: input.parentTid ?? input.ppid,
-    exitSignal: 17,
     children: new Set<number>(),
     threads: new Set<number>([input.pid]),
     wstatus: null,
-    statusAssumed: false,
-    execed: false,
-    childSubreaper: false,
-    sigIgnored: input.inherit ? input.inherit.sigIgnored : 0n,
-    sigCaught: input.inherit ? input.inherit.sigCaught : 0n,
-    saFlags: new Map<number, number>(input.inherit ? input.inherit.saFlags : undefined),
+    flags: NEW_FLAGS,
+    // A forked child copies signal dispositions, credentials and procfs info from its parent.
+    sigactions: input.inherit ? input.inherit.sigactions : DEFAULT_SIGACTIONS,
     creds: input.inherit ? input.inherit.creds : { ruid: 0, euid: 0, suid: 0 },
     pending: EMPTY_QUEUE,
-    stopped: 0,
-    waitReport: null,
+    job: NO_JOB,
     info: input.inherit ? input.inherit.info : NO_INFO,
   }),
   initial: "embryo",

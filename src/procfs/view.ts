@@ -119,7 +119,7 @@ export function viewOf(k: Kernel, pid: number): ProcView | undefined {
   const lifecycle = snap.value as ProcessState;
   const zombie = lifecycle === "zombie" || lifecycle === "reaped" || lifecycle === "aborted";
   const live = !zombie;
-  const procLetter: StateLetter = zombie ? "Z" : c.stopped ? "T" : lifecycle === "embryo" ? "R" : "S";
+  const procLetter: StateLetter = zombie ? "Z" : c.job.stopped ? "T" : lifecycle === "embryo" ? "R" : "S";
   // A hostpid > 0 with a live process is the guest's own host process (its connection is open).
   const host = live && c.hostpid > 1 ? hostStatus(c.hostpid) : undefined;
   const tasks: TaskView[] = [];
@@ -136,7 +136,7 @@ export function viewOf(k: Kernel, pid: number): ProcView | undefined {
     tasks.push({
       tid,
       // The leader's name is the process's comm (execve resets it); other threads may have their own.
-      comm: tid === pid ? c.comm : (tc?.comm ?? c.comm),
+      comm: tid === pid ? c.image.comm : (tc?.comm ?? c.image.comm),
       state: letter,
       pending: tc?.pending.mask ?? 0n,
       blocked: tc?.blocked ?? 0n,
@@ -147,16 +147,16 @@ export function viewOf(k: Kernel, pid: number): ProcView | undefined {
   const ids = c.creds;
   const gids = c.info.gids ?? hostGids(host) ?? zeroGids;
   const umaskText = host?.get("Umask");
-  let flags = PF_RANDOMIZE | (c.execed || c.ppid === 0 ? 0 : PF_FORKNOEXEC);
+  let flags = PF_RANDOMIZE | (c.flags.execed || c.ppid === 0 ? 0 : PF_FORKNOEXEC);
   if (zombie) flags |= PF_EXITING | PF_POSTCOREDUMP | PF_NOFREEZE;
   return {
     pid,
     ppid: c.ppid,
     pgid: c.pgid,
     sid: c.sid,
-    comm: c.comm,
-    exe: c.exe,
-    argv: zombie ? [] : c.argv,
+    comm: c.image.comm,
+    exe: c.image.exe,
+    argv: zombie ? [] : c.image.argv,
     lifecycle,
     state: tasks[0]?.state ?? procLetter,
     tasks,
@@ -165,8 +165,8 @@ export function viewOf(k: Kernel, pid: number): ProcView | undefined {
     gids,
     umask: umaskText ? parseInt(umaskText, 8) : live ? 0o022 : null,
     startTicks: ticksSinceBoot(k, c.startTime),
-    sigIgnored: c.sigIgnored,
-    sigCaught: c.sigCaught,
+    sigIgnored: c.sigactions.ignored,
+    sigCaught: c.sigactions.caught,
     shdPending: c.pending.mask,
     shdQueued: c.pending.q.length,
     mem: zombie ? null : (c.info.mem ?? hostMem(host)),

@@ -81,7 +81,7 @@ export class BlinkdSide implements Side {
   state(a: AgentInfo): "dead" | "stopped" | "running" {
     const s = this.kernel.state(a.pid);
     if (s === undefined || s === "zombie" || s === "reaped" || s === "aborted") return "dead";
-    return (this.kernel.ctx(a.pid)?.stopped ?? 0) !== 0 ? "stopped" : "running";
+    return (this.kernel.ctx(a.pid)?.job.stopped ?? 0) !== 0 ? "stopped" : "running";
   }
 
   pgid(a: AgentInfo): number | undefined {

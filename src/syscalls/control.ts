@@ -4,6 +4,7 @@ import type { control } from "../protocol/calls/control.js";
 import { E, errno } from "../protocol/errno.js";
 import { EV } from "../protocol/messages.js";
 import type { Kernel } from "../actors/kernel.js";
+import type { ProcessContext } from "../machine/process.js";
 import { checkKernel } from "../actors/invariants.js";
 import type { EventRecord } from "../actors/eventlog.js";
 import { NODE_KIND, walk } from "../procfs/tree.js";
@@ -49,12 +50,12 @@ export function listProcesses(k: Kernel): ProcRecord[] {
       ppid: v.ppid,
       pgid: v.pgid,
       sid: v.sid,
-      state: c.stopped && (v.lifecycle === "running" || v.lifecycle === "native") ? "stopped" : v.lifecycle,
+      state: c.job.stopped && (v.lifecycle === "running" || v.lifecycle === "native") ? "stopped" : v.lifecycle,
       stat: procpsStat(v),
       threads: [...c.threads],
       comm: v.comm,
-      exe: c.exe,
-      argv: c.argv,
+      exe: c.image.exe,
+      argv: c.image.argv,
       hostpid: c.hostpid,
       wstatus: c.wstatus,
       startTime: Math.round(c.startTime),
@@ -91,10 +92,46 @@ export interface ActorRecord {
   fds?: unknown[];
 }
 
+/**
+ * The process context as `inspect` shows it: one flat map in the order it always had. The
+ * machine groups fields that change rarely (image, flags, sigactions, job) to stay under
+ * V8's fast-object limit (src/machine/process.ts); users see them each by name.
+ */
+function flatProcess(c: ProcessContext): Record<string, unknown> {
+  return {
+    pid: c.pid,
+    ppid: c.ppid,
+    pgid: c.pgid,
+    sid: c.sid,
+    exe: c.image.exe,
+    argv: c.image.argv,
+    hostpid: c.hostpid,
+    startTime: c.startTime,
+    delivery: c.delivery,
+    comm: c.image.comm,
+    parentTid: c.parentTid,
+    exitSignal: c.flags.exitSignal,
+    children: c.children,
+    threads: c.threads,
+    wstatus: c.wstatus,
+    statusAssumed: c.flags.statusAssumed,
+    execed: c.flags.execed,
+    childSubreaper: c.flags.childSubreaper,
+    sigIgnored: c.sigactions.ignored,
+    sigCaught: c.sigactions.caught,
+    saFlags: c.sigactions.flags,
+    creds: c.creds,
+    pending: c.pending,
+    stopped: c.job.stopped,
+    waitReport: c.job.waitReport,
+    info: c.info,
+  };
+}
+
 function processActors(k: Kernel, d: DaemonView, pid: number): ActorRecord[] {
   const snap = k.proc(pid)!.getSnapshot();
   const out: ActorRecord[] = [
-    { id: `proc:${pid}`, kind: "process", state: snap.value, context: plain(snap.context), fds: fdsOf(k, pid).map(plain) },
+    { id: `proc:${pid}`, kind: "process", state: snap.value, context: plain(flatProcess(snap.context)), fds: fdsOf(k, pid).map(plain) },
   ];
   for (const tid of [...snap.context.threads].sort((a, b) => a - b)) {
     const t = k.threads.get(tid);

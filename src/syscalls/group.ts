@@ -32,7 +32,7 @@ export function setpgid(k: Kernel, caller: number, pid: number, pgid: number): 0
   if (p.ppid === caller && pid !== caller) {
     // A child: it must be in the caller's session (EPERM) and not have exec'd (EACCES, PF_FORKNOEXEC).
     if (p.sid !== me.sid) return errno(E.EPERM, `child ${pid} is in another session`);
-    if (p.execed) return errno(E.EACCES, `child ${pid} has called execve`);
+    if (p.flags.execed) return errno(E.EACCES, `child ${pid} has called execve`);
   } else if (pid !== caller) {
     return errno(E.ESRCH, `${pid} is neither the caller nor its child`);
   }

@@ -48,7 +48,7 @@ export const processCalls: Handlers<typeof process> = {
   },
   // PR_GET_CHILD_SUBREAPER: "Return the 'child subreaper' setting of the caller, in the
   // location pointed to by (int *) arg2"; the call itself returns 0, the value travels as the result here.
-  prctl_get_child_subreaper: (ctx) => (ctx.k.ctx(ctx.caller.pid)?.childSubreaper ? 1 : 0),
+  prctl_get_child_subreaper: (ctx) => (ctx.k.ctx(ctx.caller.pid)?.flags.childSubreaper ? 1 : 0),
   report_status: (ctx, { pid, wstatus }) => {
     const c = ctx.k.ctx(pid);
     if (!c || c.ppid !== ctx.caller.pid) return errno(E.ESRCH, `${pid} is not a child of ${ctx.caller.pid}`);

@@ -60,7 +60,7 @@ function eligible(sel: Selector, pid: number, c: ProcessContext, options: number
   // children *only* if __WCLONE is set; otherwise, wait for non-clone children *only*."
   // A clone child reports with a signal other than SIGCHLD; every child here is a fork
   // child (exit_signal SIGCHLD), so __WCLONE alone finds none.
-  const isClone = c.exitSignal !== SIGCHLD;
+  const isClone = c.flags.exitSignal !== SIGCHLD;
   return (options & __WALL) !== 0 || ((options & __WCLONE) !== 0) === isClone;
 }
 
@@ -105,7 +105,7 @@ export function waitAttempt(k: Kernel, caller: number, callerTid: number, sel: S
       continue;
     }
     notask = false;
-    const rep = c.waitReport;
+    const rep = c.job.waitReport;
     if (!rep) continue;
     // wait_task_stopped: only with WUNTRACED/WSTOPPED; the code is cleared unless WNOWAIT.
     if (rep.kind === "stopped" && options & WSTOPPED) {
