@@ -39,7 +39,7 @@ export interface Image {
   readonly comm: string;
 }
 
-/** The signal actions (sighand_struct): replaced whole by SIGACTION and exec, shared with a forked child. */
+/** The signal actions (sighand_struct): replaced whole by SIGACTION and exec; a forked child shares the immutable value, which is copy_sighand's copy. */
 export interface Sigactions {
   /** Signals whose disposition is SIG_IGN / a handler: bit (signo - 1), as /proc/PID/status's SigIgn and SigCgt. */
   readonly ignored: bigint;
