@@ -1,21 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { serve, type Served } from "./helpers/daemon.js";
-import { agent, agentTracker, type Agent } from "./helpers/agent.js";
+import { describe, expect, it } from "vitest";
+import { namespace } from "./helpers/namespace.js";
 
-let d: Served;
-const { track, killAll } = agentTracker();
-
-beforeEach(async () => {
-  d = await serve();
-});
-afterEach(async () => {
-  killAll();
-  await d.stop();
-});
+const ns = namespace({ each: true });
+const { track } = ns;
 
 describe("process lifecycle through the socket", () => {
   it("the first process is PID 1 with parent 0; a forked child claims the reserved pid", async () => {
-    const init = await track(agent(d.socket));
+    const { init } = ns;
     expect(init.pid).toBe(1);
     expect((await init.ok("getppid")).result).toBe(0);
     const child = await track(init.fork());
@@ -25,7 +16,7 @@ describe("process lifecycle through the socket", () => {
   });
 
   it("exit_group's status reaches the parent's wait4; then ECHILD", async () => {
-    const init = await track(agent(d.socket));
+    const { init } = ns;
     const child = await track(init.fork());
     await child.exit(3);
     const r = await init.ok("wait4", { pid: -1, options: 0 });
@@ -35,7 +26,7 @@ describe("process lifecycle through the socket", () => {
   });
 
   it("a guest host process killed with SIGKILL is seen by wait4 as killed by signal 9", async () => {
-    const init = await track(agent(d.socket));
+    const { init } = ns;
     const child = await track(init.fork());
     const w = init.call("wait4", { pid: child.pid, options: 0 });
     await child.kill("SIGKILL");

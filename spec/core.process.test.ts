@@ -3,19 +3,19 @@
  * claim, abort, expiry, threads, execve, exec into a native program, report_status, exit
  * and death by kill -9 of the host process.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ROOT, cli, serve, type Served } from "./helpers/daemon.js";
-import { agent, agentTracker, type Agent } from "./helpers/agent.js";
+import { ROOT, cli, serve } from "./helpers/daemon.js";
+import { agent, type Agent } from "./helpers/agent.js";
+import { namespace } from "./helpers/namespace.js";
 import { Raw, StandIn } from "./helpers/raw.js";
 
 const WNOHANG = 1;
-let d: Served;
-let init: Agent;
-const { track, killAll } = agentTracker();
+const ns = namespace();
+const { track } = ns;
 
 interface Ps {
   pid: number;
@@ -26,39 +26,33 @@ interface Ps {
   exe: string;
   argv: string[];
 }
-async function ps(socket = d.socket): Promise<Ps[]> {
+async function ps(socket = ns.daemon.socket): Promise<Ps[]> {
   const r = await cli(["ps", "--socket", socket, "--json"]);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as Ps[];
 }
 const entry = async (pid: number) => (await ps()).find((p) => p.pid === pid);
 
-beforeAll(async () => {
-  d = await serve();
-  init = await track(agent(d.socket));
-  expect(init.pid).toBe(1);
-});
-afterAll(async () => {
-  killAll();
-  await d.stop();
+beforeAll(() => {
+  expect(ns.init.pid).toBe(1);
 });
 
 describe("fork, claim, abort", () => {
   it("fork reserves the pid and the child is the parent's at once; the child's own connection claims it; a token claims once", async () => {
-    const r = await init.ok("fork");
+    const r = await ns.init.ok("fork");
     const pid = r.result;
     const token = r.out!.token as string;
     expect(token).toMatch(/^[0-9a-f]{32}$/);
     // Not yet claimed, but already a child: WNOHANG finds it not ready rather than ECHILD.
-    expect((await init.ok("wait4", { pid, options: WNOHANG })).result).toBe(0);
+    expect((await ns.init.ok("wait4", { pid, options: WNOHANG })).result).toBe(0);
     expect((await entry(pid))?.state).toBe("embryo");
-    const child = await track(agent(d.socket, token));
+    const child = await track(agent(ns.daemon.socket, token));
     expect(child.pid).toBe(pid);
     expect((await child.ok("getppid")).result).toBe(1);
     expect((await entry(pid))?.state).toBe("running");
     // The token is spent: a second claim, or an unknown token, is ENOENT.
     for (const t of [token, "f".repeat(32)]) {
-      const raw = await Raw.open(d.socket);
+      const raw = await Raw.open(ns.daemon.socket);
       await raw.hello();
       const c = await raw.call("claim", { token: t, hostpid: child.proc.pid! });
       expect(c.result).toBe(-2);
@@ -66,42 +60,42 @@ describe("fork, claim, abort", () => {
       raw.destroy();
     }
     await child.exit(0);
-    expect((await init.ok("wait4", { pid, options: 0 })).out!.wstatus).toBe(0);
+    expect((await ns.init.ok("wait4", { pid, options: 0 })).out!.wstatus).toBe(0);
   });
 
   it("fork_abort undoes the reservation as if fork had never happened; only the parent's unclaimed child can be aborted", async () => {
-    const r = await init.ok("fork");
+    const r = await ns.init.ok("fork");
     const pid = r.result;
-    expect((await init.ok("fork_abort", { pid })).result).toBe(0);
-    expect((await init.call("wait4", { pid, options: WNOHANG })).code).toBe("ECHILD");
+    expect((await ns.init.ok("fork_abort", { pid })).result).toBe(0);
+    expect((await ns.init.call("wait4", { pid, options: WNOHANG })).code).toBe("ECHILD");
     expect(await entry(pid)).toBeUndefined();
-    const again = await init.call("fork_abort", { pid });
+    const again = await ns.init.call("fork_abort", { pid });
     expect(again.code).toBe("ESRCH");
     // The token died with it.
-    const raw = await Raw.open(d.socket);
+    const raw = await Raw.open(ns.daemon.socket);
     await raw.hello();
-    expect((await raw.call("claim", { token: r.out!.token, hostpid: init.proc.pid! })).result).toBe(-2);
+    expect((await raw.call("claim", { token: r.out!.token, hostpid: ns.init.proc.pid! })).result).toBe(-2);
     raw.destroy();
     // alloc_pid's cursor moved on: the next child gets the next number, not the aborted one.
-    const child = await track(init.fork());
+    const child = await track(ns.init.fork());
     expect(child.pid).toBe(pid + 1);
     // A claimed child, or another process's child, cannot be aborted.
-    expect((await init.call("fork_abort", { pid: child.pid })).code).toBe("ESRCH");
+    expect((await ns.init.call("fork_abort", { pid: child.pid })).code).toBe("ESRCH");
     const gr = await child.ok("fork");
-    expect((await init.call("fork_abort", { pid: gr.result })).code).toBe("ESRCH");
+    expect((await ns.init.call("fork_abort", { pid: gr.result })).code).toBe("ESRCH");
     expect((await child.ok("fork_abort", { pid: gr.result })).result).toBe(0);
     await child.exit(0);
-    await init.ok("wait4", { pid: child.pid, options: 0 });
+    await ns.init.ok("wait4", { pid: child.pid, options: 0 });
   });
 });
 
 describe("threads", () => {
   it("thread_create reserves a tid that a second connection claims; it shares the process; exit ends only that thread", async () => {
-    const p = await track(init.fork());
+    const p = await track(ns.init.fork());
     const r = await p.ok("thread_create");
     const tid = r.result;
     expect(tid).toBeGreaterThan(p.pid);
-    const t = await track(agent(d.socket, r.out!.token as string));
+    const t = await track(agent(ns.daemon.socket, r.out!.token as string));
     expect(t.tid).toBe(tid);
     expect((await t.ok("getpid")).result).toBe(p.pid);
     expect((await t.ok("gettid")).result).toBe(tid);
@@ -114,20 +108,20 @@ describe("threads", () => {
     expect(after.detail).toMatch(new RegExp(`thread ${tid} has ended`));
     expect((await entry(p.pid))?.threads).toEqual([p.pid]);
     expect((await p.ok("getpid")).result).toBe(p.pid);
-    expect((await init.ok("wait4", { pid: p.pid, options: WNOHANG })).result).toBe(0);
+    expect((await ns.init.ok("wait4", { pid: p.pid, options: WNOHANG })).result).toBe(0);
     // thread_abort releases an unclaimed reservation; a claimed or unknown tid is ESRCH.
     const r2 = await p.ok("thread_create");
     expect((await p.ok("thread_abort", { tid: r2.result })).result).toBe(0);
     expect((await p.call("thread_abort", { tid: r2.result })).code).toBe("ESRCH");
     await p.exit(0);
-    await init.ok("wait4", { pid: p.pid, options: 0 });
+    await ns.init.ok("wait4", { pid: p.pid, options: 0 });
   });
 
   it("exit_group ends every thread: the other thread's parked call is interrupted and its later calls fail", async () => {
-    const p = await track(init.fork());
+    const p = await track(ns.init.fork());
     const c = await track(p.fork()); // so that a wait4 in the process parks
     const r = await p.ok("thread_create");
-    const t = await track(agent(d.socket, r.out!.token as string));
+    const t = await track(agent(ns.daemon.socket, r.out!.token as string));
     const parked = t.call("wait4", { pid: -1, options: 0 });
     // The parked wait4 is registered before exit_group arrives: a later call on t returns first.
     expect((await t.ok("gettid")).result).toBe(r.result);
@@ -136,12 +130,12 @@ describe("threads", () => {
     expect(w.code).toBe("EINTR");
     expect((await t.call("getpid")).code).toBe("ESRCH");
     expect((await t.call("fork")).code).toBe("ESRCH");
-    const st = await init.ok("wait4", { pid: p.pid, options: 0 });
+    const st = await ns.init.ok("wait4", { pid: p.pid, options: 0 });
     expect(st.out!.wstatus).toBe(5 << 8);
-    // p's child was reparented to init.
+    // p's child was reparented to ns.init.
     expect((await c.ok("getppid")).result).toBe(1);
     await c.exit(0);
-    await init.ok("wait4", { pid: c.pid, options: 0 });
+    await ns.init.ok("wait4", { pid: c.pid, options: 0 });
   });
 
   it("as on real Linux: the leader's exit(3) leaves the process running; the last thread's exit(5) is its status", async () => {
@@ -151,20 +145,20 @@ describe("threads", () => {
       "leader exited(3), a thread lives: waitpid WNOHANG -> 0",
       "last thread exited(5): waitpid -> the child exited(5)",
     ]);
-    const p = await track(init.fork());
+    const p = await track(ns.init.fork());
     const r = await p.ok("thread_create");
-    const t = await track(agent(d.socket, r.out!.token as string));
+    const t = await track(agent(ns.daemon.socket, r.out!.token as string));
     await p.ok("exit", { status: 3 });
-    expect((await init.ok("wait4", { pid: p.pid, options: WNOHANG })).result).toBe(0);
+    expect((await ns.init.ok("wait4", { pid: p.pid, options: WNOHANG })).result).toBe(0);
     await t.ok("exit", { status: 5 });
-    const st = await init.ok("wait4", { pid: p.pid, options: 0 });
+    const st = await ns.init.ok("wait4", { pid: p.pid, options: 0 });
     expect(st.out!.wstatus).toBe(5 << 8);
   });
 
   it("execve from a non-leader thread: the other threads end and the caller takes over the leader's tid (de_thread)", async () => {
-    const p = await track(init.fork());
+    const p = await track(ns.init.fork());
     const r = await p.ok("thread_create");
-    const t = await track(agent(d.socket, r.out!.token as string));
+    const t = await track(agent(ns.daemon.socket, r.out!.token as string));
     await t.ok("execve", { exe: "/bin/true", argv: ["true"] });
     expect((await t.ok("gettid")).result).toBe(p.pid);
     expect((await t.ok("getpid")).result).toBe(p.pid);
@@ -173,7 +167,7 @@ describe("threads", () => {
     expect(e?.threads).toEqual([p.pid]);
     expect(e?.comm).toBe("true");
     await t.ok("exit_group", { status: 0 });
-    await init.ok("wait4", { pid: p.pid, options: 0 });
+    await ns.init.ok("wait4", { pid: p.pid, options: 0 });
   });
 });
 
@@ -190,10 +184,10 @@ describe("signal masks across threads and exec", () => {
       const has = (s: number): boolean => (m & BigInt(bit(s))) !== 0n;
       return `${what}:${has(SIGHUP) ? " HUP" : ""}${has(SIGUSR1) ? " USR1" : ""}${has(SIGUSR2) ? " USR2" : ""}`;
     };
-    const p = await track(init.fork());
+    const p = await track(ns.init.fork());
     await p.ok("rt_sigprocmask", { how: SIG_SETMASK, set: bit(SIGUSR1) });
     const r = await p.ok("thread_create");
-    const t = await track(agent(d.socket, r.out!.token as string));
+    const t = await track(agent(ns.daemon.socket, r.out!.token as string));
     const lines = [await show("new thread", t)];
     await t.ok("rt_sigprocmask", { how: SIG_BLOCK, set: bit(SIGUSR2) });
     await p.ok("rt_sigprocmask", { how: SIG_SETMASK, set: bit(SIGHUP) });
@@ -202,13 +196,13 @@ describe("signal masks across threads and exec", () => {
     lines.push(await show("after the thread's execve", t));
     expect(lines).toEqual(linux);
     await t.ok("exit_group", { status: 0 });
-    await init.ok("wait4", { pid: p.pid, options: 0 });
+    await ns.init.ok("wait4", { pid: p.pid, options: 0 });
   });
 });
 
 describe("exec", () => {
   it("execve keeps the pid and parent; exe, argv and comm (15 bytes of the basename) change, as ps --json shows", async () => {
-    const c = await track(init.fork());
+    const c = await track(ns.init.fork());
     const before = await entry(c.pid);
     expect(before?.comm).toBe("node");
     await c.ok("execve", { exe: "/opt/tools/a-rather-long-program-name", argv: ["prog", "--flag"] });
@@ -216,34 +210,34 @@ describe("exec", () => {
     expect(e).toMatchObject({ pid: c.pid, ppid: 1, state: "running", comm: "a-rather-long-p", exe: "/opt/tools/a-rather-long-program-name", argv: ["prog", "--flag"] });
     expect((await c.ok("getpid")).result).toBe(c.pid);
     await c.exit(0);
-    await init.ok("wait4", { pid: c.pid, options: 0 });
+    await ns.init.ok("wait4", { pid: c.pid, options: 0 });
   });
 
   it("exec_native: the connection's end is not a death; the pid stays until the parent reports the native program's status", async () => {
-    const c = await track(init.fork());
+    const c = await track(ns.init.fork());
     await c.ok("exec_native", { exe: "/bin/sleep", argv: ["sleep", "5"] });
     expect((await c.call("getpid")).code).toBe("ESRCH");
     await c.kill("SIGKILL"); // EOF on its connection
     // Still there, native, not a zombie: wait4 finds it not ready.
     const e = await entry(c.pid);
     expect(e).toMatchObject({ state: "native", comm: "sleep", threads: [] });
-    expect((await init.ok("wait4", { pid: c.pid, options: WNOHANG })).result).toBe(0);
+    expect((await ns.init.ok("wait4", { pid: c.pid, options: WNOHANG })).result).toBe(0);
     // Only the parent may report.
-    const other = await track(init.fork());
+    const other = await track(ns.init.fork());
     expect((await other.call("report_status", { pid: c.pid, wstatus: 0 })).code).toBe("ESRCH");
-    await init.ok("report_status", { pid: c.pid, wstatus: 4 << 8 });
-    const w = await init.ok("wait4", { pid: c.pid, options: 0 });
+    await ns.init.ok("report_status", { pid: c.pid, wstatus: 4 << 8 });
+    const w = await ns.init.ok("wait4", { pid: c.pid, options: 0 });
     expect(w.result).toBe(c.pid);
     expect(w.out!.wstatus).toBe(4 << 8);
     await other.exit(0);
-    await init.ok("wait4", { pid: other.pid, options: 0 });
+    await ns.init.ok("wait4", { pid: other.pid, options: 0 });
   });
 });
 
 describe("exit and death", () => {
   it("kill -9 of a guest's host process: the parent's wait4 sees SIGKILL (9)", async () => {
-    const c = await track(init.fork());
-    const w = init.call("wait4", { pid: c.pid, options: 0 });
+    const c = await track(ns.init.fork());
+    const w = ns.init.call("wait4", { pid: c.pid, options: 0 });
     await c.kill("SIGKILL");
     const r = await w;
     expect(r.result).toBe(c.pid);
@@ -251,24 +245,24 @@ describe("exit and death", () => {
   });
 
   it("a reaper's report_status replaces an assumed SIGKILL, once; a real exit status is never replaced", async () => {
-    const c = await track(init.fork());
+    const c = await track(ns.init.fork());
     await c.kill("SIGTERM");
     // Whether the EOF or the report arrives first, the status is the reported one.
-    await init.ok("report_status", { pid: c.pid, wstatus: 15 });
-    await init.ok("report_status", { pid: c.pid, wstatus: 6 });
-    expect((await init.ok("wait4", { pid: c.pid, options: 0 })).out!.wstatus).toBe(15);
-    expect((await init.call("report_status", { pid: c.pid, wstatus: 15 })).code).toBe("ESRCH");
-    const c2 = await track(init.fork());
+    await ns.init.ok("report_status", { pid: c.pid, wstatus: 15 });
+    await ns.init.ok("report_status", { pid: c.pid, wstatus: 6 });
+    expect((await ns.init.ok("wait4", { pid: c.pid, options: 0 })).out!.wstatus).toBe(15);
+    expect((await ns.init.call("report_status", { pid: c.pid, wstatus: 15 })).code).toBe("ESRCH");
+    const c2 = await track(ns.init.fork());
     await c2.exit(3);
-    await init.ok("report_status", { pid: c2.pid, wstatus: 9 });
-    expect((await init.ok("wait4", { pid: c2.pid, options: 0 })).out!.wstatus).toBe(3 << 8);
+    await ns.init.ok("report_status", { pid: c2.pid, wstatus: 9 });
+    expect((await ns.init.ok("wait4", { pid: c2.pid, options: 0 })).out!.wstatus).toBe(3 << 8);
   });
 
   it("exit_group's status reaches the parent, and a closed connection after exit is no second death", async () => {
-    const c = await track(init.fork());
+    const c = await track(ns.init.fork());
     await c.exit(200);
-    expect((await init.ok("wait4", { pid: c.pid, options: 0 })).out!.wstatus).toBe(200 << 8);
-    expect((await init.call("wait4", { pid: -1, options: WNOHANG })).code).toBe("ECHILD");
+    expect((await ns.init.ok("wait4", { pid: c.pid, options: 0 })).out!.wstatus).toBe(200 << 8);
+    expect((await ns.init.call("wait4", { pid: -1, options: WNOHANG })).code).toBe("ECHILD");
   });
 });
 

@@ -3,9 +3,8 @@
  * natively) and through blinkd (a guest agent): the printed results must be identical.
  */
 import { execFileSync } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serve, type Served } from "./helpers/daemon.js";
-import { agent, agentTracker, type Agent } from "./helpers/agent.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { namespace } from "./helpers/namespace.js";
 import { buildNative } from "./helpers/native.js";
 import { runOps } from "./helpers/efdops.js";
 import { efd, parked, value } from "./helpers/efd.js";
@@ -49,26 +48,19 @@ const scripts: Record<string, string[]> = {
 
 let prog: string;
 let procs: string;
-let d: Served;
-let init: Agent;
-const { track, killAll } = agentTracker();
 
-beforeAll(async () => {
+beforeAll(() => {
   prog = buildNative("efd_ops");
   procs = buildNative("efd_procs");
-  d = await serve();
-  init = await track(agent(d.socket));
 });
-afterAll(async () => {
-  killAll();
-  await d.stop();
-});
+const ns = namespace();
+const { track } = ns;
 
 describe("eventfd and descriptors: blinkd prints what real Linux prints", () => {
   for (const [name, lines] of Object.entries(scripts)) {
     it(name, async () => {
       const linux = execFileSync(prog, { input: lines.join("\n") + "\n", encoding: "utf8" }).trimEnd().split("\n");
-      const a = await track(init.fork());
+      const a = await track(ns.init.fork());
       const ours = await runOps(a, lines);
       const side = (out: string[]) => lines.map((l, i) => `${l.padEnd(40)} → ${out[i]}`);
       expect(side(ours)).toEqual(side(linux));
@@ -79,7 +71,7 @@ describe("eventfd and descriptors: blinkd prints what real Linux prints", () => 
 it("across processes (spec/native/efd_procs.c): fork shares the counter, a blocked read is woken, a signal interrupts it, exec closes only CLOEXEC", async () => {
   const linux = execFileSync(procs, { encoding: "utf8" }).trimEnd().split("\n");
   const out: string[] = [];
-  const p = await track(init.fork());
+  const p = await track(ns.init.fork());
   const e = await efd(p, 0, 0);
   const c = await efd(p, 0, 0o2000000);
   const c1 = await track(p.fork());

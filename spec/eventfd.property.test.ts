@@ -5,30 +5,25 @@
  * replied EINTR and moved nothing, or completed and is counted.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { serve, type Served } from "./helpers/daemon.js";
-import { agent, agentTracker, type Agent, type Reply } from "./helpers/agent.js";
+import { beforeAll, expect, it } from "vitest";
+import { type Agent, type Reply } from "./helpers/agent.js";
+import { namespace } from "./helpers/namespace.js";
 import { info } from "./helpers/efd.js";
 
 const RUNS = 8;
 const PROCS = 3;
 
-let d: Served;
-const { track, killAll } = agentTracker();
+const ns = namespace();
+const { track } = ns;
 let workers: Agent[] = [];
 
 beforeAll(async () => {
-  d = await serve();
-  const init = await track(agent(d.socket));
+  const { init } = ns;
   // One eventfd per run, made before the workers fork so that all of them share every one;
   // odd runs use EFD_SEMAPHORE.
   for (let i = 0; i < RUNS; i++) await init.ok("eventfd2", { initval: 0, flags: i % 2 });
   for (let i = 0; i < PROCS; i++) workers.push(await track(init.fork()));
 }, 120_000);
-afterAll(async () => {
-  killAll();
-  await d.stop();
-});
 
 const op = fc.record({
   p: fc.integer({ min: 0, max: PROCS - 1 }),

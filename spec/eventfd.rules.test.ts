@@ -3,28 +3,18 @@
  * and wake-up order, interrupts, and readiness. One daemon for the file; init lives throughout.
  */
 import * as fs from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serve, type Served } from "./helpers/daemon.js";
-import { agent, agentTracker, type Agent } from "./helpers/agent.js";
+import { describe, expect, it } from "vitest";
+import { type Agent } from "./helpers/agent.js";
+import { namespace } from "./helpers/namespace.js";
 import { MAX, efd, info, parked, value } from "./helpers/efd.js";
 import { EFD_CLOEXEC, EFD_NONBLOCK, EFD_SEMAPHORE, POLLIN, POLLNVAL, POLLOUT } from "../src/protocol/fdconst.js";
 
-let d: Served;
-let init: Agent;
-const { track, killAll } = agentTracker();
+const ns = namespace();
+const { track } = ns;
 
 /** A fresh process for a test: a child of init, so that nothing a test does ends the namespace. */
-const proc = (): Promise<Agent> => track(init.fork());
+const proc = (): Promise<Agent> => track(ns.init.fork());
 const fork = (a: Agent): Promise<Agent> => track(a.fork());
-
-beforeAll(async () => {
-  d = await serve();
-  init = await track(agent(d.socket));
-});
-afterAll(async () => {
-  killAll();
-  await d.stop();
-});
 
 describe("eventfd2, read and write", () => {
   it("flags: EFD_SEMAPHORE, EFD_NONBLOCK, EFD_CLOEXEC accepted, any other bit EINVAL; descriptors lowest-first from 0", async () => {

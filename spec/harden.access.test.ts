@@ -6,35 +6,26 @@
  * os.setresuid + os.kill in real processes). The socket, runtime directory and prefix rules
  * are in core.run.test.ts.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDaemon, type Daemon } from "../fuzz/daemon.js";
+import type { Daemon } from "../fuzz/daemon.js";
+import { hardenSetup } from "./helpers/harden.js";
 import { ClientConnection } from "../src/client/connection.js";
 import { Control } from "../src/client/control.js";
 import { SyscallError } from "../src/client/errors.js";
 import { table, type CallName } from "../src/protocol/index.js";
 import type { FieldType } from "../src/protocol/schema.js";
 
-let victim: ChildProcess;
+const { hostpid, daemon, guest } = hardenSetup("access");
 let d: Daemon;
 let init: ClientConnection;
 beforeAll(async () => {
-  victim = spawn("sleep", ["100000"], { stdio: "ignore" });
-  d = await startDaemon();
-  init = await guest();
+  d = await daemon();
+  init = await guest(d.socket);
 });
-afterAll(async () => {
+afterAll(() => {
   init.close();
-  await d.stop();
-  victim.kill("SIGKILL");
 });
-
-async function guest(token?: string): Promise<ClientConnection & { pid: number }> {
-  const c = await ClientConnection.open(d.socket);
-  await c.hello("guest", "access");
-  const pid = token ? (await c.call("claim", { token, hostpid: victim.pid! })).out.pid : (await c.call("register", { hostpid: victim.pid!, exe: "/g", argv: ["g"], delivery: 0 })).result;
-  return Object.assign(c, { pid });
-}
 
 const code = async (p: Promise<unknown>): Promise<string> => {
   try {
@@ -74,12 +65,12 @@ describe("access control", () => {
   });
 
   it("identity is fixed at the handshake: no second hello, register or claim; no call acts on another process's children, threads or descriptors", async () => {
-    const a = await guest((await init.call("fork", {})).out.token);
-    const b = await guest((await init.call("fork", {})).out.token);
+    const a = await guest(d.socket, (await init.call("fork", {})).out.token);
+    const b = await guest(d.socket, (await init.call("fork", {})).out.token);
     expect(await code(a.call("hello", { version: "x", role: "guest", client: "again" }))).toBe("EPROTO");
-    expect(await code(a.call("register", { hostpid: victim.pid!, exe: "/x", argv: [], delivery: 0 }))).toBe("EPROTO");
+    expect(await code(a.call("register", { hostpid: hostpid(), exe: "/x", argv: [], delivery: 0 }))).toBe("EPROTO");
     const spare = (await init.call("fork", {})).out.token;
-    expect(await code(a.call("claim", { token: spare, hostpid: victim.pid! }))).toBe("EPROTO");
+    expect(await code(a.call("claim", { token: spare, hostpid: hostpid() }))).toBe("EPROTO");
     expect((await a.call("getpid", {})).result).toBe(a.pid);
 
     // a's child, thread and descriptor: b can neither abort, report, wait for, nor use them.
@@ -140,8 +131,8 @@ for s, t in cases:
     const want = linux.stdout.trim().split("\n");
     const got: string[] = [];
     for (const [s, t] of cases) {
-      const target = await guest((await init.call("fork", {})).out.token);
-      const sender = await guest((await init.call("fork", {})).out.token);
+      const target = await guest(d.socket, (await init.call("fork", {})).out.token);
+      const sender = await guest(d.socket, (await init.call("fork", {})).out.token);
       await target.call("setresuid", { ruid: t[0]!, euid: t[1]!, suid: t[2]! });
       await sender.call("setresuid", { ruid: s[0]!, euid: s[1]!, suid: s[2]! });
       got.push(await code(sender.call("kill", { pid: target.pid, sig: 0 })));

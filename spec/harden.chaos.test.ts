@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon, type Daemon } from "../fuzz/daemon.js";
-import { agent, type Agent, type Reply } from "./helpers/agent.js";
+import { agent, agentTracker, type Agent, type Reply } from "./helpers/agent.js";
 import { Control } from "../src/client/control.js";
 
 const ROUNDS = Number(process.env.CHAOS_ROUNDS ?? 30);
@@ -35,12 +35,12 @@ function rng(seed: number): () => number {
 }
 
 let d: Daemon;
-const all: Agent[] = [];
+const { track, killAll } = agentTracker();
 beforeAll(async () => {
   d = await startDaemon();
 });
 afterAll(async () => {
-  for (const a of all) a.proc.kill("SIGKILL");
+  killAll();
   await d.stop();
 });
 
@@ -67,8 +67,7 @@ describe("chaos", () => {
     const problems: string[] = [];
     const note = (s: string): void => void problems.push(`${s} (seed ${seed})`);
 
-    const init = await agent(d.socket);
-    all.push(init);
+    const init = await track(agent(d.socket));
     expect(init.pid).toBe(1);
     // The ledger eventfd every guest inherits, and one nobody writes (victims block on it).
     const ledger = (await init.ok("eventfd2", { initval: 0, flags: 0 })).result;
@@ -102,8 +101,7 @@ describe("chaos", () => {
       switch (pick(ops)) {
         case "fork": {
           fig.spawned++;
-          const c = await a.fork();
-          all.push(c);
+          const c = await track(a.fork());
           live.push(c);
           return;
         }

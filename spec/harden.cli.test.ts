@@ -7,24 +7,22 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDaemon, BIN, type Daemon } from "../fuzz/daemon.js";
+import { BIN, type Daemon } from "../fuzz/daemon.js";
+import { hardenSetup } from "./helpers/harden.js";
 import { ClientConnection } from "../src/client/connection.js";
 import { writeSnapshot, ExportError } from "../src/cli/procfs.js";
 import type { SnapshotNode } from "../src/client/control.js";
 
-let victim: ChildProcess;
+const { hostpid, daemon } = hardenSetup("cli");
 let d: Daemon;
 let sandbox: string;
 beforeAll(async () => {
-  victim = spawn("sleep", ["100000"], { stdio: "ignore" });
-  d = await startDaemon();
+  d = await daemon();
   sandbox = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-export-"));
 });
-afterAll(async () => {
-  await d.stop();
-  victim.kill("SIGKILL");
+afterAll(() => {
   fs.rmSync(sandbox, { recursive: true, force: true });
 });
 
@@ -62,7 +60,7 @@ describe("blinkd check", () => {
   it("prints the checker's verdict and figures, or JSON; inspect --check is the same", async () => {
     const g = await ClientConnection.open(d.socket);
     await g.hello("guest", "checked");
-    await g.call("register", { hostpid: victim.pid!, exe: "/g", argv: ["g"], delivery: 0 });
+    await g.call("register", { hostpid: hostpid(), exe: "/g", argv: ["g"], delivery: 0 });
     await g.call("eventfd2", { initval: 0, flags: 0 });
     const human = await cli(["check", "--socket", d.socket]);
     expect(human.code).toBe(0);
@@ -79,7 +77,7 @@ describe("procfs export stays inside its target", () => {
   it("a guest with hostile names: everything written is inside DIR; DIR as a symlink or a non-empty directory is refused", async () => {
     const g = await ClientConnection.open(d.socket);
     await g.hello("guest", "hostile");
-    await g.call("register", { hostpid: victim.pid!, exe: "../../../../outside/evil", argv: ["../../x", "/etc/passwd", "a\nb"], delivery: 0 });
+    await g.call("register", { hostpid: hostpid(), exe: "../../../../outside/evil", argv: ["../../x", "/etc/passwd", "a\nb"], delivery: 0 });
     const outside = path.join(sandbox, "outside");
     fs.mkdirSync(outside);
     const target = path.join(sandbox, "snap");

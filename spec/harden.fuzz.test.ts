@@ -2,28 +2,23 @@
  * Protocol fuzzing at CI size (the long run is `npm run fuzz -- --frames 1000000`): generated
  * hostile frames over the real socket of a real daemon process, a steady guest alongside.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { runFuzz } from "../fuzz/engine.js";
-import { startDaemon, type Daemon } from "../fuzz/daemon.js";
+import type { Daemon } from "../fuzz/daemon.js";
+import { hardenSetup } from "./helpers/harden.js";
 
 const FRAMES = Number(process.env.FUZZ_FRAMES ?? 15000);
 
+const { hostpid, daemon } = hardenSetup("fuzz");
 let d: Daemon;
-let victim: ChildProcess;
 beforeAll(async () => {
-  victim = spawn("sleep", ["100000"], { stdio: "ignore" });
-  d = await startDaemon();
-});
-afterAll(async () => {
-  await d.stop();
-  victim.kill("SIGKILL");
+  d = await daemon();
 });
 
 describe("protocol fuzzing", () => {
   it(`${FRAMES} hostile frames: each gets its error reply or closes only its connection; the steady guest sees every call answered; the daemon stays up and consistent`, async () => {
     const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
-    const r = await runFuzz({ socket: d.socket, frames: FRAMES, seed, workers: 3, hostpid: victim.pid! });
+    const r = await runFuzz({ socket: d.socket, frames: FRAMES, seed, workers: 3, hostpid: hostpid() });
     expect(r.failures, `seed ${seed}`).toEqual([]);
     expect(r.check.problems, `seed ${seed}`).toEqual([]);
     expect(d.internalErrors).toEqual([]);
@@ -43,15 +38,15 @@ describe("what the fuzzer found", () => {
     const { ClientConnection } = await import("../src/client/connection.js");
     const { Control } = await import("../src/client/control.js");
     // The fuzz run above ended its namespace (its PID 1 left): a fresh daemon.
-    const d = await startDaemon();
+    const d = await daemon();
     const p = await ClientConnection.open(d.socket);
     await p.hello("guest", "regression");
-    await p.call("register", { hostpid: victim.pid!, exe: "/x", argv: ["x"], delivery: 0 });
+    await p.call("register", { hostpid: hostpid(), exe: "/x", argv: ["x"], delivery: 0 });
     const t = await p.call("thread_create", {});
     await p.call("execve", { exe: "/y", argv: ["y"] });
     const q = await ClientConnection.open(d.socket);
     await q.hello("guest", "regression claimer");
-    await expect(q.call("claim", { token: t.out.token, hostpid: victim.pid! })).rejects.toMatchObject({ errno: 2 });
+    await expect(q.call("claim", { token: t.out.token, hostpid: hostpid() })).rejects.toMatchObject({ errno: 2 });
     const ctl = await Control.connect(d.socket);
     expect((await ctl.check()).problems).toEqual([]);
     for (const c of [p, q]) c.close();
@@ -64,13 +59,13 @@ describe("what the fuzzer found (2)", () => {
   it("a thread's exit is the process's end when only unclaimed threads remain (they never ran): no process is left running with no thread", async () => {
     const { ClientConnection } = await import("../src/client/connection.js");
     const { Control } = await import("../src/client/control.js");
-    const d = await startDaemon();
+    const d = await daemon();
     const init = await ClientConnection.open(d.socket);
     await init.hello("guest", "init");
-    await init.call("register", { hostpid: victim.pid!, exe: "/init", argv: ["init"], delivery: 0 });
+    await init.call("register", { hostpid: hostpid(), exe: "/init", argv: ["init"], delivery: 0 });
     const p = await ClientConnection.open(d.socket);
     await p.hello("guest", "p");
-    const pid = (await p.call("register", { hostpid: victim.pid!, exe: "/p", argv: ["p"], delivery: 0 })).result;
+    const pid = (await p.call("register", { hostpid: hostpid(), exe: "/p", argv: ["p"], delivery: 0 })).result;
     await p.call("thread_create", {});
     await p.call("exit", { status: 5 });
     const ctl = await Control.connect(d.socket);

@@ -17,16 +17,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, ROOT, cli, serve, type Served } from "./helpers/daemon.js";
-import { Agent, agent, agentTracker } from "./helpers/agent.js";
+import { BIN, ROOT, cli } from "./helpers/daemon.js";
+import { Agent } from "./helpers/agent.js";
+import { namespace } from "./helpers/namespace.js";
 import { writeSnapshot, ExportError } from "../src/cli/procfs.js";
 
 const isRoot = process.getuid?.() === 0;
-let d: Served;
+const ns = namespace();
+const { track } = ns;
 let init: Agent, server: Agent, worker: Agent, zombie: Agent, sleeper: Agent;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-procfs-"));
-
-const { track, killAll } = agentTracker();
 
 /** Reads a /proc path through a guest's proc_read: [kind, text]. */
 async function read(a: Agent, p: string): Promise<{ kind: number; text: string; target: string; entries: string[] }> {
@@ -52,15 +52,14 @@ function statusLines(s: string): [string, string][] {
 }
 
 beforeAll(async () => {
-  d = await serve();
-  init = await track(agent(d.socket));
+  init = ns.init;
   await init.ok("execve", { exe: "/sbin/init", argv: ["/sbin/init"] });
   server = await track(init.fork());
   await server.ok("execve", { exe: "/usr/sbin/my (server)", argv: ["my (server)", "--port", "80"] });
   await server.ok("rt_sigaction", { signo: 13, handler: 1, flags: 0 });
   await server.ok("rt_sigaction", { signo: 12, handler: 2, flags: 0 });
   const t = await server.ok("thread_create");
-  worker = await track(Agent.start(d.socket, t.out!.token as string));
+  worker = await track(Agent.start(ns.daemon.socket, t.out!.token as string));
   await worker.ok("report_comm", { comm: "wo rk(er)" });
   zombie = await track(server.fork({ exec: false }));
   await zombie.exit(3);
@@ -73,9 +72,7 @@ beforeAll(async () => {
   await sleeper.ok("execve", { exe: "/usr/bin/sleeper", argv: ["sleeper", "10"] });
 });
 
-afterAll(async () => {
-  killAll();
-  await d.stop();
+afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -225,7 +222,7 @@ describe("formats field by field against a real process of the same state", () =
 
   it("status escapes a newline and a backslash in Name, as Linux does; stat does not", async () => {
     const t = await server.ok("thread_create");
-    const w2 = await track(Agent.start(d.socket, t.out!.token as string));
+    const w2 = await track(Agent.start(ns.daemon.socket, t.out!.token as string));
     await w2.ok("report_comm", { comm: "a\\b\nc" });
     const real2 = fs.readFileSync(`/proc/${rpid}/task/${rtid}/status`, "utf8"); // for the format of Name
     expect(real2).toMatch(/^Name:\two rk\(er\)\n/);
@@ -294,7 +291,7 @@ const PSTREE_UTF8 = ["init(1)─┬─my (server)(2)─┬─my (server)(4)", " 
 describe("real procps and psmisc read the exported snapshot", () => {
   it.skipIf(!isRoot)("ps -eo pid,ppid,pgid,sid,stat,comm,args and pstree -p show the emulated tree exactly", async () => {
     const snap = path.join(tmp, "proc");
-    const r = await cli(["procfs", "export", "--socket", d.socket, snap]);
+    const r = await cli(["procfs", "export", "--socket", ns.daemon.socket, snap]);
     expect(r.stderr).toMatch(/wrote \d+ entries/);
     expect(r.code).toBe(0);
     // A private mount namespace (the host's /proc is untouched) and a PID namespace in which
@@ -337,7 +334,7 @@ describe("real procps and psmisc read the exported snapshot", () => {
 });
 
 describe("inspection commands", () => {
-  const ctl = (args: string[], env: NodeJS.ProcessEnv = {}) => cli([...args, "--socket", d.socket], env);
+  const ctl = (args: string[], env: NodeJS.ProcessEnv = {}) => cli([...args, "--socket", ns.daemon.socket], env);
 
   it("blinkd ps prints what procps prints, and --json the records", async () => {
     const r = await ctl(["ps"]);
@@ -396,7 +393,7 @@ describe("inspection commands", () => {
   });
 
   it("blinkd events --follow sees a fork and an exit as they happen; --pid filters", async () => {
-    const follower = spawn(process.execPath, [BIN, "events", "--follow", "--json", "--socket", d.socket], { stdio: ["ignore", "pipe", "pipe"] });
+    const follower = spawn(process.execPath, [BIN, "events", "--follow", "--json", "--socket", ns.daemon.socket], { stdio: ["ignore", "pipe", "pipe"] });
     const seen: { kind: string; actor: string; pid: number; event: string; from?: string; to?: string }[] = [];
     const waiters: (() => void)[] = [];
     createInterface({ input: follower.stdout! }).on("line", (l) => {
@@ -473,7 +470,7 @@ describe("signal state in /proc", () => {
     await init.ok("kill", { pid: c.pid, sig: 19 });
     expect(statFields((await read(init, `${c.pid}/stat`)).text)[2]).toBe("T");
     expect((await read(init, `${c.pid}/status`)).text).toMatch(/^State:\tT \(stopped\)$/m);
-    expect((await cli(["ps", "--socket", d.socket])).stdout).toMatch(new RegExp(`^ +${c.pid} +1 +0 +0 T `, "m"));
+    expect((await cli(["ps", "--socket", ns.daemon.socket])).stdout).toMatch(new RegExp(`^ +${c.pid} +1 +0 +0 T `, "m"));
     await init.ok("kill", { pid: c.pid, sig: 18 });
     expect(statFields((await read(init, `${c.pid}/stat`)).text)[2]).toBe("S");
     await init.ok("kill", { pid: c.pid, sig: 9 });

@@ -1,20 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serve, type Served } from "./helpers/daemon.js";
-import { agent, agentTracker } from "./helpers/agent.js";
+import { describe, expect, it } from "vitest";
+import { namespace } from "./helpers/namespace.js";
 
-let d: Served;
-const { track, killAll } = agentTracker();
-beforeAll(async () => {
-  d = await serve();
-});
-afterAll(async () => {
-  killAll();
-  await d.stop();
-});
+const ns = namespace();
+const { track } = ns;
 
 describe("signals through the socket", () => {
   it("setpgid, a handled signal as an event, SIGSTOP and SIGCONT reported to the parent as SIGCHLD, SIGTERM kills", async () => {
-    const init = await track(agent(d.socket));
+    const { init } = ns;
     const c = await track(init.fork({ exec: false }));
     expect((await init.call("setpgid", { pid: c.pid, pgid: 0 })).ok).toBe(true);
     expect((await c.ok("getpgrp")).result).toBe(c.pid);

@@ -1,74 +1,63 @@
 // The wait family, subreapers and auto-reap through the socket, with real guest processes.
 // (The scenarios in spec/scenarios/ run the same rules against real Linux.)
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serve, type Served } from "./helpers/daemon.js";
-import { agent, agentTracker, type Agent } from "./helpers/agent.js";
+import { describe, expect, it } from "vitest";
+import { namespace } from "./helpers/namespace.js";
 
 const WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WNOWAIT = 0x01000000, __WCLONE = 0x80000000 | 0, __WALL = 0x40000000;
 const P_ALL = 0, P_PID = 1, P_PGID = 2, CLD_EXITED = 1, CLD_KILLED = 2;
 
-let d: Served;
-let init: Agent;
-const { track, killAll } = agentTracker();
-
-beforeAll(async () => {
-  d = await serve();
-  init = await track(agent(d.socket));
-});
-afterAll(async () => {
-  killAll();
-  await d.stop();
-});
+const ns = namespace();
+const { track } = ns;
 
 describe("wait family through the socket", () => {
   it("waitid WNOWAIT leaves the zombie; waitid reports si_* fields; wait4 then reaps it", async () => {
-    const child = await track(init.fork());
+    const child = await track(ns.init.fork());
     await child.exit(5);
-    const peek = await init.ok("waitid", { idtype: P_PID, id: child.pid, options: WEXITED | WNOWAIT });
+    const peek = await ns.init.ok("waitid", { idtype: P_PID, id: child.pid, options: WEXITED | WNOWAIT });
     expect(peek.result).toBe(0);
     expect(peek.out).toMatchObject({ pid: child.pid, signo: 17, status: 5, code: CLD_EXITED });
-    const again = await init.ok("waitid", { idtype: P_ALL, id: 0, options: WEXITED | WNOWAIT | WNOHANG });
+    const again = await ns.init.ok("waitid", { idtype: P_ALL, id: 0, options: WEXITED | WNOWAIT | WNOHANG });
     expect(again.out!.pid).toBe(child.pid);
-    const r = await init.ok("wait4", { pid: child.pid, options: 0 });
+    const r = await ns.init.ok("wait4", { pid: child.pid, options: 0 });
     expect(r.result).toBe(child.pid);
     expect(r.out!.wstatus).toBe(5 << 8);
-    expect((await init.call("wait4", { pid: child.pid, options: 0 })).code).toBe("ECHILD");
+    expect((await ns.init.call("wait4", { pid: child.pid, options: 0 })).code).toBe("ECHILD");
   });
 
   it("EINVAL exactly as kernel_wait4 / kernel_waitid give it", async () => {
-    expect((await init.call("wait4", { pid: -1, options: WNOWAIT })).code).toBe("EINVAL");
-    expect((await init.call("wait4", { pid: -1, options: WEXITED })).code).toBe("EINVAL");
-    expect((await init.call("wait4", { pid: -0x80000000, options: 0 })).code).toBe("ESRCH");
-    expect((await init.call("waitid", { idtype: P_ALL, id: 0, options: WNOHANG })).code).toBe("EINVAL");
-    expect((await init.call("waitid", { idtype: P_PID, id: 0, options: WEXITED })).code).toBe("EINVAL");
-    expect((await init.call("waitid", { idtype: P_PGID, id: -1, options: WEXITED })).code).toBe("EINVAL");
-    expect((await init.call("waitid", { idtype: 7, id: 0, options: WEXITED })).code).toBe("EINVAL");
+    expect((await ns.init.call("wait4", { pid: -1, options: WNOWAIT })).code).toBe("EINVAL");
+    expect((await ns.init.call("wait4", { pid: -1, options: WEXITED })).code).toBe("EINVAL");
+    expect((await ns.init.call("wait4", { pid: -0x80000000, options: 0 })).code).toBe("ESRCH");
+    expect((await ns.init.call("waitid", { idtype: P_ALL, id: 0, options: WNOHANG })).code).toBe("EINVAL");
+    expect((await ns.init.call("waitid", { idtype: P_PID, id: 0, options: WEXITED })).code).toBe("EINVAL");
+    expect((await ns.init.call("waitid", { idtype: P_PGID, id: -1, options: WEXITED })).code).toBe("EINVAL");
+    expect((await ns.init.call("waitid", { idtype: 7, id: 0, options: WEXITED })).code).toBe("EINVAL");
     // no children at all: ECHILD, even with WNOHANG
-    const lone = await track(init.fork());
+    const lone = await track(ns.init.fork());
     expect((await lone.call("waitid", { idtype: P_ALL, id: 0, options: WEXITED | WNOHANG })).code).toBe("ECHILD");
     await lone.exit(0);
-    await init.ok("wait4", { pid: lone.pid, options: 0 });
+    await ns.init.ok("wait4", { pid: lone.pid, options: 0 });
   });
 
   it("__WCLONE sees no fork child (ECHILD); __WALL sees it; a signal death is CLD_KILLED", async () => {
-    const child = await track(init.fork());
-    expect((await init.call("wait4", { pid: child.pid, options: __WCLONE | WNOHANG })).code).toBe("ECHILD");
-    expect((await init.ok("wait4", { pid: child.pid, options: __WALL | WNOHANG })).result).toBe(0);
-    const w = init.call("waitid", { idtype: P_PID, id: child.pid, options: WEXITED | __WALL });
+    const child = await track(ns.init.fork());
+    expect((await ns.init.call("wait4", { pid: child.pid, options: __WCLONE | WNOHANG })).code).toBe("ECHILD");
+    expect((await ns.init.ok("wait4", { pid: child.pid, options: __WALL | WNOHANG })).result).toBe(0);
+    const w = ns.init.call("waitid", { idtype: P_PID, id: child.pid, options: WEXITED | __WALL });
     await child.kill("SIGKILL");
     const r = await w;
     expect(r.out).toMatchObject({ pid: child.pid, status: 9, code: CLD_KILLED });
   });
 
   it("a waitid for stops only does not reap a zombie; the zombie alone gives ECHILD", async () => {
-    const child = await track(init.fork());
+    const child = await track(ns.init.fork());
     await child.exit(1);
-    expect((await init.call("waitid", { idtype: P_PID, id: child.pid, options: WUNTRACED | WNOHANG })).code).toBe("ECHILD");
-    expect((await init.ok("wait4", { pid: child.pid, options: 0 })).out!.wstatus).toBe(1 << 8);
+    expect((await ns.init.call("waitid", { idtype: P_PID, id: child.pid, options: WUNTRACED | WNOHANG })).code).toBe("ECHILD");
+    expect((await ns.init.ok("wait4", { pid: child.pid, options: 0 })).out!.wstatus).toBe(1 << 8);
   });
 
   it("orphans go to the nearest live subreaper; PR_GET_CHILD_SUBREAPER reads the flag", async () => {
-    const a = await track(init.fork());
+    const a = await track(ns.init.fork());
     expect((await a.ok("prctl_get_child_subreaper")).result).toBe(0);
     await a.ok("prctl_set_child_subreaper", { value: 7 });
     expect((await a.ok("prctl_get_child_subreaper")).result).toBe(1);
@@ -82,11 +71,11 @@ describe("wait family through the socket", () => {
     await c.exit(4);
     expect((await a.ok("wait4", { pid: -1, options: 0 })).result).toBe(c.pid);
     await a.exit(0);
-    await init.ok("wait4", { pid: a.pid, options: 0 });
+    await ns.init.ok("wait4", { pid: a.pid, options: 0 });
   });
 
   it("SIGCHLD ignored: no zombie is left and a blocked wait ends with ECHILD once all children are gone", async () => {
-    const p = await track(init.fork());
+    const p = await track(ns.init.fork());
     await p.ok("rt_sigaction", { signo: 17, handler: 1, flags: 0 });
     const c1 = await track(p.fork());
     const c2 = await track(p.fork());
@@ -100,15 +89,15 @@ describe("wait family through the socket", () => {
     await c3.exit(3);
     expect((await p.call("wait4", { pid: -1, options: WNOHANG })).code).toBe("ECHILD");
     await p.exit(0);
-    await init.ok("wait4", { pid: p.pid, options: 0 });
+    await ns.init.ok("wait4", { pid: p.pid, options: 0 });
   });
 
   it("an interrupted wait returns EINTR and loses no zombie", async () => {
-    const child = await track(init.fork());
-    const { id, reply } = init.send("wait4", { pid: child.pid, options: 0 });
-    init.abort(id);
+    const child = await track(ns.init.fork());
+    const { id, reply } = ns.init.send("wait4", { pid: child.pid, options: 0 });
+    ns.init.abort(id);
     expect((await reply).code).toBe("EINTR");
     await child.exit(6);
-    expect((await init.ok("wait4", { pid: child.pid, options: 0 })).out!.wstatus).toBe(6 << 8);
+    expect((await ns.init.ok("wait4", { pid: child.pid, options: 0 })).out!.wstatus).toBe(6 << 8);
   });
 });
