@@ -44,6 +44,8 @@ export interface Side {
   state(a: AgentInfo): "dead" | "stopped" | "running";
   /** Its process group as the side's kernel numbers it (compared, never printed). */
   pgid(a: AgentInfo): number | undefined;
+  /** Its session, likewise. */
+  sid(a: AgentInfo): number | undefined;
   /** Ends the namespace from outside (SIGKILL to init). */
   killInit(a: AgentInfo): void;
   close(): Promise<void>;
@@ -114,7 +116,9 @@ export async function runScenario(sc: Scenario, side: Side, opts: RunOptions = {
   const sigStates = new Map<string, SigState>();
   const sigState = (name: string): SigState => {
     let st = sigStates.get(name);
-    if (!st) sigStates.set(name, (st = { disp: new Map(), blocked: new Set() }));
+    // The agents start with the runner's ids (both sides run them as the runner's user).
+    const uid = process.getuid?.() ?? 0;
+    if (!st) sigStates.set(name, (st = { disp: new Map(), blocked: new Set(), creds: { ruid: uid, euid: uid, suid: uid } }));
     return st;
   };
   let seq = 0;
@@ -170,6 +174,11 @@ export async function runScenario(sc: Scenario, side: Side, opts: RunOptions = {
   const facts: Facts = {
     disposition: (name, sig) => sigStates.get(name)?.disp.get(sig) ?? "dfl",
     blocked: (name, sig) => sigStates.get(name)?.blocked.has(sig) ?? false,
+    creds: (name) => sigState(name).creds,
+    sid: (name) => {
+      const a = agents.get(name);
+      return a ? side.sid(a) : undefined;
+    },
     nameOf: (pid) => byPid.get(pid),
     live: () => [...agents.values()].filter((a) => side.state(a) !== "dead").map((a) => a.name),
     state: (name) => {
@@ -249,9 +258,9 @@ export async function runScenario(sc: Scenario, side: Side, opts: RunOptions = {
       if (!r) continue;
       step.parsed.update?.(sigState(a.name), r);
       if (step.parsed.creates) {
-        // fork(2) copies the dispositions and the mask.
+        // fork(2) copies the dispositions, the mask and the credentials.
         const st = sigState(a.name);
-        sigStates.set(step.parsed.creates, { disp: new Map(st.disp), blocked: new Set(st.blocked) });
+        sigStates.set(step.parsed.creates, { disp: new Map(st.disp), blocked: new Set(st.blocked), creds: { ...st.creds } });
       }
       const st = step.parsed.settle?.(env, facts, a.name, r);
       for (const one of st === undefined ? [] : "kind" in st ? [st as Settle] : (st as readonly Settle[])) await settle(one, a);

@@ -88,6 +88,10 @@ export class BlinkdSide implements Side {
     return this.kernel.ctx(a.pid)?.pgid;
   }
 
+  sid(a: AgentInfo): number | undefined {
+    return this.kernel.ctx(a.pid)?.sid;
+  }
+
   killInit(a: AgentInfo): void {
     try {
       process.kill(a.hostpid, "SIGKILL");
@@ -182,6 +186,11 @@ export class LinuxSide implements Side {
   pgid(a: AgentInfo): number | undefined {
     const f = procFields(a.hostpid);
     return f ? Number(f[2]) : undefined;
+  }
+
+  sid(a: AgentInfo): number | undefined {
+    const f = procFields(a.hostpid);
+    return f ? Number(f[3]) : undefined;
   }
 
   killInit(a: AgentInfo): void {

@@ -35,6 +35,8 @@ export interface SigState {
   readonly disp: Map<number, Disp>;
   /** Signals the process blocks. */
   readonly blocked: Set<number>;
+  /** Its real, effective and saved uid (setresuid), for kill's permission rule. */
+  readonly creds: { ruid: number; euid: number; suid: number };
 }
 
 export interface Parsed {
@@ -70,6 +72,10 @@ export interface Facts {
   state(name: string): "dead" | "stopped" | "running";
   /** Its process group as the side's kernel numbers it (only good for comparing). */
   pgid(name: string): number | undefined;
+  /** Its session, likewise. */
+  sid(name: string): number | undefined;
+  /** Its uids as the scenario's setresuid steps left them. */
+  creds(name: string): SigState["creds"];
 }
 
 export interface StepDef {

@@ -83,7 +83,17 @@ export const PROCESS_STEPS: Record<string, StepDef> = {
         if (typeof v === "string") return v;
         ids.push(v);
       }
-      return { command: () => ["setresuid", ...ids], show: () => `setresuid(${ids.join(", ")})`, format: plainResult };
+      return {
+        command: () => ["setresuid", ...ids],
+        show: () => `setresuid(${ids.join(", ")})`,
+        format: plainResult,
+        update: (st, r) => {
+          if (r.result !== 0) return;
+          if (ids[0] !== -1) st.creds.ruid = ids[0]!;
+          if (ids[1] !== -1) st.creds.euid = ids[1]!;
+          if (ids[2] !== -1) st.creds.suid = ids[2]!;
+        },
+      };
     },
   },
 };

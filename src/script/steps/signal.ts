@@ -53,9 +53,25 @@ function targets(pid: number, caller: string, facts: Facts): string[] {
   return facts.live().filter((n) => facts.pgid(n) === g);
 }
 
+/**
+ * Whether `caller` may signal `who` (check_kill_permission): the same process, or
+ * kill_ok_by_cred (the sender's real or effective uid is the target's real or saved uid,
+ * or the sender has CAP_KILL: euid 0, as setresuid(2) clears the effective capabilities
+ * otherwise), or SIGCONT within the caller's session. A group or kill(-1) succeeds when
+ * any target allowed it; the refused ones are not signalled and are not waited for.
+ */
+function permitted(sig: number, caller: string, who: string, facts: Facts): boolean {
+  if (who === caller) return true;
+  const c = facts.creds(caller);
+  const t = facts.creds(who);
+  if (c.euid === 0 || c.euid === t.suid || c.euid === t.ruid || c.ruid === t.suid || c.ruid === t.ruid) return true;
+  return sig === 18 && facts.sid(who) !== undefined && facts.sid(who) === facts.sid(caller);
+}
+
 function settleKill(pid: number, sig: number, caller: string, facts: Facts, r: Reply): Settle[] | undefined {
   if (r.result < 0) return undefined;
   return targets(pid, caller, facts)
+    .filter((n) => permitted(sig, caller, n, facts))
     .map((n) => effect(sig, n, facts))
     .filter((s): s is Settle => s !== undefined);
 }
