@@ -9,7 +9,7 @@
  * (f_count) and is freed exactly when the last reference goes: close, dup2 over it, exec of a
  * CLOEXEC descriptor, exit, death, a fork that never happened.
  */
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import type { AnyActorRef } from "xstate";
 import { E, errno, type Errno } from "../protocol/errno.js";
 import { Eventfd, type FdInfo, type HostMirror } from "./eventfd.js";

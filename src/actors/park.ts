@@ -6,7 +6,7 @@
  * was taken (the call replies -512, ERESTARTSYS, which the client turns into EINTR or a restart under SA_RESTART, and nothing was consumed) or after (the real result
  * is replied): never between, so nothing is lost or counted twice.
  */
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import type { Errno } from "../protocol/errno.js";
 import type { WaitQueue } from "./waitqueue.js";
 

@@ -6,7 +6,8 @@
  */
 import { spawn } from "node:child_process";
 import * as os from "node:os";
-import { Deferred, Effect } from "effect";
+import * as Deferred from "effect/Deferred";
+import * as Effect from "effect/Effect";
 import { startDaemon } from "../server/daemon.js";
 import { reserveFromOutside, reportStatus } from "../actors/lifecycle.js";
 import { sendFromOutside } from "../actors/signals.js";

@@ -1,5 +1,6 @@
 /** `blinkd serve`: a daemon at the fixed socket of the prefix, until SIGINT or SIGTERM. */
-import { Deferred, Effect } from "effect";
+import * as Deferred from "effect/Deferred";
+import * as Effect from "effect/Effect";
 import { startDaemon } from "../server/daemon.js";
 import { PROTOCOL_VERSION } from "../protocol/index.js";
 import { intOption, parse } from "./args.js";

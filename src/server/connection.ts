@@ -4,7 +4,10 @@
  * thread; its close without an exit is that thread's death.
  */
 import type * as net from "node:net";
-import { Effect, Exit, Fiber, FiberId } from "effect";
+import * as Effect from "effect/Effect";
+import * as Exit from "effect/Exit";
+import * as Fiber from "effect/Fiber";
+import * as FiberId from "effect/FiberId";
 import { FrameReader, FrameError, frame } from "../protocol/frame.js";
 import { decode } from "../protocol/codec.js";
 import { EV, EVENT, REPLY, parseIncoming, type Request } from "../protocol/messages.js";

@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { execFile } from "node:child_process";
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { E, errno, type Errno } from "../protocol/errno.js";
 import type { HostMirror } from "../actors/eventfd.js";
 import type { MirrorFactory } from "../actors/files.js";

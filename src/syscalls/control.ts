@@ -1,5 +1,5 @@
 /** Read-only inspection calls for control connections: ps, the /proc snapshot, actor snapshots and the event stream. */
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import type { control } from "../protocol/calls/control.js";
 import { E, errno } from "../protocol/errno.js";
 import { EV } from "../protocol/messages.js";

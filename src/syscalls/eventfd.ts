@@ -1,5 +1,5 @@
 /** eventfd2, and read and write on an eventfd: fs/eventfd.c's rules, blocking through park. */
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { E, Errno, errno } from "../protocol/errno.js";
 import type { eventfd } from "../protocol/calls/eventfd.js";
 import { NOT_READY, park } from "../actors/park.js";

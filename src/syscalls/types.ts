@@ -3,7 +3,7 @@
  * the schema. A non-blocking call returns its outcome at once; a blocking one returns an
  * Effect that parks (see actors/park.ts). Failures are `Errno` values, never exceptions.
  */
-import type { Effect } from "effect";
+import type * as Effect from "effect/Effect";
 import type { CallDef, Family, FieldsTs } from "../protocol/schema.js";
 import type { Errno } from "../protocol/errno.js";
 import type { Kernel } from "../actors/kernel.js";
