@@ -54,7 +54,9 @@ function stopper(proc: ChildProcess): () => Promise<void> {
 /** Starts `node bin/blinkd.js serve --prefix DIR` and waits until it listens. */
 export async function startDaemon(opts: { probe?: boolean; nodeArgs?: string[]; bin?: string } = {}): Promise<Daemon> {
   const prefix = tmpdir();
-  const nodeArgs = [...(opts.nodeArgs ?? []), ...(opts.probe ? ["--expose-gc", "--import", PROBE] : [])];
+  // BLINKD_DAEMON_NODE_ARGS: Node.js flags for the daemon alone (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), as for the fuzzer.
+  const fromEnv = (process.env.BLINKD_DAEMON_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const nodeArgs = [...fromEnv, ...(opts.nodeArgs ?? []), ...(opts.probe ? ["--expose-gc", "--import", PROBE] : [])];
   const proc = spawn(process.execPath, [...nodeArgs, opts.bin ?? BIN, "serve", "--prefix", prefix], { stdio: ["ignore", "ignore", "pipe"] });
   const memWaiters: ((m: Memory) => void)[] = [];
   let err = "";
