@@ -45,6 +45,8 @@ export interface KernelHooks {
   namespaceOver(initStatus: number): void;
   /** A thread has ended: its connection gets no more replies except those in flight. */
   threadGone(tid: number): void;
+  /** The process is gone from the namespace (reaped, aborted, or dropped otherwise). */
+  processGone?(pid: number): void;
 }
 
 /**
@@ -223,6 +225,7 @@ export class Kernel {
     this.dropThread(pid, false);
     this.childWait.delete(pid);
     this.ns.send({ type: "PROC_GONE" });
+    this.hooks.processGone?.(pid);
   }
 
   ref(n: number): void {

@@ -318,6 +318,7 @@ export class Connection implements Caller {
   detach(): void {
     this.detached = true;
     this.ended = true;
+    this.core.detached(this);
   }
   closeAfterReply(): void {
     this.closeAfter = true;

@@ -43,7 +43,14 @@ export class ServerCore implements DaemonView {
   readonly log: (line: string) => void;
   readonly connections = new Set<Connection>();
   private readonly byTid = new Map<number, Connection>();
-  private readonly hostStart = new Map<number, string | undefined>();
+  /**
+   * The host start time of each process that left emulation (exec_native), read while it
+   * was alive and making that call: a native process has no connection whose close would
+   * tell of its death, so a host signal sent to it later goes only to the same host process,
+   * not to a program that reused its host pid. A connected guest needs no such check: its
+   * host process holds the connection, whose close is its death.
+   */
+  private readonly nativeStart = new Map<number, { hostpid: number; start: string | undefined }>();
   nextConnId = 1;
   /** Bytes of unfinished frames held for all connections (limits.maxBuffered). */
   buffered = 0;
@@ -55,9 +62,11 @@ export class ServerCore implements DaemonView {
     this.kernel = new Kernel(
       { ...defaultKernelConfig, ...opts.kernel },
       {
-        killHost: (_pid, hostpid, signal) => {
-          signalHost(hostpid, this.hostStart.get(hostpid), signal);
+        killHost: (pid, hostpid, signal) => {
+          const n = this.nativeStart.get(pid);
+          signalHost(hostpid, n?.hostpid === hostpid ? n.start : undefined, signal);
         },
+        processGone: (pid) => void this.nativeStart.delete(pid),
         signalEvent: (tid, i) => this.byTid.get(tid)?.event(EV.SIGNAL, i.signo, i.pid, i.code, i.uid, i.status),
         reachable: (tid) => this.byTid.has(tid),
         namespaceOver: (status) => opts.onNamespaceOver?.(status),
@@ -95,6 +104,7 @@ export class ServerCore implements DaemonView {
       // A running thread with no connection can never die: its close is its death.
       for (const [tid, t] of k.threads) if (t.getSnapshot().value === "running" && !this.byTid.has(tid)) problem(`thread ${tid} runs, but no connection stands for it: nothing can end it`);
       for (const [tid, c] of this.byTid) if (!this.connections.has(c)) problem(`thread ${tid} is bound to a connection that is closed`);
+      for (const pid of this.nativeStart.keys()) if (!k.procs.has(pid)) problem(`the host start time of process ${pid} is kept, but the process is gone: leaked`);
       // Every sleeper on a wait queue is a parked call (a waker left behind is a leak).
       let waiters = 0;
       for (const q of k.childWait.values()) waiters += q.size;
@@ -154,7 +164,11 @@ export class ServerCore implements DaemonView {
 
   bound(c: Connection): void {
     this.byTid.set(c.tid, c);
-    if (!this.hostStart.has(c.hostpid)) this.hostStart.set(c.hostpid, hostStartTime(c.hostpid));
+  }
+
+  /** The connection's process left emulation (exec_native): remember which host process it is. */
+  detached(c: Connection): void {
+    if (c.hostpid > 1) this.nativeStart.set(c.pid, { hostpid: c.hostpid, start: hostStartTime(c.hostpid) });
   }
 
   rebound(c: Connection, tid: number): void {
@@ -170,7 +184,6 @@ export class ServerCore implements DaemonView {
   connectionClosed(c: Connection): void {
     this.connections.delete(c);
     if (c.role !== "guest") return;
-    this.hostStart.delete(c.hostpid);
     if (this.byTid.get(c.tid) === c) this.byTid.delete(c.tid);
     if (c.ended || c.detached) return;
     const state = this.kernel.state(c.pid);
