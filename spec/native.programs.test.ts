@@ -3,7 +3,8 @@
  * starts them with LD_PRELOAD, and each scenario runs twice, under blinkd and under a real
  * PID namespace (`unshare --pid --fork --mount-proc`, as root), with the same output and
  * exit status expected. tini and dumb-init run as PID 1, reap an orphaned grandchild and
- * forward a signal to their child; dash and busybox sh run job-control scripts.
+ * forward a signal to their child (from outside, and one their child sent them, which they
+ * block and take with sigtimedwait or sigwait); dash and busybox sh run job-control scripts.
  */
 import { describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
@@ -70,6 +71,9 @@ const ORPHAN = 'c=$(sh -c "sleep 0.2 >/dev/null & echo \\$!"); echo orphan=$c; w
 const HANDLES = 'trap "echo got TERM; exit 42" TERM; echo ready; read x';
 // A child that takes SIGTERM's default action.
 const DEFAULT = "echo ready; exec sleep 100";
+// A child that sends SIGTERM to init from inside the namespace: init blocks it and takes it
+// with sigtimedwait (tini) or sigwait (dumb-init), then forwards it back.
+const INSIDE = 'trap "echo got TERM; exit 42" TERM; kill -TERM 1; sleep 1 & wait; echo "not forwarded"';
 
 describe.each([
   ["tini", ["tini", "-w", "--"]],
@@ -92,6 +96,13 @@ describe.each([
   it("forwards SIGTERM to a child that handles it, and exits with the child's status", async () => {
     const r = await both([...init, "sh", "-c", HANDLES], { signal: "SIGTERM" });
     expect(r.blinkd.out).toBe("ready\ngot TERM\n");
+    expect(r.blinkd).toEqual(r.linux);
+    expect(r.blinkd.code).toBe(42);
+  });
+
+  it("takes a SIGTERM sent to it from inside the namespace while it blocks it, and forwards it to its child", async () => {
+    const r = await both([...init, "sh", "-c", INSIDE]);
+    expect(r.blinkd.out).toBe("got TERM\n");
     expect(r.blinkd).toEqual(r.linux);
     expect(r.blinkd.code).toBe(42);
   });

@@ -7,6 +7,10 @@
  * arriving while waitpid waits; the SIGCHLD of a child's exit once, with its pid and
  * status) and si_pid 0 for a signal from outside the namespace; afterwards nothing may stay pending in PID 1's /proc status (under blinkd: the daemon's procfs,
  * `blinkd procfs export`), so every queued signal was taken with sig_dequeue.
+ * spec/native/sigwait.c, run the same way, blocks signals and takes them with sigwait,
+ * sigwaitinfo and sigtimedwait (the preload reports the mask and takes them with sig_wait),
+ * runs a handler once for a signal sent twice while blocked, and has a child that is not
+ * init take a blocked SIGTERM with sigwait and another die of it when it unblocks it.
  */
 import { describe, expect, it } from "vitest";
 import { execFileSync, spawn } from "node:child_process";
@@ -25,9 +29,9 @@ interface Ran {
 
 const isRoot = process.getuid?.() === 0;
 
-function build(): string {
-  const exe = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-siginfo-")), "siginfo");
-  execFileSync("cc", ["-O2", "-Wall", "-o", exe, path.join(ROOT, "spec/native/siginfo.c")], { stdio: ["ignore", "inherit", "inherit"] });
+function build(name: string): string {
+  const exe = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-siginfo-")), name);
+  execFileSync("cc", ["-O2", "-Wall", "-o", exe, path.join(ROOT, `spec/native/${name}.c`)], { stdio: ["ignore", "inherit", "inherit"] });
   return exe;
 }
 
@@ -85,9 +89,9 @@ function run(where: Where, exe: string): Promise<Ran> {
   });
 }
 
-describe.skipIf(!isRoot)("an SA_SIGINFO handler under the preload (delivery 1)", () => {
+describe.skipIf(!isRoot)("signals of a native program under the preload (delivery 1)", () => {
   it("sees the emulated sender's pid and SI_USER, and leaves nothing pending, as in a real PID namespace", async () => {
-    const exe = build();
+    const exe = build("siginfo");
     const linux = await run("linux", exe);
     const blinkd = await run("blinkd", exe);
     expect(blinkd.lines).toEqual([
@@ -108,6 +112,43 @@ describe.skipIf(!isRoot)("an SA_SIGINFO handler under the preload (delivery 1)",
       "ShdPnd:\t0000000000000000",
       "SigBlk:\t0000000000000000",
       "SigCgt:\t0000008000010a00",
+    ]);
+    expect(blinkd).toEqual(linux);
+    expect(blinkd.code).toBe(0);
+  }, 60_000);
+
+  it("takes blocked signals with sigwait, sigwaitinfo and sigtimedwait, with the sender's siginfo, as in a real PID namespace", async () => {
+    const exe = build("sigwait");
+    const linux = await run("linux", exe);
+    const blinkd = await run("blinkd", exe);
+    expect(blinkd.lines).toEqual([
+      "first child's SIGCHLD: 17 si_pid=2 si_code=1 si_status=0",
+      "sigwait (pending): 15",
+      "sigwait (waiting): 15",
+      "second child's SIGCHLD: 17 si_pid=3 si_code=1 si_status=0",
+      "third child 4",
+      "sigwaitinfo USR1: 10 si_pid=4 si_code=0",
+      "sigwaitinfo CHLD: 17 si_pid=4 si_code=1 si_status=5",
+      "fourth child's SIGCHLD: 17 si_pid=5 si_code=1 si_status=0",
+      "sigtimedwait RT: 40 si_pid=5 si_code=0",
+      "sigtimedwait RT: 40 si_pid=5 si_code=0",
+      "sigtimedwait RT: 40 si_pid=5 si_code=0",
+      "sigtimedwait RT: EAGAIN",
+      "sigtimedwait USR2 for 0.1 s: EAGAIN",
+      "fifth child's SIGCHLD: 17 si_pid=6 si_code=1 si_status=0",
+      "while blocked: pending USR2 1, handler ran 0 times",
+      "after the unblock: handler ran 1 times, si_pid=6 si_code=0",
+      "child 7: sigwait got 15",
+      "child 7: exited 7",
+      "child 8: SIGTERM pending 1, still alive",
+      "child 8: killed by 15",
+      "ready",
+      "from outside: 10 si_pid=0 si_code=0",
+      "inspect",
+      "SigPnd:\t0000000000000000",
+      "ShdPnd:\t0000000000000000",
+      "SigBlk:\t0000008000014200",
+      "SigCgt:\t0000000000000800",
     ]);
     expect(blinkd).toEqual(linux);
     expect(blinkd.code).toBe(0);

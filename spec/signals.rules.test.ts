@@ -194,6 +194,48 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
     g.destroy();
   }, 60_000);
 
+  it("sig_wait (delivery 1's sigtimedwait): takes a signal of the set whatever the mask; armed, a blocked signal of the set rings the host process and no default action is taken; the next sig_wait ends the wait", async () => {
+    const host = spawn(process.execPath, ["-e", `for (const s of ["SIGTERM", "SIGUSR1"]) process.on(s, () => console.log(s)); console.log("ready"); setInterval(() => {}, 1e6);`], { stdio: ["ignore", "pipe", "inherit"] });
+    hosts.push(host);
+    const lines: string[] = [];
+    const waiters: (() => void)[] = [];
+    createInterface({ input: host.stdout! }).on("line", (l) => {
+      lines.push(l);
+      for (const w of waiters.splice(0)) w();
+    });
+    const line = async (l: string): Promise<void> => {
+      while (!lines.includes(l)) await new Promise<void>((r) => waiters.push(r));
+    };
+    await line("ready");
+    const g = await Raw.open(d.socket);
+    await g.hello();
+    const pid = Number((await g.call("register", { hostpid: host.pid!, exe: "/bin/native", argv: ["native"], delivery: 1 })).result);
+    const blocked = bit(SIGTERM) | bit(SIGUSR1);
+    await g.call("rt_sigprocmask", { how: 0, set: blocked });
+    const wait = async (set: bigint, arm: number): Promise<number[]> => {
+      const r = await g.call("sig_wait", { set, arm });
+      return [Number(r.result), ...r.out.map(Number)];
+    };
+
+    // Blocked and SIG_DFL: queued (sig_ignored: blocked signals are never ignored), taken by sig_wait.
+    await init.ok("kill", { pid, sig: SIGTERM });
+    expect(await wait(blocked, 0)).toEqual([SIGTERM, 1, SI_USER, uid, 0]);
+    expect(await wait(blocked, 1)).toEqual([0, 0, 0, 0, 0]); // none: the thread now waits for the set
+    await init.ok("kill", { pid, sig: SIGTERM });
+    await line("SIGTERM"); // rung although blocked; the process is not killed
+    expect(await wait(blocked, 0)).toEqual([SIGTERM, 1, SI_USER, uid, 0]); // taken; the wait is over
+    await init.ok("kill", { pid, sig: SIGUSR1 }); // not waiting: no host signal for the blocked SIGUSR1
+    expect(BigInt((await g.call("rt_sigpending", {})).out[0] as number)).toBe(bit(SIGUSR1));
+    // Waiting for SIGTERM alone: SIGUSR1 is neither taken nor rung; a SIGTERM is.
+    expect(await wait(bit(SIGTERM), 1)).toEqual([0, 0, 0, 0, 0]);
+    await init.ok("kill", { pid, sig: SIGTERM });
+    while (lines.length < 3) await new Promise<void>((r) => waiters.push(r));
+    expect(lines).toEqual(["ready", "SIGTERM", "SIGTERM"]);
+    expect(await wait(bit(SIGUSR1), 0)).toEqual([SIGUSR1, 1, SI_USER, uid, 0]);
+    expect(await wait(blocked, 0)).toEqual([SIGTERM, 1, SI_USER, uid, 0]);
+    g.destroy();
+  }, 60_000);
+
   it("delivery 1 through the C client: a native program's host SIGUSR1 handler runs, then sig_dequeue gives the emulated sender's siginfo", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-deliver1-"));
     const exe = path.join(dir, "deliver1");

@@ -22,6 +22,20 @@
 
 #define ERESTARTSYS_ BLINKD_ERESTARTSYS
 
+/* The library that interposes sigprocmask and ppoll (clients/c/preload) builds the client
+   with its own host-only versions, so the client's masking is never reported as the
+   program's. */
+#ifndef BLINKD_SIGPROCMASK
+#define BLINKD_SIGPROCMASK sigprocmask
+#else
+int BLINKD_SIGPROCMASK(int how, const sigset_t *set, sigset_t *old);
+#endif
+#ifndef BLINKD_PPOLL
+#define BLINKD_PPOLL ppoll
+#else
+int BLINKD_PPOLL(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask);
+#endif
+
 static void seterr(struct blinkd_conn *c, const char *fmt, const char *a, const char *b) {
   if (!c) return;
   snprintf(c->error, sizeof c->error, fmt, a ? a : "", b ? b : "");
@@ -565,7 +579,7 @@ static int send_interrupt(struct blinkd_conn *c, uint32_t seq) {
    1 = read something, 0 = interrupted by a signal, < 0 = the connection is gone. */
 static int fill(struct blinkd_conn *c, const sigset_t *mask) {
   struct pollfd pfd = {c->fd, POLLIN, 0};
-  int k = ppoll(&pfd, 1, NULL, mask);
+  int k = BLINKD_PPOLL(&pfd, 1, NULL, mask);
   if (k < 0) return errno == EINTR ? 0 : -errno;
   if (c->rlen == c->rcap) {
     size_t cap = c->rcap * 2;
@@ -681,7 +695,7 @@ int blinkd_conn_poll_events(struct blinkd_conn *c) {
   if (c->gone) return -ECONNRESET;
   sigset_t all, old;
   sigfillset(&all);
-  sigprocmask(SIG_BLOCK, &all, &old);
+  BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
   int64_t dummy;
   int e = 0;
   for (;;) {
@@ -692,7 +706,7 @@ int blinkd_conn_poll_events(struct blinkd_conn *c) {
     e = pump(c, 0xffffffffu, NULL, NULL, &dummy) < 0 ? -EPROTO : 0;
     if (e) break;
   }
-  sigprocmask(SIG_SETMASK, &old, NULL);
+  BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
   return e;
 }
 
@@ -708,10 +722,10 @@ int blinkd_conn_send(struct blinkd_conn *c, const struct blinkd_call *call, cons
   blinkd_buf_init(&b, st, sizeof st);
   sigset_t all, old;
   sigfillset(&all);
-  sigprocmask(SIG_BLOCK, &all, &old);
+  BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
   blinkd_put_request(&b, next_seq(c), call, args);
   int e = b.oom ? -ENOMEM : write_all(c, b.p, b.len);
-  sigprocmask(SIG_SETMASK, &old, NULL);
+  BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
   blinkd_buf_free(&b);
   return e;
 }
@@ -720,7 +734,7 @@ int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, 
   if (c->gone || c->fd < 0) return seterr(c, "the connection to blinkd is closed%s%s", 0, 0), -ECONNRESET;
   sigset_t all, old;
   sigfillset(&all);
-  sigprocmask(SIG_BLOCK, &all, &old);
+  BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
   int64_t result;
   for (;;) {
     unsigned char st[BLINKD_SMALL_FRAME];
@@ -764,6 +778,6 @@ int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, 
       break;
     }
   }
-  sigprocmask(SIG_SETMASK, &old, NULL);
+  BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
   return result;
 }

@@ -51,6 +51,17 @@ build("libblinkd.a", lib, (file) => {
 const preload = path.join(src, "preload");
 if (fs.existsSync(preload)) {
   const pre = fs.readdirSync(preload).filter((f) => f.endsWith(".c")).map((f) => path.join(preload, f));
-  build("libblinkd-preload.so", [...pre, ...lib], (file) => ["-shared", "-fvisibility=hidden", "-o", file, ...pre, ...lib, "-ldl"]);
+  build("libblinkd-preload.so", [...pre, ...lib], (file) => [
+    "-shared",
+    "-fvisibility=hidden",
+    // The preload interposes these two: the client inside it uses the host's (preload.c).
+    "-DBLINKD_SIGPROCMASK=blinkd_host_sigprocmask",
+    "-DBLINKD_PPOLL=blinkd_host_ppoll",
+    "-o",
+    file,
+    ...pre,
+    ...lib,
+    "-ldl",
+  ]);
 }
 build("blinkd-ctest", [path.join(src, "test/ctest.c"), ...lib], (file) => ["-pthread", "-o", file, path.join(src, "test/ctest.c"), ...lib]);

@@ -173,9 +173,11 @@ export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
   let ready = 0n;
   for (const tid of c.threads) {
     const t = k.threads.get(tid)?.getSnapshot().context;
-    if (t) ready |= (t.pending.mask | c.pending.mask) & ~t.blocked;
+    // A handled signal the thread does not block; or one of the set it waits for in
+    // sigtimedwait, blocked or not (do_sigtimedwait unblocks `which` while it sleeps).
+    if (t) ready |= (t.pending.mask | c.pending.mask) & ((~t.blocked & c.sigactions.caught) | t.waiting);
   }
-  ready &= c.sigactions.caught & ring;
+  ready &= ring;
   for (let sig = 1; ready !== 0n && sig <= 64; sig++) if (has(ready, sig)) k.hooks.killHost(pid, c.hostpid, sig);
 }
 
@@ -401,14 +403,19 @@ export function sendSpecific(k: Kernel, from: Sender, tgid: number, tid: number,
 /**
  * A host signal for a process of the namespace from outside it (`blinkd run` forwarding
  * what its terminal or supervisor sent to PID 1), when its guest takes handled signals
- * with sig_dequeue (delivery 1) and has a handler for it: generated here, so the guest's
+ * with sig_dequeue (delivery 1) and has a handler for it or blocks it: generated here, so the guest's
  * doorbell finds it queued, with si_pid 0 and SI_USER, as Linux gives a sender in an
  * ancestor namespace (send_signal_locked: "From an ancestor pid namespace?" →
  * si_pid = 0, force). False when the signal should go to the host process as is.
  */
 export function sendFromOutside(k: Kernel, pid: number, signo: number, uid: number): boolean {
   const c = k.ctx(pid);
-  if (!c || k.state(pid) !== "running" || c.delivery !== 1 || !has(c.sigactions.caught, signo)) return false;
+  if (!c || k.state(pid) !== "running" || c.delivery !== 1) return false;
+  // A handled signal, or one a thread blocks or waits for (sigwait): it must come from the
+  // daemon's queue with its siginfo, since the guest takes every host signal the daemon
+  // sends as a doorbell.
+  const t = k.threads.get(pid)?.getSnapshot().context;
+  if (!has(c.sigactions.caught, signo) && !(t && has(t.blocked | t.waiting, signo))) return false;
   sendSignal(k, pid, undefined, { signo, code: SI.USER, pid: 0, uid, status: 0 }, true);
   return true;
 }
@@ -457,6 +464,29 @@ export function dequeueFor(k: Kernel, pid: number, tid: number, also: bigint = 0
   const shared = nextSignal(c.pending, blocked);
   if (shared) return take(k, pid, { tid, from: "shared", signo: shared });
   return undefined;
+}
+
+/**
+ * sig_wait (sigwait, sigwaitinfo, sigtimedwait of a delivery-1 guest), as do_sigtimedwait:
+ * the thread's earlier wait ends; dequeue_signal(tsk, ~set, …) takes the next signal of
+ * `set` whatever the thread's mask, its own queue first. With none and `arm`, the thread
+ * waits for `set` (do_sigtimedwait's "temporarily unblock those we're interested"): a
+ * signal of the set generated later rings the host process (deliver) until its next call.
+ * Its mask is not changed: the signals it blocked stay blocked for sig_ignored (Linux
+ * checks real_blocked there) and no default action is taken for them.
+ */
+export function waitFor(k: Kernel, pid: number, tid: number, set: bigint, arm: boolean): SigInfo | undefined {
+  const t = k.threads.get(tid);
+  const c = k.ctx(pid);
+  if (!t || !c) return undefined;
+  const want = set & ALL & ~KERNEL_ONLY;
+  const tc = t.getSnapshot().context;
+  const own = nextSignal(tc.pending, ~want);
+  const shared = own ? 0 : nextSignal(c.pending, ~want);
+  const info = own ? take(k, pid, { tid, from: "thread", signo: own }) : shared ? take(k, pid, { tid, from: "shared", signo: shared }) : undefined;
+  const waiting = !info && arm ? want : 0n;
+  if (waiting !== tc.waiting) t.send({ type: "SET_WAITING", waiting });
+  return info;
 }
 
 /** sigpending(2): what is pending for the thread or its process and blocked by it. */

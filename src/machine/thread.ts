@@ -21,6 +21,8 @@ export interface ThreadContext extends ThreadInput {
   pending: SigQueue;
   /** The thread's own name (prctl PR_SET_NAME from this thread), null while it has the process's comm. */
   comm: string | null;
+  /** The set a delivery-1 guest waits for in sigwait/sigtimedwait (sig_wait armed it), 0 when it does not wait. */
+  waiting: bigint;
 }
 
 export type ThreadEvent =
@@ -28,6 +30,7 @@ export type ThreadEvent =
   | { type: "EXIT" }
   | { type: "ABORT" }
   | { type: "SET_BLOCKED"; blocked: bigint }
+  | { type: "SET_WAITING"; waiting: bigint }
   | { type: "PENDING"; pending: SigQueue }
   | { type: "SET_COMM"; comm: string };
 
@@ -35,15 +38,17 @@ export const threadMachine = setup({
   types: { context: {} as ThreadContext, events: {} as ThreadEvent, input: {} as ThreadInput },
   actions: {
     setBlocked: assign(({ event }) => (event.type === "SET_BLOCKED" ? { blocked: event.blocked } : {})),
+    setWaiting: assign(({ event }) => (event.type === "SET_WAITING" ? { waiting: event.waiting } : {})),
     setPending: assign(({ event }) => (event.type === "PENDING" ? { pending: event.pending } : {})),
     setComm: assign(({ event }) => (event.type === "SET_COMM" ? { comm: event.comm } : {})),
   },
 }).createMachine({
   id: "thread",
   // Fields named one by one, not spread from input: see the process machine's context.
-  context: ({ input }) => ({ tid: input.tid, pid: input.pid, blocked: input.blocked, pending: EMPTY_QUEUE, comm: null }),
+  context: ({ input }) => ({ tid: input.tid, pid: input.pid, blocked: input.blocked, pending: EMPTY_QUEUE, comm: null, waiting: 0n }),
   on: {
     SET_BLOCKED: { actions: "setBlocked" },
+    SET_WAITING: { actions: "setWaiting" },
     PENDING: { actions: "setPending" },
     SET_COMM: { actions: "setComm" },
   },

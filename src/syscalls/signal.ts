@@ -1,7 +1,7 @@
 /** Signals: dispositions, masks and credentials the guest reports; kill, tkill, tgkill; delivery 1's dequeue. */
 import { E, errno } from "../protocol/errno.js";
 import type { signal } from "../protocol/calls/signal.js";
-import { actionChanged, dequeueFor, killSomething, pendingFor, sendSpecific, senderOf, setBlocked } from "../actors/signals.js";
+import { actionChanged, dequeueFor, killSomething, pendingFor, sendSpecific, senderOf, setBlocked, waitFor } from "../actors/signals.js";
 import { ALL, NSIG, SIG } from "../machine/sigset.js";
 import type { Handlers } from "./types.js";
 
@@ -53,6 +53,12 @@ export const signalCalls: Handlers<typeof signal> = {
   // dequeue_signal(tsk, mask, …): the guest's own mask (what its host thread blocks right now) joins the thread's.
   sig_dequeue: (ctx, { mask }) => {
     const i = dequeueFor(ctx.k, ctx.caller.pid, ctx.caller.tid, mask);
+    return i ? { result: i.signo, out: { pid: i.pid, code: i.code, uid: i.uid, status: i.status } } : { result: 0, out: { pid: 0, code: 0, uid: 0, status: 0 } };
+  },
+  // do_sigtimedwait: dequeue_signal(tsk, ~which, …) takes a signal of the set whatever the mask;
+  // with none, the thread sleeps until one arrives (here: on the host, rung for the set).
+  sig_wait: (ctx, { set, arm }) => {
+    const i = waitFor(ctx.k, ctx.caller.pid, ctx.caller.tid, set, arm !== 0);
     return i ? { result: i.signo, out: { pid: i.pid, code: i.code, uid: i.uid, status: i.status } } : { result: 0, out: { pid: 0, code: 0, uid: 0, status: 0 } };
   },
   setresuid: (ctx, { ruid, euid, suid }) => {

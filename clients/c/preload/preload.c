@@ -27,25 +27,34 @@
  *    is a doorbell: the wrapper takes the queued signals with sig_dequeue, inside the
  *    handler, on the process's one connection, and runs the program's handler for each
  *    with the emulated siginfo. Any other host signal runs the program's handler as is.
+ *    The main thread's mask is reported (sigprocmask, pthread_sigmask, sigsetmask, sigblock,
+ *    sighold, sigrelse, sigsuspend, pselect, ppoll, a handler's sa_mask when it blocks a
+ *    signal the daemon would act on), so the
+ *    daemon queues what the program blocks; sigwait, sigwaitinfo and sigtimedwait take a
+ *    blocked signal from the daemon (sig_wait) with its emulated siginfo.
  *
  * Limits (interposition only sees calls that go through libc's dynamic symbols): raw
  * syscall(2), clone(2), statically linked programs, glibc-internal calls (popen's spawn,
  * execvp's execve are covered by the descriptor surviving exec; popen's child registers as
  * a new process), and threads (one connection per process; gettid is the pid in the main
- * thread and the host tid elsewhere).
+ * thread and the host tid elsewhere; only the main thread's mask is reported and only
+ * its sigwait takes signals from the daemon). signalfd reads the host's signals only.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -55,6 +64,8 @@
 
 #define EXPORT __attribute__((visibility("default")))
 #define FD_ENV "BLINKD_FD"
+/* "HOSTPID:HEX": the mask the daemon has for this process, from the image before execve. */
+#define MASK_ENV "BLINKD_MASK"
 #define DEFAULT_FD 1000
 
 static struct blinkd_conn conn;
@@ -71,6 +82,16 @@ static struct sigaction user_act[65];
 static uint64_t wrapped;
 /* Doorbells another host thread passed on to the main thread (which owns the connection). */
 static int passed[65];
+/* The main thread's mask as the daemon has it (bit signo-1): what rt_sigprocmask last
+   reported; ~0 until the first report. */
+static uint64_t told = ~0ull;
+static void tell_mask(uint64_t m);
+static int main_thread(void);
+
+/* The host's rt_sigprocmask, for the library's own masking (never reported to the daemon). */
+static int hmask(int how, const sigset_t *set, sigset_t *old) {
+  return (int)syscall(SYS_rt_sigprocmask, how, set, old, _NSIG / 8);
+}
 
 /* Children forked on the host: host pid <-> emulated pid, until reaped. */
 #define MAXKIDS 4096
@@ -83,9 +104,9 @@ static int nkids;
 static void kid_add(pid_t host, int32_t pid) {
   sigset_t all, om;
   sigfillset(&all);
-  sigprocmask(SIG_BLOCK, &all, &om);
+  hmask(SIG_BLOCK, &all, &om);
   if (nkids < MAXKIDS) kids[nkids++] = (struct kid){host, pid};
-  sigprocmask(SIG_SETMASK, &om, NULL);
+  hmask(SIG_SETMASK, &om, NULL);
 }
 static pid_t host_of(int32_t pid) {
   for (int i = 0; i < nkids; i++)
@@ -106,14 +127,14 @@ static void kid_drop(pid_t host) {
   /* The SIGCHLD wrapper reads the table (guest_child): no signal while it changes. */
   sigset_t all, om;
   sigfillset(&all);
-  sigprocmask(SIG_BLOCK, &all, &om);
+  hmask(SIG_BLOCK, &all, &om);
   for (int i = 0; i < nkids; i++)
     if (kids[i].host == host) {
       kids[i] = kids[--nkids];
       reaped[nreaped++ % REAPED] = host;
       break;
     }
-  sigprocmask(SIG_SETMASK, &om, NULL);
+  hmask(SIG_SETMASK, &om, NULL);
 }
 
 /* A host child that is a guest of the namespace (forked or spawned through this library). */
@@ -237,7 +258,11 @@ static int is_node(const char *exe) {
   return !strncmp(b, "node", 4);
 }
 
+static void resolve_mask_calls(void);
+static void report_mask(void);
+
 __attribute__((constructor)) static void blinkd_preload_init(void) {
+  resolve_mask_calls();
   if (!getenv("BLINKD_SOCKET") && !getenv("BLINK_PREFIX")) return;
   char exe[4096], abuf[8192], *argv[256];
   self_exe(exe, sizeof exe);
@@ -251,6 +276,15 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
   int64_t r;
   struct stat st;
   int inherited = fdv ? atoi(fdv) : -1;
+  /* The daemon keeps the mask across execve (signal(7)): the image before said which it is,
+     so the new one reports only a change. Only this host process's word is taken. */
+  const char *mv = getenv(MASK_ENV);
+  if (mv) {
+    char *end;
+    long hp = strtol(mv, &end, 10);
+    if (hp == (long)myhost && *end == ':') told = strtoull(end + 1, NULL, 16);
+    unsetenv(MASK_ENV);
+  }
   if (!token && inherited > 2 && fstat(inherited, &st) == 0 && S_ISSOCK(st.st_mode) && !(fcntl(inherited, F_GETFD) & FD_CLOEXEC)) {
     /* execve kept the connection: same pid, new program. */
     memset(&conn, 0, sizeof conn);
@@ -286,6 +320,7 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
     } else {
       r = blinkd_register(&conn, myhost, exe, (const char *const *)argv, 1);
       if (r < 0) return warn("register", r);
+      told = 0; /* a registered process starts with an empty mask (spec/signals.md §2.2) */
       mypid = (int32_t)r;
     }
     if ((r = settle_fd()) < 0) return warn("keeping the connection on a fixed descriptor", r);
@@ -294,6 +329,8 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
   daemonhost = peer_pid(conn.fd);
   active = 1;
   report_ignored();
+  /* The mask survives execve, and a spawned child's is the spawn attribute's: report it. */
+  report_mask();
   /* The emulated init reaps orphans; on the host it becomes their reaper too. */
   if (mypid == 1) get_prctl()(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   on_exit(on_exit_handler, NULL);
@@ -352,22 +389,22 @@ EXPORT pid_t fork(void) {
   sigset_t chld, om;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &chld, &om);
+  hmask(SIG_BLOCK, &chld, &om);
   pid_t h = get_fork()();
   if (h < 0) {
     int e = errno;
-    sigprocmask(SIG_SETMASK, &om, NULL);
+    hmask(SIG_SETMASK, &om, NULL);
     blinkd_fork_abort(&conn, (int32_t)pid);
     errno = e;
     return -1;
   }
   if (h == 0) {
-    sigprocmask(SIG_SETMASK, &om, NULL);
+    hmask(SIG_SETMASK, &om, NULL);
     child_attach(token, (int32_t)pid);
     return 0;
   }
   kid_add(h, (int32_t)pid);
-  sigprocmask(SIG_SETMASK, &om, NULL);
+  hmask(SIG_SETMASK, &om, NULL);
   return (pid_t)pid;
 }
 
@@ -389,7 +426,7 @@ static char **guest_env(char *const envp[], const char *token, char *buf, size_t
   size_t k = 0, used = 0;
   const char *keep[] = {"BLINKD_SOCKET", "LD_PRELOAD", FD_ENV, "BLINK_PREFIX"};
   for (size_t i = 0; i < n; i++) {
-    if (has_prefix(envp[i], "BLINKD_TOKEN=")) continue;
+    if (has_prefix(envp[i], "BLINKD_TOKEN=") || has_prefix(envp[i], MASK_ENV "=")) continue;
     e[k++] = envp[i];
   }
   for (size_t j = 0; j < sizeof keep / sizeof *keep; j++) {
@@ -406,6 +443,9 @@ static char **guest_env(char *const envp[], const char *token, char *buf, size_t
   }
   if (token) {
     int w = snprintf(buf + used, bn - used, "BLINKD_TOKEN=%s", token);
+    if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used;
+  } else if (told != ~0ull && main_thread()) {
+    int w = snprintf(buf + used, bn - used, MASK_ENV "=%d:%llx", (int)myhost, (unsigned long long)told);
     if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used;
   }
   e[k] = NULL;
@@ -664,9 +704,9 @@ static void run_handler(int s, siginfo_t *si, void *uc, const sigset_t *base) {
     if (get_sigaction()(s, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL) {
       m = *base;
       sigdelset(&m, s);
-      sigprocmask(SIG_SETMASK, &m, NULL);
+      hmask(SIG_SETMASK, &m, NULL);
       syscall(SYS_tgkill, host_getpid(), syscall(SYS_gettid), s);
-      sigprocmask(SIG_SETMASK, &all, NULL);
+      hmask(SIG_SETMASK, &all, NULL);
     }
     return;
   }
@@ -675,7 +715,7 @@ static void run_handler(int s, siginfo_t *si, void *uc, const sigset_t *base) {
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
-    sigprocmask(SIG_SETMASK, &all, NULL);
+    hmask(SIG_SETMASK, &all, NULL);
     get_sigaction()(s, &dfl, NULL);
     wrapped &= ~b;
     norestart &= ~b;
@@ -684,7 +724,11 @@ static void run_handler(int s, siginfo_t *si, void *uc, const sigset_t *base) {
   m = *base;
   sigorset(&m, &m, &a.sa_mask);
   if (!(a.sa_flags & SA_NODEFER)) sigaddset(&m, s);
-  sigprocmask(SIG_SETMASK, &m, NULL);
+  /* A signal sa_mask blocks that the daemon would act on itself (not one the wrapper takes:
+     those wait on the host) is held while the handler runs: the daemon must know the mask
+     (signal_setup_done → set_current_blocked). doorbell() reports the old one after. */
+  if (mask_bits(&m) & ~mask_bits(base) & ~wrapped) tell_mask(mask_bits(&m));
+  hmask(SIG_SETMASK, &m, NULL);
   if (a.sa_flags & SA_SIGINFO) a.sa_sigaction(s, si, uc);
   else a.sa_handler(s);
 }
@@ -706,10 +750,11 @@ static int is_doorbell(int s, const siginfo_t *hi) {
 
 static void doorbell(int s, siginfo_t *hi, void *uc) {
   int saved = errno;
+  uint64_t was_told = told;
   sigset_t base, all;
   sigfillset(&all);
   /* The host action has SA_NODEFER and an empty sa_mask: this is the mask s was delivered with. */
-  sigprocmask(SIG_BLOCK, NULL, &base);
+  hmask(SIG_BLOCK, NULL, &base);
   if (active && is_doorbell(s, hi)) {
     pid_t tid = (pid_t)syscall(SYS_gettid);
     /* The connection is the main thread's (one per process): the host kernel may pick any
@@ -723,7 +768,7 @@ static void doorbell(int s, siginfo_t *hi, void *uc) {
       __atomic_sub_fetch(&passed[s], 1, __ATOMIC_SEQ_CST);
     }
     for (;;) {
-      sigprocmask(SIG_SETMASK, &all, NULL);
+      hmask(SIG_SETMASK, &all, NULL);
       struct blinkd_sig_dequeue_out o;
       int64_t t = blinkd_sig_dequeue(&conn, mask_bits(&base), &o);
       if (t < 0) {
@@ -744,7 +789,9 @@ static void doorbell(int s, siginfo_t *hi, void *uc) {
   } else {
     run_handler(s, hi, uc, &base);
   }
-  sigprocmask(SIG_SETMASK, &base, NULL);
+  /* sigreturn restores the mask the signal came with: so does the daemon's copy. */
+  if (told != was_told) tell_mask(was_told);
+  hmask(SIG_SETMASK, &base, NULL);
   errno = saved;
 }
 
@@ -767,7 +814,7 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
   }
   sigset_t all, om;
   sigfillset(&all);
-  sigprocmask(SIG_BLOCK, &all, &om);
+  hmask(SIG_BLOCK, &all, &om);
   prev = user_act[sig];
   uint64_t was = wrapped & b;
   int r = get_sigaction()(sig, act ? &host : NULL, old);
@@ -776,7 +823,7 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
     if (handler) user_act[sig] = want, wrapped |= b;
     else wrapped &= ~b;
   }
-  sigprocmask(SIG_SETMASK, &om, NULL);
+  hmask(SIG_SETMASK, &om, NULL);
   if (r != 0) return errno = e, r;
   if (old && was && old->sa_sigaction == doorbell) *old = prev;
   if (act) {
@@ -814,6 +861,307 @@ EXPORT sighandler_t sysv_signal(int sig, sighandler_t h) {
 
 EXPORT sighandler_t __sysv_signal(int sig, sighandler_t h) {
   return set_handler(sig, h, SA_RESETHAND | SA_NODEFER);
+}
+
+/* ---- the signal mask and sigwait (spec/signals.md §4) ---- */
+
+REAL(int, sigprocmask, (int, const sigset_t *, sigset_t *))
+REAL(int, pthread_sigmask, (int, const sigset_t *, sigset_t *))
+REAL(int, sigsuspend, (const sigset_t *))
+REAL(int, sigpending, (sigset_t *))
+REAL(int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *))
+REAL(int, pselect, (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *))
+
+static void resolve_mask_calls(void) {
+  get_sigprocmask();
+  get_pthread_sigmask();
+  get_sigsuspend();
+  get_sigpending();
+  get_ppoll();
+  get_pselect();
+}
+
+/* The client inside this library (clients/c/blinkd.c, built with these names) masks and
+   waits on the host only. */
+int blinkd_host_sigprocmask(int how, const sigset_t *set, sigset_t *old) {
+  return hmask(how, set, old);
+}
+int blinkd_host_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask) {
+  return (int)syscall(SYS_ppoll, fds, n, timeout, mask, _NSIG / 8);
+}
+
+#define BIT(s) (1ull << ((s) - 1))
+/* Never in a mask: SIGKILL and SIGSTOP (sigprocmask(2)), and glibc's own 32 and 33, which
+   its sigprocmask never blocks (nptl(7)). */
+#define UNMASKABLE (BIT(SIGKILL) | BIT(SIGSTOP) | BIT(32) | BIT(33))
+
+static int main_thread(void) {
+  return (pid_t)syscall(SYS_gettid) == myhost;
+}
+
+/* The daemon's copy of the main thread's mask becomes m (rt_sigprocmask SIG_SETMASK);
+   the signals it unblocks are rung before the reply. Other threads are not the daemon's. */
+static void tell_mask(uint64_t m) {
+  m &= ~UNMASKABLE;
+  if (!active || m == told || !main_thread()) return;
+  int e = errno;
+  struct blinkd_rt_sigprocmask_out o;
+  int64_t r = blinkd_rt_sigprocmask(&conn, 2, m, &o);
+  if (r == 0) told = m;
+  else {
+    static int warned;
+    if (!warned++) warn("reporting the signal mask (rt_sigprocmask)", r);
+  }
+  errno = e;
+}
+
+static void report_mask(void) {
+  sigset_t cur;
+  hmask(SIG_BLOCK, NULL, &cur);
+  tell_mask(mask_bits(&cur));
+}
+
+/* Doorbells (and host SIGCHLDs for guest children) still waiting on the host for signals
+   about to be unblocked whose host action is not the wrapper: the daemon holds the signal
+   itself and acts on it, so the host must not (a stale doorbell of a SIG_DFL signal would
+   apply its default action on the host). Another host signal is put back, siginfo and all. */
+static void drain_stale(uint64_t unblocking) {
+  sigset_t p;
+  if (syscall(SYS_rt_sigpending, &p, _NSIG / 8) != 0) return;
+  uint64_t cand = mask_bits(&p) & unblocking & ~wrapped;
+  for (int s = 1; cand && s <= 64; s++) {
+    if (!(cand & BIT(s))) continue;
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, s);
+    siginfo_t hi;
+    struct timespec zero = {0, 0};
+    if (syscall(SYS_rt_sigtimedwait, &one, &hi, &zero, _NSIG / 8) != s || is_doorbell(s, &hi)) continue;
+    syscall(SYS_rt_tgsigqueueinfo, myhost, myhost, s, &hi);
+  }
+}
+
+/* Makes the main thread's mask `want`, the daemon's copy first: the host blocks the union
+   while the daemon learns it, so what the new mask unblocks is rung (and waits on the host)
+   before the host lets it in, and nothing is acted on twice. */
+static void enter_mask(const sigset_t *cur, const sigset_t *want, int (*real)(int, const sigset_t *, sigset_t *)) {
+  sigset_t both;
+  sigorset(&both, cur, want);
+  real(SIG_SETMASK, &both, NULL);
+  tell_mask(mask_bits(want));
+  drain_stale(mask_bits(cur) & ~mask_bits(want));
+}
+
+static int change_mask(int how, const sigset_t *set, sigset_t *old, int (*real)(int, const sigset_t *, sigset_t *)) {
+  if (!active || !set || (how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK) || !main_thread()) return real(how, set, old);
+  sigset_t cur, want;
+  real(SIG_BLOCK, NULL, &cur);
+  /* sigprocmask(2): SIG_BLOCK the union, SIG_UNBLOCK the difference, SIG_SETMASK the set. */
+  if (how == SIG_BLOCK) sigorset(&want, &cur, set);
+  else if (how == SIG_SETMASK) want = *set;
+  else {
+    want = cur;
+    for (int s = 1; s <= 64; s++)
+      if (sigismember(set, s) == 1) sigdelset(&want, s);
+  }
+  enter_mask(&cur, &want, real);
+  int r = real(SIG_SETMASK, &want, NULL);
+  if (old) *old = cur;
+  return r;
+}
+
+EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old) {
+  return change_mask(how, set, old, get_sigprocmask());
+}
+
+EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old) {
+  return change_mask(how, set, old, get_pthread_sigmask());
+}
+
+/* The BSD calls (sigsetmask(3): dash clears its child's mask with sigsetmask(0)) and the
+   System V ones (sighold(3)): glibc makes them with its internal sigprocmask. */
+static int old_style(int how, int mask) {
+  sigset_t set, old;
+  sigemptyset(&set);
+  for (int s = 1; s <= 32; s++)
+    if ((unsigned)mask & (1u << (s - 1))) sigaddset(&set, s);
+  if (change_mask(how, &set, &old, get_sigprocmask()) != 0) return -1;
+  return (int)(unsigned)mask_bits(&old);
+}
+
+EXPORT int sigsetmask(int mask) {
+  return old_style(SIG_SETMASK, mask);
+}
+
+EXPORT int sigblock(int mask) {
+  return old_style(SIG_BLOCK, mask);
+}
+
+static int one_signal(int how, int sig) {
+  sigset_t set;
+  sigemptyset(&set);
+  if (sigaddset(&set, sig) < 0) return -1;
+  return change_mask(how, &set, NULL, get_sigprocmask());
+}
+
+EXPORT int sighold(int sig) {
+  return one_signal(SIG_BLOCK, sig);
+}
+
+EXPORT int sigrelse(int sig) {
+  return one_signal(SIG_UNBLOCK, sig);
+}
+
+/* A call that waits with a temporary mask (sigsuspend, pselect, ppoll): the daemon has it
+   for the wait (sigsuspend(2): "temporarily replaces the signal mask"), then the old one. */
+#define WITH_MASK(mask, call)                                      \
+  do {                                                             \
+    if (!active || !main_thread()) return call;                    \
+    sigset_t cur_;                                                 \
+    get_sigprocmask()(SIG_BLOCK, NULL, &cur_);                     \
+    enter_mask(&cur_, (mask), get_sigprocmask());                  \
+    int r_ = call;                                                 \
+    int e_ = errno;                                                \
+    tell_mask(mask_bits(&cur_));                                   \
+    get_sigprocmask()(SIG_SETMASK, &cur_, NULL);                   \
+    errno = e_;                                                    \
+    return r_;                                                     \
+  } while (0)
+
+EXPORT int sigsuspend(const sigset_t *mask) {
+  WITH_MASK(mask, get_sigsuspend()(mask));
+}
+
+EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask) {
+  if (!mask) return get_ppoll()(fds, n, timeout, mask);
+  WITH_MASK(mask, get_ppoll()(fds, n, timeout, mask));
+}
+
+EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec *timeout, const sigset_t *mask) {
+  if (!mask) return get_pselect()(n, r, w, x, timeout, mask);
+  WITH_MASK(mask, get_pselect()(n, r, w, x, timeout, mask));
+}
+
+/* sigpending(2): the host's pending set and the daemon's (do_sigpending: pending & blocked). */
+EXPORT int sigpending(sigset_t *set) {
+  int r = get_sigpending()(set);
+  if (r != 0 || !active || !main_thread()) return r;
+  int e = errno;
+  struct blinkd_rt_sigpending_out o;
+  if (blinkd_rt_sigpending(&conn, &o) == 0)
+    for (int s = 1; s <= 64; s++)
+      if (o.set & BIT(s)) sigaddset(set, s);
+  errno = e;
+  return 0;
+}
+
+static int fill_info(int64_t t, const struct blinkd_sig_wait_out *o, siginfo_t *info) {
+  if (info) {
+    memset(info, 0, sizeof *info);
+    info->si_signo = (int)t;
+    info->si_code = o->code;
+    info->si_pid = o->pid;
+    info->si_uid = (uid_t)o->uid;
+    if (t == SIGCHLD && o->code > 0) info->si_status = o->status;
+  }
+  return (int)t;
+}
+
+/* After signal t came from the daemon: its doorbell, if still waiting on the host, is
+   taken too. A host signal of the same number that was not a doorbell is the same pending
+   standard signal (legacy_queue: one instance) or is put back (real-time, queued). */
+static void take_own_doorbell(int t) {
+  sigset_t p;
+  if (syscall(SYS_rt_sigpending, &p, _NSIG / 8) != 0 || sigismember(&p, t) != 1) return;
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, t);
+  siginfo_t hi;
+  struct timespec zero = {0, 0};
+  if (syscall(SYS_rt_sigtimedwait, &one, &hi, &zero, _NSIG / 8) != t || is_doorbell(t, &hi) || t < 32) return;
+  syscall(SYS_rt_tgsigqueueinfo, myhost, myhost, t, &hi);
+}
+
+/*
+ * sigtimedwait(2) (and sigwait, sigwaitinfo) in the main thread of a guest, as
+ * do_sigtimedwait: a signal of the set pending in the daemon is taken at once (sig_wait);
+ * otherwise the daemon is told the thread waits for the set (it then rings the host for
+ * each one generated, blocked or not), and the host waits: a doorbell means the daemon
+ * has one, taken with its emulated siginfo; any other host signal (from outside the
+ * namespace, the terminal, the host kernel) is returned as the host gave it.
+ */
+static int wait_signal(const sigset_t *set, siginfo_t *info, const struct timespec *ts) {
+  if (!active || !main_thread()) return (int)syscall(SYS_rt_sigtimedwait, set, info, ts, _NSIG / 8);
+  if (ts && (ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L || ts->tv_sec < 0)) return errno = EINVAL, -1;
+  uint64_t want = mask_bits(set) & ~(BIT(SIGKILL) | BIT(SIGSTOP));
+  struct timespec end = {0, 0};
+  if (ts) {
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += ts->tv_sec;
+    end.tv_nsec += ts->tv_nsec;
+    if (end.tv_nsec >= 1000000000L) end.tv_sec++, end.tv_nsec -= 1000000000L;
+  }
+  report_mask(); /* a mask changed behind the library's back (siglongjmp) is reported here */
+  for (;;) {
+    struct blinkd_sig_wait_out o;
+    int64_t t = blinkd_sig_wait(&conn, want, 1, &o);
+    if (t < 0) {
+      static int warned;
+      if (!warned++) warn("waiting for a signal (sig_wait)", t);
+      return (int)syscall(SYS_rt_sigtimedwait, set, info, ts, _NSIG / 8);
+    }
+    if (t > 0) {
+      take_own_doorbell((int)t);
+      return fill_info(t, &o, info);
+    }
+    struct timespec left, *lp = NULL;
+    if (ts) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      left.tv_sec = end.tv_sec - now.tv_sec;
+      left.tv_nsec = end.tv_nsec - now.tv_nsec;
+      if (left.tv_nsec < 0) left.tv_sec--, left.tv_nsec += 1000000000L;
+      if (left.tv_sec < 0) left.tv_sec = 0, left.tv_nsec = 0;
+      lp = &left;
+    }
+    siginfo_t hi;
+    int r = (int)syscall(SYS_rt_sigtimedwait, set, &hi, lp, _NSIG / 8);
+    int e = errno;
+    if (r > 0 && !is_doorbell(r, &hi)) {
+      blinkd_sig_wait(&conn, 0, 0, &o); /* the wait is over */
+      if (info) *info = hi;
+      return r;
+    }
+    /* A doorbell, the timeout (EAGAIN) or a handler (EINTR): the wait ends, and a signal of
+       the set that arrived meanwhile is the result (do_sigtimedwait dequeues once more). */
+    t = blinkd_sig_wait(&conn, want, 0, &o);
+    if (t > 0) {
+      if (t != r) take_own_doorbell((int)t);
+      return fill_info(t, &o, info);
+    }
+    if (r < 0) return errno = e, -1;
+    /* A doorbell for a signal something else took: wait again. */
+  }
+}
+
+EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts) {
+  return wait_signal(set, info, ts);
+}
+
+EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info) {
+  return wait_signal(set, info, NULL);
+}
+
+/* sigwait(3): glibc's retries after EINTR, and returns an error number. */
+EXPORT int sigwait(const sigset_t *set, int *sig) {
+  for (;;) {
+    int r = wait_signal(set, NULL, NULL);
+    if (r > 0) {
+      *sig = r;
+      return 0;
+    }
+    if (errno != EINTR) return errno;
+  }
 }
 
 /* ---- groups and sessions ---- */

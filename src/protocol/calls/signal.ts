@@ -66,4 +66,12 @@ export const signal = family({
     role: "guest",
     doc: "setresuid(2) as the guest did it: 0xffffffff ((uid_t)-1) leaves an id unchanged; without euid 0 each new id must be one of the current three (EPERM). The ids decide kill's permission.",
   },
+  sig_wait: {
+    nr: 78,
+    args: { set: "u64", arm: "u32" },
+    out: { pid: "i32", code: "i32", uid: "u32", status: "i32" },
+    blocks: false,
+    role: "guest",
+    doc: "Delivery 1, sigwait/sigtimedwait (do_sigtimedwait): ends the calling thread's earlier wait, then takes its next pending signal in `set` (bit signo-1) whatever its mask, its own queue first, lowest number first, and returns its number and siginfo. When none is pending and arm is 1, the thread waits for `set` on the host: a signal in `set` generated later rings its host process (the same signal number, as a doorbell) even while the thread blocks it, until the thread's next sig_wait.",
+  },
 });
