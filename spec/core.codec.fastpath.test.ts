@@ -22,9 +22,16 @@ const slowDecode = decodeLite;
 
 const boundaries = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff, -1, -0x20, -0x21, -0x80, -0x81, -0x8000, -0x8001, -0x80000000, -0];
 
+const bigBoundaries = [0n, 1n, -1n, 0xffffffffn, 0x100000000n, -0x80000000n, -0x80000001n, (1n << 63n) - 1n, 1n << 63n, (1n << 64n) - 1n, -(1n << 63n)];
+
 const scalar = fc.oneof(
   fc.integer({ min: -0x80000000, max: 0xffffffff }),
   fc.constantFrom(...boundaries),
+  // 64-bit values: bigints over the whole u64 and i64 range, and safe integers beyond 32 bits.
+  fc.bigInt({ min: -(1n << 63n), max: (1n << 64n) - 1n }),
+  fc.constantFrom(...bigBoundaries),
+  fc.maxSafeInteger(),
+  fc.constantFrom(2 ** 32, -(2 ** 31) - 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER),
   fc.string({ maxLength: 40 }),
   fc.string({ unit: "grapheme", maxLength: 300 }),
   fc.constantFrom(null, true, false),
@@ -41,8 +48,8 @@ describe("codec fast path: the bytes msgpack-lite writes", () => {
     );
   });
 
-  it("takes msgpack-lite's path for what it does not handle: 64-bit, bigint, floats, maps, binary, big strings", () => {
-    for (const v of [[2 ** 32], [-(2 ** 31) - 1], [1n << 63n], [-5n], [1.5], [{ a: 1 }], [Buffer.from([1, 2])], ["x".repeat(70000)], [undefined], Array(70000).fill(1)]) {
+  it("takes msgpack-lite's path for what it does not handle (floats, integers beyond 64 bits or unsafe, maps, binary, big strings) with the same bytes", () => {
+    for (const v of [[2 ** 32], [-(2 ** 31) - 1], [1n << 63n], [-5n], [1n << 64n], [-(1n << 63n) - 1n], [2 ** 60], [-(2 ** 60)], [1.5], [{ a: 1 }], [Buffer.from([1, 2])], ["x".repeat(70000)], [undefined], Array(70000).fill(1)]) {
       expect(encodeFrame(v).equals(slowFrame(v))).toBe(true);
     }
   });

@@ -130,6 +130,8 @@ function put(v: unknown, o: number): number {
           scratch.writeUInt32BE(v, o + 1);
           return o + 5;
         }
+        // A safe integer beyond 32 bits: msgpack-lite writes it as int64-buffer's 64-bit value (out()).
+        if (Number.isSafeInteger(v)) return put64(BigInt(v), v < 0, o);
         return BAIL;
       }
       if (o + 5 > SCRATCH_SIZE) return BAIL;
@@ -163,6 +165,9 @@ function put(v: unknown, o: number): number {
       n += need;
       return o + n;
     }
+    case "bigint":
+      // out() makes every bigint an int64-buffer value: Uint64BE (0xcf) when >= 0, Int64BE (0xd3) below.
+      return put64(v, v < 0n, o);
     case "boolean":
       if (o + 1 > SCRATCH_SIZE) return BAIL;
       scratch[o] = v ? 0xc3 : 0xc2;
@@ -185,6 +190,22 @@ function put(v: unknown, o: number): number {
     default:
       return BAIL;
   }
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+const I64_MIN = -(1n << 63n);
+
+/** uint 64 (0xcf) or int 64 (0xd3), as msgpack-lite writes Uint64BE / Int64BE; BAIL outside their range. */
+function put64(v: bigint, signed: boolean, o: number): number {
+  if (o + 9 > SCRATCH_SIZE || v > U64_MAX || v < I64_MIN) return BAIL;
+  if (signed) {
+    scratch[o] = 0xd3;
+    scratch.writeBigInt64BE(v, o + 1);
+  } else {
+    scratch[o] = 0xcf;
+    scratch.writeBigUInt64BE(v, o + 1);
+  }
+  return o + 9;
 }
 
 /**
@@ -235,6 +256,11 @@ function get(b: Buffer, o: number): unknown {
       return o + 3 > end ? ((at.o = BAIL), undefined) : ((at.o = o + 3), b.readInt16BE(o + 1));
     case 0xd2:
       return o + 5 > end ? ((at.o = BAIL), undefined) : ((at.o = o + 5), b.readInt32BE(o + 1));
+    // 64-bit integers come back as bigint, or as a number when they fit in 32 bits (back()).
+    case 0xcf:
+      return o + 9 > end ? ((at.o = BAIL), undefined) : ((at.o = o + 9), small(b.readBigUInt64BE(o + 1)));
+    case 0xd3:
+      return o + 9 > end ? ((at.o = BAIL), undefined) : ((at.o = o + 9), small(b.readBigInt64BE(o + 1)));
     case 0xd9:
       return o + 2 > end ? ((at.o = BAIL), undefined) : str(b, o + 2, b[o + 1]!);
     case 0xda:
@@ -244,6 +270,10 @@ function get(b: Buffer, o: number): unknown {
     default:
       return (at.o = BAIL), undefined;
   }
+}
+
+function small(v: bigint): number | bigint {
+  return v >= -0x80000000n && v <= 0xffffffffn ? Number(v) : v;
 }
 
 function str(b: Buffer, o: number, n: number): unknown {
