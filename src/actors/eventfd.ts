@@ -5,7 +5,7 @@
  * (descriptors in any process, and calls in flight), and the optional host mirror for epoll.
  */
 import { createActor, type Actor, type AnyActorRef } from "xstate";
-import { EFD_MAX, eventfdMachine, type EventfdOutcome, type EventfdState } from "../machine/eventfd.js";
+import { AGAIN, EFD_MAX, canRead, canWrite, eventfdMachine, type EventfdOutcome, type EventfdState } from "../machine/eventfd.js";
 import { WaitQueue } from "./waitqueue.js";
 
 import { POLLIN, POLLOUT } from "../protocol/fdconst.js";
@@ -67,6 +67,9 @@ export class Eventfd {
 
   /** One read attempt; on success the counter changed and the waiters are woken. */
   read(): EventfdOutcome {
+    // A read that must wait changes nothing: answered from the snapshot with the machine's own
+    // guard, without an xstate macrostep (the usual first attempt of a read that then parks).
+    if (!canRead(this.actor.getSnapshot().context)) return AGAIN;
     this.actor.send({ type: "READ" });
     const o = this.actor.getSnapshot().context.last;
     // eventfd_read_iter: "if (waitqueue_active(&ctx->wqh)) wake_up_locked_poll(&ctx->wqh, EPOLLOUT);"
@@ -76,6 +79,7 @@ export class Eventfd {
 
   /** One write attempt; on success the counter changed and the waiters are woken. */
   write(value: bigint): EventfdOutcome {
+    if (!canWrite(this.actor.getSnapshot().context, value)) return AGAIN;
     this.actor.send({ type: "WRITE", value });
     const o = this.actor.getSnapshot().context.last;
     // eventfd_write: "if (waitqueue_active(&ctx->wqh)) wake_up_locked_poll(&ctx->wqh, EPOLLIN);"

@@ -31,15 +31,18 @@ export interface EventfdContext extends EventfdInput {
 
 export type EventfdEvent = { type: "READ" } | { type: "WRITE"; value: bigint } | { type: "FREE" };
 
-const AGAIN: EventfdOutcome = { ok: false };
+export const AGAIN: EventfdOutcome = { ok: false };
+
+// eventfd_read_iter: a read waits while ctx->count is 0.
+export const canRead = (c: Pick<EventfdContext, "count">): boolean => c.count > 0n;
+// eventfd_write: "if (ULLONG_MAX - ctx->count > ucnt)" the write proceeds, else it waits.
+export const canWrite = (c: Pick<EventfdContext, "count">, value: bigint): boolean => ULLONG_MAX - c.count > value;
 
 export const eventfdMachine = setup({
   types: { context: {} as EventfdContext, events: {} as EventfdEvent, input: {} as EventfdInput },
   guards: {
-    // eventfd_read_iter: a read waits while ctx->count is 0.
-    hasCount: ({ context }) => context.count > 0n,
-    // eventfd_write: "if (ULLONG_MAX - ctx->count > ucnt)" the write proceeds, else it waits.
-    fits: ({ context, event }) => event.type === "WRITE" && ULLONG_MAX - context.count > event.value,
+    hasCount: ({ context }) => canRead(context),
+    fits: ({ context, event }) => event.type === "WRITE" && canWrite(context, event.value),
     isEmpty: ({ context }) => context.count === 0n,
     isSaturated: ({ context }) => context.count === EFD_MAX,
     // The state a successful READ or WRITE leaves, decided before it moves the counter, so
