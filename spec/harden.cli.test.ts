@@ -64,7 +64,7 @@ describe("blinkd check", () => {
     await g.call("eventfd2", { initval: 0, flags: 0 });
     const human = await cli(["check", "--socket", d.socket]);
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/^ok: every invariant holds\nprocesses 1 \(zombies 0, unclaimed 0\), threads 1, reservations 0\nconnections 2, parked calls 0, buffered bytes 0\ndaemon descriptors 1, open files 1\nheap [\d.]+ MiB after GC \([\d.]+ MiB at start\)\nlingering 0\n$/);
+    expect(human.stdout).toMatch(/^ok: every invariant holds\nprocesses 1 \(zombies 0, unclaimed 0\), threads 1, reservations 0\nconnections 2 \(0 more closing\), parked calls 0, buffered bytes 0\ndaemon descriptors 1, open files 1\nheap [\d.]+ MiB after GC \([\d.]+ MiB at start\)\n$/);
     const json = await cli(["inspect", "--check", "--json", "--socket", d.socket]);
     expect(json.code).toBe(0);
     const r = JSON.parse(json.stdout);

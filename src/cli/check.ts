@@ -12,11 +12,11 @@ export function formatCheck(r: CheckReport): string {
     r.ok ? "ok: every invariant holds" : `${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}:`,
     ...r.problems.map((p) => `  - ${p}`),
     `processes ${c.processes ?? 0} (zombies ${c.zombies ?? 0}, unclaimed ${c.embryos ?? 0}), threads ${c.threads ?? 0}, reservations ${c.reservations ?? 0}`,
-    `connections ${c.connections ?? 0}, parked calls ${c.parked ?? 0}, buffered bytes ${c.bufferedBytes ?? 0}`,
+    `connections ${c.connections ?? 0} (${c.lingering ?? 0} more closing), parked calls ${c.parked ?? 0}, buffered bytes ${c.bufferedBytes ?? 0}`,
     `daemon descriptors ${c.descriptors ?? 0}, open files ${c.files ?? 0}`,
     `heap ${mib(c.heapNow)} MiB after GC (${mib(c.heapStart)} MiB at start)`,
   ];
-  const known = new Set(["processes", "zombies", "embryos", "threads", "reservations", "connections", "parked", "bufferedBytes", "heapNow", "heapStart", "tasks", "native", "waiters", "pidRefs", "descriptors", "files", "filesUnnamed", "fileRefsBeyondDescriptors"]);
+  const known = new Set(["processes", "zombies", "embryos", "threads", "reservations", "connections", "lingering", "parked", "bufferedBytes", "heapNow", "heapStart", "tasks", "native", "waiters", "pidRefs", "descriptors", "files", "filesUnnamed", "fileRefsBeyondDescriptors"]);
   const more = Object.entries(c).filter(([k]) => !known.has(k));
   if (more.length) lines.push(more.map(([k, v]) => `${k} ${v}`).join(", "));
   return lines.join("\n") + "\n";
