@@ -11,6 +11,7 @@
  * sigwaitinfo and sigtimedwait (the preload reports the mask and takes them with sig_wait),
  * runs a handler once for a signal sent twice while blocked, and has a child that is not
  * init take a blocked SIGTERM with sigwait and another die of it when it unblocks it.
+ * spec/native/signalfd.c reads blocked signals from a signalfd (sig_watch rings for them).
  */
 import { describe, expect, it } from "vitest";
 import { execFileSync, spawn } from "node:child_process";
@@ -149,6 +150,36 @@ describe.skipIf(!isRoot)("signals of a native program under the preload (deliver
       "ShdPnd:\t0000000000000000",
       "SigBlk:\t0000008000014200",
       "SigCgt:\t0000000000000800",
+    ]);
+    expect(blinkd).toEqual(linux);
+    expect(blinkd.code).toBe(0);
+  }, 60_000);
+
+  it("reads blocked signals from a signalfd with the sender's siginfo, as in a real PID namespace", async () => {
+    const exe = build("signalfd");
+    const linux = await run("linux", exe);
+    const blinkd = await run("blinkd", exe);
+    expect(blinkd.lines).toEqual([
+      "first child's: 10 si_pid=2 si_code=0",
+      "first child's: 15 si_pid=2 si_code=0",
+      "first child's: 17 si_pid=2 si_code=1 si_status=3",
+      "first child's: 40 si_pid=2 si_code=0",
+      "first child's: 40 si_pid=2 si_code=0",
+      "first child's: then EAGAIN",
+      "poll: 1 revents POLLIN",
+      "second child's: 10 si_pid=3 si_code=0",
+      "second child's exit: 17 si_pid=3 si_code=1 si_status=0",
+      "second child's exit: then EAGAIN",
+      "third child's: 17 si_pid=4 si_code=1 si_status=0",
+      "third child's: then EAGAIN",
+      "sigwaitinfo: 12 si_pid=4 (third child 4) si_code=0",
+      "ready",
+      "from outside: 10 si_pid=0 si_code=0",
+      "inspect",
+      "SigPnd:\t0000000000000000",
+      "ShdPnd:\t0000000000000000",
+      "SigBlk:\t0000008000014a00",
+      "SigCgt:\t0000000000000000",
     ]);
     expect(blinkd).toEqual(linux);
     expect(blinkd.code).toBe(0);

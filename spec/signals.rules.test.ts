@@ -194,7 +194,7 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
     g.destroy();
   }, 60_000);
 
-  it("sig_wait (delivery 1's sigtimedwait): takes a signal of the set whatever the mask; armed, a blocked signal of the set rings the host process and no default action is taken; the next sig_wait ends the wait", async () => {
+  it("sig_wait (delivery 1's sigtimedwait): takes a signal of the set whatever the mask; armed, a blocked signal of the set rings the host process and no default action is taken; the next sig_wait ends the wait; sig_watch (signalfd) rings a blocked signal too", async () => {
     const host = spawn(process.execPath, ["-e", `for (const s of ["SIGTERM", "SIGUSR1"]) process.on(s, () => console.log(s)); console.log("ready"); setInterval(() => {}, 1e6);`], { stdio: ["ignore", "pipe", "inherit"] });
     hosts.push(host);
     const lines: string[] = [];
@@ -233,6 +233,17 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
     expect(lines).toEqual(["ready", "SIGTERM", "SIGTERM"]);
     expect(await wait(bit(SIGUSR1), 0)).toEqual([SIGUSR1, 1, SI_USER, uid, 0]);
     expect(await wait(blocked, 0)).toEqual([SIGTERM, 1, SI_USER, uid, 0]);
+
+    // sig_watch (signalfd): a blocked signal the guest reads from a signalfd rings, one
+    // already pending at once; sig_wait takes it.
+    await init.ok("kill", { pid, sig: SIGUSR1 });
+    await g.call("sig_watch", { set: bit(SIGUSR1) });
+    while (lines.length < 4) await new Promise<void>((r) => waiters.push(r));
+    expect(lines).toEqual(["ready", "SIGTERM", "SIGTERM", "SIGUSR1"]);
+    expect(await wait(bit(SIGUSR1), 0)).toEqual([SIGUSR1, 1, SI_USER, uid, 0]);
+    await init.ok("kill", { pid, sig: SIGUSR1 });
+    while (lines.length < 5) await new Promise<void>((r) => waiters.push(r));
+    expect(await wait(bit(SIGUSR1), 0)).toEqual([SIGUSR1, 1, SI_USER, uid, 0]);
     g.destroy();
   }, 60_000);
 

@@ -175,7 +175,8 @@ export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
     const t = k.threads.get(tid)?.getSnapshot().context;
     // A handled signal the thread does not block; or one of the set it waits for in
     // sigtimedwait, blocked or not (do_sigtimedwait unblocks `which` while it sleeps).
-    if (t) ready |= (t.pending.mask | c.pending.mask) & ((~t.blocked & c.sigactions.caught) | t.waiting);
+    // (signalfd: the signals it reads from one, likewise: signalfd_notify wakes its readers.)
+    if (t) ready |= (t.pending.mask | c.pending.mask) & ((~t.blocked & c.sigactions.caught) | t.waiting | t.watched);
   }
   ready &= ring;
   for (let sig = 1; ready !== 0n && sig <= 64; sig++) if (has(ready, sig)) k.hooks.killHost(pid, c.hostpid, sig);
@@ -487,6 +488,21 @@ export function waitFor(k: Kernel, pid: number, tid: number, set: bigint, arm: b
   const waiting = !info && arm ? want : 0n;
   if (waiting !== tc.waiting) t.send({ type: "SET_WAITING", waiting });
   return info;
+}
+
+/**
+ * sig_watch (signalfd of a delivery-1 guest): the thread reads `set` from signalfds; what
+ * of it is pending rings now (a signalfd is readable while one is: signalfd_poll), and
+ * what is generated later rings then (signalfd_notify). Its mask is not changed.
+ */
+export function watchFor(k: Kernel, pid: number, tid: number, set: bigint): void {
+  const t = k.threads.get(tid);
+  if (!t) return;
+  const watched = set & ALL & ~KERNEL_ONLY;
+  const was = t.getSnapshot().context.watched;
+  if (watched === was) return;
+  t.send({ type: "SET_WATCHED", watched });
+  deliver(k, pid, watched & ~was);
 }
 
 /** sigpending(2): what is pending for the thread or its process and blocked by it. */

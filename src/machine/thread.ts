@@ -23,6 +23,8 @@ export interface ThreadContext extends ThreadInput {
   comm: string | null;
   /** The set a delivery-1 guest waits for in sigwait/sigtimedwait (sig_wait armed it), 0 when it does not wait. */
   waiting: bigint;
+  /** The signals a delivery-1 guest reads from its signalfds (sig_watch), rung while blocked. */
+  watched: bigint;
 }
 
 export type ThreadEvent =
@@ -31,6 +33,7 @@ export type ThreadEvent =
   | { type: "ABORT" }
   | { type: "SET_BLOCKED"; blocked: bigint }
   | { type: "SET_WAITING"; waiting: bigint }
+  | { type: "SET_WATCHED"; watched: bigint }
   | { type: "PENDING"; pending: SigQueue }
   | { type: "SET_COMM"; comm: string };
 
@@ -39,16 +42,18 @@ export const threadMachine = setup({
   actions: {
     setBlocked: assign(({ event }) => (event.type === "SET_BLOCKED" ? { blocked: event.blocked } : {})),
     setWaiting: assign(({ event }) => (event.type === "SET_WAITING" ? { waiting: event.waiting } : {})),
+    setWatched: assign(({ event }) => (event.type === "SET_WATCHED" ? { watched: event.watched } : {})),
     setPending: assign(({ event }) => (event.type === "PENDING" ? { pending: event.pending } : {})),
     setComm: assign(({ event }) => (event.type === "SET_COMM" ? { comm: event.comm } : {})),
   },
 }).createMachine({
   id: "thread",
   // Fields named one by one, not spread from input: see the process machine's context.
-  context: ({ input }) => ({ tid: input.tid, pid: input.pid, blocked: input.blocked, pending: EMPTY_QUEUE, comm: null, waiting: 0n }),
+  context: ({ input }) => ({ tid: input.tid, pid: input.pid, blocked: input.blocked, pending: EMPTY_QUEUE, comm: null, waiting: 0n, watched: 0n }),
   on: {
     SET_BLOCKED: { actions: "setBlocked" },
     SET_WAITING: { actions: "setWaiting" },
+    SET_WATCHED: { actions: "setWatched" },
     PENDING: { actions: "setPending" },
     SET_COMM: { actions: "setComm" },
   },

@@ -1,7 +1,7 @@
 /** Signals: dispositions, masks and credentials the guest reports; kill, tkill, tgkill; delivery 1's dequeue. */
 import { E, errno } from "../protocol/errno.js";
 import type { signal } from "../protocol/calls/signal.js";
-import { actionChanged, dequeueFor, killSomething, pendingFor, sendSpecific, senderOf, setBlocked, waitFor } from "../actors/signals.js";
+import { actionChanged, dequeueFor, killSomething, pendingFor, sendSpecific, senderOf, setBlocked, waitFor, watchFor } from "../actors/signals.js";
 import { ALL, NSIG, SIG } from "../machine/sigset.js";
 import type { Handlers } from "./types.js";
 
@@ -60,6 +60,10 @@ export const signalCalls: Handlers<typeof signal> = {
   sig_wait: (ctx, { set, arm }) => {
     const i = waitFor(ctx.k, ctx.caller.pid, ctx.caller.tid, set, arm !== 0);
     return i ? { result: i.signo, out: { pid: i.pid, code: i.code, uid: i.uid, status: i.status } } : { result: 0, out: { pid: 0, code: 0, uid: 0, status: 0 } };
+  },
+  sig_watch: (ctx, { set }) => {
+    watchFor(ctx.k, ctx.caller.pid, ctx.caller.tid, set);
+    return 0;
   },
   setresuid: (ctx, { ruid, euid, suid }) => {
     const p = ctx.k.proc(ctx.caller.pid);

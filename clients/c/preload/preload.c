@@ -27,18 +27,20 @@
  *    is a doorbell: the wrapper takes the queued signals with sig_dequeue, inside the
  *    handler, on the process's one connection, and runs the program's handler for each
  *    with the emulated siginfo. Any other host signal runs the program's handler as is.
- *    The main thread's mask is reported (sigprocmask, pthread_sigmask, sigsetmask, sigblock,
- *    sighold, sigrelse, sigsuspend, pselect, ppoll, a handler's sa_mask when it blocks a
- *    signal the daemon would act on), so the
- *    daemon queues what the program blocks; sigwait, sigwaitinfo and sigtimedwait take a
- *    blocked signal from the daemon (sig_wait) with its emulated siginfo.
+ *    The main thread's mask is reported (sigprocmask, pthread_sigmask, sigsetmask,
+ *    sigblock, sighold, sigrelse, sigsuspend, pselect, ppoll, a handler's sa_mask when it
+ *    blocks a signal the daemon would act on), so the daemon queues what the program
+ *    blocks; sigwait, sigwaitinfo and sigtimedwait take a blocked signal from the daemon
+ *    (sig_wait) with its emulated siginfo, and so does read(2) of a signalfd (the daemon
+ *    rings for its signals: sig_watch).
  *
  * Limits (interposition only sees calls that go through libc's dynamic symbols): raw
  * syscall(2), clone(2), statically linked programs, glibc-internal calls (popen's spawn,
  * execvp's execve are covered by the descriptor surviving exec; popen's child registers as
  * a new process), and threads (one connection per process; gettid is the pid in the main
  * thread and the host tid elsewhere; only the main thread's mask is reported and only
- * its sigwait takes signals from the daemon). signalfd reads the host's signals only.
+ * its sigwait and signalfd take signals from the daemon; a signalfd is translated on read(2)
+ * of the descriptor signalfd returned, in the image that made it).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -55,6 +57,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -84,6 +87,13 @@ static uint64_t wrapped;
 static int passed[65];
 /* The main thread's mask as the daemon has it (bit signo-1): what rt_sigprocmask last
    reported; ~0 until the first report. */
+/* The program's signalfds (signalfd(2)) and the signals each reads; what sig_watch last
+   told the daemon they read together. */
+#define MAXSFD 1024
+static unsigned char is_sfd[MAXSFD];
+static uint64_t sfd_set[MAXSFD];
+static int nsfd;
+static uint64_t watching;
 static uint64_t told = ~0ull;
 static void tell_mask(uint64_t m);
 static int main_thread(void);
@@ -260,6 +270,7 @@ static int is_node(const char *exe) {
 
 static void resolve_mask_calls(void);
 static void report_mask(void);
+static void tell_watch(void);
 
 __attribute__((constructor)) static void blinkd_preload_init(void) {
   resolve_mask_calls();
@@ -376,6 +387,8 @@ static void child_attach(const char *token, int32_t pid) {
   conn.restart = restart_hook;
   daemonhost = peer_pid(conn.fd);
   mypid = p;
+  watching = 0;
+  if (nsfd) tell_watch(); /* the signalfds it inherited */
 }
 
 EXPORT pid_t fork(void) {
@@ -871,6 +884,9 @@ REAL(int, sigsuspend, (const sigset_t *))
 REAL(int, sigpending, (sigset_t *))
 REAL(int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *))
 REAL(int, pselect, (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *))
+REAL(int, signalfd, (int, const sigset_t *, int))
+REAL(ssize_t, read, (int, void *, size_t))
+REAL(int, close, (int))
 
 static void resolve_mask_calls(void) {
   get_sigprocmask();
@@ -879,6 +895,9 @@ static void resolve_mask_calls(void) {
   get_sigpending();
   get_ppoll();
   get_pselect();
+  get_read();
+  get_close();
+  get_signalfd();
 }
 
 /* The client inside this library (clients/c/blinkd.c, built with these names) masks and
@@ -1162,6 +1181,95 @@ EXPORT int sigwait(const sigset_t *set, int *sig) {
     }
     if (errno != EINTR) return errno;
   }
+}
+
+/*
+ * signalfd(2) in the main thread of a guest: the daemon is told which signals the
+ * program's signalfds read (sig_watch), and rings the host for each of them even while the
+ * program blocks it, so the host signalfd becomes readable; read(2) of a signalfd replaces
+ * each doorbell's record with the daemon's signal and siginfo (sig_wait), and drops one for
+ * a signal something else took. Another host signal's record is left as the host gave it.
+ */
+static void tell_watch(void) {
+  uint64_t u = 0;
+  for (int i = 0; nsfd && i < MAXSFD; i++)
+    if (is_sfd[i]) u |= sfd_set[i];
+  u &= ~(BIT(SIGKILL) | BIT(SIGSTOP));
+  if (!active || u == watching || !main_thread()) return;
+  int e = errno;
+  if (blinkd_sig_watch(&conn, u) == 0) watching = u;
+  errno = e;
+}
+
+EXPORT int signalfd(int fd, const sigset_t *mask, int flags) {
+  int r = get_signalfd()(fd, mask, flags);
+  if (r < 0 || r >= MAXSFD || !active) return r;
+  if (!is_sfd[r]) is_sfd[r] = 1, nsfd++;
+  sfd_set[r] = mask_bits(mask);
+  tell_watch();
+  return r;
+}
+
+static void forget_fd(int fd) {
+  if (fd < 0 || fd >= MAXSFD || !is_sfd[fd]) return;
+  is_sfd[fd] = 0;
+  nsfd--;
+  tell_watch();
+}
+
+/* close(2): a signalfd closed reads nothing more (a duplicate is not followed). */
+EXPORT int close(int fd) {
+  int r = get_close()(fd);
+  if (active && fd >= 0 && fd < MAXSFD && is_sfd[fd]) {
+    int e = errno;
+    forget_fd(fd);
+    errno = e;
+  }
+  return r;
+}
+
+static ssize_t read_signalfd(int fd, void *buf, size_t n) {
+  for (;;) {
+    ssize_t r = get_read()(fd, buf, n);
+    if (r <= 0 || !main_thread()) return r;
+    struct signalfd_siginfo *v = buf;
+    size_t k = (size_t)r / sizeof *v, out = 0;
+    if (k == 0 || (size_t)r % sizeof *v) return r; /* not a signalfd's records after all */
+    for (size_t i = 0; i < k; i++) {
+      struct signalfd_siginfo x = v[i];
+      siginfo_t hi;
+      memset(&hi, 0, sizeof hi);
+      hi.si_signo = (int)x.ssi_signo;
+      hi.si_code = x.ssi_code;
+      hi.si_pid = (pid_t)x.ssi_pid;
+      if (is_doorbell((int)x.ssi_signo, &hi)) {
+        struct blinkd_sig_wait_out o;
+        int64_t t = blinkd_sig_wait(&conn, BIT(x.ssi_signo), 0, &o);
+        if (t <= 0) continue; /* taken already (sigwait, a handler): no record */
+        memset(&x, 0, sizeof x);
+        x.ssi_signo = (uint32_t)t;
+        x.ssi_code = o.code;
+        x.ssi_pid = (uint32_t)o.pid;
+        x.ssi_uid = o.uid;
+        if (t == SIGCHLD && o.code > 0) x.ssi_status = o.status;
+      }
+      v[out++] = x;
+    }
+    if (out) return (ssize_t)(out * sizeof *v);
+    /* Only stale doorbells: read again (EAGAIN for a non-blocking signalfd). */
+  }
+}
+
+EXPORT ssize_t read(int fd, void *buf, size_t n) {
+  if (!active || fd < 0 || fd >= MAXSFD || !is_sfd[fd]) return get_read()(fd, buf, n);
+  /* Closed behind the library's back (dup2 onto it, glibc's own close) and reused for a
+     pipe, socket or file: a signalfd's anonymous inode has no file type. */
+  struct stat st;
+  if (fstat(fd, &st) != 0 || (st.st_mode & S_IFMT)) {
+    forget_fd(fd);
+    return get_read()(fd, buf, n);
+  }
+  return read_signalfd(fd, buf, n);
 }
 
 /* ---- groups and sessions ---- */

@@ -74,4 +74,12 @@ export const signal = family({
     role: "guest",
     doc: "Delivery 1, sigwait/sigtimedwait (do_sigtimedwait): ends the calling thread's earlier wait, then takes its next pending signal in `set` (bit signo-1) whatever its mask, its own queue first, lowest number first, and returns its number and siginfo. When none is pending and arm is 1, the thread waits for `set` on the host: a signal in `set` generated later rings its host process (the same signal number, as a doorbell) even while the thread blocks it, until the thread's next sig_wait.",
   },
+  sig_watch: {
+    nr: 79,
+    args: { set: "u64" },
+    out: {},
+    blocks: false,
+    role: "guest",
+    doc: "Delivery 1, signalfd(2): the signals the calling thread reads from its signalfds (bit signo-1; replaces the earlier set, 0 for none). Each one pending or generated while the set holds it rings the host process (the same signal number) even though the thread blocks it, so the host signalfd becomes readable; the guest takes it with sig_wait.",
+  },
 });
