@@ -47,6 +47,9 @@ console.log(`native process, host alive: host process ended by ${await Promise.r
 // A native process whose host process died unreported, its host pid then reused.
 const gone = sleeper();
 const gonePid = await nativeChild(gone);
+// Host start times count in clock ticks (10 ms): a newcomer started in the same tick could
+// not be told apart, by blinkd or by Linux's own pidfd-less tools; real reuse comes much later.
+await settle(100);
 gone.kill("SIGKILL");
 await gone.ended;
 fs.writeFileSync("/proc/sys/kernel/ns_last_pid", String(gone.pid - 1));
