@@ -35,6 +35,21 @@ async function start(): Promise<{ d: Served; init: Agent }> {
   return { d, init };
 }
 const fork = (a: Agent): Promise<Agent> => track(a.fork({ exec: false }));
+/** A real host process standing for a native guest (blink): it prints "ready", then each of `sigs` it gets; `line` waits for one. */
+function printingHost(sigs: string[]): { host: ChildProcess; lines: string[]; line(l: string): Promise<void>; count(n: number): Promise<void> } {
+  const host = spawn(process.execPath, ["-e", `for (const s of ${JSON.stringify(sigs)}) process.on(s, () => console.log(s)); console.log("ready"); setInterval(() => {}, 1e6);`], { stdio: ["ignore", "pipe", "inherit"] });
+  hosts.push(host);
+  const lines: string[] = [];
+  const waiters: (() => void)[] = [];
+  createInterface({ input: host.stdout! }).on("line", (l) => {
+    lines.push(l);
+    for (const w of waiters.splice(0)) w();
+  });
+  const until = async (done: () => boolean): Promise<void> => {
+    while (!done()) await new Promise<void>((r) => waiters.push(r));
+  };
+  return { host, lines, line: (l) => until(() => lines.includes(l)), count: (n) => until(() => lines.length >= n) };
+}
 const signals = (a: Agent): unknown[][] => a.events.filter((e) => e.event === 1).map((e) => e.fields);
 
 describe("init's protections (sig_task_ignored, SIGNAL_UNKILLABLE) and kill(-1)", () => {
@@ -147,22 +162,12 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
 
   it("delivery 1: the host process gets the same host signal, not while blocked; sig_dequeue gives the emulated siginfo; a default action kills the host process", async () => {
     // A real host process standing for a native guest (blink): it prints each host signal it gets.
-    const host = spawn(process.execPath, ["-e", `for (const s of ["SIGUSR1", "SIGUSR2"]) process.on(s, () => console.log(s)); console.log("ready"); setInterval(() => {}, 1e6);`], { stdio: ["ignore", "pipe", "inherit"] });
-    hosts.push(host);
-    const lines: string[] = [];
-    const waiters: (() => void)[] = [];
-    createInterface({ input: host.stdout! }).on("line", (l) => {
-      lines.push(l);
-      for (const w of waiters.splice(0)) w();
-    });
-    const line = async (l: string): Promise<void> => {
-      while (!lines.includes(l)) await new Promise<void>((r) => waiters.push(r));
-    };
+    const { host, lines, line } = printingHost(["SIGUSR1", "SIGUSR2"]);
     const exited = new Promise<string | null>((r) => host.once("exit", (_c, s) => r(s)));
     await line("ready");
 
     const g = await Raw.open(d.socket);
-    await g.hello();
+    await g.helloOk();
     const pid = Number((await g.call("register", { hostpid: host.pid!, exe: "/bin/native", argv: ["native"], delivery: 1 })).result);
     expect(pid).toBeGreaterThan(1);
     for (const s of [SIGUSR1, SIGUSR2]) expect(Number((await g.call("rt_sigaction", { signo: s, handler: HANDLER, flags: 0 })).result)).toBe(0);
@@ -195,20 +200,10 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
   }, 60_000);
 
   it("sig_wait (delivery 1's sigtimedwait): takes a signal of the set whatever the mask; armed, a blocked signal of the set rings the host process and no default action is taken; the next sig_wait ends the wait; sig_watch (signalfd) rings a blocked signal too", async () => {
-    const host = spawn(process.execPath, ["-e", `for (const s of ["SIGTERM", "SIGUSR1"]) process.on(s, () => console.log(s)); console.log("ready"); setInterval(() => {}, 1e6);`], { stdio: ["ignore", "pipe", "inherit"] });
-    hosts.push(host);
-    const lines: string[] = [];
-    const waiters: (() => void)[] = [];
-    createInterface({ input: host.stdout! }).on("line", (l) => {
-      lines.push(l);
-      for (const w of waiters.splice(0)) w();
-    });
-    const line = async (l: string): Promise<void> => {
-      while (!lines.includes(l)) await new Promise<void>((r) => waiters.push(r));
-    };
+    const { host, lines, line, count } = printingHost(["SIGTERM", "SIGUSR1"]);
     await line("ready");
     const g = await Raw.open(d.socket);
-    await g.hello();
+    await g.helloOk();
     const pid = Number((await g.call("register", { hostpid: host.pid!, exe: "/bin/native", argv: ["native"], delivery: 1 })).result);
     const blocked = bit(SIGTERM) | bit(SIGUSR1);
     await g.call("rt_sigprocmask", { how: 0, set: blocked });
@@ -229,7 +224,7 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
     // Waiting for SIGTERM alone: SIGUSR1 is neither taken nor rung; a SIGTERM is.
     expect(await wait(bit(SIGTERM), 1)).toEqual([0, 0, 0, 0, 0]);
     await init.ok("kill", { pid, sig: SIGTERM });
-    while (lines.length < 3) await new Promise<void>((r) => waiters.push(r));
+    await count(3);
     expect(lines).toEqual(["ready", "SIGTERM", "SIGTERM"]);
     expect(await wait(bit(SIGUSR1), 0)).toEqual([SIGUSR1, 1, SI_USER, uid, 0]);
     expect(await wait(blocked, 0)).toEqual([SIGTERM, 1, SI_USER, uid, 0]);
@@ -238,11 +233,11 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
     // already pending at once; sig_wait takes it.
     await init.ok("kill", { pid, sig: SIGUSR1 });
     await g.call("sig_watch", { set: bit(SIGUSR1) });
-    while (lines.length < 4) await new Promise<void>((r) => waiters.push(r));
+    await count(4);
     expect(lines).toEqual(["ready", "SIGTERM", "SIGTERM", "SIGUSR1"]);
     expect(await wait(bit(SIGUSR1), 0)).toEqual([SIGUSR1, 1, SI_USER, uid, 0]);
     await init.ok("kill", { pid, sig: SIGUSR1 });
-    while (lines.length < 5) await new Promise<void>((r) => waiters.push(r));
+    await count(5);
     expect(await wait(bit(SIGUSR1), 0)).toEqual([SIGUSR1, 1, SI_USER, uid, 0]);
     g.destroy();
   }, 60_000);

@@ -103,9 +103,15 @@ export class Raw {
     return this.call("hello", { version, role, client: "spec raw" });
   }
 
+  /** hello that must succeed: a daemon built from older sources (a stale dist/) refuses the version, and says so here. */
+  async helloOk(): Promise<void> {
+    const r = await this.hello();
+    if (Number(r.result) < 0) throw new Error(`hello failed: ${r.result} ${String(r.out[0])}`);
+  }
+
   /** hello + register with a stand-in host pid. */
   async register(hostpid: number): Promise<number> {
-    await this.hello();
+    await this.helloOk();
     const r = await this.call("register", { hostpid, exe: "/bin/raw", argv: ["raw"], delivery: 0 });
     if (Number(r.result) < 0) throw new Error(`register failed: ${r.result} ${String(r.out[0])}`);
     return Number(r.result);
@@ -113,7 +119,7 @@ export class Raw {
 
   /** hello + claim. */
   async claim(token: string, hostpid: number): Promise<number> {
-    await this.hello();
+    await this.helloOk();
     const r = await this.call("claim", { token, hostpid });
     if (Number(r.result) < 0) throw new Error(`claim failed: ${r.result} ${String(r.out[0])}`);
     return Number(r.result);
