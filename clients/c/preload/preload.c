@@ -4,9 +4,10 @@
  *   LD_PRELOAD=dist/c/libblinkd-preload.so BLINKD_SOCKET=… prog   (what `blinkd run` does)
  *
  * The library interposes the libc functions that make up the process model (getpid,
- * getppid, gettid, fork, vfork, posix_spawn, system, execve, exit, _exit, the wait family,
- * kill, killpg, tgkill, raise, the process-group and session calls, prctl's subreaper
- * options, sigaction) and answers them from the daemon's emulated PID namespace. The
+ * getppid, gettid, fork, vfork, posix_spawn, system, the exec family, exit, _exit, the wait
+ * family, kill, killpg, tgkill, raise, the process-group and session calls, prctl's
+ * subreaper options, sigaction, pthread_create) and answers them from the daemon's emulated
+ * PID namespace. The
  * host still runs and reaps the real processes:
  *
  *  - fork: the parent reserves the child (fork → pid + token), forks on the host, and the
@@ -22,31 +23,41 @@
  *    daemon only assumed when the connection closed.
  *  - the emulated init (and every emulated subreaper) is made a host child subreaper too,
  *    so orphans land on the same process on the host as in the namespace.
+ *  - threads (spec/protocol.md §7.5): pthread_create reserves the thread (thread_create →
+ *    tid + token; the daemon copies the creator's mask) and the new thread opens its own
+ *    connection and claims the token before the start routine runs; every call the thread
+ *    makes goes on its connection (one per thread, never shared), gettid is its tid, and
+ *    its end (return, pthread_exit, cancellation: a thread-specific destructor) is `exit`
+ *    on it, then its close. A fork child closes its copies of the other threads'
+ *    connections; an exec keeps them open until the new image has reported execve.
  *  - signals (delivery 1, spec/signals.md §4): every handler the program installs is
  *    installed on the host behind one wrapper (doorbell). A host signal the daemon sent
  *    is a doorbell: the wrapper takes the queued signals with sig_dequeue, inside the
- *    handler, on the process's one connection, and runs the program's handler for each
- *    with the emulated siginfo. Any other host signal runs the program's handler as is.
- *    The main thread's mask is reported (sigprocmask, pthread_sigmask, sigsetmask,
- *    sigblock, sighold, sigrelse, sigsuspend, pselect, ppoll, a handler's sa_mask when it
- *    blocks a signal the daemon would act on), so the daemon queues what the program
- *    blocks; sigwait, sigwaitinfo and sigtimedwait take a blocked signal from the daemon
- *    (sig_wait) with its emulated siginfo, and so does read(2) of a signalfd (the daemon
- *    rings for its signals: sig_watch).
+ *    handler, on the connection of the thread the host picked, and runs the program's
+ *    handler for each with the emulated siginfo (a doorbell that finds none of its signal
+ *    for that thread is passed on to the other threads: pass_on). Any other host signal
+ *    runs the program's handler as is. Each thread's mask is reported (sigprocmask,
+ *    pthread_sigmask, sigsetmask, sigblock, sighold, sigrelse, sigsuspend, pselect, ppoll,
+ *    a handler's sa_mask when it blocks a signal the daemon would act on), so the daemon
+ *    queues what the program blocks; sigwait, sigwaitinfo and sigtimedwait take a blocked
+ *    signal from the daemon (sig_wait) with its emulated siginfo, and so does read(2) of a
+ *    signalfd (the daemon rings for its signals: sig_watch).
  *
  * Limits (interposition only sees calls that go through libc's dynamic symbols): raw
  * syscall(2), clone(2), statically linked programs, glibc-internal calls (popen's spawn,
  * execvp's execve are covered by the descriptor surviving exec; popen's child registers as
- * a new process), and threads (one connection per process; gettid is the pid in the main
- * thread and the host tid elsewhere; only the main thread's mask is reported and only
- * its sigwait and signalfd take signals from the daemon; a signalfd is translated on read(2)
- * of the descriptor signalfd returned, in the image that made it).
+ * a new process), threads not made by pthread_create here (they have no connection:
+ * host tids, masks not reported, host signals only), and signalfd outside the main thread
+ * (a signalfd is translated on read(2) of the descriptor signalfd returned, in the main
+ * thread of the image that made it).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -69,9 +80,42 @@
 #define FD_ENV "BLINKD_FD"
 /* "HOSTPID:HEX": the mask the daemon has for this process, from the image before execve. */
 #define MASK_ENV "BLINKD_MASK"
+/* "HOSTPID:FD,FD,…": the other threads' connections, kept open across execve (prepare_exec). */
+#define THREADS_ENV "BLINKD_THREAD_FDS"
+static char exec_threads[4096]; /* its value for the exec under way ("" when none) */
 #define DEFAULT_FD 1000
 
-static struct blinkd_conn conn;
+/*
+ * A guest thread of this process (spec/protocol.md §1, §7.5: one connection per thread,
+ * never shared): the main thread's is `mainthr`; every thread pthread_create starts gets
+ * its own (thread_create reserves its tid, the thread claims it on a new connection).
+ * `conn` and `told` below are the calling thread's.
+ */
+struct thr {
+  struct blinkd_conn c;
+  int32_t tid;      /* its emulated tid */
+  pid_t host;       /* its host tid */
+  int live;         /* claimed and not yet exited: the connection is its own */
+  /* Its mask as the daemon has it (bit signo-1): what rt_sigprocmask last reported; ~0
+     until the first report. */
+  uint64_t mask;
+  /* Doorbells another thread passed on to this one (one flag per signal: host standard
+     signals coalesce, so does the flag). */
+  int passed[65];
+  void *(*fn)(void *);
+  void *arg;
+  char token[BLINKD_STR_OUT_MAX];
+};
+static struct thr mainthr = {.mask = ~0ull};
+/* The calling thread's record when pthread_create started it (NULL in the main thread and
+   in threads the library did not start). Static TLS: the library is loaded at startup. */
+static __thread struct thr *self __attribute__((tls_model("initial-exec")));
+static __thread int32_t mytid __attribute__((tls_model("initial-exec")));
+static inline struct thr *me(void) {
+  return self ? self : &mainthr;
+}
+#define conn (me()->c)
+#define told (me()->mask)
 static int active;        /* this process is a guest */
 static int32_t mypid;     /* its emulated pid, cached: it never changes */
 static pid_t myhost;      /* its host pid */
@@ -83,10 +127,6 @@ static pid_t daemonhost;  /* the daemon's host pid (SO_PEERCRED): the sender of 
    in `wrapped`); both change only with every signal blocked. */
 static struct sigaction user_act[65];
 static uint64_t wrapped;
-/* Doorbells another host thread passed on to the main thread (which owns the connection). */
-static int passed[65];
-/* The main thread's mask as the daemon has it (bit signo-1): what rt_sigprocmask last
-   reported; ~0 until the first report. */
 /* The program's signalfds (signalfd(2)) and the signals each reads; what sig_watch last
    told the daemon they read together. */
 #define MAXSFD 1024
@@ -94,9 +134,9 @@ static unsigned char is_sfd[MAXSFD];
 static uint64_t sfd_set[MAXSFD];
 static int nsfd;
 static uint64_t watching;
-static uint64_t told = ~0ull;
 static void tell_mask(uint64_t m);
 static int main_thread(void);
+static int own_conn(void);
 
 /* The host's rt_sigprocmask, for the library's own masking (never reported to the daemon). */
 static int hmask(int how, const sigset_t *set, sigset_t *old) {
@@ -153,6 +193,63 @@ static int guest_child(pid_t host) {
   for (unsigned i = 0; i < REAPED && i < nreaped; i++)
     if (reaped[i] == host) return 1;
   return 0;
+}
+
+/* The threads pthread_create started that are live (claimed, not yet exited); the doorbell
+   wrapper reads the table, so it changes with every signal blocked, under a spin lock. */
+#define MAXTHR 4096
+static struct thr *thrs[MAXTHR];
+static int nthr;
+static int thr_lock;
+
+static void lock_threads(sigset_t *om) {
+  sigset_t all;
+  sigfillset(&all);
+  hmask(SIG_BLOCK, &all, om);
+  while (__atomic_exchange_n(&thr_lock, 1, __ATOMIC_ACQUIRE)) sched_yield();
+}
+
+static void unlock_threads(const sigset_t *om) {
+  __atomic_store_n(&thr_lock, 0, __ATOMIC_RELEASE);
+  hmask(SIG_SETMASK, om, NULL);
+}
+
+static int thread_add(struct thr *t) {
+  sigset_t om;
+  lock_threads(&om);
+  int ok = nthr < MAXTHR;
+  if (ok) thrs[nthr] = t, __atomic_store_n(&nthr, nthr + 1, __ATOMIC_SEQ_CST);
+  unlock_threads(&om);
+  return ok;
+}
+
+static void thread_drop(struct thr *t) {
+  sigset_t om;
+  lock_threads(&om);
+  for (int i = 0; i < nthr; i++)
+    if (thrs[i] == t) {
+      thrs[i] = thrs[nthr - 1];
+      __atomic_store_n(&nthr, nthr - 1, __ATOMIC_SEQ_CST);
+      break;
+    }
+  unlock_threads(&om);
+}
+
+/* In a host fork child: only the forking thread was copied (fork(2)), and it is the main
+   thread now. The other threads' connections are the parent's: this copy of each is closed
+   without a word (else their close would never reach the daemon while the child lives). */
+static void forget_threads(void) {
+  thr_lock = 0;
+  for (int i = 0; i < nthr; i++)
+    if (thrs[i] != self) blinkd_conn_forget(&thrs[i]->c);
+  nthr = 0;
+  if (self) {
+    struct thr *t = self;
+    self = NULL; /* `conn` is mainthr's again */
+    mytid = 0;
+    blinkd_conn_forget(&t->c);
+    mainthr.mask = t->mask;
+  }
 }
 
 #define REAL(ret, name, args)                                   \
@@ -254,12 +351,20 @@ static void report_ignored(void) {
   }
 }
 
+/* exit_group with the status the parent will see, before the host process ends. */
+static void end_group(int status) {
+  struct blinkd_exit_group_args a = {status};
+  /* With other threads, their connections close as the host process ends, and a close
+     before the daemon has read exit_group would be their death (§7.7): the reply is
+     awaited. Alone, it is not (the process ends; its connection's close follows). */
+  if (__atomic_load_n(&nthr, __ATOMIC_SEQ_CST) > 0) blinkd_exit_group(&conn, status);
+  else blinkd_conn_send(&conn, &blinkd_call_exit_group, &a);
+  active = 0;
+}
+
 static void on_exit_handler(int status, void *arg) {
   if (!active) return;
-  /* exit(3): the status the parent will see; the reply is not awaited (the process ends). */
-  struct blinkd_exit_group_args a = {status};
-  blinkd_conn_send(&conn, &blinkd_call_exit_group, &a);
-  active = 0;
+  end_group(status); /* exit(3) */
 }
 
 static int is_node(const char *exe) {
@@ -271,6 +376,7 @@ static int is_node(const char *exe) {
 static void resolve_mask_calls(void);
 static void report_mask(void);
 static void tell_watch(void);
+static void close_old_threads(void);
 
 __attribute__((constructor)) static void blinkd_preload_init(void) {
   resolve_mask_calls();
@@ -308,8 +414,10 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
       mypid = (int32_t)r;
       r = blinkd_execve(&conn, exe, (const char *const *)argv);
     }
+    close_old_threads();
     if (r < 0) return warn("adopting the connection after execve", r);
   } else {
+    unsetenv(THREADS_ENV); /* another process's */
     if (inherited > 2) confd = inherited;
     r = blinkd_conn_open(&conn, sockpath);
     if (r == 0) {
@@ -338,6 +446,8 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
   }
   conn.restart = restart_hook;
   daemonhost = peer_pid(conn.fd);
+  mainthr.host = myhost;
+  mainthr.live = 1;
   active = 1;
   report_ignored();
   /* The mask survives execve, and a spawned child's is the spawn attribute's: report it. */
@@ -358,7 +468,10 @@ EXPORT pid_t getppid(void) {
   return (pid_t)ret(blinkd_getppid(&conn));
 }
 
+/* gettid(2): the main thread's tid is the pid; a thread pthread_create started has the
+   tid thread_create reserved for it (from the pids' number space, as alloc_pid gives it). */
 EXPORT pid_t gettid(void) {
+  if (active && mytid) return mytid;
   pid_t t = (pid_t)syscall(SYS_gettid);
   return active && t == myhost ? mypid : t;
 }
@@ -367,10 +480,16 @@ EXPORT pid_t gettid(void) {
 
 /* In the host child: its own connection, claiming the reservation. */
 static void child_attach(const char *token, int32_t pid) {
+  /* fork(2) copies the calling thread's mask, the daemon's copy included: the child's one
+     thread, its main thread now, starts with it. */
+  uint64_t m = told;
+  forget_threads();
   blinkd_conn_forget(&conn);
+  told = m;
   nkids = 0;
   nreaped = 0;
   myhost = host_getpid();
+  mainthr.host = myhost;
   int32_t p = 0;
   int64_t r = blinkd_conn_attach(&conn, sockpath, token, myhost, &p);
   if (r >= 0) r = settle_fd();
@@ -439,7 +558,7 @@ static char **guest_env(char *const envp[], const char *token, char *buf, size_t
   size_t k = 0, used = 0;
   const char *keep[] = {"BLINKD_SOCKET", "LD_PRELOAD", FD_ENV, "BLINK_PREFIX"};
   for (size_t i = 0; i < n; i++) {
-    if (has_prefix(envp[i], "BLINKD_TOKEN=") || has_prefix(envp[i], MASK_ENV "=")) continue;
+    if (has_prefix(envp[i], "BLINKD_TOKEN=") || has_prefix(envp[i], MASK_ENV "=") || has_prefix(envp[i], THREADS_ENV "=")) continue;
     e[k++] = envp[i];
   }
   for (size_t j = 0; j < sizeof keep / sizeof *keep; j++) {
@@ -457,23 +576,158 @@ static char **guest_env(char *const envp[], const char *token, char *buf, size_t
   if (token) {
     int w = snprintf(buf + used, bn - used, "BLINKD_TOKEN=%s", token);
     if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used;
-  } else if (told != ~0ull && main_thread()) {
-    int w = snprintf(buf + used, bn - used, MASK_ENV "=%d:%llx", (int)myhost, (unsigned long long)told);
-    if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used;
+  } else {
+    if (told != ~0ull && main_thread()) {
+      int w = snprintf(buf + used, bn - used, MASK_ENV "=%d:%llx", (int)myhost, (unsigned long long)told);
+      if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used, used += (size_t)w + 1;
+    }
+    if (exec_threads[0]) {
+      int w = snprintf(buf + used, bn - used, THREADS_ENV "=%s", exec_threads);
+      if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used;
+    }
   }
   e[k] = NULL;
   return e;
 }
 
+/*
+ * Before an exec in a process with threads: execve(2) ends the other host threads (de_thread)
+ * and closes close-on-exec descriptors, and a thread's connection closing before the new
+ * image has reported execve would be the death of the whole process (protocol.md §7.7). So
+ * they stay open across it, named in the environment with this host pid, and the new image
+ * closes them once its execve report has ended those threads (§7.5, §7.6). A failed exec
+ * makes them close-on-exec again. Returns whether anything was done. `environ`: the exec
+ * function reads the environment itself, so the value goes there (else guest_env adds it;
+ * setenv may move environ, which the caller may have passed as envp already).
+ */
+static int prepare_exec(int environ_) {
+  if (!active || __atomic_load_n(&nthr, __ATOMIC_SEQ_CST) == 0) return 0;
+  char *v = exec_threads;
+  int n = snprintf(v, sizeof exec_threads, "%d:", (int)myhost);
+  sigset_t om;
+  lock_threads(&om);
+  for (int i = 0; i < nthr; i++) {
+    int fd = thrs[i]->c.fd;
+    if (fd < 0 || n > (int)sizeof exec_threads - 16) continue;
+    fcntl(fd, F_SETFD, 0);
+    n += snprintf(v + n, sizeof exec_threads - (size_t)n, "%s%d", v[n - 1] == ':' ? "" : ",", fd);
+  }
+  unlock_threads(&om);
+  if (environ_) setenv(THREADS_ENV, v, 1);
+  return 1 + environ_;
+}
+
+static void undo_exec(int prepared) {
+  if (!prepared) return;
+  int e = errno;
+  sigset_t om;
+  lock_threads(&om);
+  for (int i = 0; i < nthr; i++)
+    if (thrs[i]->c.fd >= 0) fcntl(thrs[i]->c.fd, F_SETFD, FD_CLOEXEC);
+  unlock_threads(&om);
+  if (prepared == 2) unsetenv(THREADS_ENV);
+  exec_threads[0] = 0;
+  errno = e;
+}
+
+/* In the new image, after its execve report: the old image's thread connections go. */
+static void close_old_threads(void) {
+  const char *v = getenv(THREADS_ENV);
+  if (!v) return;
+  char *end;
+  long hp = strtol(v, &end, 10);
+  if (hp == (long)myhost && *end == ':')
+    for (char *q = end + 1; *q;) {
+      long fd = strtol(q, &end, 10);
+      if (end == q) break;
+      if (fd > 2 && fd != confd) close((int)fd);
+      q = *end == ',' ? end + 1 : end;
+    }
+  unsetenv(THREADS_ENV);
+}
+
 EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
   if (!active) return get_execve()(path, argv, envp);
-  char buf[2048];
+  int prepared = prepare_exec(0);
+  char buf[8192];
   char **e = guest_env(envp, NULL, buf, sizeof buf);
   int r = get_execve()(path, argv, e ? e : envp);
   int err = errno;
   free(e);
+  undo_exec(prepared);
   errno = err;
   return r;
+}
+
+/* glibc's other exec functions call its internal execve, which this library does not see:
+   they are wrapped for prepare_exec (they pass environ, which has THREADS_ENV then). */
+REAL(int, execv, (const char *, char *const[]))
+REAL(int, execvp, (const char *, char *const[]))
+REAL(int, execvpe, (const char *, char *const[], char *const[]))
+
+EXPORT int execv(const char *path, char *const argv[]) {
+  int prepared = prepare_exec(1);
+  int r = get_execv()(path, argv);
+  undo_exec(prepared);
+  return r;
+}
+
+EXPORT int execvp(const char *file, char *const argv[]) {
+  int prepared = prepare_exec(1);
+  int r = get_execvp()(file, argv);
+  undo_exec(prepared);
+  return r;
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
+  if (!active) return get_execvpe()(file, argv, envp);
+  int prepared = prepare_exec(0);
+  char buf[8192];
+  char **e = guest_env(envp, NULL, buf, sizeof buf);
+  int r = get_execvpe()(file, argv, e ? e : envp);
+  int err = errno;
+  free(e);
+  undo_exec(prepared);
+  errno = err;
+  return r;
+}
+
+/* execl(3), execlp, execle: the list made an argv (and execle's envp after the NULL). */
+#define LIST_ARGV(first, ap, argv, max)                         \
+  do {                                                          \
+    int n_ = 0;                                                 \
+    argv[n_++] = (char *)(first);                               \
+    while (argv[n_ - 1] && n_ < (max)) argv[n_++] = va_arg(ap, char *); \
+    if (n_ == (max) && argv[n_ - 1]) return errno = E2BIG, -1; \
+  } while (0)
+
+EXPORT int execl(const char *path, const char *arg, ...) {
+  char *argv[4096];
+  va_list ap;
+  va_start(ap, arg);
+  LIST_ARGV(arg, ap, argv, 4096);
+  va_end(ap);
+  extern char **environ;
+  return execve(path, argv, environ);
+}
+
+EXPORT int execle(const char *path, const char *arg, ...) {
+  char *argv[4096];
+  va_list ap;
+  va_start(ap, arg);
+  LIST_ARGV(arg, ap, argv, 4096);
+  char *const *envp = va_arg(ap, char *const *);
+  va_end(ap);
+  return execve(path, argv, envp);
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...) {
+  char *argv[4096];
+  va_list ap;
+  va_start(ap, arg);
+  LIST_ARGV(arg, ap, argv, 4096);
+  va_end(ap);
+  return execvp(file, argv);
 }
 
 static int spawn(int p, pid_t *pidp, const char *path, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
@@ -484,10 +738,10 @@ static int spawn(int p, pid_t *pidp, const char *path, const posix_spawn_file_ac
   char buf[2048];
   char **e = guest_env(envp, fo.token, buf, sizeof buf);
   /* The spawned child claims its own pid with the token; it must not inherit our connection. */
-  fcntl(conn.fd, F_SETFD, FD_CLOEXEC);
+  fcntl(mainthr.c.fd, F_SETFD, FD_CLOEXEC);
   pid_t h;
   int r = (p ? get_posix_spawnp() : get_posix_spawn())(&h, path, fa, attr, argv, e ? e : envp);
-  fcntl(conn.fd, F_SETFD, 0);
+  fcntl(mainthr.c.fd, F_SETFD, 0);
   free(e);
   if (r != 0) {
     blinkd_fork_abort(&conn, (int32_t)pid);
@@ -509,11 +763,7 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 /* ---- exit ---- */
 
 EXPORT void _exit(int status) {
-  if (active) {
-    struct blinkd_exit_group_args a = {status};
-    blinkd_conn_send(&conn, &blinkd_call_exit_group, &a);
-    active = 0;
-  }
+  if (active) end_group(status);
   get__exit()(status);
   __builtin_unreachable();
 }
@@ -753,12 +1003,30 @@ static int is_doorbell(int s, const siginfo_t *hi) {
      or at the stop the daemon made (do_notify_parent, do_notify_parent_cldstop): taken
      with sig_dequeue like a doorbell, so the handler does not run twice, with a host pid. */
   if (s == SIGCHLD && hi->si_code > 0 && hi->si_code <= CLD_CONTINUED && guest_child(hi->si_pid)) return 1;
-  /* One another thread passed on (below). */
-  if (hi->si_code == SI_TKILL && hi->si_pid == myhost && __atomic_load_n(&passed[s], __ATOMIC_SEQ_CST) > 0) {
-    __atomic_sub_fetch(&passed[s], 1, __ATOMIC_SEQ_CST);
-    return 1;
-  }
+  /* One another thread passed on (pass_on). */
+  struct thr *m = self ? self : main_thread() ? &mainthr : NULL;
+  if (m && hi->si_code == SI_TKILL && hi->si_pid == myhost && __atomic_exchange_n(&m->passed[s], 0, __ATOMIC_SEQ_CST)) return 2;
   return 0;
+}
+
+/*
+ * The daemon rings the host process, and the host kernel picks the thread (complete_signal);
+ * the signal may be queued for another emulated thread (tgkill, raise in a thread), which
+ * only that thread's connection can take (sig_dequeue: its own queue, then the process's).
+ * A doorbell that found nothing for this thread is passed on to every other thread of the
+ * library, once (a passed doorbell is not passed again); each takes what is its own.
+ */
+static void pass_on(int s) {
+  struct thr *me_ = self ? self : main_thread() ? &mainthr : NULL;
+  sigset_t om;
+  lock_threads(&om);
+  for (int i = -1; i < nthr; i++) {
+    struct thr *t = i < 0 ? &mainthr : thrs[i];
+    if (t == me_ || !t->live || t->host <= 0) continue;
+    __atomic_store_n(&t->passed[s], 1, __ATOMIC_SEQ_CST);
+    if (syscall(SYS_tgkill, myhost, t->host, s) != 0) __atomic_store_n(&t->passed[s], 0, __ATOMIC_SEQ_CST);
+  }
+  unlock_threads(&om);
 }
 
 static void doorbell(int s, siginfo_t *hi, void *uc) {
@@ -768,28 +1036,28 @@ static void doorbell(int s, siginfo_t *hi, void *uc) {
   sigfillset(&all);
   /* The host action has SA_NODEFER and an empty sa_mask: this is the mask s was delivered with. */
   hmask(SIG_BLOCK, NULL, &base);
-  if (active && is_doorbell(s, hi)) {
-    pid_t tid = (pid_t)syscall(SYS_gettid);
-    /* The connection is the main thread's (one per process): the host kernel may pick any
-       thread for a process-directed signal, so another one passes the doorbell on. */
-    if (tid != myhost) {
-      __atomic_add_fetch(&passed[s], 1, __ATOMIC_SEQ_CST);
-      if (syscall(SYS_tgkill, myhost, myhost, s) == 0) {
-        errno = saved;
-        return;
-      }
-      __atomic_sub_fetch(&passed[s], 1, __ATOMIC_SEQ_CST);
+  int kind;
+  if (active && (kind = is_doorbell(s, hi))) {
+    /* Each thread takes its signals on its own connection; a host thread without one (not
+       started by pthread_create here, or exiting) passes the doorbell on. */
+    if (!own_conn()) {
+      pass_on(s);
+      errno = saved;
+      return;
     }
+    int got = 0;
     for (;;) {
       hmask(SIG_SETMASK, &all, NULL);
       struct blinkd_sig_dequeue_out o;
       int64_t t = blinkd_sig_dequeue(&conn, mask_bits(&base), &o);
       if (t < 0) {
-        static int told;
-        if (!told++) warn("taking a signal (sig_dequeue)", t);
+        static int warned;
+        if (!warned++) warn("taking a signal (sig_dequeue)", t);
         break;
       }
+      if (t == 0 && !got && kind == 1) pass_on(s); /* none of its number was this thread's */
       if (t == 0 || t > 64) break;
+      if (t == s) got = 1;
       siginfo_t si;
       memset(&si, 0, sizeof si);
       si.si_signo = (int)t;
@@ -918,11 +1186,18 @@ static int main_thread(void) {
   return (pid_t)syscall(SYS_gettid) == myhost;
 }
 
-/* The daemon's copy of the main thread's mask becomes m (rt_sigprocmask SIG_SETMASK);
-   the signals it unblocks are rung before the reply. Other threads are not the daemon's. */
+/* The calling thread has a connection of its own: the main thread, or a live thread
+   pthread_create started. Only such a thread's mask and waits are the daemon's. */
+static int own_conn(void) {
+  return self ? self->live : main_thread();
+}
+
+/* The daemon's copy of the calling thread's mask becomes m (rt_sigprocmask SIG_SETMASK, on
+   the thread's own connection); the signals it unblocks are rung before the reply. A host
+   thread without a connection of its own is not the daemon's. */
 static void tell_mask(uint64_t m) {
   m &= ~UNMASKABLE;
-  if (!active || m == told || !main_thread()) return;
+  if (!active || !own_conn() || m == told) return;
   int e = errno;
   struct blinkd_rt_sigprocmask_out o;
   int64_t r = blinkd_rt_sigprocmask(&conn, 2, m, &o);
@@ -956,7 +1231,7 @@ static void drain_stale(uint64_t unblocking) {
     siginfo_t hi;
     struct timespec zero = {0, 0};
     if (syscall(SYS_rt_sigtimedwait, &one, &hi, &zero, _NSIG / 8) != s || is_doorbell(s, &hi)) continue;
-    syscall(SYS_rt_tgsigqueueinfo, myhost, myhost, s, &hi);
+    syscall(SYS_rt_tgsigqueueinfo, myhost, syscall(SYS_gettid), s, &hi);
   }
 }
 
@@ -972,7 +1247,7 @@ static void enter_mask(const sigset_t *cur, const sigset_t *want, int (*real)(in
 }
 
 static int change_mask(int how, const sigset_t *set, sigset_t *old, int (*real)(int, const sigset_t *, sigset_t *)) {
-  if (!active || !set || (how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK) || !main_thread()) return real(how, set, old);
+  if (!active || !set || (how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK) || !own_conn()) return real(how, set, old);
   sigset_t cur, want;
   real(SIG_BLOCK, NULL, &cur);
   /* sigprocmask(2): SIG_BLOCK the union, SIG_UNBLOCK the difference, SIG_SETMASK the set. */
@@ -1035,7 +1310,7 @@ EXPORT int sigrelse(int sig) {
    for the wait (sigsuspend(2): "temporarily replaces the signal mask"), then the old one. */
 #define WITH_MASK(mask, call)                                      \
   do {                                                             \
-    if (!active || !main_thread()) return call;                    \
+    if (!active || !own_conn()) return call;                       \
     sigset_t cur_;                                                 \
     get_sigprocmask()(SIG_BLOCK, NULL, &cur_);                     \
     enter_mask(&cur_, (mask), get_sigprocmask());                  \
@@ -1064,7 +1339,7 @@ EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec
 /* sigpending(2): the host's pending set and the daemon's (do_sigpending: pending & blocked). */
 EXPORT int sigpending(sigset_t *set) {
   int r = get_sigpending()(set);
-  if (r != 0 || !active || !main_thread()) return r;
+  if (r != 0 || !active || !own_conn()) return r;
   int e = errno;
   struct blinkd_rt_sigpending_out o;
   if (blinkd_rt_sigpending(&conn, &o) == 0)
@@ -1098,7 +1373,7 @@ static void take_own_doorbell(int t) {
   siginfo_t hi;
   struct timespec zero = {0, 0};
   if (syscall(SYS_rt_sigtimedwait, &one, &hi, &zero, _NSIG / 8) != t || is_doorbell(t, &hi) || t < 32) return;
-  syscall(SYS_rt_tgsigqueueinfo, myhost, myhost, t, &hi);
+  syscall(SYS_rt_tgsigqueueinfo, myhost, syscall(SYS_gettid), t, &hi);
 }
 
 /*
@@ -1110,7 +1385,7 @@ static void take_own_doorbell(int t) {
  * namespace, the terminal, the host kernel) is returned as the host gave it.
  */
 static int wait_signal(const sigset_t *set, siginfo_t *info, const struct timespec *ts) {
-  if (!active || !main_thread()) return (int)syscall(SYS_rt_sigtimedwait, set, info, ts, _NSIG / 8);
+  if (!active || !own_conn()) return (int)syscall(SYS_rt_sigtimedwait, set, info, ts, _NSIG / 8);
   if (ts && (ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L || ts->tv_sec < 0)) return errno = EINVAL, -1;
   uint64_t want = mask_bits(set) & ~(BIT(SIGKILL) | BIT(SIGSTOP));
   struct timespec end = {0, 0};
@@ -1356,4 +1631,113 @@ EXPORT int prctl(int option, ...) {
     return 0;
   }
   return get_prctl()(option, a2, a3, a4, a5);
+}
+
+/* ---- threads (spec/protocol.md §7.5) ---- */
+
+REAL(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
+
+static pthread_key_t thr_key;
+static pthread_once_t thr_once = PTHREAD_ONCE_INIT;
+/* What a thread's `conn` is once it has exited: closed, so a call made after (another
+   library's thread-specific destructor) is -ECONNRESET, never the main thread's connection. */
+static struct thr gone_thr = {.c = {.fd = -1, .gone = 1}};
+
+/*
+ * The end of a thread pthread_create started (its start routine returned, or it called
+ * pthread_exit or was cancelled: start_thread runs the thread-specific destructors on
+ * every path): exit(2) for that thread on its own connection, then the connection is
+ * closed. The reply is awaited, so pthread_join, which returns once the host thread is
+ * gone, finds the thread gone from the daemon too (its /proc/PID/task entry).
+ */
+static void thread_end(void *p) {
+  struct thr *s = p;
+  if (s != self) return; /* a fork child's copy: forget_threads took care of it */
+  sigset_t all, om;
+  sigfillset(&all);
+  hmask(SIG_BLOCK, &all, &om); /* no doorbell wrapper on this connection from here on */
+  thread_drop(s);
+  if (s->live && active) {
+    int64_t r = blinkd_exit(&s->c, 0); /* the exit status of a thread that is not the last (do_exit) */
+    if (r < 0 && r != -ESRCH) warn("ending the thread (exit)", r);
+  }
+  s->live = 0;
+  self = &gone_thr;
+  blinkd_conn_close(&s->c);
+  free(s);
+  hmask(SIG_SETMASK, &om, NULL);
+}
+
+static void make_key(void) {
+  if (pthread_key_create(&thr_key, thread_end) != 0) thr_key = (pthread_key_t)-1;
+}
+
+/* The new thread: its own connection claims the tid reserved for it before the program's
+   start routine runs; no signal is let in until then (the wrapper needs the connection). */
+static void *thread_start(void *p) {
+  struct thr *s = p;
+  sigset_t all, om;
+  sigfillset(&all);
+  hmask(SIG_BLOCK, &all, &om);
+  s->host = (pid_t)syscall(SYS_gettid);
+  self = s;
+  mytid = s->tid;
+  int32_t pid = 0;
+  int64_t r = blinkd_conn_attach(&s->c, sockpath, s->token, myhost, &pid);
+  memset(s->token, 0, sizeof s->token);
+  if (r >= 0) {
+    s->c.restart = restart_hook;
+    s->live = 1;
+    if (!thread_add(s)) s->live = 0;
+    pthread_setspecific(thr_key, s);
+  } else {
+    /* ENOENT: the reservation ended with its process (exit_group, execve) before it ran. */
+    if (r != -ENOENT) warn("the new thread cannot claim its tid", r);
+    blinkd_conn_close(&s->c);
+  }
+  void *(*fn)(void *) = s->fn;
+  void *arg = s->arg;
+  hmask(SIG_SETMASK, &om, NULL);
+  /* A mask set in the attributes (pthread_attr_setsigmask_np) differs from the creator's. */
+  report_mask();
+  if (!s->live) {
+    /* Not the daemon's: it runs as an unregistered host thread would. */
+    self = &gone_thr;
+    mytid = 0;
+    free(s);
+  }
+  return fn(arg);
+}
+
+/*
+ * pthread_create(3) in a guest: thread_create reserves the tid (clone(CLONE_THREAD) takes it
+ * from the pids' number space: a process that makes a thread then forks gets the next pid
+ * after the thread's) and the daemon gives the new thread the creator's mask, as the host
+ * does ("The new thread inherits a copy of the creating thread's signal mask"). A host
+ * failure gives the tid back (thread_abort).
+ */
+EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg) {
+  if (!active || !own_conn()) return get_pthread_create()(th, attr, fn, arg);
+  pthread_once(&thr_once, make_key);
+  struct thr *s = calloc(1, sizeof *s);
+  if (!s) return EAGAIN;
+  struct blinkd_thread_create_out o;
+  int64_t tid = blinkd_thread_create(&conn, &o);
+  if (tid < 0) {
+    free(s);
+    if (tid == -EAGAIN) return EAGAIN; /* pthread_create(3): EAGAIN, a system-imposed limit */
+    warn("thread_create", tid);
+    return get_pthread_create()(th, attr, fn, arg);
+  }
+  s->tid = (int32_t)tid;
+  s->mask = told;
+  s->fn = fn;
+  s->arg = arg;
+  memcpy(s->token, o.token, sizeof s->token);
+  int r = get_pthread_create()(th, attr, thread_start, s);
+  if (r != 0) {
+    blinkd_thread_abort(&conn, s->tid);
+    free(s);
+  }
+  return r;
 }

@@ -1,0 +1,125 @@
+/**
+ * Threads of a native program under the preload: spec/native/threads.c runs as PID 1 under
+ * `blinkd run` and under a real PID namespace (`unshare --pid --fork --mount-proc`, as
+ * root), and both must print the same lines and exit with the same status. pthread_create
+ * registers each thread (thread_create, then the thread's own connection claims its tid), so
+ * thread ids come from the pids' number space and a child forked after two threads is pid 4
+ * (it was 2 before); a thread forks a child whose parent is PID 1; a thread takes with
+ * sigwaitinfo, on its own connection, a signal every thread blocks; a signal a child sends
+ * to one thread with tgkill runs the handler in that thread (the doorbell the host gives
+ * another thread is passed on); and /proc/1/status's Threads and /proc/1/task (under blinkd
+ * the daemon's procfs, `blinkd procfs export`) show the threads, and only the main thread
+ * once they were joined (their exit reached the daemon); and when a thread execs while
+ * another lives, the new image is PID 1 alone (the threads' connections outlive the exec
+ * until the new image has reported it, instead of their close killing the process).
+ */
+import { describe, expect, it } from "vitest";
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { createInterface } from "node:readline";
+import { BIN, ROOT, cli, tempPrefix } from "./helpers/daemon.js";
+
+type Where = "blinkd" | "linux";
+
+interface Ran {
+  readonly lines: string[];
+  readonly code: number | null;
+}
+
+const isRoot = process.getuid?.() === 0;
+
+function build(): string {
+  const exe = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-threads-")), "threads");
+  execFileSync("cc", ["-O2", "-Wall", "-pthread", "-o", exe, path.join(ROOT, "spec/native/threads.c")], { stdio: ["ignore", "inherit", "inherit"] });
+  return exe;
+}
+
+const numeric = (a: string, b: string): number => Number(a) - Number(b);
+
+/** PID 1's thread count and task ids as its namespace's /proc gives them. */
+async function tasks(where: Where, launcher: number, prefix: string): Promise<string[]> {
+  let status: string;
+  let ids: string[];
+  if (where === "linux") {
+    // The real init is unshare's only child; a task's id in the namespace is NSpid's last.
+    const init = fs.readFileSync(`/proc/${launcher}/task/${launcher}/children`, "utf8").trim().split(/\s+/)[0];
+    status = fs.readFileSync(`/proc/${init}/status`, "utf8");
+    ids = fs.readdirSync(`/proc/${init}/task`).map((t) => /^NSpid:.*\s(\d+)$/m.exec(fs.readFileSync(`/proc/${init}/task/${t}/status`, "utf8"))![1]!);
+  } else {
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-threads-proc-")), "proc");
+    const r = await cli(["procfs", "export", "--prefix", prefix, dir]);
+    if (r.code !== 0) throw new Error(`blinkd procfs export failed: ${r.stderr}`);
+    status = fs.readFileSync(path.join(dir, "1/status"), "utf8");
+    ids = fs.readdirSync(path.join(dir, "1/task"));
+  }
+  return [...status.split("\n").filter((l) => l.startsWith("Threads:")), `task: ${ids.sort(numeric).join(" ")}`];
+}
+
+/** Runs the program as PID 1; at each "inspect" reads /proc from outside, then lets it go on. */
+function run(where: Where, exe: string): Promise<Ran> {
+  const prefix = tempPrefix();
+  const [cmd, ...args] = where === "blinkd" ? [process.execPath, BIN, "run", "--prefix", prefix, "--", exe] : ["unshare", "--pid", "--fork", "--mount-proc", exe];
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd!, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const lines: string[] = [];
+    let err = "";
+    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    createInterface({ input: p.stdout }).on("line", (l) => {
+      lines.push(l);
+      if (l === "inspect")
+        tasks(where, p.pid!, prefix).then(
+          (s) => {
+            lines.push(...s);
+            p.stdin.write("go on\n");
+          },
+          (e: unknown) => {
+            p.kill("SIGKILL");
+            reject(e);
+          },
+        );
+    });
+    const t = setTimeout(() => p.kill("SIGKILL"), 30_000);
+    p.once("error", reject);
+    p.once("close", (code) => {
+      clearTimeout(t);
+      if (err) lines.push(`stderr: ${err.trim()}`);
+      resolve({ lines, code });
+    });
+  });
+}
+
+describe.skipIf(!isRoot)("threads of a native program under the preload", () => {
+  it("gives threads tids from the pids' number space, their own signals and /proc entries, as in a real PID namespace", async () => {
+    const exe = build();
+    const linux = await run("linux", exe);
+    const blinkd = await run("blinkd", exe);
+    expect({ ...blinkd, lines: blinkd.lines }).toEqual({ code: 3, lines: [
+      "main: pid 1, tid 1",
+      "threads: tids 2 3, getpid 1 1",
+      "child forked after the threads: 4",
+      "child 4: waitpid = 4, exited 0",
+      "child of thread 2: pid 5, ppid 1, tid 5",
+      "thread 2: waitpid = 5 (forked 5), exited 6",
+      "thread 3: sigwaitinfo = 12, si_pid=6 si_code=0",
+      "SIGUSR2 sender 6: waitpid = 6, exited 0",
+      "SIGUSR1 sender 7: waitpid = 7, exited 0",
+      "SIGUSR1 for thread 3 ran in thread 3, si_pid=7",
+      "inspect",
+      "Threads:\t3",
+      "task: 1 2 3",
+      "joined",
+      "inspect",
+      "Threads:\t1",
+      "task: 1",
+      "child after the join 8: waitpid = 8, exited 0",
+      "thread 10: exec",
+      "after the exec: pid 1, tid 1",
+      "inspect",
+      "Threads:\t1",
+      "task: 1",
+    ] });
+    expect(blinkd).toEqual(linux);
+  }, 60_000);
+});
