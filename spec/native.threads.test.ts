@@ -7,11 +7,14 @@
  * (it was 2 before); a thread forks a child whose parent is PID 1; a thread takes with
  * sigwaitinfo, on its own connection, a signal every thread blocks; a signal a child sends
  * to one thread with tgkill runs the handler in that thread (the doorbell the host gives
- * another thread is passed on); and /proc/1/status's Threads and /proc/1/task (under blinkd
+ * another thread is passed on), and so does pthread_kill, with si_pid 1 and SI_TKILL; raise
+ * in a thread runs the handler before it returns; /proc/1/status's Threads and /proc/1/task (under blinkd
  * the daemon's procfs, `blinkd procfs export`) show the threads, and only the main thread
  * once they were joined (their exit reached the daemon); and when a thread execs while
  * another lives, the new image is PID 1 alone (the threads' connections outlive the exec
- * until the new image has reported it, instead of their close killing the process).
+ * until the new image has reported it, instead of their close killing the process); and
+ * when the new image's main thread calls pthread_exit, it still counts (Linux keeps the
+ * zombie leader) and the process exits 0 when its last thread returns.
  */
 import { describe, expect, it } from "vitest";
 import { execFileSync, spawn } from "node:child_process";
@@ -95,17 +98,19 @@ describe.skipIf(!isRoot)("threads of a native program under the preload", () => 
     const exe = build();
     const linux = await run("linux", exe);
     const blinkd = await run("blinkd", exe);
-    expect({ ...blinkd, lines: blinkd.lines }).toEqual({ code: 3, lines: [
+    expect({ ...blinkd, lines: blinkd.lines }).toEqual({ code: 0, lines: [
       "main: pid 1, tid 1",
       "threads: tids 2 3, getpid 1 1",
       "child forked after the threads: 4",
       "child 4: waitpid = 4, exited 0",
       "child of thread 2: pid 5, ppid 1, tid 5",
       "thread 2: waitpid = 5 (forked 5), exited 6",
+      "thread 2: raise: the handler ran in thread 2 before it returned, si_pid=1 si_code=-6",
       "thread 3: sigwaitinfo = 12, si_pid=6 si_code=0",
       "SIGUSR2 sender 6: waitpid = 6, exited 0",
       "SIGUSR1 sender 7: waitpid = 7, exited 0",
       "SIGUSR1 for thread 3 ran in thread 3, si_pid=7",
+      "pthread_kill: SIGUSR1 for thread 3 ran in thread 3, si_pid=1 si_code=-6",
       "inspect",
       "Threads:\t3",
       "task: 1 2 3",
@@ -119,6 +124,10 @@ describe.skipIf(!isRoot)("threads of a native program under the preload", () => 
       "inspect",
       "Threads:\t1",
       "task: 1",
+      "thread 11: the main thread has left",
+      "inspect",
+      "Threads:\t2",
+      "task: 1 11",
     ] });
     expect(blinkd).toEqual(linux);
   }, 60_000);

@@ -4,8 +4,11 @@
  * thread ids come from the pids' number space, a child forked after two threads gets the
  * pid after theirs, a thread forks a child of its own, a thread takes with sigwaitinfo a
  * signal every thread blocks, a signal sent to one thread (tgkill) runs the handler in
- * that thread, /proc shows the threads (read from outside at each "inspect"), and a thread
- * execs while another one lives: the new image has the leader's pid and is alone.
+ * that thread, so does pthread_kill, raise in a thread runs the handler before it returns,
+ * /proc shows the threads (read from outside at each "inspect"), a thread execs while
+ * another one lives (the new image has the leader's pid and is alone), and in the new
+ * image the main thread calls pthread_exit: the process ends, with status 0, when the last
+ * thread does.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,7 +24,7 @@
 
 static sem_t go[2], done;
 static pid_t tids[2], pids[2];
-static volatile sig_atomic_t usr1_tid, usr1_pid;
+static volatile sig_atomic_t usr1_tid, usr1_pid, usr1_code;
 
 static void take(sem_t *s) {
   while (sem_wait(s) != 0)
@@ -30,7 +33,14 @@ static void take(sem_t *s) {
 
 static void on_usr1(int sig, siginfo_t *si, void *uc) {
   usr1_pid = si->si_pid;
+  usr1_code = si->si_code;
   usr1_tid = gettid();
+}
+
+static void inspect(void) {
+  char line[64];
+  printf("inspect\n");
+  if (!fgets(line, sizeof line, stdin)) exit(90);
 }
 
 static void *worker(void *arg) {
@@ -48,6 +58,9 @@ static void *worker(void *arg) {
     int st = 0;
     pid_t w = waitpid(c, &st, 0);
     printf("thread %d: waitpid = %d (forked %d), exited %d\n", gettid(), w, c, WEXITSTATUS(st));
+    usr1_tid = 0;
+    raise(SIGUSR1);
+    printf("thread %d: raise: the handler ran in thread %d before it returned, si_pid=%d si_code=%d\n", gettid(), (int)usr1_tid, (int)usr1_pid, (int)usr1_code);
   } else {
     sigset_t set;
     sigemptyset(&set);
@@ -64,11 +77,6 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-static void inspect(void) {
-  char line[64];
-  printf("inspect\n");
-  if (!fgets(line, sizeof line, stdin)) exit(90);
-}
 
 static void reap(pid_t c, const char *what) {
   int st = 0;
@@ -83,6 +91,14 @@ static void *idle(void *arg) {
   return NULL;
 }
 
+static void *last(void *arg) {
+  struct timespec ms = {0, 100000000};
+  nanosleep(&ms, NULL); /* the main thread has called pthread_exit */
+  printf("thread %d: the main thread has left\n", gettid());
+  inspect();
+  return NULL; /* the last thread: the process exits 0 */
+}
+
 static void *exec_self(void *arg) {
   printf("thread %d: exec\n", gettid());
   execl("/proc/self/exe", "threads", "exec", (char *)NULL);
@@ -95,7 +111,9 @@ int main(int argc, char **argv) {
   if (argc > 1) {
     printf("after the exec: pid %d, tid %d\n", getpid(), gettid());
     inspect();
-    return 3;
+    pthread_t t;
+    pthread_create(&t, NULL, last, NULL);
+    pthread_exit(NULL);
   }
   sigset_t u2;
   sigemptyset(&u2);
@@ -136,6 +154,7 @@ int main(int argc, char **argv) {
   reap(c, "SIGUSR2 sender");
 
   /* A child sends SIGUSR1 to the second thread only. */
+  usr1_tid = 0;
   c = fork();
   if (c == 0) _exit(tgkill(1, tids[1], SIGUSR1) == 0 ? 0 : 1);
   reap(c, "SIGUSR1 sender");
@@ -144,6 +163,14 @@ int main(int argc, char **argv) {
     nanosleep(&ms, NULL);
   }
   printf("SIGUSR1 for thread %d ran in thread %d, si_pid=%d\n", tids[1], (int)usr1_tid, (int)usr1_pid);
+
+  usr1_tid = 0;
+  pthread_kill(th[1], SIGUSR1);
+  for (int n = 0; !usr1_tid && n < 5000; n++) {
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL);
+  }
+  printf("pthread_kill: SIGUSR1 for thread %d ran in thread %d, si_pid=%d si_code=%d\n", tids[1], (int)usr1_tid, (int)usr1_pid, (int)usr1_code);
 
   inspect();
   sem_post(&go[0]);

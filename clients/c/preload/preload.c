@@ -6,7 +6,8 @@
  * The library interposes the libc functions that make up the process model (getpid,
  * getppid, gettid, fork, vfork, posix_spawn, system, the exec family, exit, _exit, the wait
  * family, kill, killpg, tgkill, raise, the process-group and session calls, prctl's
- * subreaper options, sigaction, pthread_create) and answers them from the daemon's emulated
+ * subreaper options, sigaction, pthread_create, pthread_kill, pthread_exit) and answers
+ * them from the daemon's emulated
  * PID namespace. The
  * host still runs and reaps the real processes:
  *
@@ -25,7 +26,8 @@
  *    so orphans land on the same process on the host as in the namespace.
  *  - threads (spec/protocol.md §7.5): pthread_create reserves the thread (thread_create →
  *    tid + token; the daemon copies the creator's mask) and the new thread opens its own
- *    connection and claims the token before the start routine runs; every call the thread
+ *    connection and claims the token before the start routine runs (pthread_create returns
+ *    once it has, as clone returns once the thread exists); every call the thread
  *    makes goes on its connection (one per thread, never shared), gettid is its tid, and
  *    its end (return, pthread_exit, cancellation: a thread-specific destructor) is `exit`
  *    on it, then its close. A fork child closes its copies of the other threads'
@@ -65,6 +67,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <linux/futex.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
@@ -94,6 +97,7 @@ static char exec_threads[4096]; /* its value for the exec under way ("" when non
 struct thr {
   struct blinkd_conn c;
   int32_t tid;      /* its emulated tid */
+  pthread_t pt;     /* its pthread_t (pthread_kill) */
   pid_t host;       /* its host tid */
   int live;         /* claimed and not yet exited: the connection is its own */
   /* Its mask as the daemon has it (bit signo-1): what rt_sigprocmask last reported; ~0
@@ -105,6 +109,9 @@ struct thr {
   void *(*fn)(void *);
   void *arg;
   char token[BLINKD_STR_OUT_MAX];
+  /* The creator's word (on its stack, as the thread may end and free this any time after):
+     1 once the new thread has claimed its tid, 2 if it failed to. */
+  int *started;
 };
 static struct thr mainthr = {.mask = ~0ull};
 /* The calling thread's record when pthread_create started it (NULL in the main thread and
@@ -201,6 +208,7 @@ static int guest_child(pid_t host) {
 static struct thr *thrs[MAXTHR];
 static int nthr;
 static int thr_lock;
+static int main_gone; /* the main thread called pthread_exit while others lived */
 
 static void lock_threads(sigset_t *om) {
   sigset_t all;
@@ -240,6 +248,7 @@ static void thread_drop(struct thr *t) {
    without a word (else their close would never reach the daemon while the child lives). */
 static void forget_threads(void) {
   thr_lock = 0;
+  main_gone = 0;
   for (int i = 0; i < nthr; i++)
     if (thrs[i] != self) blinkd_conn_forget(&thrs[i]->c);
   nthr = 0;
@@ -448,6 +457,7 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
   daemonhost = peer_pid(conn.fd);
   mainthr.host = myhost;
   mainthr.live = 1;
+  mainthr.pt = pthread_self();
   active = 1;
   report_ignored();
   /* The mask survives execve, and a spawned child's is the spawn attribute's: report it. */
@@ -490,6 +500,8 @@ static void child_attach(const char *token, int32_t pid) {
   nreaped = 0;
   myhost = host_getpid();
   mainthr.host = myhost;
+  mainthr.pt = pthread_self();
+  mainthr.live = 1;
   int32_t p = 0;
   int64_t r = blinkd_conn_attach(&conn, sockpath, token, myhost, &p);
   if (r >= 0) r = settle_fd();
@@ -920,9 +932,13 @@ EXPORT int killpg(pid_t pgrp, int sig) {
   return kill(-pgrp, sig);
 }
 
+static void ring_self(int sig);
+
 EXPORT int tgkill(pid_t tgid, pid_t tid, int sig) {
   if (!active) return (int)syscall(SYS_tgkill, tgid, tid, sig);
-  return (int)ret(blinkd_tgkill(&conn, tgid, tid, sig));
+  int64_t r = blinkd_tgkill(&conn, tgid, tid, sig);
+  if (r == 0 && tgid == mypid && tid == gettid()) ring_self(sig);
+  return (int)ret(r);
 }
 
 EXPORT int raise(int sig) {
@@ -1657,6 +1673,11 @@ static void thread_end(void *p) {
   sigfillset(&all);
   hmask(SIG_BLOCK, &all, &om); /* no doorbell wrapper on this connection from here on */
   thread_drop(s);
+  if (__atomic_load_n(&main_gone, __ATOMIC_SEQ_CST) && __atomic_load_n(&nthr, __ATOMIC_SEQ_CST) == 0) {
+    /* The last thread: glibc's exit(0) follows, whose exit_group goes on this connection. */
+    hmask(SIG_SETMASK, &om, NULL);
+    return;
+  }
   if (s->live && active) {
     int64_t r = blinkd_exit(&s->c, 0); /* the exit status of a thread that is not the last (do_exit) */
     if (r < 0 && r != -ESRCH) warn("ending the thread (exit)", r);
@@ -1680,6 +1701,7 @@ static void *thread_start(void *p) {
   sigfillset(&all);
   hmask(SIG_BLOCK, &all, &om);
   s->host = (pid_t)syscall(SYS_gettid);
+  s->pt = pthread_self();
   self = s;
   mytid = s->tid;
   int32_t pid = 0;
@@ -1688,8 +1710,14 @@ static void *thread_start(void *p) {
   if (r >= 0) {
     s->c.restart = restart_hook;
     s->live = 1;
-    if (!thread_add(s)) s->live = 0;
-    pthread_setspecific(thr_key, s);
+    if (thread_add(s)) {
+      pthread_setspecific(thr_key, s);
+    } else {
+      /* More threads than the table holds: this one ends for the daemon at once. */
+      blinkd_exit(&s->c, 0);
+      blinkd_conn_close(&s->c);
+      s->live = 0;
+    }
   } else {
     /* ENOENT: the reservation ended with its process (exit_group, execve) before it ran. */
     if (r != -ENOENT) warn("the new thread cannot claim its tid", r);
@@ -1697,15 +1725,17 @@ static void *thread_start(void *p) {
   }
   void *(*fn)(void *) = s->fn;
   void *arg = s->arg;
+  if (!s->live) {
+    /* Not the daemon's: it runs as an unregistered host thread would (its creator frees s). */
+    self = &gone_thr;
+    mytid = 0;
+  }
+  int *started = s->started;
+  __atomic_store_n(started, s->live ? 1 : 2, __ATOMIC_RELEASE);
+  syscall(SYS_futex, started, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
   hmask(SIG_SETMASK, &om, NULL);
   /* A mask set in the attributes (pthread_attr_setsigmask_np) differs from the creator's. */
   report_mask();
-  if (!s->live) {
-    /* Not the daemon's: it runs as an unregistered host thread would. */
-    self = &gone_thr;
-    mytid = 0;
-    free(s);
-  }
   return fn(arg);
 }
 
@@ -1734,10 +1764,82 @@ EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)
   s->fn = fn;
   s->arg = arg;
   memcpy(s->token, o.token, sizeof s->token);
+  int started = 0;
+  s->started = &started;
   int r = get_pthread_create()(th, attr, thread_start, s);
   if (r != 0) {
     blinkd_thread_abort(&conn, s->tid);
     free(s);
+    return r;
   }
+  /* clone(2) returns once the thread exists: so does this, once it has claimed its tid, so
+     that a fork or an exec right after finds its connection in the table (the child closes
+     its copy; the exec keeps it open) and /proc/PID/task lists it. */
+  int st;
+  while (!(st = __atomic_load_n(&started, __ATOMIC_ACQUIRE))) syscall(SYS_futex, &started, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+  if (st == 2) free(s);
+  return 0;
+}
+
+/*
+ * A handled signal a thread sent itself (raise, pthread_kill(pthread_self()), tgkill) is
+ * delivered before the call returns on Linux (the sender is the target, on its way back to
+ * user mode). The daemon's doorbell goes to the host process, and the host kernel gives it
+ * to the main thread when it can (complete_signal prefers the leader), which would pass it
+ * on only later: so a thread other than the main one rings itself, flagged as passed.
+ */
+static void ring_self(int sig) {
+  if (!self || !self->live || sig < 1 || sig > 64 || !(wrapped & (1ull << (sig - 1)))) return;
+  int e = errno;
+  __atomic_store_n(&self->passed[sig], 1, __ATOMIC_SEQ_CST);
+  if (syscall(SYS_tgkill, myhost, self->host, sig) != 0) __atomic_store_n(&self->passed[sig], 0, __ATOMIC_SEQ_CST);
+  errno = e;
+}
+
+/* The emulated tid of a thread of this process, by its pthread_t (0: not one of the library's). */
+static int32_t tid_of(pthread_t t) {
+  if (pthread_equal(t, pthread_self())) return gettid();
+  int32_t tid = 0;
+  sigset_t om;
+  lock_threads(&om);
+  if (mainthr.live && pthread_equal(t, mainthr.pt)) tid = mypid;
+  for (int i = 0; !tid && i < nthr; i++)
+    if (thrs[i]->live && pthread_equal(t, thrs[i]->pt)) tid = thrs[i]->tid;
+  unlock_threads(&om);
+  return tid;
+}
+
+REAL(int, pthread_kill, (pthread_t, int))
+
+/* pthread_kill(3) is tgkill(getpid(), the thread's tid, sig): through the daemon, so the
+   handler's siginfo is the namespace's (si_pid the sender's pid, SI_TKILL). glibc's own
+   signals (32, 33) and threads the library did not start stay on the host. */
+EXPORT int pthread_kill(pthread_t t, int sig) {
+  int32_t tid;
+  if (!active || !own_conn() || sig == 32 || sig == 33 || !(tid = tid_of(t))) return get_pthread_kill()(t, sig);
+  int e = errno;
+  int r = tgkill(mypid, tid, sig) == 0 ? 0 : errno;
+  errno = e;
   return r;
+}
+
+REAL(void, pthread_exit, (void *))
+
+/*
+ * pthread_exit(3) in the main thread: the process lives on while other threads do, and
+ * Linux keeps the leader as a zombie that still counts in Threads and /proc/PID/task
+ * (release_task waits for the group). The daemon keeps it as it was; the thread that ends
+ * last then ends the process (glibc's exit(0) after it, start_thread) with exit_group on
+ * its connection, which thread_end leaves open for it.
+ */
+EXPORT void pthread_exit(void *ret) {
+  if (active && !self && main_thread() && __atomic_load_n(&nthr, __ATOMIC_SEQ_CST) > 0) {
+    sigset_t om;
+    lock_threads(&om);
+    main_gone = 1;
+    mainthr.live = 0; /* no doorbell is passed to it */
+    unlock_threads(&om);
+  }
+  get_pthread_exit()(ret);
+  __builtin_unreachable();
 }
