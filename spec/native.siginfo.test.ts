@@ -14,81 +14,30 @@
  * spec/native/signalfd.c reads blocked signals from a signalfd (sig_watch rings for them).
  */
 import { describe, expect, it } from "vitest";
-import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { createInterface } from "node:readline";
-import { BIN, ROOT, cli, tempPrefix } from "./helpers/daemon.js";
+import { buildNative } from "./helpers/native.js";
+import { type Ran, type Where, initOf, isRoot, procOf, runAsInit } from "./helpers/asinit.js";
 
-type Where = "blinkd" | "linux";
-
-interface Ran {
-  readonly lines: string[];
-  readonly code: number | null;
-}
-
-const isRoot = process.getuid?.() === 0;
-
-function build(name: string): string {
-  const exe = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-siginfo-")), name);
-  execFileSync("cc", ["-O2", "-Wall", "-o", exe, path.join(ROOT, `spec/native/${name}.c`)], { stdio: ["ignore", "inherit", "inherit"] });
-  return exe;
-}
+const build = (name: string): string => buildNative(name);
 
 /** PID 1's signal sets as /proc/1/status gives them (under blinkd, the daemon's view). */
 async function sigLines(where: Where, launcher: number, prefix: string): Promise<string[]> {
-  let status: string;
-  if (where === "linux") {
-    // The real init is unshare's only child.
-    const init = fs.readFileSync(`/proc/${launcher}/task/${launcher}/children`, "utf8").trim().split(/\s+/)[0];
-    status = fs.readFileSync(`/proc/${init}/status`, "utf8");
-  } else {
-    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-siginfo-proc-")), "proc");
-    const r = await cli(["procfs", "export", "--prefix", prefix, dir]);
-    if (r.code !== 0) throw new Error(`blinkd procfs export failed: ${r.stderr}`);
-    status = fs.readFileSync(path.join(dir, "1/status"), "utf8");
-  }
+  const { root, init } = await procOf(where, launcher, prefix);
+  const status = fs.readFileSync(path.join(root, String(init), "status"), "utf8");
   return status.split("\n").filter((l) => /^(SigPnd|ShdPnd|SigBlk|SigCgt):/.test(l));
 }
 
 /** Runs the program as PID 1; sends SIGUSR1 from outside at "ready", reads /proc at "inspect", then lets it exit. */
-function run(where: Where, exe: string): Promise<Ran> {
-  const prefix = tempPrefix();
-  const [cmd, ...args] = where === "blinkd" ? [process.execPath, BIN, "run", "--prefix", prefix, "--", exe] : ["unshare", "--pid", "--fork", "--mount-proc", exe];
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd!, args, { stdio: ["pipe", "pipe", "pipe"] });
-    const lines: string[] = [];
-    let err = "";
-    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    createInterface({ input: p.stdout }).on("line", (l) => {
-      lines.push(l);
-      if (l === "ready") {
-        // From outside: to `blinkd run`, which forwards it to PID 1, or to the real init.
-        if (where === "blinkd") p.kill("SIGUSR1");
-        else process.kill(Number(fs.readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, "utf8").trim().split(/\s+/)[0]), "SIGUSR1");
-      }
-      if (l === "inspect")
-        sigLines(where, p.pid!, prefix).then(
-          (s) => {
-            lines.push(...s);
-            p.stdin.end("done\n");
-          },
-          (e: unknown) => {
-            p.kill("SIGKILL");
-            reject(e);
-          },
-        );
-    });
-    const t = setTimeout(() => p.kill("SIGKILL"), 30_000);
-    p.once("error", reject);
-    p.once("close", (code) => {
-      clearTimeout(t);
-      if (err) lines.push(`stderr: ${err.trim()}`);
-      resolve({ lines, code });
-    });
+const run = (where: Where, exe: string): Promise<Ran> =>
+  runAsInit(where, exe, {
+    inspect: sigLines,
+    resume: "end",
+    onLine: (l, launcher) => {
+      // From outside: to `blinkd run`, which forwards it to PID 1, or to the real init.
+      if (l === "ready") process.kill(where === "blinkd" ? launcher : initOf(launcher), "SIGUSR1");
+    },
   });
-}
 
 describe.skipIf(!isRoot)("signals of a native program under the preload (delivery 1)", () => {
   it("sees the emulated sender's pid and SI_USER, and leaves nothing pending, as in a real PID namespace", async () => {

@@ -17,81 +17,28 @@
  * zombie leader) and the process exits 0 when its last thread returns.
  */
 import { describe, expect, it } from "vitest";
-import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { createInterface } from "node:readline";
-import { BIN, ROOT, cli, tempPrefix } from "./helpers/daemon.js";
+import { buildNative } from "./helpers/native.js";
+import { type Ran, type Where, isRoot, procOf, runAsInit } from "./helpers/asinit.js";
 
-type Where = "blinkd" | "linux";
-
-interface Ran {
-  readonly lines: string[];
-  readonly code: number | null;
-}
-
-const isRoot = process.getuid?.() === 0;
-
-function build(): string {
-  const exe = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-threads-")), "threads");
-  execFileSync("cc", ["-O2", "-Wall", "-pthread", "-o", exe, path.join(ROOT, "spec/native/threads.c")], { stdio: ["ignore", "inherit", "inherit"] });
-  return exe;
-}
+const build = (): string => buildNative("threads", ["-pthread"]);
 
 const numeric = (a: string, b: string): number => Number(a) - Number(b);
 
 /** PID 1's thread count and task ids as its namespace's /proc gives them. */
 async function tasks(where: Where, launcher: number, prefix: string): Promise<string[]> {
-  let status: string;
-  let ids: string[];
-  if (where === "linux") {
-    // The real init is unshare's only child; a task's id in the namespace is NSpid's last.
-    const init = fs.readFileSync(`/proc/${launcher}/task/${launcher}/children`, "utf8").trim().split(/\s+/)[0];
-    status = fs.readFileSync(`/proc/${init}/status`, "utf8");
-    ids = fs.readdirSync(`/proc/${init}/task`).map((t) => /^NSpid:.*\s(\d+)$/m.exec(fs.readFileSync(`/proc/${init}/task/${t}/status`, "utf8"))![1]!);
-  } else {
-    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-threads-proc-")), "proc");
-    const r = await cli(["procfs", "export", "--prefix", prefix, dir]);
-    if (r.code !== 0) throw new Error(`blinkd procfs export failed: ${r.stderr}`);
-    status = fs.readFileSync(path.join(dir, "1/status"), "utf8");
-    ids = fs.readdirSync(path.join(dir, "1/task"));
-  }
+  const { root, init } = await procOf(where, launcher, prefix);
+  const status = fs.readFileSync(path.join(root, String(init), "status"), "utf8");
+  const taskDir = path.join(root, String(init), "task");
+  // On Linux a task's id in the namespace is NSpid's last; the daemon's tree is named by them.
+  const ids =
+    where === "linux" ? fs.readdirSync(taskDir).map((t) => /^NSpid:.*\s(\d+)$/m.exec(fs.readFileSync(path.join(taskDir, t, "status"), "utf8"))![1]!) : fs.readdirSync(taskDir);
   return [...status.split("\n").filter((l) => l.startsWith("Threads:")), `task: ${ids.sort(numeric).join(" ")}`];
 }
 
 /** Runs the program as PID 1; at each "inspect" reads /proc from outside, then lets it go on. */
-function run(where: Where, exe: string): Promise<Ran> {
-  const prefix = tempPrefix();
-  const [cmd, ...args] = where === "blinkd" ? [process.execPath, BIN, "run", "--prefix", prefix, "--", exe] : ["unshare", "--pid", "--fork", "--mount-proc", exe];
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd!, args, { stdio: ["pipe", "pipe", "pipe"] });
-    const lines: string[] = [];
-    let err = "";
-    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    createInterface({ input: p.stdout }).on("line", (l) => {
-      lines.push(l);
-      if (l === "inspect")
-        tasks(where, p.pid!, prefix).then(
-          (s) => {
-            lines.push(...s);
-            p.stdin.write("go on\n");
-          },
-          (e: unknown) => {
-            p.kill("SIGKILL");
-            reject(e);
-          },
-        );
-    });
-    const t = setTimeout(() => p.kill("SIGKILL"), 30_000);
-    p.once("error", reject);
-    p.once("close", (code) => {
-      clearTimeout(t);
-      if (err) lines.push(`stderr: ${err.trim()}`);
-      resolve({ lines, code });
-    });
-  });
-}
+const run = (where: Where, exe: string): Promise<Ran> => runAsInit(where, exe, { inspect: tasks, resume: "line" });
 
 describe.skipIf(!isRoot)("threads of a native program under the preload", () => {
   it("gives threads tids from the pids' number space, their own signals and /proc entries, as in a real PID namespace", async () => {

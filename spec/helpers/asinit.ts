@@ -1,0 +1,79 @@
+/**
+ * A native C program as PID 1, under `blinkd run` (the preload) or in a real PID namespace
+ * (`unshare --pid --fork --mount-proc`, as root), for tests that compare the two: its lines,
+ * its exit status, and at each "inspect" line what the test reads of its /proc from outside
+ * (under blinkd, the daemon's procfs through `blinkd procfs export`), after which it goes on.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { createInterface } from "node:readline";
+import { BIN, cli, tempPrefix } from "./daemon.js";
+
+export type Where = "blinkd" | "linux";
+
+export interface Ran {
+  readonly lines: string[];
+  readonly code: number | null;
+}
+
+export const isRoot = process.getuid?.() === 0;
+
+/** The real init of an unshare launcher: its only child. */
+export function initOf(launcher: number): number {
+  return Number(fs.readFileSync(`/proc/${launcher}/task/${launcher}/children`, "utf8").trim().split(/\s+/)[0]);
+}
+
+/** The namespace's /proc as seen from outside: the real one under unshare, the daemon's exported tree under blinkd. */
+export async function procOf(where: Where, launcher: number, prefix: string): Promise<{ root: string; init: number }> {
+  if (where === "linux") return { root: "/proc", init: initOf(launcher) };
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-asinit-proc-")), "proc");
+  const r = await cli(["procfs", "export", "--prefix", prefix, dir]);
+  if (r.code !== 0) throw new Error(`blinkd procfs export failed: ${r.stderr}`);
+  return { root: dir, init: 1 };
+}
+
+export interface AsInitOptions {
+  /** Lines to add at each "inspect" line (what the test reads of /proc). */
+  inspect(where: Where, launcher: number, prefix: string): Promise<string[]>;
+  /** What the program reads on stdin to go on after an inspection. */
+  readonly resume: "end" | "line";
+  /** Called for every line the program prints (e.g. to signal it at "ready"). */
+  onLine?(line: string, launcher: number, where: Where): void;
+}
+
+/** Runs `exe` as PID 1 and collects its lines (its stderr last, prefixed) and exit status; killed after 30 s. */
+export function runAsInit(where: Where, exe: string, o: AsInitOptions): Promise<Ran> {
+  const prefix = tempPrefix();
+  const [cmd, ...args] = where === "blinkd" ? [process.execPath, BIN, "run", "--prefix", prefix, "--", exe] : ["unshare", "--pid", "--fork", "--mount-proc", exe];
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd!, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const lines: string[] = [];
+    let err = "";
+    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    createInterface({ input: p.stdout }).on("line", (l) => {
+      lines.push(l);
+      o.onLine?.(l, p.pid!, where);
+      if (l === "inspect")
+        o.inspect(where, p.pid!, prefix).then(
+          (s) => {
+            lines.push(...s);
+            if (o.resume === "end") p.stdin.end("done\n");
+            else p.stdin.write("go on\n");
+          },
+          (e: unknown) => {
+            p.kill("SIGKILL");
+            reject(e);
+          },
+        );
+    });
+    const t = setTimeout(() => p.kill("SIGKILL"), 30_000);
+    p.once("error", reject);
+    p.once("close", (code) => {
+      clearTimeout(t);
+      if (err) lines.push(`stderr: ${err.trim()}`);
+      resolve({ lines, code });
+    });
+  });
+}
