@@ -98,7 +98,7 @@ export function fork(k: Kernel, parentPid: number, parentTid: number = parentPid
     inherit: parent,
   });
   // fork(2): the child's signal mask is the calling thread's (its pending set starts empty).
-  k.spawnThread(pid, pid, k.threads.get(parentTid)?.getSnapshot().context.blocked ?? 0n);
+  k.spawnThread(pid, pid, maskOf(k, parentTid));
   k.forked(parentPid, pid);
   // copy_process: list_add_tail(&p->sibling, &p->real_parent->children)
   k.proc(parentPid)!.send({ type: "CHILD_ADD", pid });
@@ -140,6 +140,9 @@ export function forkAbort(k: Kernel, parentPid: number, pid: number): 0 | Errno 
   return 0;
 }
 
+/** A thread's signal mask (task->blocked), which fork and clone copy to the new task. */
+const maskOf = (k: Kernel, tid: number): bigint => k.threads.get(tid)?.getSnapshot().context.blocked ?? 0n;
+
 /**
  * clone(CLONE_THREAD): a new tid from the same number space, in the caller's thread group.
  * Its signal mask is the creating thread's (copy_process duplicates current->blocked;
@@ -149,7 +152,7 @@ export function threadCreate(k: Kernel, pid: number, creatorTid: number): { tid:
   if (k.state(pid) !== "running") return errno(E.ESRCH);
   const tid = newProcessNumber(k);
   if (typeof tid !== "number") return tid;
-  k.spawnThread(tid, pid, k.threads.get(creatorTid)?.getSnapshot().context.blocked ?? 0n);
+  k.spawnThread(tid, pid, maskOf(k, creatorTid));
   k.proc(pid)!.send({ type: "THREAD_ADD", tid });
   return { tid, token: reserve(k, "thread", pid, tid) };
 }

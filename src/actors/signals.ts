@@ -455,16 +455,19 @@ export function setBlocked(k: Kernel, pid: number, tid: number, mask: bigint): b
  * `also` (the guest's mask of the moment), its own queue first (dequeue_signal).
  */
 export function dequeueFor(k: Kernel, pid: number, tid: number, also: bigint = 0n): SigInfo | undefined {
-  const t = k.threads.get(tid);
+  const tc = k.threads.get(tid)?.getSnapshot().context;
+  return tc && dequeueMasked(k, pid, tid, tc.blocked | (also & ALL));
+}
+
+/** dequeue_signal(tsk, mask, …): the next signal `mask` does not block, the thread's own queue first, then the process's. */
+function dequeueMasked(k: Kernel, pid: number, tid: number, mask: bigint): SigInfo | undefined {
+  const tc = k.threads.get(tid)?.getSnapshot().context;
   const c = k.ctx(pid);
-  if (!t || !c) return undefined;
-  const tc = t.getSnapshot().context;
-  const blocked = tc.blocked | (also & ALL);
-  const own = nextSignal(tc.pending, blocked);
+  if (!tc || !c) return undefined;
+  const own = nextSignal(tc.pending, mask);
   if (own) return take(k, pid, { tid, from: "thread", signo: own });
-  const shared = nextSignal(c.pending, blocked);
-  if (shared) return take(k, pid, { tid, from: "shared", signo: shared });
-  return undefined;
+  const shared = nextSignal(c.pending, mask);
+  return shared ? take(k, pid, { tid, from: "shared", signo: shared }) : undefined;
 }
 
 /**
@@ -478,15 +481,11 @@ export function dequeueFor(k: Kernel, pid: number, tid: number, also: bigint = 0
  */
 export function waitFor(k: Kernel, pid: number, tid: number, set: bigint, arm: boolean): SigInfo | undefined {
   const t = k.threads.get(tid);
-  const c = k.ctx(pid);
-  if (!t || !c) return undefined;
+  if (!t || !k.ctx(pid)) return undefined;
   const want = set & ALL & ~KERNEL_ONLY;
-  const tc = t.getSnapshot().context;
-  const own = nextSignal(tc.pending, ~want);
-  const shared = own ? 0 : nextSignal(c.pending, ~want);
-  const info = own ? take(k, pid, { tid, from: "thread", signo: own }) : shared ? take(k, pid, { tid, from: "shared", signo: shared }) : undefined;
+  const info = dequeueMasked(k, pid, tid, ~want);
   const waiting = !info && arm ? want : 0n;
-  if (waiting !== tc.waiting) t.send({ type: "SET_WAITING", waiting });
+  if (waiting !== t.getSnapshot().context.waiting) t.send({ type: "SET_WAITING", waiting });
   return info;
 }
 

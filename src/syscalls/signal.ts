@@ -2,7 +2,7 @@
 import { E, errno } from "../protocol/errno.js";
 import type { signal } from "../protocol/calls/signal.js";
 import { actionChanged, dequeueFor, killSomething, pendingFor, sendSpecific, senderOf, setBlocked, waitFor, watchFor } from "../actors/signals.js";
-import { ALL, NSIG, SIG } from "../machine/sigset.js";
+import { ALL, NSIG, SIG, type SigInfo } from "../machine/sigset.js";
 import type { Handlers } from "./types.js";
 
 export const SIGKILL = SIG.SIGKILL;
@@ -19,6 +19,11 @@ const KEEP = 0xffffffff;
 export const SIG_BLOCK = 0;
 export const SIG_UNBLOCK = 1;
 export const SIG_SETMASK = 2;
+
+/** sig_dequeue's and sig_wait's reply: the signal taken with its siginfo, or 0 when none was. */
+function taken(i: SigInfo | undefined): { result: number; out: { pid: number; code: number; uid: number; status: number } } {
+  return i ? { result: i.signo, out: { pid: i.pid, code: i.code, uid: i.uid, status: i.status } } : { result: 0, out: { pid: 0, code: 0, uid: 0, status: 0 } };
+}
 
 export const signalCalls: Handlers<typeof signal> = {
   rt_sigaction: (ctx, { signo, handler, flags }) => {
@@ -51,16 +56,10 @@ export const signalCalls: Handlers<typeof signal> = {
   },
   rt_sigpending: (ctx) => ({ result: 0, out: { set: pendingFor(ctx.k, ctx.caller.pid, ctx.caller.tid) } }),
   // dequeue_signal(tsk, mask, …): the guest's own mask (what its host thread blocks right now) joins the thread's.
-  sig_dequeue: (ctx, { mask }) => {
-    const i = dequeueFor(ctx.k, ctx.caller.pid, ctx.caller.tid, mask);
-    return i ? { result: i.signo, out: { pid: i.pid, code: i.code, uid: i.uid, status: i.status } } : { result: 0, out: { pid: 0, code: 0, uid: 0, status: 0 } };
-  },
+  sig_dequeue: (ctx, { mask }) => taken(dequeueFor(ctx.k, ctx.caller.pid, ctx.caller.tid, mask)),
   // do_sigtimedwait: dequeue_signal(tsk, ~which, …) takes a signal of the set whatever the mask;
   // with none, the thread sleeps until one arrives (here: on the host, rung for the set).
-  sig_wait: (ctx, { set, arm }) => {
-    const i = waitFor(ctx.k, ctx.caller.pid, ctx.caller.tid, set, arm !== 0);
-    return i ? { result: i.signo, out: { pid: i.pid, code: i.code, uid: i.uid, status: i.status } } : { result: 0, out: { pid: 0, code: 0, uid: 0, status: 0 } };
-  },
+  sig_wait: (ctx, { set, arm }) => taken(waitFor(ctx.k, ctx.caller.pid, ctx.caller.tid, set, arm !== 0)),
   sig_watch: (ctx, { set }) => {
     watchFor(ctx.k, ctx.caller.pid, ctx.caller.tid, set);
     return 0;
