@@ -39,11 +39,19 @@ const run = (where: Where, exe: string): Promise<Ran> =>
     },
   });
 
+/** Builds spec/native/NAME.c and runs it as PID 1 on both sides: the same lines and status, 0; blinkd's run, for its lines to be checked. */
+async function sameAsLinux(name: string): Promise<Ran> {
+  const exe = build(name);
+  const linux = await run("linux", exe);
+  const blinkd = await run("blinkd", exe);
+  expect(blinkd).toEqual(linux);
+  expect(blinkd.code).toBe(0);
+  return blinkd;
+}
+
 describe.skipIf(!isRoot)("signals of a native program under the preload (delivery 1)", () => {
   it("sees the emulated sender's pid and SI_USER, and leaves nothing pending, as in a real PID namespace", async () => {
-    const exe = build("siginfo");
-    const linux = await run("linux", exe);
-    const blinkd = await run("blinkd", exe);
+    const blinkd = await sameAsLinux("siginfo");
     expect(blinkd.lines).toEqual([
       "child 2 sent its signals and exited 0",
       "pending before: USR1 1 USR2 1 40 1",
@@ -63,14 +71,10 @@ describe.skipIf(!isRoot)("signals of a native program under the preload (deliver
       "SigBlk:\t0000000000000000",
       "SigCgt:\t0000008000010a00",
     ]);
-    expect(blinkd).toEqual(linux);
-    expect(blinkd.code).toBe(0);
   }, 60_000);
 
   it("takes blocked signals with sigwait, sigwaitinfo and sigtimedwait, with the sender's siginfo, as in a real PID namespace", async () => {
-    const exe = build("sigwait");
-    const linux = await run("linux", exe);
-    const blinkd = await run("blinkd", exe);
+    const blinkd = await sameAsLinux("sigwait");
     expect(blinkd.lines).toEqual([
       "first child's SIGCHLD: 17 si_pid=2 si_code=1 si_status=0",
       "sigwait (pending): 15",
@@ -100,14 +104,10 @@ describe.skipIf(!isRoot)("signals of a native program under the preload (deliver
       "SigBlk:\t0000008000014200",
       "SigCgt:\t0000000000000800",
     ]);
-    expect(blinkd).toEqual(linux);
-    expect(blinkd.code).toBe(0);
   }, 60_000);
 
   it("reads blocked signals from a signalfd with the sender's siginfo, as in a real PID namespace", async () => {
-    const exe = build("signalfd");
-    const linux = await run("linux", exe);
-    const blinkd = await run("blinkd", exe);
+    const blinkd = await sameAsLinux("signalfd");
     expect(blinkd.lines).toEqual([
       "first child's: 10 si_pid=2 si_code=0",
       "first child's: 15 si_pid=2 si_code=0",
@@ -130,7 +130,5 @@ describe.skipIf(!isRoot)("signals of a native program under the preload (deliver
       "SigBlk:\t0000008000014a00",
       "SigCgt:\t0000000000000000",
     ]);
-    expect(blinkd).toEqual(linux);
-    expect(blinkd.code).toBe(0);
   }, 60_000);
 });
