@@ -107,8 +107,11 @@ function make(dir, configureArgs, out) {
   const jobs = String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
   run("make", [`-j${jobs}`, "o//blink/blink"], { cwd: dir });
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.copyFileSync(path.join(dir, "o/blink/blink"), out);
-  fs.chmodSync(out, 0o755);
+  // a new file renamed into place: a blink still running keeps its own (ETXTBSY otherwise)
+  const tmp = `${out}.${process.pid}.tmp`;
+  fs.copyFileSync(path.join(dir, "o/blink/blink"), tmp);
+  fs.chmodSync(tmp, 0o755);
+  fs.renameSync(tmp, out);
 }
 
 /** Builds one blink unless a stamp says its inputs are the same as last time. */

@@ -9,9 +9,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
-import { BIN, cli, tempPrefix } from "./daemon.js";
+import { cli, tempPrefix } from "./daemon.js";
+import { type Where, asInitArgv } from "./launch.js";
 
-export type Where = "blinkd" | "linux";
+export type { Where } from "./launch.js";
 
 export interface Ran {
   readonly lines: string[];
@@ -28,6 +29,7 @@ export function initOf(launcher: number): number {
 /** The namespace's /proc as seen from outside: the real one under unshare, the daemon's exported tree under blinkd. */
 export async function procOf(where: Where, launcher: number, prefix: string): Promise<{ root: string; init: number }> {
   if (where === "linux") return { root: "/proc", init: initOf(launcher) };
+  // blinkd's guests, native or in blink: the daemon's procfs
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-asinit-proc-")), "proc");
   const r = await cli(["procfs", "export", "--prefix", prefix, dir]);
   if (r.code !== 0) throw new Error(`blinkd procfs export failed: ${r.stderr}`);
@@ -46,7 +48,7 @@ export interface AsInitOptions {
 /** Runs `exe` as PID 1 and collects its lines (its stderr last, prefixed) and exit status; killed after 30 s. */
 export function runAsInit(where: Where, exe: string, o: AsInitOptions): Promise<Ran> {
   const prefix = tempPrefix();
-  const [cmd, ...args] = where === "blinkd" ? [process.execPath, BIN, "run", "--prefix", prefix, "--", exe] : ["unshare", "--pid", "--fork", "--mount-proc", exe];
+  const [cmd, ...args] = asInitArgv(where, [exe], prefix);
   return new Promise((resolve, reject) => {
     const p = spawn(cmd!, args, { stdio: ["pipe", "pipe", "pipe"] });
     const lines: string[] = [];

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROOT } from "./daemon.js";
 
-export const BLINK = path.join(ROOT, "dist/blink/blink");
+export const BLINK = path.join(ROOT, "dist/blink/blink"); // as spec/helpers/launch.ts runs it
 
 /** Why the blink suites cannot run here, or null when they can. */
 export const blinkMissing: string | null = (() => {
