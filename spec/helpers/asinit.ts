@@ -41,12 +41,22 @@ export interface AsInitOptions {
   readonly resume: "end" | "line";
   /** Called for every line the program prints (e.g. to signal it at "ready"). */
   onLine?(line: string, launcher: number, where: Where): void;
+  /** The program's arguments. */
+  readonly args?: readonly string[];
+  /** Under blinkd, run the program in this blink (`blinkd run --blink-path`) instead of with the preload. */
+  readonly blink?: string;
+  /** When it is killed (default 30 s). */
+  readonly timeoutMs?: number;
 }
 
-/** Runs `exe` as PID 1 and collects its lines (its stderr last, prefixed) and exit status; killed after 30 s. */
+/** Runs `exe` as PID 1 and collects its lines (its stderr last, prefixed) and exit status; killed after 30 s (o.timeoutMs). */
 export function runAsInit(where: Where, exe: string, o: AsInitOptions): Promise<Ran> {
   const prefix = tempPrefix();
-  const [cmd, ...args] = where === "blinkd" ? [process.execPath, BIN, "run", "--prefix", prefix, "--", exe] : ["unshare", "--pid", "--fork", "--mount-proc", exe];
+  const inBlink = o.blink ? ["--blink-path", o.blink] : [];
+  const [cmd, ...args] = [
+    ...(where === "blinkd" ? [process.execPath, BIN, "run", "--prefix", prefix, ...inBlink, "--", exe] : ["unshare", "--pid", "--fork", "--mount-proc", exe]),
+    ...(o.args ?? []),
+  ];
   return new Promise((resolve, reject) => {
     const p = spawn(cmd!, args, { stdio: ["pipe", "pipe", "pipe"] });
     const lines: string[] = [];
@@ -68,10 +78,16 @@ export function runAsInit(where: Where, exe: string, o: AsInitOptions): Promise<
           },
         );
     });
-    const t = setTimeout(() => p.kill("SIGKILL"), 30_000);
+    let killed = false;
+    const limit = o.timeoutMs ?? 30_000;
+    const t = setTimeout(() => {
+      killed = true;
+      p.kill("SIGKILL");
+    }, limit);
     p.once("error", reject);
     p.once("close", (code) => {
       clearTimeout(t);
+      if (killed) lines.push(`killed: it had not ended after ${limit / 1000} s`);
       if (err) lines.push(`stderr: ${err.trim()}`);
       resolve({ lines, code });
     });
