@@ -158,7 +158,7 @@ function checkout(dir) {
 function exportPatches(dir) {
   if (!fs.existsSync(path.join(dir, ".git"))) fail(`${dir} is not a checkout made by \`checkout\``);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "blink-patches-"));
-  run("git", ["format-patch", "--quiet", "--zero-commit", "--no-signature", "--full-index", "-o", tmp, "upstream..HEAD"], { cwd: dir });
+  run("git", ["format-patch", "--quiet", "--zero-commit", "--no-signature", "--no-numbered", "--full-index", "-o", tmp, "upstream..HEAD"], { cwd: dir });
   for (const p of patches()) fs.rmSync(p);
   fs.mkdirSync(patchDir, { recursive: true });
   for (const f of fs.readdirSync(tmp).sort()) fs.renameSync(path.join(tmp, f), path.join(patchDir, f));

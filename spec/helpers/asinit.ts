@@ -43,12 +43,16 @@ export interface AsInitOptions {
   readonly resume: "end" | "line";
   /** Called for every line the program prints (e.g. to signal it at "ready"). */
   onLine?(line: string, launcher: number, where: Where): void;
+  /** The program's arguments. */
+  readonly args?: readonly string[];
+  /** When it is killed (default 30 s). */
+  readonly timeoutMs?: number;
 }
 
-/** Runs `exe` as PID 1 and collects its lines (its stderr last, prefixed) and exit status; killed after 30 s. */
+/** Runs `exe` as PID 1 and collects its lines (its stderr last, prefixed) and exit status; killed after 30 s (o.timeoutMs). */
 export function runAsInit(where: Where, exe: string, o: AsInitOptions): Promise<Ran> {
   const prefix = tempPrefix();
-  const [cmd, ...args] = asInitArgv(where, [exe], prefix);
+  const [cmd, ...args] = asInitArgv(where, [exe, ...(o.args ?? [])], prefix);
   return new Promise((resolve, reject) => {
     const p = spawn(cmd!, args, { stdio: ["pipe", "pipe", "pipe"] });
     const lines: string[] = [];
@@ -70,10 +74,16 @@ export function runAsInit(where: Where, exe: string, o: AsInitOptions): Promise<
           },
         );
     });
-    const t = setTimeout(() => p.kill("SIGKILL"), 30_000);
+    let killed = false;
+    const limit = o.timeoutMs ?? 30_000;
+    const t = setTimeout(() => {
+      killed = true;
+      p.kill("SIGKILL");
+    }, limit);
     p.once("error", reject);
     p.once("close", (code) => {
       clearTimeout(t);
+      if (killed) lines.push(`killed: it had not ended after ${limit / 1000} s`);
       if (err) lines.push(`stderr: ${err.trim()}`);
       resolve({ lines, code });
     });
