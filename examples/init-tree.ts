@@ -5,7 +5,9 @@
  * and watch it with `blinkd ps` while it runs.
  *
  * Roles: init (default), middle, leaf. Timings: HOLD_MS (default 1500) per stage; the demo uses 8000.
+ * DEMO_GATE=FILE: init waits for FILE to exist before it starts middle (the web demo's start).
  */
+import * as fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Guest } from "../src/client/guest.js";
 import { SyscallError } from "../src/client/errors.js";
@@ -18,6 +20,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function init(g: Guest): Promise<never> {
   console.log(`init: pid ${g.getpid()}, ppid ${await g.getppid()}`);
+  // `npm run demo -- --web`: the tree starts once a page watches (the demo creates this file).
+  const gate = process.env.DEMO_GATE;
+  if (gate) while (!fs.existsSync(gate)) await sleep(100);
   const { pid } = await g.fork(self, ["middle"]);
   console.log(`init: started middle as ${pid}`);
   for (;;) {
