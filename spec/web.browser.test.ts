@@ -269,7 +269,7 @@ describe.skipIf(!CHROMIUM)("blinkd web on the demo: init reaps an orphan, watche
     const prefix = tempPrefix();
     const gate = path.join(prefix, "start-the-tree");
     const run = spawn(process.execPath, [BIN, "run", "--prefix", prefix, "--", process.execPath, path.join(ROOT, "dist/examples/init-tree.js")], {
-      env: { ...process.env, HOLD_MS: "1500", DEMO_GATE: gate },
+      env: { ...process.env, HOLD_MS: "2500", DEMO_GATE: gate },
       stdio: ["ignore", "ignore", "inherit"],
     });
     const ended = new Promise<number | null>((r) => run.once("exit", (c) => r(c)));

@@ -50,6 +50,18 @@ export async function inState(ctl: Control, pid: number, state: string, timeoutM
   }
 }
 
+/** init sends `sig` to `to`, which the step waits to see in `state`. */
+async function initSignals(c: Cast, ctl: Control, to: Agent, sig: number, state: string): Promise<void> {
+  await c.init.ok("kill", { pid: to.pid, sig });
+  await inState(ctl, to.pid, state);
+}
+
+/** `who` exits with `status`; the step waits for its zombie. */
+async function exits(ctl: Control, who: Agent, status: number): Promise<void> {
+  await who.exit(status);
+  await inState(ctl, who.pid, "zombie");
+}
+
 const need = <T>(v: T | undefined, what: string): T => {
   if (v === undefined) throw new Error(`the scene has no ${what} yet`);
   return v;
@@ -106,33 +118,9 @@ export const SCENE: readonly Step[] = [
       await c.read;
     },
   },
-  {
-    name: "init stops b",
-    run: async (c, _ns, ctl) => {
-      await c.init.ok("kill", { pid: need(c.b, "b").pid, sig: SIGSTOP });
-      await inState(ctl, c.b!.pid, "stopped");
-    },
-  },
-  {
-    name: "a exits: b is orphaned to init",
-    run: async (c, _ns, ctl) => {
-      await need(c.a, "a").exit(0);
-      await inState(ctl, c.a!.pid, "zombie");
-    },
-  },
+  { name: "init stops b", run: (c, _ns, ctl) => initSignals(c, ctl, need(c.b, "b"), SIGSTOP, "stopped") },
+  { name: "a exits: b is orphaned to init", run: (c, _ns, ctl) => exits(ctl, need(c.a, "a"), 0) },
   { name: "init reaps a", run: async (c) => void (await c.init.ok("wait4", { pid: need(c.a, "a").pid, options: 0 })) },
-  {
-    name: "init continues b",
-    run: async (c, _ns, ctl) => {
-      await c.init.ok("kill", { pid: need(c.b, "b").pid, sig: SIGCONT });
-      await inState(ctl, c.b!.pid, "running");
-    },
-  },
-  {
-    name: "c exits with 5: a zombie of b",
-    run: async (c, _ns, ctl) => {
-      await need(c.c, "c").exit(5);
-      await inState(ctl, c.c!.pid, "zombie");
-    },
-  },
+  { name: "init continues b", run: (c, _ns, ctl) => initSignals(c, ctl, need(c.b, "b"), SIGCONT, "running") },
+  { name: "c exits with 5: a zombie of b", run: (c, _ns, ctl) => exits(ctl, need(c.c, "c"), 5) },
 ];

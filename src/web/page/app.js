@@ -114,7 +114,8 @@ $("events").addEventListener("click", (e) => {
   if (row) pause(Number(row.dataset.seq));
 });
 document.addEventListener("keydown", (e) => {
-  if (e.target instanceof HTMLInputElement && e.target.type !== "range" && e.target.type !== "checkbox") return;
+  // Typing in the pid filter, or the slider's own arrow keys, are not steps.
+  if (e.target instanceof HTMLInputElement && e.target.type !== "checkbox") return;
   if (e.key === "ArrowLeft") step(-1);
   else if (e.key === "ArrowRight") step(1);
   else if (e.key === " ") {

@@ -1,10 +1,10 @@
 // The side panels: the selected actor's state and context, the eventfd objects, and the
 // legend of sessions and process groups. Plain DOM from strings; every value is escaped.
+import { esc } from "./html.js";
 import { counterText, maskText, signame, statusText } from "./signals.js";
 import { callText, groupHue, shownState } from "./tree.js";
 import { stateName } from "./events.js";
 
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const show = (v) => (v === null || v === undefined ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v));
 
 function table(rows) {

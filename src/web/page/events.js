@@ -1,6 +1,6 @@
 // The event list: records as `blinkd events` prints them, filtered by pid and kind.
+import { esc } from "./html.js";
 
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const short = (v) => {
   const s = typeof v === "object" ? JSON.stringify(v) : String(v);
   return s.length > 40 ? s.slice(0, 39) + "…" : s;

@@ -3,6 +3,7 @@
 // overlap even when their boxes differ in height). Each process is a box with its threads
 // in it; boxes and edges are kept per pid, so a reparented or changed process moves or
 // changes in place (CSS transitions), and the actor an event touched flashes with the event.
+import { esc } from "./html.js";
 import { hierarchy, tree } from "./vendor/d3-hierarchy.mjs";
 import { maskText, statusText } from "./signals.js";
 
@@ -15,7 +16,6 @@ const SIGROW = 15;
 const PAD = 48;
 const PADX = 20;
 
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 
 /** A process's state as the tree shows it: the lifecycle, with job control's stop (ps's T) over running. */
 export function shownState(p) {
