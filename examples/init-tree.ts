@@ -39,7 +39,8 @@ async function init(g: Guest): Promise<never> {
 }
 
 async function middle(g: Guest): Promise<never> {
-  const { pid } = await g.fork(self, ["leaf"]);
+  // leaf is told middle's pid: on a busy machine it may start only after middle has exited.
+  const { pid } = await g.fork(self, ["leaf", String(g.getpid())]);
   console.log(`middle: pid ${g.getpid()}, ppid ${await g.getppid()}, started leaf as ${pid}`);
   await sleep(hold);
   console.log("middle: exiting without waiting for leaf");
@@ -47,10 +48,11 @@ async function middle(g: Guest): Promise<never> {
 }
 
 async function leaf(g: Guest): Promise<never> {
+  const middle = Number(process.argv[3]);
   const first = await g.getppid();
   console.log(`leaf: pid ${g.getpid()}, ppid ${first}`);
   let ppid = first;
-  while (ppid === first) {
+  while (ppid === middle) {
     await sleep(50);
     ppid = await g.getppid();
   }
