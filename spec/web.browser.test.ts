@@ -5,84 +5,18 @@
  * read what the page shows (the SVG tree's boxes and edges, the panels, the event list) and
  * write screenshots to test-artifacts/web/. Without Chromium they are skipped, saying so.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as http from "node:http";
 import * as path from "node:path";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Control } from "../src/client/control.js";
 import { BIN, ROOT, tempPrefix } from "./helpers/daemon.js";
 import { namespace } from "./helpers/namespace.js";
 import { Browser, CHROMIUM, type Page } from "./helpers/browser.js";
 import { SCENE, type Cast } from "./helpers/webscene.js";
+import { get, startWeb, type Web } from "./helpers/web.js";
 
 if (!CHROMIUM) console.warn("spec/web.browser.test.ts: SKIPPED, no Chromium at /usr/bin/chromium (apt-get install chromium; .ci/run installs it)");
-
-interface Web {
-  proc: ChildProcess;
-  url: string;
-  origin: string;
-  lines: string[];
-  waitLine(re: RegExp, timeoutMs?: number): Promise<string>;
-  stop(): Promise<void>;
-}
-
-/** Starts the real `blinkd web` and reads the URL it prints. */
-async function startWeb(args: string[]): Promise<Web> {
-  const proc = spawn(process.execPath, [BIN, "web", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  const lines: string[] = [];
-  const waiters = new Set<() => void>();
-  createInterface({ input: proc.stdout! }).on("line", (l) => {
-    lines.push(l);
-    for (const w of [...waiters]) w();
-  });
-  let err = "";
-  proc.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  const waitLine = (re: RegExp, timeoutMs = 10_000): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const check = (): void => {
-        const l = lines.find((x) => re.test(x));
-        if (!l) return;
-        waiters.delete(check);
-        clearTimeout(t);
-        resolve(l);
-      };
-      const t = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`blinkd web never printed ${re} within ${timeoutMs} ms; it printed:\n${lines.join("\n")}\n${err}`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
-  const url = (await waitLine(/open http/)).replace(/^.*open /, "");
-  return {
-    proc,
-    url,
-    origin: new URL(url).origin,
-    lines,
-    waitLine,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-        proc.once("exit", () => resolve());
-        proc.kill("SIGTERM");
-      }),
-  };
-}
-
-/** A raw GET, so that the Host header is ours to set. */
-function get(url: string, headers: Record<string, string> = {}, method = "GET"): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers }, (res) => {
-      let body = "";
-      res.on("data", (d: Buffer) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 const node = (pid: number, attr: string): string => `document.querySelector('.node[data-pid="${pid}"]')?.getAttribute(${JSON.stringify(attr)})`;
 const edgeParent = (pid: number): string => `document.querySelector('.edge[data-child="${pid}"]')?.getAttribute("data-parent")`;
@@ -120,21 +54,8 @@ describe.skipIf(!CHROMIUM)("blinkd web in Chromium, watching a real namespace", 
   });
 
   it("refuses every request without the token, with a page that says what to open", async () => {
-    const u = new URL(web.url);
-    const token = u.searchParams.get("token")!;
-    expect(token).toMatch(/^[0-9a-f]{48}$/);
-    for (const p of ["/", "/app.js", "/api/stream", "/api/snapshot", "/vendor/d3-hierarchy.mjs"]) {
-      const r = await get(web.origin + p);
-      expect(r.status, p).toBe(403);
-      expect(r.body).toContain("needs its token");
-    }
-    expect((await get(`${web.origin}/?token=${"0".repeat(48)}`)).status).toBe(403);
-    expect((await get(`${web.origin}/api/snapshot`, { Authorization: `token ${token.slice(0, -1)}x` })).status).toBe(403);
-    // Another host name pointed at this address (DNS rebinding) is refused even with the token.
-    expect((await get(`${web.origin}/api/snapshot`, { Host: `evil.example:${u.port}`, Authorization: `token ${token}` })).status).toBe(403);
-    // With the token: it only reads.
-    expect((await get(`${web.origin}/api/snapshot`, { Authorization: `token ${token}` })).status).toBe(200);
-    expect((await get(`${web.origin}/api/snapshot`, { Authorization: `token ${token}` }, "POST")).status).toBe(405);
+    // Every HTTP case of the refusal is in spec/web.server.test.ts; here, what a person sees.
+    expect((await get(web.origin + "/")).status).toBe(403);
     // In the browser: the refusal page, not the view.
     await page.goto(web.origin + "/");
     const text = await page.eval<string>("document.body.innerText");
