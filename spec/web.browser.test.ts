@@ -178,6 +178,9 @@ describe.skipIf(!CHROMIUM)("blinkd web in Chromium, watching a real namespace", 
     await page.eval(`(() => { const s = document.getElementById("slider"); s.value = ${aDeath.seq}; s.dispatchEvent(new Event("input")); })()`);
     await page.waitFor(`[...document.querySelectorAll(".flash-text")].some((e) => e.textContent === "DIE: running → zombie")`, "a's death drawn at its record");
     await page.screenshot("timetravel.png");
+    await page.colorScheme("dark");
+    await page.screenshot("timetravel-dark.png");
+    await page.colorScheme("light");
     // Live again: the namespace as it is now.
     await page.click("#live");
     await page.waitFor(`document.getElementById("status").textContent === "live" && !document.querySelector('.node[data-pid="2"]')`, "the present");

@@ -10,8 +10,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Readable, Writable } from "node:stream";
 
-/** The Chromium binary, or undefined when none is installed (`apt-get install chromium`). */
-export const CHROMIUM: string | undefined = [process.env.CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p): p is string => !!p && fs.existsSync(p));
+/**
+ * The Chromium binary, or undefined when none is installed (`apt-get install chromium`).
+ * CHROMIUM=PATH chooses another; CHROMIUM= (empty) runs the suites as if none were installed.
+ */
+export const CHROMIUM: string | undefined = (process.env.CHROMIUM !== undefined ? [process.env.CHROMIUM] : ["/usr/bin/chromium", "/usr/bin/chromium-browser"]).find(
+  (p) => !!p && fs.existsSync(p),
+);
 
 /** Test artefacts (screenshots): a gitignored directory at the checkout's root. */
 export const ARTIFACTS = path.resolve(import.meta.dirname, "../../test-artifacts/web");
@@ -216,6 +221,11 @@ export class Page {
       `(() => { const el = document.querySelector(${JSON.stringify(selector)}); if (!el) return false; el.value = ${JSON.stringify(value)}; el.dispatchEvent(new Event("input", { bubbles: true })); return true; })()`,
     );
     if (!ok) throw new Error(`nothing in the page matches ${selector}`);
+  }
+
+  /** Asks the page for the dark (or light) colour scheme, as a system setting would. */
+  async colorScheme(value: "dark" | "light"): Promise<void> {
+    await this.send("Emulation.setEmulatedMedia", { features: [{ name: "prefers-color-scheme", value }] });
   }
 
   /** A PNG of the viewport, written to `file` under the artefacts directory; returns its path. */
