@@ -37,8 +37,19 @@ export function callText(c, max = 19) {
   return s.length > max ? s.slice(0, max - 1) + "…" : s;
 }
 
+/** Each process's threads, by tid (one pass over the threads, not one per process). */
+const threadIndex = new WeakMap();
 function threadsOf(world, pid) {
-  return [...world.threads.values()].filter((t) => t.pid === pid).sort((a, b) => a.tid - b.tid);
+  let index = threadIndex.get(world);
+  if (!index) {
+    index = new Map();
+    for (const t of [...world.threads.values()].sort((a, b) => a.tid - b.tid)) {
+      if (!index.has(t.pid)) index.set(t.pid, []);
+      index.get(t.pid).push(t);
+    }
+    threadIndex.set(world, index);
+  }
+  return index.get(pid) ?? [];
 }
 
 /** The rows of one process box, and its height. */
