@@ -12,6 +12,7 @@ import type { ActorRecord } from "../src/syscalls/control.js";
 import type { EventRecord } from "../src/actors/eventlog.js";
 import { History, apply, comparable, copyWorld, emptyWorld, fromSnapshot, type World } from "../src/web/page/model.js";
 import { namespace } from "./helpers/namespace.js";
+import { cli } from "./helpers/daemon.js";
 import { SCENE, type Cast } from "./helpers/webscene.js";
 
 const ns = namespace();
@@ -19,6 +20,9 @@ const records: EventRecord[] = [];
 let lost = 0;
 const snapshots: { step: string; seq: number; actors: ActorRecord[] }[] = [];
 let ctl: Control;
+let inspectText = "";
+let inspectJson: ActorRecord[] = [];
+let eventsJson: EventRecord[] = [];
 const stop = new AbortController();
 let following: Promise<void>;
 
@@ -34,7 +38,15 @@ beforeAll(async () => {
   for (const s of SCENE) {
     await s.run(cast, ns, ctl);
     await take(s.name);
+    if (s.name === "c blocks reading the eventfd") {
+      inspectText = (await cli(["inspect", "--all", "--socket", ns.daemon.socket])).stdout;
+      inspectJson = JSON.parse((await cli(["inspect", "--all", "--json", "--socket", ns.daemon.socket])).stdout) as ActorRecord[];
+    }
   }
+  eventsJson = (await cli(["events", "--json", "--socket", ns.daemon.socket])).stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as EventRecord);
 }, 60_000);
 
 afterAll(async () => {
@@ -107,6 +119,29 @@ describe("web view: the tree at event N from a snapshot and the records after it
     expect(h.at(death.seq - 1)!.procs.get(4)!.state).toBe("running");
     expect(h.at(death.seq)!.procs.get(4)!.state).toBe("zombie");
     expect(h.at(death.seq)!.procs.get(4)!.context.wstatus).toBe(5 << 8);
+  });
+
+  it("the command line gives the same: inspect --all shows the eventfd, its holders and waiter; events --json carries changes and req", () => {
+    expect(inspectText).toContain("eventfd:1 (eventfd): ");
+    expect(inspectText).toContain("  held by: 3 (fd 0), 4 (fd 0)\n  waiters: 1\n");
+    const efd = inspectJson.find((a) => a.id === "eventfd:1")!;
+    expect([efd.kind, efd.context, efd.holders, efd.waiters, efd.flags]).toEqual([
+      "eventfd",
+      { id: 1, count: "0x0", semaphore: false },
+      [
+        { pid: 3, fd: 0, cloexec: false },
+        { pid: 4, fd: 0, cloexec: false },
+      ],
+      1,
+      "02",
+    ]);
+    expect(inspectJson.find((a) => a.id === "thread:4")!.parked).toEqual([{ seq: expect.any(Number), call: "eventfd_read", args: { fd: 0, size: 8 } }]);
+    const reparent = eventsJson.find((r) => r.actor === "proc:3" && r.event === "REPARENT" && r.changes?.ppid === 1)!;
+    expect(reparent.changes).toEqual({ ppid: 1, parentTid: 1 });
+    const call = eventsJson.find((r) => r.kind === "call" && r.event === "eventfd_read")!;
+    const reply = eventsJson.find((r) => r.kind === "reply" && r.event === "eventfd_read")!;
+    expect([call.req, reply.actor]).toEqual([reply.req, call.actor]);
+    expect(eventsJson.map((r) => r.seq)).toEqual(records.filter((r) => r.seq <= eventsJson[eventsJson.length - 1]!.seq).map((r) => r.seq));
   });
 
   it("a world built from records alone knows nothing of descriptor tables (they come from snapshots)", () => {
