@@ -17,6 +17,7 @@ import { traceCall, traceInterrupt, traceReply } from "../protocol/trace.js";
 import type { Caller, CallCtx } from "../syscalls/types.js";
 import { dispatch } from "../syscalls/index.js";
 import type { ServerCore } from "./core.js";
+import { argsView } from "../actors/eventlog.js";
 
 /** Interrupted before completing: the client returns EINTR, or restarts the call when the guest's handler has SA_RESTART (the kernel's ERESTARTSYS). */
 export { ERESTARTSYS };
@@ -47,7 +48,7 @@ export class Connection implements Caller {
   private outgoing: Buffer[] | undefined;
   private outgoingBytes = 0;
   private readonly reader: FrameReader;
-  private readonly parked = new Map<number, { call: CallEntry; fiber: Fiber.RuntimeFiber<void, never> }>();
+  private readonly parked = new Map<number, { call: CallEntry; args: Record<string, unknown>; fiber: Fiber.RuntimeFiber<void, never> }>();
   private readonly ctx: CallCtx;
   private handshakeTimer: NodeJS.Timeout | undefined;
   readonly id: number;
@@ -150,11 +151,11 @@ export class Connection implements Caller {
     if (this.core.trace) this.core.log(traceCall(this.who, seq, call, req.args));
     const denied = this.permit(call);
     if (denied) return this.send(seq, call, denied);
-    if (this.role === "guest" || this.role === "unbound") this.core.events.call(this.pid, this.role === "guest" ? this.tid : `conn:${this.id}`, call.name, req.args);
+    if (this.role === "guest" || this.role === "unbound") this.core.events.call(this.pid, this.role === "guest" ? this.tid : `conn:${this.id}`, call.name, req.args, seq);
     const out = dispatch.get(call.nr)!(this.ctx, req.args);
     if (!Effect.isEffect(out)) return this.send(seq, call, out);
     if (this.parked.size >= this.core.limits.maxParked) return this.send(seq, call, errno(E.EAGAIN, `more than ${this.core.limits.maxParked} parked calls on one connection`));
-    this.park(seq, call, out as Effect.Effect<unknown, Errno>);
+    this.park(seq, call, out as Effect.Effect<unknown, Errno>, req.args);
   }
 
   /** Which connection may make which call (the schema's role), and no guest call after the thread ended. */
@@ -177,7 +178,7 @@ export class Connection implements Caller {
     }
   }
 
-  private park(seq: number, call: CallEntry, eff: Effect.Effect<unknown, Errno>): void {
+  private park(seq: number, call: CallEntry, eff: Effect.Effect<unknown, Errno>, args: Record<string, unknown>): void {
     // The reply is written inside the uninterruptible region: see actors/park.ts.
     const program = Effect.uninterruptible(
       Effect.exit(eff).pipe(
@@ -193,7 +194,7 @@ export class Connection implements Caller {
         }),
       ),
     );
-    const entry = { call, fiber: undefined as unknown as Fiber.RuntimeFiber<void, never> };
+    const entry = { call, args, fiber: undefined as unknown as Fiber.RuntimeFiber<void, never> };
     this.parked.set(seq, entry);
     entry.fiber = Effect.runFork(program);
   }
@@ -219,7 +220,7 @@ export class Connection implements Caller {
       for (const n of call!.outNames) msg.push(out[n]);
     }
     if (this.core.trace) this.core.log(traceReply(this.who, seq, call, msg[2] as number, msg.slice(3)));
-    if (this.role === "guest" && call) this.core.events.reply(this.pid, this.tid, call.name, Number(msg[2]));
+    if (this.role === "guest" && call) this.core.events.reply(this.pid, this.tid, call.name, Number(msg[2]), seq);
     this.write(frame(msg));
     if (this.closeAfter) {
       // Say on the daemon's side too why this client is turned away (a version mismatch).
@@ -245,8 +246,8 @@ export class Connection implements Caller {
   }
 
   /** The calls parked on this connection, for inspection. */
-  parkedCalls(): { seq: number; call: string }[] {
-    return [...this.parked].map(([seq, p]) => ({ seq, call: p.call.name }));
+  parkedCalls(): { seq: number; call: string; args: Record<string, unknown> }[] {
+    return [...this.parked].map(([seq, p]) => ({ seq, call: p.call.name, args: argsView(p.args) }));
   }
 
   notify(kind: number, fields: unknown[]): boolean {
