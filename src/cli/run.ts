@@ -25,8 +25,10 @@ const USAGE = `usage: blinkd run [--prefix DIR] [--trace] [--pid-max N] [--reser
 const DRAIN_MS = 2000;
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...daemonOptions, verbose: { type: "boolean" } }, USAGE);
-  if (positionals.length === 0) throw new UsageError(`blinkd run: no command given\n${USAGE}`);
+  const { values, positionals } = parse(argv, { ...daemonOptions, verbose: { type: "boolean" } }, USAGE, { max: Infinity });
+  if (positionals.length === 0) throw new UsageError(`no command given\n${USAGE}`);
+  // Checked before the daemon starts: a bad number is a usage error (exit 2), like any other.
+  const kopts = kernelOptions(values);
   const [cmd, ...args] = positionals as [string, ...string[]];
   const program = Effect.scoped(
     Effect.gen(function* () {
@@ -34,7 +36,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       const d = yield* startDaemon({
         mode: "run",
         prefix: values.prefix,
-        ...kernelOptions(values),
+        ...kopts,
         onNamespaceOver: (s) => Deferred.unsafeDone(over, Effect.succeed(s)),
       });
       const say = (l: string): void => void (values.verbose && process.stderr.write(`blinkd: ${l}\n`));

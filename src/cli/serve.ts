@@ -3,6 +3,7 @@ import * as Deferred from "effect/Deferred";
 import * as Effect from "effect/Effect";
 import { startDaemon } from "../server/daemon.js";
 import { PROTOCOL_VERSION } from "../protocol/index.js";
+import { describeStatus, shellCode } from "../machine/wstatus.js";
 import { intOption, parse } from "./args.js";
 import { LIMIT_USAGE, limitOptions, limitValues } from "./limitopts.js";
 
@@ -51,14 +52,26 @@ const catchStopSignals = Effect.gen(function* () {
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, daemonOptions, USAGE);
+  // Checked before the daemon starts: a bad number is a usage error (exit 2), like any other.
+  const kopts = kernelOptions(values);
   const program = Effect.scoped(
     Effect.gen(function* () {
       const untilSignal = yield* catchStopSignals;
-      const d = yield* startDaemon({ mode: "serve", prefix: values.prefix, ...kernelOptions(values) });
+      // One daemon is one namespace: when its init has died and every process is gone, the
+      // namespace is over (zap_pid_ns_processes) and so is the daemon, as for `run`.
+      const over = yield* Deferred.make<number>();
+      const d = yield* startDaemon({ mode: "serve", prefix: values.prefix, ...kopts, onNamespaceOver: (st) => Deferred.unsafeDone(over, Effect.succeed(st)) });
       process.stderr.write(`blinkd: serving at ${d.socket} (protocol ${PROTOCOL_VERSION})\n`);
-      const s = yield* untilSignal;
-      process.stderr.write(`blinkd: ${s}: shutting down\n`);
-      return 0;
+      const end = yield* Effect.raceFirst(
+        Effect.map(untilSignal, (s) => ({ signal: s }) as const),
+        Effect.map(Deferred.await(over), (st) => ({ status: st }) as const),
+      );
+      if ("signal" in end) {
+        process.stderr.write(`blinkd: ${end.signal}: shutting down\n`);
+        return 0;
+      }
+      process.stderr.write(`blinkd: the namespace is over: its init (PID 1) ended, ${describeStatus(end.status)}, and every process with it; exiting with its status\n`);
+      return shellCode(end.status);
     }),
   );
   return Effect.runPromise(program);

@@ -57,7 +57,17 @@ export class ClientConnection {
         resolve(new ClientConnection(socketPath, sock));
       });
       sock.once("error", (e: NodeJS.ErrnoException) =>
-        reject(new DaemonGoneError(e.code === "ENOENT" || e.code === "ECONNREFUSED" ? `no blinkd daemon is running at ${socketPath} (${e.code})` : `cannot connect to ${socketPath}: ${e.message}`)),
+        reject(
+          new DaemonGoneError(
+            e.code === "ENOENT" || e.code === "ECONNREFUSED"
+              ? `no blinkd daemon is running at ${socketPath} (${e.code})`
+              : e.code === "EACCES"
+                ? `permission denied: uid ${process.getuid?.() ?? "?"} may not connect to ${socketPath}`
+                : e.code === "EAGAIN"
+                  ? `the daemon at ${socketPath} does not accept connections (stopped, or overloaded: its backlog is full)`
+                  : `cannot connect to ${socketPath}: ${e.message}`,
+          ),
+        ),
       );
     });
   }
@@ -134,6 +144,12 @@ export class ClientConnection {
 
   close(): void {
     this.sock.end();
+  }
+
+  /** Drops the connection at once (a daemon that does not answer). */
+  destroy(): void {
+    this.goneReason ??= `the connection to ${this.socketPath} was dropped`;
+    this.sock.destroy();
   }
 
   /** Lets the process exit while the connection is open (a guest's own lifetime decides). */

@@ -10,8 +10,9 @@ import { randomBytes } from "node:crypto";
 import * as Effect from "effect/Effect";
 import * as Scope from "effect/Scope";
 import { ServerCore, type CoreOptions } from "./core.js";
-import { PathError, checkSocketPath, preparePrefix, resolvePrefix } from "./paths.js";
+import { PathError, checkSocketPath, lockPathFor, preparePrefix, probe, resolvePrefix } from "./paths.js";
 import { fifoMirrors } from "./hostfifo.js";
+import { LockError, lockState, takeLock, type HeldLock } from "./lock.js";
 
 export interface DaemonOptions extends CoreOptions {
   /** The prefix (else $BLINK_PREFIX, else the default). */
@@ -66,6 +67,65 @@ function listenAt(core: ServerCore, runtimeDir: string, target: string): Effect.
   ).pipe(Effect.as(target));
 }
 
+/** Takes a life-long lock (lock.ts) in the daemon's Scope; undefined when a live process holds it. */
+function lockFor(file: string, opts: { unlink: boolean }): Effect.Effect<HeldLock | undefined, PathError, Scope.Scope> {
+  return Effect.acquireRelease(
+    Effect.try({ try: () => takeLock(file), catch: (e) => new PathError({ message: e instanceof LockError ? e.message : `cannot lock ${file}: ${(e as Error).message}` }) }),
+    (l) => Effect.sync(() => l?.release(opts)),
+  );
+}
+
+/**
+ * Removes what daemons that died without cleaning up (SIGKILL) left in the runtime
+ * directory: a `run-PID.sock` whose lock is free, with its lock; a socket without a lock
+ * (a temporary one, or from a build before the locks) that refuses connections. Only an
+ * owner proven gone loses its files; the lock is held while they are removed, so that a new
+ * daemon given the same pid cannot take it in between.
+ */
+export function cleanRuntimeDir(runtimeDir: string, log: (l: string) => void): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(runtimeDir);
+  } catch {
+    return;
+  }
+  const gone: string[] = [];
+  for (const n of names) {
+    const m = /^(run-\d+)\.(sock|lock)$/.exec(n);
+    if (!m) continue;
+    const lock = path.join(runtimeDir, `${m[1]}.lock`);
+    const sock = path.join(runtimeDir, `${m[1]}.sock`);
+    if (m[2] === "lock" && names.includes(`${m[1]}.sock`)) continue; // handled with its socket
+    try {
+      if (lockState(lock) === "absent") continue; // judged by connecting, below
+      const held = takeLock(lock);
+      if (!held) continue;
+      fs.rmSync(sock, { force: true });
+      held.release({ unlink: true });
+      gone.push(m[1]!);
+    } catch {
+      /* another cleaner got there first, or no flock: leave it */
+    }
+  }
+  if (gone.length) log(`removed the sockets of ${gone.length} daemon${gone.length === 1 ? "" : "s"} that died without cleaning up: ${gone.join(", ")}`);
+}
+
+/** Sockets without a lock beside them (temporary names, older builds): removed only when nothing listens there (ECONNREFUSED). */
+async function cleanUnlocked(runtimeDir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = fs.readdirSync(runtimeDir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^(run-\d+|t\d+-[0-9a-f]+)\.sock$/.exec(n);
+    if (!m || names.includes(`${m[1]}.lock`)) continue;
+    const p = path.join(runtimeDir, n);
+    if ((await probe(p, 200)) === "stale") fs.rmSync(p, { force: true });
+  }
+}
+
 export function startDaemon(opts: DaemonOptions): Effect.Effect<Daemon, PathError, Scope.Scope> {
   return Effect.gen(function* () {
     const { prefix, implicit } = resolvePrefix(opts.prefix, opts.env);
@@ -78,14 +138,27 @@ export function startDaemon(opts: DaemonOptions): Effect.Effect<Daemon, PathErro
         core.kernel.files.dispose();
       }),
     );
-    const fixed = yield* checkSocketPath(dirs.socket);
     const listening: string[] = [];
+    // Who holds the fixed name is decided by its lock alone (held for the holder's life), never by
+    // whether a connect fails: a stopped daemon with a full backlog refuses with EAGAIN (issue 15).
+    // The fixed name's lock file is never removed, so that every daemon locks the same file.
+    const fixedLock = lockPathFor(dirs.runtimeDir, dirs.socket);
     if (opts.mode === "serve") {
-      if (fixed === "live") return yield* new PathError({ message: `a daemon is already serving at ${dirs.socket}` });
+      const held = yield* lockFor(fixedLock, { unlink: false });
+      if (!held) return yield* new PathError({ message: `a daemon is already serving at ${dirs.socket} (it holds ${fixedLock})` });
+      yield* checkSocketPath(dirs.socket);
+      cleanRuntimeDir(dirs.runtimeDir, core.log);
+      yield* Effect.promise(() => cleanUnlocked(dirs.runtimeDir));
       listening.push(yield* listenAt(core, dirs.runtimeDir, dirs.socket));
     } else {
-      listening.push(yield* listenAt(core, dirs.runtimeDir, path.join(dirs.runtimeDir, `run-${process.pid}.sock`)));
-      if (fixed !== "live") {
+      const own = path.join(dirs.runtimeDir, `run-${process.pid}.sock`);
+      const held = yield* lockFor(lockPathFor(dirs.runtimeDir, own), { unlink: true });
+      if (!held) return yield* new PathError({ message: `another daemon holds ${lockPathFor(dirs.runtimeDir, own)} (one with this pid in another PID namespace?)` });
+      cleanRuntimeDir(dirs.runtimeDir, core.log);
+      yield* Effect.promise(() => cleanUnlocked(dirs.runtimeDir));
+      listening.push(yield* listenAt(core, dirs.runtimeDir, own));
+      const fixed = yield* lockFor(fixedLock, { unlink: false });
+      if (fixed && (yield* Effect.either(checkSocketPath(dirs.socket)))._tag === "Right") {
         const also = yield* Effect.either(listenAt(core, dirs.runtimeDir, dirs.socket));
         if (also._tag === "Right") listening.push(also.right);
       }
