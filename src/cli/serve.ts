@@ -61,7 +61,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       // namespace is over (zap_pid_ns_processes) and so is the daemon, as for `run`.
       const over = yield* Deferred.make<number>();
       const d = yield* startDaemon({ mode: "serve", prefix: values.prefix, ...kopts, onNamespaceOver: (st) => Deferred.unsafeDone(over, Effect.succeed(st)) });
-      process.stderr.write(`blinkd: serving at ${d.socket} (protocol ${PROTOCOL_VERSION})\n`);
+      process.stderr.write(`blinkd: serving at ${d.socket} (protocol ${PROTOCOL_VERSION}, at most ${d.core.limits.maxConnections} connections)\n`);
       const end = yield* Effect.raceFirst(
         Effect.map(untilSignal, (s) => ({ signal: s }) as const),
         Effect.map(Deferred.await(over), (st) => ({ status: st }) as const),

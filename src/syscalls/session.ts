@@ -33,6 +33,10 @@ export const sessionCalls: Handlers<typeof session> = {
       ctx.caller.closeAfterReply();
       return errno(E.EINVAL, `hello.role: expected "guest" or "control", got ${JSON.stringify(role)}`);
     }
+    if (role === "guest" && ctx.caller.controlOnly) {
+      ctx.caller.closeAfterReply();
+      return errno(E.EAGAIN, "the daemon's connection table is full: only control connections (ps, check) are accepted until a guest's closes");
+    }
     ctx.caller.setRole(role === "guest" ? "unbound" : "control");
     return { result: 0, out: { daemon: DAEMON_NAME, pidMax: ctx.k.config.pidMax } };
   },
