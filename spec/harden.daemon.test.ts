@@ -4,7 +4,7 @@
  * answers; what a SIGKILLed daemon leaves is cleaned by the next; inspection never hangs on
  * a stopped daemon; another user is told "permission denied"; numbers and operands are
  * checked strictly, with exit status 2 for every usage error; a `serve` whose init died
- * says the namespace is over and exits.
+ * says the namespace is over and starts a new one for the next process that registers.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
@@ -164,20 +164,24 @@ describe("the command line is checked strictly; every usage error exits 2", () =
 });
 
 describe("a serve daemon's namespace ends with its init", () => {
-  it("init dies: the daemon says the namespace is over and exits with init's status; a new daemon serves the prefix", async () => {
+  it("init dies: the daemon says the namespace is over; it is never entered again: the next process to register is PID 1 of a new namespace", async () => {
     const d = await daemon();
     const lines: string[] = [];
     d.proc.stderr!.on("data", (b: Buffer) => lines.push(...b.toString().split("\n")));
     const init = await ClientConnection.open(d.socket);
     await init.hello("guest", "init");
     expect((await init.call("register", { hostpid: hostpid(), exe: "/init", argv: ["init"], delivery: 0 })).result).toBe(1);
+    const child = (await init.call("fork", {})).result;
+    expect(child).toBe(2);
     await init.call("exit_group", { status: 3 });
+    for (let i = 0; i < 100 && !lines.join("\n").includes("namespace is over"); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(lines.join("\n")).toContain("blinkd: the namespace is over: its init (PID 1) ended, exited(3), and every process with it; the next process to register starts a new namespace as its PID 1");
+    const next = await ClientConnection.open(d.socket);
+    await next.hello("guest", "new init");
+    expect((await next.call("register", { hostpid: hostpid(), exe: "/init2", argv: ["init2"], delivery: 0 })).result).toBe(1);
+    const ps = JSON.parse(cli(["ps", "--socket", d.socket, "--json"]).stdout) as { pid: number; argv: string[] }[];
+    expect(ps.map((p) => [p.pid, p.argv])).toEqual([[1, ["init2"]]]);
     init.close();
-    const end = await Promise.race([exitOf(d.proc), new Promise((r) => setTimeout(() => r("still running"), 10_000))]);
-    expect(end).toEqual({ code: 3, signal: null });
-    expect(lines.join("\n")).toContain("blinkd: the namespace is over: its init (PID 1) ended, exited(3)");
-    expect(fs.existsSync(d.socket)).toBe(false);
-    const again = await daemon([], d.prefix);
-    expect(cli(["ps", "--socket", again.socket]).code).toBe(0);
+    next.close();
   }, 30_000);
 });

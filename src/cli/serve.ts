@@ -3,7 +3,7 @@ import * as Deferred from "effect/Deferred";
 import * as Effect from "effect/Effect";
 import { startDaemon } from "../server/daemon.js";
 import { PROTOCOL_VERSION } from "../protocol/index.js";
-import { describeStatus, shellCode } from "../machine/wstatus.js";
+import { describeStatus } from "../machine/wstatus.js";
 import { intOption, parse } from "./args.js";
 import { LIMIT_USAGE, limitOptions, limitValues } from "./limitopts.js";
 
@@ -57,21 +57,15 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const program = Effect.scoped(
     Effect.gen(function* () {
       const untilSignal = yield* catchStopSignals;
-      // One daemon is one namespace: when its init has died and every process is gone, the
-      // namespace is over (zap_pid_ns_processes) and so is the daemon, as for `run`.
-      const over = yield* Deferred.make<number>();
-      const d = yield* startDaemon({ mode: "serve", prefix: values.prefix, ...kopts, onNamespaceOver: (st) => Deferred.unsafeDone(over, Effect.succeed(st)) });
+      // A namespace whose init died is over (zap_pid_ns_processes) and is never entered again:
+      // the daemon says so, and the next process to register starts a new one as its PID 1.
+      const over = (st: number): void =>
+        void process.stderr.write(`blinkd: the namespace is over: its init (PID 1) ended, ${describeStatus(st)}, and every process with it; the next process to register starts a new namespace as its PID 1\n`);
+      const d = yield* startDaemon({ mode: "serve", prefix: values.prefix, ...kopts, kernel: { ...kopts.kernel, renewNamespace: true }, onNamespaceOver: over });
       process.stderr.write(`blinkd: serving at ${d.socket} (protocol ${PROTOCOL_VERSION}, at most ${d.core.limits.maxConnections} connections)\n`);
-      const end = yield* Effect.raceFirst(
-        Effect.map(untilSignal, (s) => ({ signal: s }) as const),
-        Effect.map(Deferred.await(over), (st) => ({ status: st }) as const),
-      );
-      if ("signal" in end) {
-        process.stderr.write(`blinkd: ${end.signal}: shutting down\n`);
-        return 0;
-      }
-      process.stderr.write(`blinkd: the namespace is over: its init (PID 1) ended, ${describeStatus(end.status)}, and every process with it; exiting with its status\n`);
-      return shellCode(end.status);
+      const s = yield* untilSignal;
+      process.stderr.write(`blinkd: ${s}: shutting down\n`);
+      return 0;
     }),
   );
   return Effect.runPromise(program);

@@ -199,7 +199,9 @@ export class ServerCore implements DaemonView {
     if (c.controlOnly) this.controlOnly--;
     if (c.role !== "guest") return;
     if (this.byTid.get(c.tid) === c) this.byTid.delete(c.tid);
-    if (c.ended || c.detached) return;
+    // At shutdown the kernel goes with its daemon: each guest hears it on its own connection
+    // (spec/protocol.md §7.8), rather than as the deaths a closed connection otherwise means.
+    if (c.ended || c.detached || this.shuttingDown) return;
     const state = this.kernel.state(c.pid);
     if (state === "running") exitGroup(this.kernel, c.pid, signaled(SIGKILL), true);
   }
@@ -208,7 +210,10 @@ export class ServerCore implements DaemonView {
    * Daemon shutdown: every connection is told why, then closed. A call still parked gets no
    * reply (its connection's close is the answer), so a client reports "daemon gone" with the reason.
    */
+  private shuttingDown = false;
+
   closeAll(reason = "the daemon is shutting down"): void {
+    this.shuttingDown = true;
     for (const c of [...this.connections]) {
       c.event(EV.FATAL, reason);
       c.close();

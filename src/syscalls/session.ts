@@ -44,6 +44,7 @@ export const sessionCalls: Handlers<typeof session> = {
     const bad = badHostPid(hostpid);
     if (bad) return errno(E.EINVAL, `register.hostpid: ${bad}`);
     if (delivery > 1) return errno(E.EINVAL, `register.delivery: expected 0 (messages) or 1 (host signals), got ${delivery}`);
+    if (ctx.k.nsState() === "over" && ctx.k.config.renewNamespace) ctx.k.ns.send({ type: "RENEW" });
     if (ctx.k.nsState() === "dying" || ctx.k.nsState() === "over") return errno(E.ESRCH, "the namespace is over: its init has died");
     const r = register(ctx.k, hostpid, exe, argv, delivery);
     if (r instanceof Errno) return r;

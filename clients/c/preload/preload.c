@@ -363,6 +363,8 @@ static void report_ignored(void) {
 /* exit_group with the status the parent will see, before the host process ends. */
 static void end_group(int status) {
   struct blinkd_exit_group_args a = {status};
+  /* From here the daemon may end the namespace before this process is gone: not a death. */
+  blinkd_watch_daemon(-1);
   /* With other threads, their connections close as the host process ends, and a close
      before the daemon has read exit_group would be their death (§7.7): the reply is
      awaited. Alone, it is not (the process ends; its connection's close follows). */
@@ -387,9 +389,18 @@ static void report_mask(void);
 static void tell_watch(void);
 static void close_old_threads(void);
 
+/* The daemon closed the connection of a process that must be in its namespace (a reserved
+   child, or an image that had one): the namespace is over, so is the process (blinkd.h). */
+static int daemon_gone_code(int64_t r) {
+  return r == -ECONNREFUSED || r == -ENOENT || r == -ECONNRESET || r == -EPIPE;
+}
+
 __attribute__((constructor)) static void blinkd_preload_init(void) {
   resolve_mask_calls();
   if (!getenv("BLINKD_SOCKET") && !getenv("BLINK_PREFIX")) return;
+  /* A guest does not outlive its kernel: a call that finds the daemon gone ends the process
+     (blinkd.h, spec/protocol.md §7.8). */
+  blinkd_set_gone_policy(BLINKD_GONE_KILL, "blinkd preload");
   char exe[4096], abuf[8192], *argv[256];
   self_exe(exe, sizeof exe);
   /* A Node.js guest speaks for itself through the TypeScript client. */
@@ -434,6 +445,7 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
       snprintf(who, sizeof who, "blinkd-preload pid %d", (int)myhost);
       r = blinkd_conn_handshake(&conn, "guest", who);
     }
+    if (r < 0 && token && daemon_gone_code(r)) blinkd_daemon_gone(&conn, conn.error[0] ? conn.error : NULL);
     if (r < 0) return warn("cannot reach blinkd", r);
     if (token) {
       /* Started by `blinkd run` or a guest's posix_spawn: claim the reserved pid. */
@@ -459,6 +471,8 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
   mainthr.live = 1;
   mainthr.pt = pthread_self();
   active = 1;
+  /* Waiting on the host (sigsuspend, a host wait, a sleep), it hears of the daemon's end too. */
+  blinkd_watch_daemon(conn.fd);
   report_ignored();
   /* The mask survives execve, and a spawned child's is the spawn attribute's: report it. */
   report_mask();
@@ -511,12 +525,14 @@ static void child_attach(const char *token, int32_t pid) {
     get_kill()(myhost, SIGKILL);
   }
   if (r < 0) {
+    if (daemon_gone_code(r)) blinkd_daemon_gone(&conn, conn.error[0] ? conn.error : NULL);
     warn("the forked child cannot claim its pid", r);
     active = 0;
     return;
   }
   conn.restart = restart_hook;
   daemonhost = peer_pid(conn.fd);
+  blinkd_watch_daemon(conn.fd);
   mypid = p;
   watching = 0;
   if (nsfd) tell_watch(); /* the signalfds it inherited */
@@ -1652,6 +1668,10 @@ EXPORT int prctl(int option, ...) {
 /* ---- threads (spec/protocol.md §7.5) ---- */
 
 REAL(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
+/* The client's watcher thread (blinkd_watch_daemon) is the host's alone, not a thread of the namespace. */
+int blinkd_host_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg) {
+  return get_pthread_create()(t, attr, fn, arg);
+}
 
 static pthread_key_t thr_key;
 static pthread_once_t thr_once = PTHREAD_ONCE_INIT;
@@ -1674,7 +1694,9 @@ static void thread_end(void *p) {
   hmask(SIG_BLOCK, &all, &om); /* no doorbell wrapper on this connection from here on */
   thread_drop(s);
   if (__atomic_load_n(&main_gone, __ATOMIC_SEQ_CST) && __atomic_load_n(&nthr, __ATOMIC_SEQ_CST) == 0) {
-    /* The last thread: glibc's exit(0) follows, whose exit_group goes on this connection. */
+    /* The last thread: glibc's exit(0) follows, whose exit_group goes on this connection,
+       once the daemon watcher is no longer a thread that could outlive it. */
+    blinkd_unwatch_daemon();
     hmask(SIG_SETMASK, &om, NULL);
     return;
   }
@@ -1833,6 +1855,9 @@ REAL(void, pthread_exit, (void *))
  * its connection, which thread_end leaves open for it.
  */
 EXPORT void pthread_exit(void *ret) {
+  /* The last thread's end ends the process (glibc exits when its thread count drops to 0):
+     the daemon watcher must not be left as that last thread. */
+  if (active && !self && __atomic_load_n(&nthr, __ATOMIC_SEQ_CST) == 0) blinkd_unwatch_daemon();
   if (active && !self && main_thread() && __atomic_load_n(&nthr, __ATOMIC_SEQ_CST) > 0) {
     sigset_t om;
     lock_threads(&om);
