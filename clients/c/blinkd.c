@@ -598,6 +598,31 @@ void blinkd_unwatch_daemon(void) {
 
 /* ---- connection ---- */
 
+static void drop_proof(struct blinkd_conn *c);
+
+static int door = -1;
+
+int blinkd_open_door(const char *path) {
+  char buf[sizeof(((struct sockaddr_un *)0)->sun_path) + 64];
+  if (!path) {
+    int e = blinkd_socket_path(buf, sizeof buf);
+    if (e) return e;
+    path = buf;
+  }
+  int fd = open(path, O_PATH | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  door = fd;
+  return fd;
+}
+
+void blinkd_set_door(int fd) {
+  door = fd;
+}
+
+int blinkd_door(void) {
+  return door;
+}
+
 int blinkd_conn_open(struct blinkd_conn *c, const char *path) {
   char buf[sizeof(((struct sockaddr_un *)0)->sun_path) + 64];
   memset(c, 0, sizeof *c);
@@ -618,6 +643,10 @@ int blinkd_conn_open(struct blinkd_conn *c, const char *path) {
   if (fd < 0) return -errno;
   while (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
     if (errno == EINTR) continue;
+    if (errno == EACCES && door >= 0 && strncmp(sa.sun_path, "/proc/self/fd/", 14)) {
+      snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d", door);
+      continue;
+    }
     int e = errno;
     close(fd);
     seterr(c, "cannot connect to %s: %s", path, strerror(e));
@@ -640,6 +669,7 @@ static void reset_buffers(struct blinkd_conn *c) {
 }
 
 void blinkd_conn_close(struct blinkd_conn *c) {
+  drop_proof(c);
   if (c->fd >= 0) close(c->fd);
   c->fd = -1;
   c->gone = 1;
@@ -650,9 +680,26 @@ void blinkd_conn_forget(struct blinkd_conn *c) {
   blinkd_conn_close(c);
 }
 
+static void drop_proof(struct blinkd_conn *c) {
+  if (c->proof > 0) close(c->proof - 1);
+  c->proof = 0;
+}
+
+int blinkd_conn_prove(struct blinkd_conn *c, const char *nonce) {
+  char name[64];
+  drop_proof(c);
+  snprintf(name, sizeof name, "blinkd-proof-%s", nonce);
+  int fd = (int)syscall(SYS_memfd_create, name, 1u /* MFD_CLOEXEC */);
+  if (fd < 0) return -errno;
+  c->proof = fd + 1;
+  return 0;
+}
+
 int64_t blinkd_conn_handshake(struct blinkd_conn *c, const char *role, const char *client) {
   struct blinkd_hello_out out;
-  return blinkd_hello(c, BLINKD_PROTOCOL_VERSION, role, client, &out);
+  int64_t r = blinkd_hello(c, BLINKD_PROTOCOL_VERSION, role, client, &out);
+  if (r >= 0 && !strcmp(role, "guest")) blinkd_conn_prove(c, out.nonce);
+  return r;
 }
 
 int64_t blinkd_conn_attach(struct blinkd_conn *c, const char *path, const char *token, int32_t hostpid, int32_t *pid) {
@@ -901,5 +948,6 @@ int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, 
   }
   BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
   if (c->gone == BLINKD_PEER_GONE && gone_policy == BLINKD_GONE_KILL) blinkd_daemon_gone(c, NULL);
+  if (c->proof && (call == &blinkd_call_register || call == &blinkd_call_claim)) drop_proof(c);
   return result;
 }

@@ -47,6 +47,10 @@ struct blinkd_conn {
   void *event_arg;
   /* The sentence of the last failed reply or local error ("" when none). */
   char error[256];
+  /* The proof of this process's host pid for register/claim (spec/protocol.md §7.3): a memfd
+     named blinkd-proof-NONCE, held from the handshake until register or claim is answered.
+     0 when none, else its descriptor + 1 (a zeroed struct holds none). */
+  int proof;
 };
 
 #define BLINKD_PEER_GONE 2
@@ -91,10 +95,26 @@ void blinkd_unwatch_daemon(void);
    $BLINK_PREFIX, else $XDG_RUNTIME_DIR/blinkd, else /tmp/blinkd-UID. 0 or -ENAMETOOLONG. */
 int blinkd_socket_path(char *buf, size_t n);
 
-/* Connects (path NULL: blinkd_socket_path). The descriptor is close-on-exec. 0 or -errno. */
+/* Connects (path NULL: blinkd_socket_path). The descriptor is close-on-exec. When the path
+   is refused (EACCES: a process that dropped its privileges, in the owner-only runtime
+   directory) and a door is set, connects through the door instead. 0 or -errno. */
 int blinkd_conn_open(struct blinkd_conn *c, const char *path);
-/* hello with this build's protocol version; role "guest" or "control". */
+/* The door: an O_PATH descriptor of the daemon's socket (opened with blinkd_open_door while
+   the process can reach it, or inherited), through which blinkd_conn_open connects as
+   /proc/self/fd/N whatever the process's uid has become since. The daemon's sockets in its
+   runtime directory are mode 0666 for that: only the directory (0700) keeps others out.
+   blinkd_open_door returns the descriptor (close-on-exec) or -errno. */
+int blinkd_open_door(const char *path);
+void blinkd_set_door(int fd);
+int blinkd_door(void);
+/* hello with this build's protocol version; role "guest" or "control". A guest's handshake
+   also makes the proof of its host pid that register or claim needs (spec/protocol.md §7.3):
+   a process that says hello with blinkd_hello itself calls blinkd_conn_prove. */
 int64_t blinkd_conn_handshake(struct blinkd_conn *c, const char *role, const char *client);
+/* Holds a descriptor named blinkd-proof-NONCE (memfd_create) until the next register or claim
+   on c is answered: the daemon finds it in /proc/HOSTPID/fd, and so knows the host pid is this
+   process's. Without it the process has no host process for the daemon (never signalled). */
+int blinkd_conn_prove(struct blinkd_conn *c, const char *nonce);
 /* Opens a new connection and claims a fork or thread reservation: the host child after fork
    (on its own new connection, never the parent's), or a new thread. Returns the tid; *pid
    gets the process. */

@@ -129,7 +129,7 @@ export class Guest {
     if (token) {
       // The token is this process's alone: its own children must not see it.
       delete env.BLINKD_TOKEN;
-      const r = await conn.call("claim", { token, hostpid: process.pid });
+      const r = await conn.call("claim", { token, hostpid: process.pid }).finally(() => conn.dropProof());
       g.bound(r.out.pid, r.result);
       // Node.js starts a child as fork + exec: the child runs its own program now.
       if (r.out.pid === r.result && opts.execed !== false) await conn.call("execve", { exe: opts.exe ?? process.execPath, argv: opts.argv ?? process.argv });
@@ -140,7 +140,7 @@ export class Guest {
           exe: opts.exe ?? process.execPath,
           argv: opts.argv ?? process.argv,
           delivery: opts.delivery ?? 0,
-        })
+        }).finally(() => conn.dropProof())
       ).result;
       g.bound(pid, pid);
     }

@@ -17,6 +17,7 @@ import { traceCall, traceInterrupt, traceReply } from "../protocol/trace.js";
 import type { Caller, CallCtx } from "../syscalls/types.js";
 import { dispatch } from "../syscalls/index.js";
 import type { ServerCore } from "./core.js";
+import { randomBytes } from "node:crypto";
 
 /** Interrupted before completing: the client returns EINTR, or restarts the call when the guest's handler has SA_RESTART (the kernel's ERESTARTSYS). */
 export { ERESTARTSYS };
@@ -53,6 +54,7 @@ export class Connection implements Caller {
   /** Runs while a frame is unfinished (limits.frameTimeoutMs). */
   private frameTimer: NodeJS.Timeout | undefined;
   readonly id: number;
+  readonly nonce = randomBytes(16).toString("hex");
 
   constructor(
     readonly sock: net.Socket,

@@ -35,7 +35,21 @@ export interface Daemon {
   readonly listening: readonly string[];
 }
 
-/** Listens at `target`: bound in the owner-only runtime directory, made 0600, then renamed into place. */
+/**
+ * A socket's mode: 0666 where no other user can reach it by its path (the owner-only runtime
+ * directory, or the fixed name in an owner-only prefix), so that a guest that dropped its
+ * privileges still connects through its door (an O_PATH descriptor opened before the drop,
+ * clients/c/blinkd.h), as a process keeps making system calls whatever its uid; 0600 elsewhere.
+ */
+function socketMode(target: string): number {
+  try {
+    return (fs.statSync(path.dirname(target)).mode & 0o077) === 0 ? 0o666 : 0o600;
+  } catch {
+    return 0o600;
+  }
+}
+
+/** Listens at `target`: bound in the owner-only runtime directory, given its mode (socketMode), then renamed into place. */
 function listenAt(core: ServerCore, runtimeDir: string, target: string): Effect.Effect<string, PathError, Scope.Scope> {
   return Effect.acquireRelease(
     Effect.async<{ server: net.Server; ino: number }, PathError>((resume) => {
@@ -45,7 +59,7 @@ function listenAt(core: ServerCore, runtimeDir: string, target: string): Effect.
       server.once("error", (e) => resume(Effect.fail(new PathError({ message: `cannot listen at ${target}: ${e.message}` }))));
       server.listen(tmp, () => {
         try {
-          fs.chmodSync(tmp, 0o600);
+          fs.chmodSync(tmp, socketMode(target));
           fs.renameSync(tmp, target);
           resume(Effect.succeed({ server, ino: fs.lstatSync(target).ino }));
         } catch (e) {
