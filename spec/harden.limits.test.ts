@@ -168,7 +168,7 @@ describe("limits", () => {
     const t = Date.now();
     await half.closed;
     expect(Date.now() - t).toBeLessThan(5000);
-    expect(half.msgs).toEqual([[1, 1, 0, expect.any(String), expect.any(Number)], [3, 0, expect.stringMatching(/a frame was begun and not finished within 400 ms/)]]);
+    expect(half.msgs).toEqual([[1, 1, 0, expect.any(String), expect.any(Number), expect.any(String)], [3, 0, expect.stringMatching(/a frame was begun and not finished within 400 ms/)]]);
     // Each frame within the deadline, however long the connection lives.
     const steady = await raw(d.socket);
     steady.s.write(frame([0, 1, callByName("hello").nr, PROTOCOL_VERSION, "control", "steady"]));
@@ -235,7 +235,7 @@ describe("limits", () => {
     await new Promise((r) => setTimeout(r, 1200));
     d.proc.kill("SIGCONT");
     while (c.msgs.length < 1 && !closed) await new Promise((r) => setTimeout(r, 20));
-    expect(c.msgs[0]).toEqual([1, 1, 0, expect.any(String), expect.any(Number)]);
+    expect(c.msgs[0]).toEqual([1, 1, 0, expect.any(String), expect.any(Number), expect.any(String)]);
     // Past the timeout again: still open, still served.
     await new Promise((r) => setTimeout(r, 700));
     c.s.write(frame([0, 2, callByName("ps").nr]));
@@ -255,7 +255,7 @@ describe("limits", () => {
     expect(big.msgs).toEqual([[3, 0, expect.stringMatching(/over the limit of 1024/)]]);
     ok.s.write(frame([0, 2, callByName("ps").nr]));
     while (ok.msgs.length < 2) await new Promise((r) => ok.s.once("data", r));
-    expect(ok.msgs).toEqual([[1, 1, 0, expect.any(String), expect.any(Number)], [1, 2, 0, []]]);
+    expect(ok.msgs).toEqual([[1, 1, 0, expect.any(String), expect.any(Number), expect.any(String)], [1, 2, 0, []]]);
     ok.s.destroy();
   });
 });

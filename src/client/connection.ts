@@ -172,6 +172,7 @@ export class ClientConnection {
   }
 
   close(): void {
+    this.dropProof();
     this.sock.end();
   }
 
