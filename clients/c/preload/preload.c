@@ -379,7 +379,8 @@ static void adopt_door(void) {
   struct stat st;
   if (v) {
     int fd = atoi(v);
-    if (fd > 2 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
+    /* Only an O_PATH descriptor of a socket file is a door: the number may be another descriptor now. */
+    if (fd > 2 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && (fcntl(fd, F_GETFL) & O_PATH)) {
       fcntl(fd, F_SETFD, FD_CLOEXEC);
       blinkd_set_door(fd);
       return;
