@@ -12,7 +12,7 @@ import * as Scope from "effect/Scope";
 import { ServerCore, type CoreOptions } from "./core.js";
 import { PathError, checkSocketPath, lockPathFor, preparePrefix, probe, resolvePrefix } from "./paths.js";
 import { fifoMirrors } from "./hostfifo.js";
-import { LockError, lockState, takeLock, type HeldLock } from "./lock.js";
+import { LockError, takeLock, type HeldLock } from "./lock.js";
 
 export interface DaemonOptions extends CoreOptions {
   /** The prefix (else $BLINK_PREFIX, else the default). */
@@ -82,21 +82,21 @@ function listenAt(core: ServerCore, runtimeDir: string, target: string): Effect.
 }
 
 /** Takes a life-long lock (lock.ts) in the daemon's Scope; undefined when a live process holds it. */
-function lockFor(file: string, opts: { unlink: boolean }): Effect.Effect<HeldLock | undefined, PathError, Scope.Scope> {
+function lockFor(file: string): Effect.Effect<HeldLock | undefined, PathError, Scope.Scope> {
   return Effect.acquireRelease(
     Effect.try({ try: () => takeLock(file), catch: (e) => new PathError({ message: e instanceof LockError ? e.message : `cannot lock ${file}: ${(e as Error).message}` }) }),
-    (l) => Effect.sync(() => l?.release(opts)),
+    (l) => Effect.sync(() => l?.release()),
   );
 }
 
 /**
- * Removes what daemons that died without cleaning up (SIGKILL) left in the runtime
- * directory: a `run-PID.sock` whose lock is free, with its lock; a socket without a lock
- * (a temporary one, or from a build before the locks) that refuses connections. Only an
- * owner proven gone loses its files; the lock is held while they are removed, so that a new
- * daemon given the same pid cannot take it in between.
+ * Removes the sockets daemons that died without cleaning up (SIGKILL) left in the runtime
+ * directory: a `run-PID.sock` (or a temporary `tPID-XX.sock`) is removed only when
+ * connecting to it is refused (ECONNREFUSED: no socket listens at that inode any more, the
+ * proof that its daemon is gone); one that accepts, or does not answer (EAGAIN, a stopped
+ * daemon), is left alone.
  */
-export function cleanRuntimeDir(runtimeDir: string, log: (l: string) => void): void {
+async function cleanRuntimeDir(runtimeDir: string, log: (l: string) => void): Promise<void> {
   let names: string[];
   try {
     names = fs.readdirSync(runtimeDir);
@@ -105,39 +105,14 @@ export function cleanRuntimeDir(runtimeDir: string, log: (l: string) => void): v
   }
   const gone: string[] = [];
   for (const n of names) {
-    const m = /^(run-\d+)\.(sock|lock)$/.exec(n);
+    const m = /^(run-\d+|t\d+-[0-9a-f]+)\.sock$/.exec(n);
     if (!m) continue;
-    const lock = path.join(runtimeDir, `${m[1]}.lock`);
-    const sock = path.join(runtimeDir, `${m[1]}.sock`);
-    if (m[2] === "lock" && names.includes(`${m[1]}.sock`)) continue; // handled with its socket
-    try {
-      if (lockState(lock) === "absent") continue; // judged by connecting, below
-      const held = takeLock(lock);
-      if (!held) continue;
-      fs.rmSync(sock, { force: true });
-      held.release({ unlink: true });
-      gone.push(m[1]!);
-    } catch {
-      /* another cleaner got there first, or no flock: leave it */
-    }
+    const p = path.join(runtimeDir, n);
+    if ((await probe(p, 200)) !== "stale") continue;
+    fs.rmSync(p, { force: true });
+    if (m[1]!.startsWith("run-")) gone.push(m[1]!);
   }
   if (gone.length) log(`removed the sockets of ${gone.length} daemon${gone.length === 1 ? "" : "s"} that died without cleaning up: ${gone.join(", ")}`);
-}
-
-/** Sockets without a lock beside them (temporary names, older builds): removed only when nothing listens there (ECONNREFUSED). */
-async function cleanUnlocked(runtimeDir: string): Promise<void> {
-  let names: string[];
-  try {
-    names = fs.readdirSync(runtimeDir);
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    const m = /^(run-\d+|t\d+-[0-9a-f]+)\.sock$/.exec(n);
-    if (!m || names.includes(`${m[1]}.lock`)) continue;
-    const p = path.join(runtimeDir, n);
-    if ((await probe(p, 200)) === "stale") fs.rmSync(p, { force: true });
-  }
 }
 
 export function startDaemon(opts: DaemonOptions): Effect.Effect<Daemon, PathError, Scope.Scope> {
@@ -158,20 +133,15 @@ export function startDaemon(opts: DaemonOptions): Effect.Effect<Daemon, PathErro
     // The fixed name's lock file is never removed, so that every daemon locks the same file.
     const fixedLock = lockPathFor(dirs.runtimeDir, dirs.socket);
     if (opts.mode === "serve") {
-      const held = yield* lockFor(fixedLock, { unlink: false });
+      const held = yield* lockFor(fixedLock);
       if (!held) return yield* new PathError({ message: `a daemon is already serving at ${dirs.socket} (it holds ${fixedLock})` });
       yield* checkSocketPath(dirs.socket);
-      cleanRuntimeDir(dirs.runtimeDir, core.log);
-      yield* Effect.promise(() => cleanUnlocked(dirs.runtimeDir));
+      yield* Effect.promise(() => cleanRuntimeDir(dirs.runtimeDir, core.log));
       listening.push(yield* listenAt(core, dirs.runtimeDir, dirs.socket));
     } else {
-      const own = path.join(dirs.runtimeDir, `run-${process.pid}.sock`);
-      const held = yield* lockFor(lockPathFor(dirs.runtimeDir, own), { unlink: true });
-      if (!held) return yield* new PathError({ message: `another daemon holds ${lockPathFor(dirs.runtimeDir, own)} (one with this pid in another PID namespace?)` });
-      cleanRuntimeDir(dirs.runtimeDir, core.log);
-      yield* Effect.promise(() => cleanUnlocked(dirs.runtimeDir));
-      listening.push(yield* listenAt(core, dirs.runtimeDir, own));
-      const fixed = yield* lockFor(fixedLock, { unlink: false });
+      yield* Effect.promise(() => cleanRuntimeDir(dirs.runtimeDir, core.log));
+      listening.push(yield* listenAt(core, dirs.runtimeDir, path.join(dirs.runtimeDir, `run-${process.pid}.sock`)));
+      const fixed = yield* lockFor(fixedLock);
       if (fixed && (yield* Effect.either(checkSocketPath(dirs.socket)))._tag === "Right") {
         const also = yield* Effect.either(listenAt(core, dirs.runtimeDir, dirs.socket));
         if (also._tag === "Right") listening.push(also.right);

@@ -31,7 +31,7 @@ function flockNb(fd: number, what: string): boolean {
 /** A lock this daemon holds until `release` (or its death). */
 export interface HeldLock {
   readonly path: string;
-  release(opts?: { unlink?: boolean }): void;
+  release(): void;
 }
 
 /** Takes the lock at `file` (created mode 0600 if absent); undefined when another process holds it. */
@@ -47,31 +47,10 @@ export function takeLock(file: string): HeldLock | undefined {
   let held = true;
   return {
     path: file,
-    release: ({ unlink = false } = {}) => {
+    release: () => {
       if (!held) return;
       held = false;
-      // Unlinked while still held, so that no one can lock the name between the two steps.
-      if (unlink) fs.rmSync(file, { force: true });
       fs.closeSync(fd);
     },
   };
-}
-
-/**
- * Is the lock at `file` held by a live process? "absent" when there is no such file.
- * Probing takes the lock for an instant when it is free, and lets it go.
- */
-export function lockState(file: string): "held" | "free" | "absent" {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return "absent";
-    throw e;
-  }
-  try {
-    return flockNb(fd, file) ? "free" : "held";
-  } finally {
-    fs.closeSync(fd);
-  }
 }
