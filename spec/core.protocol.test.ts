@@ -42,11 +42,13 @@ async function initStillWorks(): Promise<void> {
 }
 
 describe("handshake", () => {
-  it("hello with the schema's version and role guest: result 0, the daemon's name and pid_max", async () => {
+  it("hello with the schema's version and role guest: result 0, the daemon's name, pid_max and this connection's own nonce", async () => {
     const c = await open();
     const r = await c.hello("guest");
     expect(r.result).toBe(0);
-    expect(r.out).toEqual(["blinkd 0.1.0", 32768]);
+    expect(r.out).toEqual(["blinkd 0.1.0", 32768, expect.stringMatching(/^[0-9a-f]{32}$/)]);
+    const other = await open();
+    expect((await other.hello("guest")).out[2]).not.toBe(r.out[2]);
   });
 
   it("a version mismatch is EPROTO naming both versions, the daemon logs it, and closes that connection only", async () => {
@@ -280,7 +282,7 @@ describe("trace", () => {
     const { pid, token } = await init.fork();
     await d.waitErr(new RegExp(`\\[1/1\\] #\\d+ fork = ${pid} \\{token: "…${token.slice(-4)}"\\}`));
     await d.waitErr(/\[conn \d+\] #1 hello\(version="[0-9a-f]{16}", role="guest", client="spec raw"\)/);
-    await d.waitErr(/\[conn \d+\] #1 hello = 0 \{daemon: "blinkd 0\.1\.0", pidMax: 32768\}/);
+    await d.waitErr(/\[conn \d+\] #1 hello = 0 \{daemon: "blinkd 0\.1\.0", pidMax: 32768, nonce: "[0-9a-f]{32}"\}/);
     await d.waitErr(/#\d+ wait4\(pid=-1, options=1\)\n.*#\d+ wait4 = -1 ECHILD/);
     await d.waitErr(/#1 getpid = -1 EPROTO \(getpid before hello: say hello first\)/);
     await d.waitErr(/#4242 interrupt \(not parked/);

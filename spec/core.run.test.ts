@@ -96,7 +96,7 @@ describe("socket paths", () => {
     c.destroy();
   });
 
-  it("the socket is 0600 in a 0700 runtime directory; the default prefix is created 0700", async () => {
+  it("the default prefix is created 0700 with a 0700 runtime directory; a socket is 0666 only where no other user can reach it by path (for the door of a guest that dropped its uid), else 0600", async () => {
     const xdg = tempPrefix();
     const p = spawn(process.execPath, [path.join(ROOT, "bin/blinkd.js"), "serve"], {
       env: { ...process.env, BLINK_PREFIX: "", XDG_RUNTIME_DIR: xdg },
@@ -107,10 +107,19 @@ describe("socket paths", () => {
     const prefix = path.join(xdg, "blinkd");
     expect(fs.statSync(prefix).mode & 0o777).toBe(0o700);
     expect(fs.statSync(path.join(prefix, ".blinkd")).mode & 0o777).toBe(0o700);
-    expect(fs.lstatSync(path.join(prefix, "blinkd.sock")).mode & 0o777).toBe(0o600);
+    expect(fs.lstatSync(path.join(prefix, "blinkd.sock")).mode & 0o777).toBe(0o666);
     p.kill("SIGTERM");
     await new Promise((r) => p.once("exit", r));
     expect(fs.existsSync(path.join(prefix, "blinkd.sock"))).toBe(false);
+    // A prefix others may search: the fixed name is 0600.
+    const open = tempPrefix();
+    fs.chmodSync(open, 0o755);
+    const q = spawn(process.execPath, [path.join(ROOT, "bin/blinkd.js"), "serve", "--prefix", open], { stdio: ["ignore", "ignore", "pipe"] });
+    cleanup.push(() => void q.kill("SIGKILL"));
+    await new Promise<void>((resolve) => q.stderr!.on("data", (b: Buffer) => b.toString().includes("serving at") && resolve()));
+    expect(fs.lstatSync(path.join(open, "blinkd.sock")).mode & 0o777).toBe(0o600);
+    q.kill("SIGTERM");
+    await new Promise((r) => q.once("exit", r));
   });
 
   it("a prefix owned by another user, or writable by others, is refused", async () => {

@@ -4,9 +4,14 @@
  * (EMFILE) and files in all (ENFILE), parked calls per connection (EAGAIN), connections,
  * the handshake timeout and the frame size. Each refusal names the limit.
  */
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { hardenSetup } from "./helpers/harden.js";
+import { BIN } from "../fuzz/daemon.js";
 import { ClientConnection } from "../src/client/connection.js";
 import { Control } from "../src/client/control.js";
 import { SyscallError } from "../src/client/errors.js";
@@ -122,28 +127,88 @@ describe("limits", () => {
     init.close();
   });
 
-  it("--max-connections: one connection too many is told why and closed; a slot freed is a slot usable", async () => {
+  it("--max-connections: past it a guest is told why and closed, while 8 more connections are kept for control clients (ps, check); past those, every connection is refused with the reason; a slot freed is a slot usable", async () => {
     const d = await daemon(["--max-connections", "2"]);
     const a = await guest(d.socket);
     const ctl = await Control.connect(d.socket);
-    const third = await raw(d.socket);
-    await third.closed;
-    expect(third.msgs).toEqual([[3, 0, expect.stringMatching(/2 connections are open/)]]);
+    // The table is full: a guest is refused at hello, with the reason; a control client is served.
+    const g = await ClientConnection.open(d.socket);
+    const refused = await errnoOf(g.hello("guest", "one too many"));
+    expect(refused.code).toBe("EAGAIN");
+    expect(refused.detail).toMatch(/connection table is full: only control connections/);
+    const controls: Control[] = [];
+    for (let i = 0; i < 8; i++) controls.push(await Control.connect(d.socket));
+    expect(await controls[7]!.ps()).toHaveLength(1);
+    const last = await raw(d.socket);
+    await last.closed;
+    expect(last.msgs).toEqual([[3, 0, expect.stringMatching(/2 connections are open/)]]);
+    for (const c of controls) c.close();
     ctl.close();
-    // The daemon has seen the control connection go once a new one is answered.
+    // The daemon has seen the control connections go once a new one is answered.
     let again: Control | undefined;
     for (let i = 0; !again; i++) {
       try {
         again = await Control.connect(d.socket);
       } catch (e) {
         if (i > 50) throw e;
-        await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setTimeout(r, 20));
       }
     }
     expect(await again.ps()).toHaveLength(1);
     again.close();
     a.close();
   });
+
+  it("--frame-timeout-ms: after the hello, a frame begun and never finished closes its connection with the reason; a slow but steady client is served", async () => {
+    const d = await daemon(["--frame-timeout-ms", "400"]);
+    const half = await raw(d.socket);
+    half.s.write(frame([0, 1, callByName("hello").nr, PROTOCOL_VERSION, "control", "half"]));
+    const ps = frame([0, 2, callByName("ps").nr]);
+    half.s.write(ps.subarray(0, ps.length - 1));
+    const t = Date.now();
+    await half.closed;
+    expect(Date.now() - t).toBeLessThan(5000);
+    expect(half.msgs).toEqual([[1, 1, 0, expect.any(String), expect.any(Number), expect.any(String)], [3, 0, expect.stringMatching(/a frame was begun and not finished within 400 ms/)]]);
+    // Each frame within the deadline, however long the connection lives.
+    const steady = await raw(d.socket);
+    steady.s.write(frame([0, 1, callByName("hello").nr, PROTOCOL_VERSION, "control", "steady"]));
+    for (let i = 2; i < 5; i++) {
+      const f = frame([0, i, callByName("ps").nr]);
+      steady.s.write(f.subarray(0, 3));
+      await new Promise((r) => setTimeout(r, 200));
+      steady.s.write(f.subarray(3));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(steady.msgs.map((m) => (m as unknown[])[0])).toEqual([1, 1, 1, 1]);
+    steady.s.destroy();
+  });
+
+  it("RLIMIT_NOFILE: the connection limit is sized to the descriptors the daemon may open and said at start; connections past it are told why (no bare ECONNRESET) and ps still works", async () => {
+    const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-nofile-"));
+    const p = spawn("sh", ["-c", `ulimit -n 256 && exec "${process.execPath}" "${BIN}" serve --prefix "${prefix}"`], { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    p.stderr.on("data", (b: Buffer) => (err += b));
+    try {
+      for (let i = 0; i < 200 && !err.includes("serving at"); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(err).toContain("blinkd: at most 184 connections, not 4096: this process may open 256 descriptors (RLIMIT_NOFILE");
+      expect(err).toContain("serving at");
+      const socket = path.join(prefix, "blinkd.sock");
+      const conns = await Promise.all(Array.from({ length: 200 }, () => raw(socket)));
+      for (const c of conns) c.s.write(frame([0, 1, callByName("hello").nr, PROTOCOL_VERSION, "guest", "many"]));
+      const closedWithin = (c: (typeof conns)[number]): Promise<boolean> => Promise.race([c.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+      const closed = await Promise.all(conns.map(closedWithin));
+      const refused = conns.filter((_, i) => closed[i]);
+      expect(refused.length).toBe(200 - 184);
+      for (const c of refused) expect(c.msgs.at(-1)).toEqual(expect.arrayContaining([expect.stringMatching(/connection table is full|connections are open/)]));
+      const ps = spawnSync(process.execPath, [BIN, "ps", "--prefix", prefix], { encoding: "utf8", timeout: 20_000 });
+      expect(ps.status, ps.stderr).toBe(0);
+      for (const c of conns) c.s.destroy();
+    } finally {
+      p.kill("SIGTERM");
+      await new Promise((r) => p.once("exit", r));
+      fs.rmSync(prefix, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("--handshake-timeout-ms: a connection that never says hello is told so and closed; one that said hello stays", async () => {
     const d = await daemon(["--handshake-timeout-ms", "300"]);
@@ -170,7 +235,7 @@ describe("limits", () => {
     await new Promise((r) => setTimeout(r, 1200));
     d.proc.kill("SIGCONT");
     while (c.msgs.length < 1 && !closed) await new Promise((r) => setTimeout(r, 20));
-    expect(c.msgs[0]).toEqual([1, 1, 0, expect.any(String), expect.any(Number)]);
+    expect(c.msgs[0]).toEqual([1, 1, 0, expect.any(String), expect.any(Number), expect.any(String)]);
     // Past the timeout again: still open, still served.
     await new Promise((r) => setTimeout(r, 700));
     c.s.write(frame([0, 2, callByName("ps").nr]));
@@ -190,7 +255,7 @@ describe("limits", () => {
     expect(big.msgs).toEqual([[3, 0, expect.stringMatching(/over the limit of 1024/)]]);
     ok.s.write(frame([0, 2, callByName("ps").nr]));
     while (ok.msgs.length < 2) await new Promise((r) => ok.s.once("data", r));
-    expect(ok.msgs).toEqual([[1, 1, 0, expect.any(String), expect.any(Number)], [1, 2, 0, []]]);
+    expect(ok.msgs).toEqual([[1, 1, 0, expect.any(String), expect.any(Number), expect.any(String)], [1, 2, 0, []]]);
     ok.s.destroy();
   });
 });

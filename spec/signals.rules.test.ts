@@ -36,8 +36,13 @@ async function start(): Promise<{ d: Served; init: Agent }> {
 }
 const fork = (a: Agent): Promise<Agent> => track(a.fork({ exec: false }));
 /** A real host process standing for a native guest (blink): it prints "ready", then each of `sigs` it gets; `line` waits for one. */
-function printingHost(sigs: string[]): { host: ChildProcess; lines: string[]; line(l: string): Promise<void>; count(n: number): Promise<void> } {
-  const host = spawn(process.execPath, ["-e", `for (const s of ${JSON.stringify(sigs)}) process.on(s, () => console.log(s)); console.log("ready"); setInterval(() => {}, 1e6);`], { stdio: ["ignore", "pipe", "inherit"] });
+function printingHost(sigs: string[]): { host: ChildProcess; lines: string[]; line(l: string): Promise<void>; count(n: number): Promise<void>; prove(nonce: string): Promise<void> } {
+  // It also proves it is the guest's host process (spec/protocol.md §7.3): it holds the proof file named on its stdin.
+  const host = spawn(
+    process.execPath,
+    ["-e", `for (const s of ${JSON.stringify(sigs)}) process.on(s, () => console.log(s)); require("node:readline").createInterface({ input: process.stdin }).on("line", (p) => { require("node:fs").openSync(p, "r"); console.log("proved"); }); console.log("ready"); setInterval(() => {}, 1e6);`],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
   hosts.push(host);
   const lines: string[] = [];
   const waiters: (() => void)[] = [];
@@ -48,7 +53,15 @@ function printingHost(sigs: string[]): { host: ChildProcess; lines: string[]; li
   const until = async (done: () => boolean): Promise<void> => {
     while (!done()) await new Promise<void>((r) => waiters.push(r));
   };
-  return { host, lines, line: (l) => until(() => lines.includes(l)), count: (n) => until(() => lines.length >= n) };
+  const prove = async (nonce: string): Promise<void> => {
+    const f = path.join(os.tmpdir(), `blinkd-proof-${nonce}`);
+    fs.writeFileSync(f, "");
+    host.stdin!.write(f + "\n");
+    await until(() => lines.includes("proved"));
+    lines.splice(lines.indexOf("proved"), 1);
+    fs.rmSync(f, { force: true });
+  };
+  return { host, lines, line: (l) => until(() => lines.includes(l)), count: (n) => until(() => lines.length >= n), prove };
 }
 const signals = (a: Agent): unknown[][] => a.events.filter((e) => e.event === 1).map((e) => e.fields);
 
@@ -162,12 +175,13 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
 
   it("delivery 1: the host process gets the same host signal, not while blocked; sig_dequeue gives the emulated siginfo; a default action kills the host process", async () => {
     // A real host process standing for a native guest (blink): it prints each host signal it gets.
-    const { host, lines, line } = printingHost(["SIGUSR1", "SIGUSR2"]);
+    const { host, lines, line, prove } = printingHost(["SIGUSR1", "SIGUSR2"]);
     const exited = new Promise<string | null>((r) => host.once("exit", (_c, s) => r(s)));
     await line("ready");
 
     const g = await Raw.open(d.socket);
     await g.helloOk();
+    await prove(g.nonce);
     const pid = Number((await g.call("register", { hostpid: host.pid!, exe: "/bin/native", argv: ["native"], delivery: 1 })).result);
     expect(pid).toBeGreaterThan(1);
     for (const s of [SIGUSR1, SIGUSR2]) expect(Number((await g.call("rt_sigaction", { signo: s, handler: HANDLER, flags: 0 })).result)).toBe(0);
@@ -200,10 +214,11 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
   }, 60_000);
 
   it("sig_wait (delivery 1's sigtimedwait): takes a signal of the set whatever the mask; armed, a blocked signal of the set rings the host process and no default action is taken; the next sig_wait ends the wait; sig_watch (signalfd) rings a blocked signal too", async () => {
-    const { host, lines, line, count } = printingHost(["SIGTERM", "SIGUSR1"]);
+    const { host, lines, line, count, prove } = printingHost(["SIGTERM", "SIGUSR1"]);
     await line("ready");
     const g = await Raw.open(d.socket);
     await g.helloOk();
+    await prove(g.nonce);
     const pid = Number((await g.call("register", { hostpid: host.pid!, exe: "/bin/native", argv: ["native"], delivery: 1 })).result);
     const blocked = bit(SIGTERM) | bit(SIGUSR1);
     await g.call("rt_sigprocmask", { how: 0, set: blocked });

@@ -12,11 +12,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -34,6 +36,13 @@ int BLINKD_SIGPROCMASK(int how, const sigset_t *set, sigset_t *old);
 #define BLINKD_PPOLL ppoll
 #else
 int BLINKD_PPOLL(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask);
+#endif
+/* The preload interposes pthread_create (a thread there is a thread of the namespace): its
+   watcher thread is the host's alone. */
+#ifndef BLINKD_PTHREAD_CREATE
+#define BLINKD_PTHREAD_CREATE pthread_create
+#else
+int BLINKD_PTHREAD_CREATE(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 #endif
 
 static void seterr(struct blinkd_conn *c, const char *fmt, const char *a, const char *b) {
@@ -476,7 +485,143 @@ int64_t blinkd_decode_reply(struct blinkd_conn *c, const unsigned char *body, si
   return result;
 }
 
+/* ---- when the daemon is gone (blinkd.h) ---- */
+
+static int gone_policy = BLINKD_GONE_RETURN;
+static char gone_who[64] = "blinkd client";
+
+void blinkd_set_gone_policy(int policy, const char *who) {
+  gone_policy = policy;
+  if (who) snprintf(gone_who, sizeof gone_who, "%s", who);
+}
+
+int blinkd_gone_policy(void) {
+  return gone_policy;
+}
+
+void blinkd_daemon_gone(const struct blinkd_conn *c, const char *why) {
+  /* Raw system calls: a program that interposes getpid and kill (the preload) answers them
+     from the daemon, which is gone. One thread writes the line; the others wait for the end. */
+  static int once;
+  pid_t self = (pid_t)syscall(SYS_getpid);
+  if (!__atomic_exchange_n(&once, 1, __ATOMIC_SEQ_CST)) {
+    char b[512];
+    if (!why) why = c && c->error[0] ? c->error : "blinkd closed the connection";
+    int n = snprintf(b, sizeof b, "%s (host pid %d): the blinkd daemon is gone (%s): its namespace is over, so this process is killed (SIGKILL)\n", gone_who, (int)self, why);
+    if (n > 0) (void)!write(2, b, (size_t)n < sizeof b ? (size_t)n : sizeof b - 1);
+  }
+  syscall(SYS_kill, self, SIGKILL);
+  for (;;) pause();
+}
+
+static int watched_fd = -1;
+/* The watcher of this process (watcher_pid: a fork child has none) and the pipe that stops it. */
+static pid_t watcher_pid;
+static pthread_t watcher;
+static int wake[2] = {-1, -1};
+
+/* The FATAL reason, when it is the next frame waiting on fd (peeked, never read). */
+static void peek_fatal(int fd, char *why, size_t n) {
+  unsigned char b[600];
+  why[0] = 0;
+  ssize_t k = recv(fd, b, sizeof b, MSG_PEEK | MSG_DONTWAIT);
+  if (k < 5) return;
+  size_t len = ((size_t)b[0] << 24) | ((size_t)b[1] << 16) | ((size_t)b[2] << 8) | b[3];
+  if (len + 4 > (size_t)k) return;
+  struct rd r = {b + 4, b + 4 + len, 0};
+  size_t an, sn;
+  uint64_t v;
+  int neg;
+  const unsigned char *s;
+  if (!rd_array(&r, &an) || an != 3 || !rd_int(&r, &v, &neg) || v != BLINKD_MSG_EVENT || !rd_int(&r, &v, &neg) || v != BLINKD_EV_FATAL || !rd_str(&r, &s, &sn)) return;
+  if (sn >= n) sn = n - 1;
+  memcpy(why, s, sn);
+  why[sn] = 0;
+}
+
+static void *watch_thread(void *arg) {
+  (void)arg;
+  for (;;) {
+    int fd = __atomic_load_n(&watched_fd, __ATOMIC_SEQ_CST);
+    struct pollfd p[2] = {{fd, POLLRDHUP, 0}, {wake[0], POLLIN, 0}};
+    int k = poll(p, 2, -1);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0 || p[1].revents) return NULL; /* stopped (blinkd_unwatch_daemon) */
+    if (fd != __atomic_load_n(&watched_fd, __ATOMIC_SEQ_CST)) continue;
+    /* The program closed the descriptor under it (a close of every descriptor): nothing to watch. */
+    if (p[0].revents & POLLNVAL) {
+      __atomic_store_n(&watched_fd, -1, __ATOMIC_SEQ_CST);
+      continue;
+    }
+    if (p[0].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+      char why[256];
+      peek_fatal(fd, why, sizeof why);
+      blinkd_daemon_gone(NULL, why[0] ? why : NULL);
+    }
+  }
+}
+
+int blinkd_watch_daemon(int fd) {
+  __atomic_store_n(&watched_fd, fd, __ATOMIC_SEQ_CST);
+  pid_t self = (pid_t)syscall(SYS_getpid);
+  /* Retargeted (or disarmed): the watcher checks the descriptor again before it acts. */
+  if (watcher_pid == self) return 0;
+  if (fd < 0) return 0;
+  /* A fork child inherits the parent's pipe, not its thread. */
+  if (wake[0] >= 0) close(wake[0]), close(wake[1]);
+  if (pipe2(wake, O_CLOEXEC) < 0) return wake[0] = wake[1] = -1, -errno;
+  sigset_t all, old;
+  sigfillset(&all);
+  BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setstacksize(&a, 64 << 10);
+  int e = BLINKD_PTHREAD_CREATE(&watcher, &a, watch_thread, NULL);
+  pthread_attr_destroy(&a);
+  BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
+  if (e) {
+    close(wake[0]), close(wake[1]);
+    wake[0] = wake[1] = -1;
+    return -e;
+  }
+  watcher_pid = self;
+  return 0;
+}
+
+void blinkd_unwatch_daemon(void) {
+  if (watcher_pid != (pid_t)syscall(SYS_getpid)) return;
+  watcher_pid = 0;
+  if (write(wake[1], "x", 1) == 1) pthread_join(watcher, NULL);
+  close(wake[0]), close(wake[1]);
+  wake[0] = wake[1] = -1;
+}
+
 /* ---- connection ---- */
+
+static void drop_proof(struct blinkd_conn *c);
+
+static int door = -1;
+
+int blinkd_open_door(const char *path) {
+  char buf[sizeof(((struct sockaddr_un *)0)->sun_path) + 64];
+  if (!path) {
+    int e = blinkd_socket_path(buf, sizeof buf);
+    if (e) return e;
+    path = buf;
+  }
+  int fd = open(path, O_PATH | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  door = fd;
+  return fd;
+}
+
+void blinkd_set_door(int fd) {
+  door = fd;
+}
+
+int blinkd_door(void) {
+  return door;
+}
 
 int blinkd_conn_open(struct blinkd_conn *c, const char *path) {
   char buf[sizeof(((struct sockaddr_un *)0)->sun_path) + 64];
@@ -498,6 +643,10 @@ int blinkd_conn_open(struct blinkd_conn *c, const char *path) {
   if (fd < 0) return -errno;
   while (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
     if (errno == EINTR) continue;
+    if (errno == EACCES && door >= 0 && strncmp(sa.sun_path, "/proc/self/fd/", 14)) {
+      snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d", door);
+      continue;
+    }
     int e = errno;
     close(fd);
     seterr(c, "cannot connect to %s: %s", path, strerror(e));
@@ -520,6 +669,7 @@ static void reset_buffers(struct blinkd_conn *c) {
 }
 
 void blinkd_conn_close(struct blinkd_conn *c) {
+  drop_proof(c);
   if (c->fd >= 0) close(c->fd);
   c->fd = -1;
   c->gone = 1;
@@ -530,9 +680,26 @@ void blinkd_conn_forget(struct blinkd_conn *c) {
   blinkd_conn_close(c);
 }
 
+static void drop_proof(struct blinkd_conn *c) {
+  if (c->proof > 0) close(c->proof - 1);
+  c->proof = 0;
+}
+
+int blinkd_conn_prove(struct blinkd_conn *c, const char *nonce) {
+  char name[64];
+  drop_proof(c);
+  snprintf(name, sizeof name, "blinkd-proof-%s", nonce);
+  int fd = (int)syscall(SYS_memfd_create, name, 1u /* MFD_CLOEXEC */);
+  if (fd < 0) return -errno;
+  c->proof = fd + 1;
+  return 0;
+}
+
 int64_t blinkd_conn_handshake(struct blinkd_conn *c, const char *role, const char *client) {
   struct blinkd_hello_out out;
-  return blinkd_hello(c, BLINKD_PROTOCOL_VERSION, role, client, &out);
+  int64_t r = blinkd_hello(c, BLINKD_PROTOCOL_VERSION, role, client, &out);
+  if (r >= 0 && !strcmp(role, "guest")) blinkd_conn_prove(c, out.nonce);
+  return r;
 }
 
 int64_t blinkd_conn_attach(struct blinkd_conn *c, const char *path, const char *token, int32_t hostpid, int32_t *pid) {
@@ -553,7 +720,7 @@ static int write_all(struct blinkd_conn *c, const unsigned char *p, size_t n) {
     ssize_t k = send(c->fd, p, n, MSG_NOSIGNAL);
     if (k < 0) {
       if (errno == EINTR) continue;
-      c->gone = 1;
+      c->gone = BLINKD_PEER_GONE;
       return -ECONNRESET;
     }
     p += k;
@@ -591,8 +758,8 @@ static int fill(struct blinkd_conn *c, const sigset_t *mask) {
     c->rcap = cap;
   }
   ssize_t n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, MSG_DONTWAIT);
-  if (n == 0) return c->gone = 1, -ECONNRESET;
-  if (n < 0) return errno == EAGAIN || errno == EINTR ? 1 : (c->gone = 1, -ECONNRESET);
+  if (n == 0) return c->gone = BLINKD_PEER_GONE, -ECONNRESET;
+  if (n < 0) return errno == EAGAIN || errno == EINTR ? 1 : (c->gone = BLINKD_PEER_GONE, -ECONNRESET);
   c->rlen += (size_t)n;
   return 1;
 }
@@ -731,6 +898,7 @@ int blinkd_conn_send(struct blinkd_conn *c, const struct blinkd_call *call, cons
 }
 
 int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, const void *args, void *out) {
+  if (c->gone == BLINKD_PEER_GONE && gone_policy == BLINKD_GONE_KILL) blinkd_daemon_gone(c, NULL);
   if (c->gone || c->fd < 0) return seterr(c, "the connection to blinkd is closed%s%s", 0, 0), -ECONNRESET;
   sigset_t all, old;
   sigfillset(&all);
@@ -779,5 +947,7 @@ int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, 
     }
   }
   BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
+  if (c->gone == BLINKD_PEER_GONE && gone_policy == BLINKD_GONE_KILL) blinkd_daemon_gone(c, NULL);
+  if (c->proof && (call == &blinkd_call_register || call == &blinkd_call_claim)) drop_proof(c);
   return result;
 }

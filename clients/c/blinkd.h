@@ -33,7 +33,7 @@ struct blinkd_stash {
 struct blinkd_conn {
   int fd;
   uint32_t seq;
-  int gone;  /* the connection is closed; every call is -ECONNRESET */
+  int gone;  /* the connection is closed (1 by this side, BLINKD_PEER_GONE by the daemon); every call is -ECONNRESET */
   /* Received bytes not yet parsed: the inline buffer, or a malloc'd one for large frames. */
   unsigned char *rbuf;
   size_t rlen, rcap;
@@ -47,16 +47,74 @@ struct blinkd_conn {
   void *event_arg;
   /* The sentence of the last failed reply or local error ("" when none). */
   char error[256];
+  /* The proof of this process's host pid for register/claim (spec/protocol.md §7.3): a memfd
+     named blinkd-proof-NONCE, held from the handshake until register or claim is answered.
+     0 when none, else its descriptor + 1 (a zeroed struct holds none). */
+  int proof;
 };
+
+#define BLINKD_PEER_GONE 2
+
+/*
+ * When the daemon is gone (spec/protocol.md §7.8). The daemon is the guests' kernel: when it
+ * dies or shuts down, the namespace it held is over, and so are its processes, as Linux
+ * SIGKILLs every process of a PID namespace whose init dies (zap_pid_ns_processes) and as
+ * Wine's clients exit when wineserver does. A guest learns it from a call (its connection
+ * reaches EOF or an error) or, while it waits on the host (sigsuspend, a host waitpid, a
+ * sleep), from the watcher thread below.
+ *
+ *   blinkd_set_gone_policy(BLINKD_GONE_KILL, "blink");   once, before the first call
+ *   blinkd_watch_daemon(fd);                              once the connection is on its last descriptor
+ *
+ * BLINKD_GONE_RETURN (the default): a call on a connection the daemon closed returns
+ * -ECONNRESET, and the caller decides. BLINKD_GONE_KILL: blinkd_daemon_gone() instead, which
+ * writes one line on stderr, "WHO (host pid N): the blinkd daemon is gone (WHY): its namespace
+ * is over, so this process is killed (SIGKILL)", and kills the whole host process with SIGKILL
+ * (its host parent sees status 137; its children, guests too, go the same way). Sending a
+ * request without waiting (blinkd_conn_send, as exit_group) never kills: the process is ending.
+ */
+enum { BLINKD_GONE_RETURN = 0, BLINKD_GONE_KILL = 1 };
+void blinkd_set_gone_policy(int policy, const char *who);
+int blinkd_gone_policy(void);
+/* Writes the line and SIGKILLs the host process; never returns. `why` NULL: c's FATAL reason, or "blinkd closed the connection". */
+void blinkd_daemon_gone(const struct blinkd_conn *c, const char *why) __attribute__((noreturn));
+/* Starts (first call in a process) or retargets a host thread, every signal blocked, that polls
+   `fd` for POLLRDHUP only (never reads it, so it wakes for no reply or event) and calls
+   blinkd_daemon_gone when the daemon's side closes, with the FATAL reason when one is the next
+   frame waiting. A fork child has no such thread (fork(2) copies one thread): call it again
+   there. fd -1 disarms it: call that once the process has sent exit_group and is ending,
+   since the daemon may then end the namespace (and close the connection) before the host
+   process is gone. 0 or -errno. */
+int blinkd_watch_daemon(int fd);
+/* Stops the watcher and waits for its thread to end. glibc ends a process when its last
+   thread ends (pthread_exit of the last one): the watcher must not be that last thread, so a
+   program whose last thread is about to end that way calls this first. */
+void blinkd_unwatch_daemon(void);
 
 /* Which socket a guest uses: $BLINKD_SOCKET, else PREFIX/blinkd.sock where PREFIX is
    $BLINK_PREFIX, else $XDG_RUNTIME_DIR/blinkd, else /tmp/blinkd-UID. 0 or -ENAMETOOLONG. */
 int blinkd_socket_path(char *buf, size_t n);
 
-/* Connects (path NULL: blinkd_socket_path). The descriptor is close-on-exec. 0 or -errno. */
+/* Connects (path NULL: blinkd_socket_path). The descriptor is close-on-exec. When the path
+   is refused (EACCES: a process that dropped its privileges, in the owner-only runtime
+   directory) and a door is set, connects through the door instead. 0 or -errno. */
 int blinkd_conn_open(struct blinkd_conn *c, const char *path);
-/* hello with this build's protocol version; role "guest" or "control". */
+/* The door: an O_PATH descriptor of the daemon's socket (opened with blinkd_open_door while
+   the process can reach it, or inherited), through which blinkd_conn_open connects as
+   /proc/self/fd/N whatever the process's uid has become since. The daemon's sockets in its
+   runtime directory are mode 0666 for that: only the directory (0700) keeps others out.
+   blinkd_open_door returns the descriptor (close-on-exec) or -errno. */
+int blinkd_open_door(const char *path);
+void blinkd_set_door(int fd);
+int blinkd_door(void);
+/* hello with this build's protocol version; role "guest" or "control". A guest's handshake
+   also makes the proof of its host pid that register or claim needs (spec/protocol.md §7.3):
+   a process that says hello with blinkd_hello itself calls blinkd_conn_prove. */
 int64_t blinkd_conn_handshake(struct blinkd_conn *c, const char *role, const char *client);
+/* Holds a descriptor named blinkd-proof-NONCE (memfd_create) until the next register or claim
+   on c is answered: the daemon finds it in /proc/HOSTPID/fd, and so knows the host pid is this
+   process's. Without it the process has no host process for the daemon (never signalled). */
+int blinkd_conn_prove(struct blinkd_conn *c, const char *nonce);
 /* Opens a new connection and claims a fork or thread reservation: the host child after fork
    (on its own new connection, never the parent's), or a new thread. Returns the tid; *pid
    gets the process. */

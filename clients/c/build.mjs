@@ -59,6 +59,7 @@ if (fs.existsSync(preload)) {
     // The preload interposes these two: the client inside it uses the host's (preload.c).
     "-DBLINKD_SIGPROCMASK=blinkd_host_sigprocmask",
     "-DBLINKD_PPOLL=blinkd_host_ppoll",
+    "-DBLINKD_PTHREAD_CREATE=blinkd_host_pthread_create",
     "-o",
     file,
     ...pre,

@@ -22,6 +22,21 @@ const sleeper = () => {
   return p;
 };
 const settle = (ms) => new Promise((r) => setTimeout(r, ms));
+/** A host process that proves it is a guest's (spec/protocol.md §7.3): it holds the proof file it is told to open. */
+const prover = () => {
+  const script = `require("node:readline").createInterface({ input: process.stdin }).on("line", (p) => { require("node:fs").openSync(p, "r"); process.stdout.write("ok\\n"); }); setInterval(() => {}, 1e6);`;
+  const p = spawn(process.execPath, ["-e", script], { stdio: ["pipe", "pipe", "ignore"] });
+  p.ended = new Promise((resolve) => p.once("exit", (code, signal) => resolve(signal ?? `exit ${code}`)));
+  p.prove = async (nonce) => {
+    const f = path.join(os.tmpdir(), `blinkd-proof-${nonce}`);
+    fs.writeFileSync(f, "");
+    const ok = new Promise((resolve) => p.stdout.once("data", resolve));
+    p.stdin.write(f + "\n");
+    await ok;
+    fs.rmSync(f, { force: true });
+  };
+  return p;
+};
 
 const init = await ClientConnection.open(socket);
 await init.hello("guest", "init");
@@ -31,7 +46,8 @@ await init.call("register", { hostpid: sleeper().pid, exe: "/init", argv: ["init
 async function nativeChild(host) {
   const { result: pid, out } = await init.call("fork", {});
   const c = await ClientConnection.open(socket);
-  await c.hello("guest", "native");
+  const h = await c.hello("guest", "native");
+  await host.prove(h.nonce);
   await c.call("claim", { token: out.token, hostpid: host.pid });
   await c.call("exec_native", { exe: "/bin/sleep", argv: ["sleep", "1000"] });
   c.close();
@@ -39,13 +55,13 @@ async function nativeChild(host) {
 }
 
 // A native process whose host process lives: kill reaches it.
-const live = sleeper();
+const live = prover();
 const livePid = await nativeChild(live);
 await init.call("kill", { pid: livePid, sig: 15 });
 console.log(`native process, host alive: host process ended by ${await Promise.race([live.ended, settle(2000).then(() => "nothing")])}`);
 
 // A native process whose host process died unreported, its host pid then reused.
-const gone = sleeper();
+const gone = prover();
 const gonePid = await nativeChild(gone);
 // Host start times count in clock ticks (10 ms): a newcomer started in the same tick could
 // not be told apart, by blinkd or by Linux's own pidfd-less tools; real reuse comes much later.

@@ -1,6 +1,6 @@
 /**
  * An unmodified program (a shell, an init system) as PID 1 in a real PID namespace, under
- * `blinkd run` (the preload) or in blink: its output (stdout and stderr in one stream) and
+ * `blinkd run` (the preload) or in blink: its output (stdout and stderr) and
  * exit status, for tests that expect the same from each. With `signal`, it is sent from
  * outside once the output says "ready": to `blinkd run` (which forwards it to PID 1) or to
  * the real init.
@@ -14,13 +14,15 @@ import { initOf } from "./asinit.js";
 import { ROOT } from "./daemon.js";
 import { type Where, asInitArgv } from "./launch.js";
 
+/** What a program printed on stdout and on stderr (two pipes: their interleaving is the reader's race), and its status. */
 export interface Ran {
   readonly out: string;
+  readonly err: string;
   readonly code: number | null;
 }
 
 /**
- * Runs cmd as PID 1. With `signal`, waits for "ready" in the output, then sends it to the
+ * Runs cmd as PID 1. With `signal`, waits for "ready" on stdout, then sends it to the
  * namespace's init from outside: to `blinkd run` (which forwards it to PID 1's host
  * process), or to the process unshare forked (the real init).
  */
@@ -29,6 +31,7 @@ export function runProgram(where: Where, cmd: string[], opts: { signal?: NodeJS.
   return new Promise((resolve, reject) => {
     const p = spawn(exe!, args, { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
+    let err = "";
     let sent = false;
     const onData = (d: Buffer): void => {
       out += d.toString();
@@ -39,12 +42,12 @@ export function runProgram(where: Where, cmd: string[], opts: { signal?: NodeJS.
       }
     };
     p.stdout.on("data", onData);
-    p.stderr.on("data", onData);
+    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
     const t = setTimeout(() => p.kill("SIGKILL"), 30000);
     p.once("error", reject);
     p.once("close", (code) => {
       clearTimeout(t);
-      resolve({ out, code });
+      resolve({ out, err, code });
     });
   });
 }
@@ -132,7 +135,7 @@ export function programSuites(where: Where): void {
   describe("init's protection", () => {
     it("a shell as PID 1 survives its own kill -KILL and kill -TERM, as init does on Linux", async () => {
       const r = await both(["sh", "-c", 'kill -KILL $$; kill -TERM $$; echo "still here"; exit 4'], {}, where);
-      expect(r.blinkd).toEqual({ out: "still here\n", code: 4 });
+      expect(r.blinkd).toEqual({ out: "still here\n", err: "", code: 4 });
       expect(r.blinkd).toEqual(r.linux);
     });
   });
@@ -149,8 +152,8 @@ export function conformance(where: Where): void {
   const present = fs.existsSync(CONFORMANCE);
   if (!present) process.stderr.write(`conformance suite skipped: ${CONFORMANCE} is not there\n`);
   it.skipIf(!present)(`trace the same at ${where} as under unshare${present ? "" : ` [skipped: no ${CONFORMANCE}]`}`, async () => {
-    const run = asInitArgv(where, []).map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ");
-    const r = await new Promise<Ran>((resolve) => {
+    const run = asInitArgv(where, []).join(" "); // run.sh splits $BLINKD_RUN on spaces
+    const r = await new Promise<{ out: string; code: number | null }>((resolve) => {
       const p = spawn("bash", [CONFORMANCE], { cwd: ROOT, env: { ...process.env, BLINKD_RUN: run }, stdio: ["ignore", "pipe", "pipe"] });
       let out = "";
       p.stdout.on("data", (d: Buffer) => (out += d));

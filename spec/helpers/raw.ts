@@ -2,7 +2,10 @@
  * A client that speaks the wire protocol byte by byte (spec/protocol.md), for tests that
  * must send what the TypeScript client never would, and that count every reply.
  */
+import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import { frame, FrameReader } from "../../src/protocol/frame.js";
 import { decode } from "../../src/protocol/codec.js";
@@ -107,19 +110,27 @@ export class Raw {
   async helloOk(): Promise<void> {
     const r = await this.hello();
     if (Number(r.result) < 0) throw new Error(`hello failed: ${r.result} ${String(r.out[0])}`);
+    this.nonce = String(r.out[2]);
   }
 
-  /** hello + register with a stand-in host pid. */
-  async register(hostpid: number): Promise<number> {
+  /** This connection's nonce, from the hello reply (a stand-in proves its host pid with it). */
+  nonce = "";
+
+  /** hello + register with a stand-in host pid (proven when a StandIn is given). */
+  async register(host: number | StandIn): Promise<number> {
     await this.helloOk();
+    const hostpid = typeof host === "number" ? host : host.pid;
+    if (typeof host !== "number") await host.prove(this.nonce);
     const r = await this.call("register", { hostpid, exe: "/bin/raw", argv: ["raw"], delivery: 0 });
     if (Number(r.result) < 0) throw new Error(`register failed: ${r.result} ${String(r.out[0])}`);
     return Number(r.result);
   }
 
-  /** hello + claim. */
-  async claim(token: string, hostpid: number): Promise<number> {
+  /** hello + claim (proven when a StandIn is given). */
+  async claim(token: string, host: number | StandIn): Promise<number> {
     await this.helloOk();
+    const hostpid = typeof host === "number" ? host : host.pid;
+    if (typeof host !== "number") await host.prove(this.nonce);
     const r = await this.call("claim", { token, hostpid });
     if (Number(r.result) < 0) throw new Error(`claim failed: ${r.result} ${String(r.out[0])}`);
     return Number(r.result);
@@ -151,11 +162,23 @@ export class Raw {
  * A host process that stands for a raw client's guest: the daemon may SIGKILL a guest's
  * host process (init's death), which must never be the test runner itself.
  */
+/**
+ * A real host process standing for a guest's host process: the daemon may signal it (default
+ * actions, the namespace's end) in place of the test runner. It proves that it is the guest's
+ * host process when asked (spec/protocol.md §7.3): it opens the proof file the test made for
+ * a connection's nonce and holds it, as a guest holds its memfd.
+ */
 export class StandIn {
   readonly proc: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly acks: (() => void)[] = [];
   private constructor() {
-    this.proc = spawn("sleep", ["1000"], { stdio: "ignore" });
+    const script = `const fs = require("node:fs"); const held = []; require("node:readline").createInterface({ input: process.stdin }).on("line", (p) => { held.push(fs.openSync(p, "r")); if (held.length > 64) fs.closeSync(held.shift()); process.stdout.write("ok\\n"); }); setInterval(() => {}, 1e6);`;
+    this.proc = spawn(process.execPath, ["-e", script], { stdio: ["pipe", "pipe", "ignore"] });
+    this.proc.stdout!.on("data", (b: Buffer) => {
+      for (let i = 0; i < b.toString().split("\n").length - 1; i++) this.acks.shift()?.();
+    });
+    this.proc.stdin!.on("error", () => {});
     this.exited = new Promise((resolve) => this.proc.once("exit", (code, signal) => resolve({ code, signal })));
   }
   static start(): StandIn {
@@ -163,6 +186,19 @@ export class StandIn {
   }
   get pid(): number {
     return this.proc.pid!;
+  }
+  /** Holds a descriptor named blinkd-proof-NONCE: register or claim naming this pid on that connection is proven. */
+  async prove(nonce: string): Promise<void> {
+    const p = path.join(os.tmpdir(), `blinkd-proof-${nonce}`);
+    fs.writeFileSync(p, "", { mode: 0o600 });
+    try {
+      await new Promise<void>((resolve) => {
+        this.acks.push(resolve);
+        this.proc.stdin!.write(p + "\n");
+      });
+    } finally {
+      fs.rmSync(p, { force: true });
+    }
   }
   kill(): void {
     this.proc.kill("SIGKILL");

@@ -29,9 +29,11 @@ export interface KernelConfig {
    * past it get EAGAIN. Below pid_max, so that a fork bomb meets it before the pids run out.
    */
   readonly maxTasks: number;
+  /** `serve`: once a namespace is over, the next register starts a new one (namespace.ts, RENEW); else register is ESRCH. */
+  readonly renewNamespace: boolean;
 }
 
-export const defaultKernelConfig: KernelConfig = { pidMax: 32768, reserveTimeoutMs: 10_000, files: defaultFileLimits, maxTasks: 16384 };
+export const defaultKernelConfig: KernelConfig = { pidMax: 32768, reserveTimeoutMs: 10_000, files: defaultFileLimits, maxTasks: 16384, renewNamespace: false };
 
 /** What the kernel asks of the world outside it. */
 export interface KernelHooks {

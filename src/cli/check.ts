@@ -1,9 +1,8 @@
 /** `blinkd check`: runs the daemon's consistency checker; exit 0 when every invariant holds, 1 otherwise. */
-import { Control, findDaemon } from "../client/control.js";
 import type { CheckReport } from "../actors/invariants.js";
-import { parse } from "./args.js";
+import { CONTROL_USAGE, connectControl, controlOptions, parse } from "./args.js";
 
-const USAGE = "usage: blinkd check [--prefix DIR] [--socket PATH] [--json]";
+const USAGE = `usage: blinkd check ${CONTROL_USAGE} [--json]`;
 
 export function formatCheck(r: CheckReport): string {
   const c = r.counts;
@@ -23,8 +22,8 @@ export function formatCheck(r: CheckReport): string {
 }
 
 export async function checkCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { prefix: { type: "string" }, socket: { type: "string" }, json: { type: "boolean" } }, USAGE);
-  const ctl = await Control.connect(await findDaemon({ socket: values.socket, prefix: values.prefix }));
+  const { values } = parse(argv, { ...controlOptions, json: { type: "boolean" } }, USAGE);
+  const ctl = await connectControl(values);
   try {
     const r = await ctl.check();
     process.stdout.write(values.json ? JSON.stringify(r, null, 2) + "\n" : formatCheck(r));

@@ -1,9 +1,8 @@
 /** `blinkd events [--follow] [--pid N]`: the daemon's recent actor transitions and calls, or a live stream of them. */
-import { Control, findDaemon } from "../client/control.js";
 import type { EventRecord } from "../actors/eventlog.js";
-import { UsageError, parse } from "./args.js";
+import { CONTROL_USAGE, UsageError, connectControl, controlOptions, parse, wholeNumber } from "./args.js";
 
-const USAGE = "usage: blinkd events [--prefix DIR] [--socket PATH] [--json] [--follow] [--pid N]";
+const USAGE = `usage: blinkd events ${CONTROL_USAGE} [--json] [--follow] [--pid N]`;
 
 export function formatEvent(r: EventRecord | { kind: "lost"; count: number }): string {
   if (r.kind === "lost") return `(${r.count} records lost: the reader fell behind)`;
@@ -25,15 +24,14 @@ export function formatEvent(r: EventRecord | { kind: "lost"; count: number }): s
 const json = (r: unknown): string => JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 
 export async function eventsCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(
+  const { values } = parse(
     argv,
-    { prefix: { type: "string" }, socket: { type: "string" }, json: { type: "boolean" }, follow: { type: "boolean", short: "f" }, pid: { type: "string" } },
+    { ...controlOptions, json: { type: "boolean" }, follow: { type: "boolean", short: "f" }, pid: { type: "string" } },
     USAGE,
   );
-  if (positionals.length) throw new UsageError(`unexpected ${JSON.stringify(positionals[0])}\n${USAGE}`);
-  const pid = values.pid === undefined ? 0 : Number(values.pid);
+  const pid = values.pid === undefined ? 0 : (wholeNumber(values.pid) ?? -1);
   if (!Number.isInteger(pid) || pid < 0 || pid > 0x7fffffff) throw new UsageError(`--pid takes a whole number, not ${JSON.stringify(values.pid)}`);
-  const ctl = await Control.connect(await findDaemon({ socket: values.socket, prefix: values.prefix }));
+  const ctl = await connectControl(values);
   const print = (r: EventRecord | { kind: "lost"; count: number }): void => {
     if (!process.stdout.destroyed) process.stdout.write((values.json ? json(r) : formatEvent(r)) + "\n");
   };

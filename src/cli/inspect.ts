@@ -1,10 +1,9 @@
 /** `blinkd inspect PID` / `inspect --all`: the actors' snapshots (state, context, parked calls, descriptors). */
-import { Control, findDaemon } from "../client/control.js";
 import type { ActorRecord } from "../syscalls/control.js";
-import { UsageError, parse } from "./args.js";
+import { CONTROL_USAGE, UsageError, connectControl, controlOptions, parse, pidOperand } from "./args.js";
 import { checkCommand } from "./check.js";
 
-const USAGE = "usage: blinkd inspect [--prefix DIR] [--socket PATH] [--json] (PID | --all | --check)";
+const USAGE = `usage: blinkd inspect ${CONTROL_USAGE} [--json] (PID | --all | --check)`;
 
 const show = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
 
@@ -32,14 +31,13 @@ export function formatActors(actors: ActorRecord[]): string {
 export async function inspectCommand(argv: string[]): Promise<number> {
   // --check: the daemon's consistency checker, the same as `blinkd check`.
   if (argv.includes("--check")) return checkCommand(argv.filter((a) => a !== "--check"));
-  const { values, positionals } = parse(argv, { prefix: { type: "string" }, socket: { type: "string" }, json: { type: "boolean" }, all: { type: "boolean" } }, USAGE);
+  const { values, positionals } = parse(argv, { ...controlOptions, json: { type: "boolean" }, all: { type: "boolean" } }, USAGE, { max: 1 });
   if (values.all ? positionals.length !== 0 : positionals.length !== 1) throw new UsageError(`give one PID, or --all\n${USAGE}`);
   let pid = 0;
   if (!values.all) {
-    pid = Number(positionals[0]);
-    if (!Number.isInteger(pid) || pid < 1 || pid > 0x7fffffff) throw new UsageError(`PID must be a whole number from 1, not ${JSON.stringify(positionals[0])}\n${USAGE}`);
+    pid = pidOperand(positionals[0]!, USAGE);
   }
-  const ctl = await Control.connect(await findDaemon({ socket: values.socket, prefix: values.prefix }));
+  const ctl = await connectControl(values);
   try {
     const actors = await ctl.inspect(pid);
     process.stdout.write(values.json ? JSON.stringify(actors, null, 2) + "\n" : formatActors(actors));

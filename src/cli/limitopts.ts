@@ -15,9 +15,10 @@ export const limitOptions = {
   "max-parked": { type: "string" },
   "max-frame": { type: "string" },
   "handshake-timeout-ms": { type: "string" },
+  "frame-timeout-ms": { type: "string" },
 } as const;
 
-export const LIMIT_USAGE = "[--max-tasks N] [--max-fds N] [--max-files N] [--max-connections N] [--max-parked N] [--max-frame BYTES] [--handshake-timeout-ms MS]";
+export const LIMIT_USAGE = "[--max-tasks N] [--max-fds N] [--max-files N] [--max-connections N] [--max-parked N] [--max-frame BYTES] [--handshake-timeout-ms MS] [--frame-timeout-ms MS]";
 
 type Values = { readonly [K in keyof typeof limitOptions]?: string | undefined };
 
@@ -32,6 +33,7 @@ export function limitValues(v: Values): { kernel: { maxTasks?: number; files?: {
     maxParked: intOption(v["max-parked"], "max-parked", 1, 1 << 16),
     maxFrame: intOption(v["max-frame"], "max-frame", 64, 1 << 30),
     handshakeTimeoutMs: intOption(v["handshake-timeout-ms"], "handshake-timeout-ms", 1, 3_600_000),
+    frameTimeoutMs: intOption(v["frame-timeout-ms"], "frame-timeout-ms", 1, 3_600_000),
   }) as Partial<Limits>;
   const kernel: { maxTasks?: number; files?: { maxFdsPerProcess: number; maxFiles: number } } = {};
   if (maxTasks !== undefined) kernel.maxTasks = maxTasks;

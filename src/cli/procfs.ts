@@ -9,10 +9,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Control, findDaemon, type SnapshotNode } from "../client/control.js";
-import { UsageError, parse } from "./args.js";
+import type { SnapshotNode } from "../client/control.js";
+import { UsageError, connectControl, controlOptions, parse } from "./args.js";
 
-const USAGE = "usage: blinkd procfs export [--prefix DIR] [--socket PATH] DIR";
+const USAGE = "usage: blinkd procfs export [--prefix DIR] [--socket PATH] [--timeout-ms MS] DIR";
 
 /** Host files copied into the snapshot when the daemon does not render them. */
 export const HOST_FILES = ["uptime", "meminfo", "loadavg", "version", "cpuinfo", "filesystems"];
@@ -84,9 +84,9 @@ export function writeSnapshot(dir: string, nodes: SnapshotNode[], hostFiles = HO
 export async function procfsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== "export") throw new UsageError(`unknown subcommand ${JSON.stringify(sub ?? "")}\n${USAGE}`);
-  const { values, positionals } = parse(rest, { prefix: { type: "string" }, socket: { type: "string" } }, USAGE);
+  const { values, positionals } = parse(rest, controlOptions, USAGE, { max: 1 });
   if (positionals.length !== 1) throw new UsageError(`give one directory to write the snapshot into\n${USAGE}`);
-  const ctl = await Control.connect(await findDaemon({ socket: values.socket, prefix: values.prefix }));
+  const ctl = await connectControl(values);
   try {
     const nodes = await ctl.procfsSnapshot();
     const n = writeSnapshot(positionals[0]!, nodes);

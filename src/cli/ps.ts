@@ -1,9 +1,8 @@
 /** `blinkd ps`: the namespace's processes, as procps prints `ps -eo pid,ppid,pgid,sid,stat,comm,args`. */
-import { Control, findDaemon } from "../client/control.js";
 import type { ProcRecord } from "../syscalls/control.js";
-import { parse } from "./args.js";
+import { CONTROL_USAGE, connectControl, controlOptions, parse } from "./args.js";
 
-const USAGE = "usage: blinkd ps [--prefix DIR] [--socket PATH] [--json]";
+const USAGE = `usage: blinkd ps ${CONTROL_USAGE} [--json]`;
 
 /** procps's PID columns are as wide as pid_max's largest value, at least 5 (ps/global.c). */
 export function pidWidth(pidMax: number): number {
@@ -26,8 +25,8 @@ export function formatPs(procs: ProcRecord[], pidMax: number): string {
 }
 
 export async function psCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { prefix: { type: "string" }, socket: { type: "string" }, json: { type: "boolean" } }, USAGE);
-  const ctl = await Control.connect(await findDaemon({ socket: values.socket, prefix: values.prefix }));
+  const { values } = parse(argv, { ...controlOptions, json: { type: "boolean" } }, USAGE);
+  const ctl = await connectControl(values);
   try {
     const procs = await ctl.ps();
     process.stdout.write(values.json ? JSON.stringify(procs, null, 2) + "\n" : formatPs(procs, ctl.pidMax));

@@ -4,11 +4,10 @@
  * the process's unless -t asks for the thread's own, line-drawing characters when the
  * locale is UTF-8 and ASCII otherwise.
  */
-import { Control, findDaemon } from "../client/control.js";
 import type { ProcRecord } from "../syscalls/control.js";
-import { UsageError, parse } from "./args.js";
+import { connectControl, controlOptions, parse, pidOperand } from "./args.js";
 
-const USAGE = "usage: blinkd pstree [--prefix DIR] [--socket PATH] [--json] [-t|--thread-names] [-A|--ascii] [-U|--unicode] [PID]";
+const USAGE = "usage: blinkd pstree [--prefix DIR] [--socket PATH] [--timeout-ms MS] [--json] [-t|--thread-names] [-A|--ascii] [-U|--unicode] [PID]";
 
 interface Sym {
   empty: string;
@@ -83,13 +82,12 @@ export function drawTree(root: TreeNode, sym: Sym): string {
 export async function pstreeCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { prefix: { type: "string" }, socket: { type: "string" }, json: { type: "boolean" }, "thread-names": { type: "boolean", short: "t" }, ascii: { type: "boolean", short: "A" }, unicode: { type: "boolean", short: "U" } },
+    { ...controlOptions, json: { type: "boolean" }, "thread-names": { type: "boolean", short: "t" }, ascii: { type: "boolean", short: "A" }, unicode: { type: "boolean", short: "U" } },
     USAGE,
+    { max: 1 },
   );
-  if (positionals.length > 1) throw new UsageError(`one PID at most\n${USAGE}`);
-  const rootPid = positionals[0] === undefined ? 1 : Number(positionals[0]);
-  if (!Number.isInteger(rootPid) || rootPid < 1 || rootPid > 0x7fffffff) throw new UsageError(`PID must be a whole number from 1, not ${JSON.stringify(positionals[0])}\n${USAGE}`);
-  const ctl = await Control.connect(await findDaemon({ socket: values.socket, prefix: values.prefix }));
+  const rootPid = positionals[0] === undefined ? 1 : pidOperand(positionals[0], USAGE);
+  const ctl = await connectControl(values);
   try {
     const procs = await ctl.ps();
     const names = new Map<number, string>();

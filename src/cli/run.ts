@@ -30,22 +30,25 @@ export async function runCommand(argv: string[]): Promise<number> {
     argv,
     { ...daemonOptions, verbose: { type: "boolean" }, blink: { type: "boolean" }, "blink-path": { type: "string" }, "blink-arg": { type: "string", multiple: true } },
     USAGE,
+    { max: Infinity },
   );
-  if (positionals.length === 0) throw new UsageError(`blinkd run: no command given\n${USAGE}`);
+  if (positionals.length === 0) throw new UsageError(`no command given\n${USAGE}`);
+  // Checked before the daemon starts: a bad number is a usage error (exit 2), like any other.
+  const kopts = kernelOptions(values);
   const [cmd, ...args] = positionals as [string, ...string[]];
   // In blink (--blink, --blink-path): CMD runs as `BLINK [FLAG…] CMD ARGS…`, a guest of blink's own.
   const inBlink = values.blink === true || values["blink-path"] !== undefined;
   const blink = inBlink ? blinkPath(values["blink-path"], process.env) : null;
-  if (!inBlink && values["blink-arg"]) throw new UsageError(`blinkd run: --blink-arg goes with --blink or --blink-path\n${USAGE}`);
+  if (!inBlink && values["blink-arg"]) throw new UsageError(`--blink-arg goes with --blink or --blink-path\n${USAGE}`);
   const missing = blink && blinkMissing(blink);
-  if (missing) throw new UsageError(`blinkd run: ${missing}`);
+  if (missing) throw new UsageError(missing);
   const program = Effect.scoped(
     Effect.gen(function* () {
       const over = yield* Deferred.make<number>();
       const d = yield* startDaemon({
         mode: "run",
         prefix: values.prefix,
-        ...kernelOptions(values),
+        ...kopts,
         onNamespaceOver: (s) => Deferred.unsafeDone(over, Effect.succeed(s)),
       });
       const say = (l: string): void => void (values.verbose && process.stderr.write(`blinkd: ${l}\n`));

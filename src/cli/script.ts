@@ -62,6 +62,7 @@ export async function scriptCommand(argv: string[]): Promise<number> {
     argv,
     { linux: { type: "boolean" }, compare: { type: "boolean" }, json: { type: "boolean" }, trace: { type: "boolean" }, "timeout-ms": { type: "string" } },
     USAGE,
+    { max: Infinity },
   );
   if (positionals.length === 0) throw new UsageError(`no scenario file given\n${USAGE}`);
   if (values.linux && values.compare) throw new UsageError(`--linux and --compare do not go together\n${USAGE}`);

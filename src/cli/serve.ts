@@ -3,6 +3,7 @@ import * as Deferred from "effect/Deferred";
 import * as Effect from "effect/Effect";
 import { startDaemon } from "../server/daemon.js";
 import { PROTOCOL_VERSION } from "../protocol/index.js";
+import { describeStatus } from "../machine/wstatus.js";
 import { intOption, parse } from "./args.js";
 import { LIMIT_USAGE, limitOptions, limitValues } from "./limitopts.js";
 
@@ -51,11 +52,17 @@ const catchStopSignals = Effect.gen(function* () {
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, daemonOptions, USAGE);
+  // Checked before the daemon starts: a bad number is a usage error (exit 2), like any other.
+  const kopts = kernelOptions(values);
   const program = Effect.scoped(
     Effect.gen(function* () {
       const untilSignal = yield* catchStopSignals;
-      const d = yield* startDaemon({ mode: "serve", prefix: values.prefix, ...kernelOptions(values) });
-      process.stderr.write(`blinkd: serving at ${d.socket} (protocol ${PROTOCOL_VERSION})\n`);
+      // A namespace whose init died is over (zap_pid_ns_processes) and is never entered again:
+      // the daemon says so, and the next process to register starts a new one as its PID 1.
+      const over = (st: number): void =>
+        void process.stderr.write(`blinkd: the namespace is over: its init (PID 1) ended, ${describeStatus(st)}, and every process with it; the next process to register starts a new namespace as its PID 1\n`);
+      const d = yield* startDaemon({ mode: "serve", prefix: values.prefix, ...kopts, kernel: { ...kopts.kernel, renewNamespace: true }, onNamespaceOver: over });
+      process.stderr.write(`blinkd: serving at ${d.socket} (protocol ${PROTOCOL_VERSION}, at most ${d.core.limits.maxConnections} connections)\n`);
       const s = yield* untilSignal;
       process.stderr.write(`blinkd: ${s}: shutting down\n`);
       return 0;

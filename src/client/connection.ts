@@ -2,7 +2,10 @@
  * The client side of one connection: framing, sequence numbers, one pending entry per
  * request until its one reply, interrupts from an AbortSignal, and daemon events.
  */
+import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
 import { FrameReader, frame } from "../protocol/frame.js";
 import { decode } from "../protocol/codec.js";
 import { EVENT, INTERRUPT, REPLY, parseReply, requestMessage, type Reply } from "../protocol/messages.js";
@@ -57,15 +60,50 @@ export class ClientConnection {
         resolve(new ClientConnection(socketPath, sock));
       });
       sock.once("error", (e: NodeJS.ErrnoException) =>
-        reject(new DaemonGoneError(e.code === "ENOENT" || e.code === "ECONNREFUSED" ? `no blinkd daemon is running at ${socketPath} (${e.code})` : `cannot connect to ${socketPath}: ${e.message}`)),
+        reject(
+          new DaemonGoneError(
+            e.code === "ENOENT" || e.code === "ECONNREFUSED"
+              ? `no blinkd daemon is running at ${socketPath} (${e.code})`
+              : e.code === "EACCES"
+                ? `permission denied: uid ${process.getuid?.() ?? "?"} may not connect to ${socketPath}`
+                : e.code === "EAGAIN"
+                  ? `the daemon at ${socketPath} does not accept connections (stopped, or overloaded: its backlog is full)`
+                  : `cannot connect to ${socketPath}: ${e.message}`,
+          ),
+        ),
       );
     });
   }
 
-  /** The handshake: protocol version and role. */
+  /** The handshake: protocol version and role. A guest also makes the proof of its host pid (prove). */
   async hello(role: "guest" | "control", client: string): Promise<OutOf<"hello">> {
     const r = await this.call("hello", { version: PROTOCOL_VERSION, role, client });
+    if (role === "guest") this.prove(r.out.nonce);
     return r.out;
+  }
+
+  private proof: number | undefined;
+
+  /**
+   * Holds a descriptor named blinkd-proof-NONCE (an unlinked temporary file: Node.js has no
+   * memfd_create) until dropProof: the daemon finds it in /proc/PID/fd of the host pid that
+   * register or claim names, and takes that pid only then (spec/protocol.md §7.3).
+   */
+  prove(nonce: string): void {
+    this.dropProof();
+    const p = path.join(os.tmpdir(), `blinkd-proof-${nonce}`);
+    try {
+      this.proof = fs.openSync(p, "wx", 0o600);
+      fs.rmSync(p, { force: true });
+    } catch {
+      this.proof = undefined; // no temporary directory: the guest goes unproven (no host process)
+    }
+  }
+
+  /** register or claim was answered: the proof has served. */
+  dropProof(): void {
+    if (this.proof !== undefined) fs.closeSync(this.proof);
+    this.proof = undefined;
   }
 
   get isGone(): boolean {
@@ -125,6 +163,7 @@ export class ClientConnection {
   }
 
   private gone(reason: string): void {
+    this.dropProof();
     this.goneReason ??= reason;
     const err = new DaemonGoneError(this.goneReason);
     for (const p of this.pending.values()) p.reject(err);
@@ -133,7 +172,14 @@ export class ClientConnection {
   }
 
   close(): void {
+    this.dropProof();
     this.sock.end();
+  }
+
+  /** Drops the connection at once (a daemon that does not answer). */
+  destroy(): void {
+    this.goneReason ??= `the connection to ${this.socketPath} was dropped`;
+    this.sock.destroy();
   }
 
   /** Lets the process exit while the connection is open (a guest's own lifetime decides). */

@@ -40,6 +40,14 @@ export interface ConnectOptions {
    * exec'd (setpgid on it from its parent then succeeds, as before exec in Linux).
    */
   readonly execed?: boolean;
+  /**
+   * What this process does when the daemon goes away (it dies, or shuts down) while the
+   * process is its guest (spec/protocol.md §7.8): "kill" (the default) writes one line on
+   * stderr and kills this process with SIGKILL, as Linux kills a PID namespace's processes
+   * when its init dies; "throw" leaves it to the program (every later call fails with
+   * DaemonGoneError), for a program that is not only a guest (a test runner, a tool).
+   */
+  readonly onDaemonGone?: "kill" | "throw";
 }
 
 export interface ForkOptions {
@@ -66,11 +74,21 @@ export class Guest {
   /** Blocking calls in flight: a handled signal interrupts them (EINTR, or a restart with SA_RESTART). */
   private readonly blocking = new Set<{ ac: AbortController; bySignal: boolean; restart: boolean }>();
 
-  private constructor(readonly conn: ClientConnection) {
+  /** This side ended the connection (close, exit): its end is not the daemon's. */
+  private leaving = false;
+
+  private constructor(
+    readonly conn: ClientConnection,
+    private readonly onDaemonGone: "kill" | "throw",
+  ) {
     this.proxy = createActor(proxyMachine, { input: { socket: conn.socketPath } });
     this.proxy.start();
     this.proxy.send({ type: "OPEN" });
-    conn.onGone = (reason) => this.proxy.send({ type: "GONE", reason });
+    conn.onGone = (reason) => {
+      const bound = this.proxy.getSnapshot().value === "bound";
+      this.proxy.send({ type: "GONE", reason });
+      if (bound && !this.leaving && this.onDaemonGone === "kill") daemonGone(reason);
+    };
     conn.onEvent = (kind, fields) => {
       if (kind === EV.SIGNAL) this.signalArrived(fields);
       for (const l of this.listeners) l(kind, fields);
@@ -104,14 +122,14 @@ export class Guest {
   static async connect(opts: ConnectOptions = {}): Promise<Guest> {
     const env = opts.env ?? process.env;
     const conn = await ClientConnection.open(opts.socket ?? guestSocket(env));
-    const g = new Guest(conn);
+    const g = new Guest(conn, opts.onDaemonGone ?? "kill");
     await conn.hello("guest", `blinkd-ts pid ${process.pid}`);
     g.proxy.send({ type: "HELLO" });
     const token = env.BLINKD_TOKEN;
     if (token) {
       // The token is this process's alone: its own children must not see it.
       delete env.BLINKD_TOKEN;
-      const r = await conn.call("claim", { token, hostpid: process.pid });
+      const r = await conn.call("claim", { token, hostpid: process.pid }).finally(() => conn.dropProof());
       g.bound(r.out.pid, r.result);
       // Node.js starts a child as fork + exec: the child runs its own program now.
       if (r.out.pid === r.result && opts.execed !== false) await conn.call("execve", { exe: opts.exe ?? process.execPath, argv: opts.argv ?? process.argv });
@@ -122,7 +140,7 @@ export class Guest {
           exe: opts.exe ?? process.execPath,
           argv: opts.argv ?? process.argv,
           delivery: opts.delivery ?? 0,
-        })
+        }).finally(() => conn.dropProof())
       ).result;
       g.bound(pid, pid);
     }
@@ -319,12 +337,14 @@ export class Guest {
   }
 
   async execNative(exe: string, argv: string[]): Promise<void> {
+    this.leaving = true;
     await this.call("exec_native", { exe, argv });
     this.proxy.send({ type: "ENDED" });
   }
 
   /** exit_group(2) in the daemon, then the host process exits with the same status. */
   async exit(status: number): Promise<never> {
+    this.leaving = true;
     try {
       await this.call("exit_group", { status });
     } finally {
@@ -335,6 +355,14 @@ export class Guest {
 
   /** Ends the connection without exiting the host process (its close marks the process dead unless it exited). */
   close(): void {
+    this.leaving = true;
     this.conn.close();
   }
+}
+
+/** The daemon is gone: one line on stderr, then SIGKILL, as a PID namespace's processes die with its init (ConnectOptions.onDaemonGone). */
+function daemonGone(reason: string): never {
+  process.stderr.write(`blinkd guest (host pid ${process.pid}): the blinkd daemon is gone (${reason}): its namespace is over, so this process is killed (SIGKILL)\n`);
+  process.kill(process.pid, "SIGKILL");
+  throw new DaemonGoneError(reason);
 }

@@ -3,7 +3,11 @@
  * empty until PID 1 exists; when PID 1 exits every other process is killed
  * (zap_pid_ns_processes) and the namespace is over once the last process is reaped.
  *
- *   empty ──INIT_BORN──▶ live ──INIT_DIED──▶ dying ──ALL_GONE──▶ over
+ *   empty ──INIT_BORN──▶ live ──INIT_DIED──▶ dying ──ALL_GONE──▶ over ──RENEW──▶ empty
+ *
+ * RENEW is `blinkd serve`'s: a namespace that is over is never entered again (Linux has no
+ * way into a dead PID namespace); the daemon starts a new one, numbered from 1, for the next
+ * process that registers. `blinkd run` ends with its namespace instead.
  */
 import { assign, setup } from "xstate";
 
@@ -29,13 +33,15 @@ export type NamespaceEvent =
   | { type: "PROC_GONE" }
   | { type: "INIT_BORN" }
   | { type: "INIT_DIED"; wstatus: number }
-  | { type: "INIT_STATUS"; wstatus: number };
+  | { type: "INIT_STATUS"; wstatus: number }
+  | { type: "RENEW" };
 
 export const namespaceMachine = setup({
   types: { context: {} as NamespaceContext, events: {} as NamespaceEvent, input: {} as NamespaceInput },
   actions: {
     countAlloc: assign(({ context, event }) => (event.type === "PID_ALLOCATED" ? { lastPid: event.pid, nprocs: context.nprocs + 1, created: context.created + 1 } : {})),
     countGone: assign({ nprocs: ({ context }) => context.nprocs - 1 }),
+    renew: assign({ lastPid: 0, nprocs: 0, created: 0, initStatus: null }),
     recordInit: assign({ initStatus: ({ context, event }) => (event.type === "INIT_DIED" || event.type === "INIT_STATUS" ? event.wstatus : context.initStatus) }),
   },
   guards: {
@@ -66,7 +72,7 @@ export const namespaceMachine = setup({
       },
     },
     over: {
-      on: { INIT_STATUS: { actions: "recordInit" } },
+      on: { INIT_STATUS: { actions: "recordInit" }, RENEW: { target: "empty", actions: "renew" } },
     },
   },
 });

@@ -11,6 +11,7 @@ import { renderStatus } from "./status.js";
 import { processCounters, renderSysStat } from "./sysstat.js";
 import { renderCmdline, renderComm, renderEnviron } from "./text.js";
 import { pidList, viewOf, type ProcView, type TaskView } from "./view.js";
+import { ownerMayOpen, ptraceMayRead } from "./access.js";
 
 export type Node =
   | { readonly kind: "file"; readonly data: Buffer }
@@ -34,7 +35,9 @@ const noent = (path: string): Errno => errno(E.ENOENT, `/proc/${path}: no such f
 
 const num = (s: string | undefined): number | undefined => (s !== undefined && /^[1-9][0-9]{0,9}$/.test(s) ? Number(s) : undefined);
 
-function taskFile(v: ProcView, t: TaskView, name: string, whole: boolean): Node | Errno | undefined {
+const denied = (path: string, why: string): Errno => errno(E.EACCES, `/proc/${path}: permission denied (${why})`);
+
+function taskFile(v: ProcView, t: TaskView, name: string, whole: boolean, may: Access): Node | Errno | undefined {
   switch (name) {
     case "stat":
       return file(renderStat(v, t, whole));
@@ -47,14 +50,28 @@ function taskFile(v: ProcView, t: TaskView, name: string, whole: boolean): Node 
     case "comm":
       return file(renderComm(t));
     case "environ":
+      if (!may.ptrace()) return denied(`${v.pid}/environ`, "ptrace_may_access: another user's process");
       // environ_open → proc_mem_open: a zombie has no mm, and the open fails with ESRCH.
       return v.mem ? file(renderEnviron(v)) : errno(E.ESRCH, `/proc/${v.pid}/environ: the process has no memory image (a zombie)`);
   }
   return undefined;
 }
 
+/** What the reader may do with one process's restricted files (access.ts); everything, for a reader from outside the namespace (control). */
+interface Access {
+  ptrace(): boolean;
+  owner(): boolean;
+}
+
+function accessOf(k: Kernel, target: ProcView, reader: Reader | undefined): Access {
+  if (!reader || reader.pid === target.pid) return { ptrace: () => true, owner: () => true };
+  let r: ProcView | undefined | null = null;
+  const rv = (): ProcView | undefined => (r === null ? (r = viewOf(k, reader.pid)) : r);
+  return { ptrace: () => !!rv() && ptraceMayRead(rv()!, target), owner: () => !!rv() && ownerMayOpen(rv()!, target) };
+}
+
 /** /proc/N/…: N is a process, or (as Linux allows, unlisted) a thread of one. */
-function pidNode(k: Kernel, n: number, rest: string[], path: string, views?: Views): Node | Errno {
+function pidNode(k: Kernel, n: number, rest: string[], path: string, views?: Views, reader?: Reader): Node | Errno {
   const pid = k.procs.has(n) ? n : k.threads.get(n)?.getSnapshot().context.pid;
   const v = pid === undefined ? undefined : views ? (views.get(pid) ?? views.set(pid, viewOf(k, pid)).get(pid)) : viewOf(k, pid);
   if (!v) return noent(path);
@@ -62,14 +79,20 @@ function pidNode(k: Kernel, n: number, rest: string[], path: string, views?: Vie
   if (!self) return noent(path);
   const [name, arg, sub, extra] = rest;
   if (name === undefined) return dir(PID_FILES);
+  const may = accessOf(k, v, reader);
   switch (name) {
     case "exe":
-      // proc_exe_link: ENOENT once the memory image is gone (a zombie).
-      return arg === undefined && v.mem ? { kind: "link", target: v.exe } : noent(path);
     case "cwd":
+      // proc_exe_link / proc_cwd_link: proc_fd_access_allowed → ptrace_may_access, before anything else.
+      if (arg === undefined && !may.ptrace()) return denied(path, "ptrace_may_access: another user's process");
+      // proc_exe_link: ENOENT once the memory image is gone (a zombie).
+      if (name === "exe") return arg === undefined && v.mem ? { kind: "link", target: v.exe } : noent(path);
       return arg === undefined && v.cwd !== null ? { kind: "link", target: v.cwd } : noent(path);
     case "fd":
     case "fdinfo": {
+      // proc_fd_permission: the directory is the task owner's (0500); fdinfo/N also needs ptrace_may_access.
+      if (!may.owner()) return denied(path, "the directory is mode 0500, owned by another user");
+      if (name === "fdinfo" && arg !== undefined && !may.ptrace()) return denied(path, "ptrace_may_access: another user's process");
       const fds = v.mem ? fdsOf(k, v.pid) : [];
       if (arg === undefined) return dir(fds.map((f) => String(f.fd)));
       const f = fds.find((x) => String(x.fd) === arg);
@@ -81,10 +104,10 @@ function pidNode(k: Kernel, n: number, rest: string[], path: string, views?: Vie
       const t = v.tasks.find((x) => String(x.tid) === arg);
       if (!t) return noent(path);
       if (sub === undefined) return dir(TASK_FILES);
-      return (extra === undefined && taskFile(v, t, sub, false)) || noent(path);
+      return (extra === undefined && taskFile(v, t, sub, false, may)) || noent(path);
     }
   }
-  return (arg === undefined && taskFile(v, self, name, true)) || noent(path);
+  return (arg === undefined && taskFile(v, self, name, true, may)) || noent(path);
 }
 
 /**
@@ -116,7 +139,7 @@ export function render(k: Kernel, path: string, reader?: Reader, views?: Views):
     return noent(path);
   }
   const n = num(head);
-  return n === undefined ? noent(path) : pidNode(k, n, rest, path, views);
+  return n === undefined ? noent(path) : pidNode(k, n, rest, path, views, reader);
 }
 
 /** Every path of the tree, parents before children, as [path, node]; threads are not listed at the top (Linux hides them). */

@@ -18,6 +18,7 @@ import type { Caller, CallCtx } from "../syscalls/types.js";
 import { dispatch } from "../syscalls/index.js";
 import type { ServerCore } from "./core.js";
 import { argsView } from "../actors/eventlog.js";
+import { randomBytes } from "node:crypto";
 
 /** Interrupted before completing: the client returns EINTR, or restarts the call when the guest's handler has SA_RESTART (the kernel's ERESTARTSYS). */
 export { ERESTARTSYS };
@@ -51,11 +52,16 @@ export class Connection implements Caller {
   private readonly parked = new Map<number, { call: CallEntry; args: Record<string, unknown>; fiber: Fiber.RuntimeFiber<void, never> }>();
   private readonly ctx: CallCtx;
   private handshakeTimer: NodeJS.Timeout | undefined;
+  /** Runs while a frame is unfinished (limits.frameTimeoutMs). */
+  private frameTimer: NodeJS.Timeout | undefined;
   readonly id: number;
+  readonly nonce = randomBytes(16).toString("hex");
 
   constructor(
     readonly sock: net.Socket,
     readonly core: ServerCore,
+    /** Accepted past maxConnections: only a control client may use it (limits.controlReserve). */
+    readonly controlOnly = false,
   ) {
     this.id = core.nextConnId++;
     this.reader = new FrameReader(core.limits.maxFrame);
@@ -93,8 +99,10 @@ export class Connection implements Caller {
   private feed(chunk: Buffer): void {
     const before = this.reader.buffered;
     this.outgoing = [];
+    let frames = 0;
     try {
       this.reader.push(chunk, (body) => {
+        frames++;
         let msg: unknown;
         try {
           msg = decode(body);
@@ -118,6 +126,7 @@ export class Connection implements Caller {
     this.core.buffered += held - before;
     if (held > before && this.core.buffered > this.core.limits.maxBuffered)
       return this.fatal(`the daemon holds ${this.core.buffered} bytes of unfinished frames, over its limit of ${this.core.limits.maxBuffered}`);
+    this.frameDeadline(held, frames);
     if (this.sock.writableNeedDrain && !this.paused) {
       this.paused = true;
       this.sock.pause();
@@ -128,6 +137,24 @@ export class Connection implements Caller {
         if (!this.paused) this.sock.resume();
       });
     }
+  }
+
+  /**
+   * A frame's deadline runs from the chunk that began it: a client that sends part of a frame
+   * and stops would otherwise hold its buffer and its slot forever. Cleared when nothing is
+   * held, restarted when a chunk finished a frame and began another; none while the daemon
+   * itself stopped reading (a client that does not read its replies: `paused`).
+   */
+  private frameDeadline(held: number, frames: number): void {
+    if (this.frameTimer && (held === 0 || frames > 0 || this.paused)) {
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
+    }
+    if (held === 0 || this.paused || this.frameTimer) return;
+    const ms = this.core.limits.frameTimeoutMs;
+    // Judged after the poll phase, as the handshake's: the rest of the frame may be waiting in the socket.
+    this.frameTimer = setTimeout(() => setImmediate(() => this.frameTimer && !this.paused && this.reader.buffered > 0 && this.fatal(`a frame was begun and not finished within ${ms} ms (${this.reader.buffered} bytes held)`)), ms);
+    this.frameTimer.unref();
   }
 
   private handle(msg: unknown): void {
@@ -294,6 +321,7 @@ export class Connection implements Caller {
     this.closeHandled = true;
     this.core.buffered -= this.reader.buffered;
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    if (this.frameTimer) clearTimeout(this.frameTimer);
     for (const [, p] of this.parked) p.fiber.unsafeInterruptAsFork(FiberId.none);
     this.parked.clear();
     this.core.connectionClosed(this);

@@ -10,7 +10,7 @@ import { signaled } from "../machine/wstatus.js";
 import { Connection } from "./connection.js";
 import { frame } from "../protocol/frame.js";
 import { EV, EVENT } from "../protocol/messages.js";
-import { defaultLimits, type Limits } from "./limits.js";
+import { defaultLimits, fitToDescriptors, type Limits } from "./limits.js";
 import { hostStartTime, signalHost } from "./hostproc.js";
 import { addCheck } from "../actors/invariants.js";
 import { liveHeap } from "./memory.js";
@@ -56,9 +56,11 @@ export class ServerCore implements DaemonView {
   buffered = 0;
 
   constructor(opts: CoreOptions = {}) {
-    this.limits = { ...defaultLimits, ...opts.limits };
     this.trace = opts.trace ?? false;
     this.log = opts.log ?? ((l) => process.stderr.write(`blinkd: ${l}\n`));
+    const fit = fitToDescriptors({ ...defaultLimits, ...opts.limits });
+    this.limits = fit.limits;
+    if (fit.lowered) this.log(fit.lowered);
     this.kernel = new Kernel(
       { ...defaultKernelConfig, ...opts.kernel },
       {
@@ -129,8 +131,19 @@ export class ServerCore implements DaemonView {
     return this.byTid.get(tid)?.parkedCalls() ?? [];
   }
 
+  /** Connections accepted past maxConnections for control clients (limits.controlReserve). */
+  controlOnly = 0;
+
   accept(sock: net.Socket): Connection | undefined {
-    if (this.connections.size + this.lingering.size >= this.limits.maxConnections) {
+    const open = this.connections.size + this.lingering.size;
+    if (open >= this.limits.maxConnections && this.controlOnly < this.limits.controlReserve && open < this.limits.maxConnections + this.limits.controlReserve) {
+      // A full table still lets `ps` and `check` in, to see why it is full: such a connection must say hello as control.
+      const c = new Connection(sock, this, true);
+      this.connections.add(c);
+      this.controlOnly++;
+      return c;
+    }
+    if (open >= this.limits.maxConnections) {
       const why = `refusing a connection: ${this.limits.maxConnections} connections are open (the limit)`;
       this.log(why);
       sock.on("error", () => {});
@@ -183,9 +196,12 @@ export class ServerCore implements DaemonView {
   /** A closed connection whose thread had not ended is the death of its process (SIGKILL unless a reaper says otherwise). */
   connectionClosed(c: Connection): void {
     this.connections.delete(c);
+    if (c.controlOnly) this.controlOnly--;
     if (c.role !== "guest") return;
     if (this.byTid.get(c.tid) === c) this.byTid.delete(c.tid);
-    if (c.ended || c.detached) return;
+    // At shutdown the kernel goes with its daemon: each guest hears it on its own connection
+    // (spec/protocol.md §7.8), rather than as the deaths a closed connection otherwise means.
+    if (c.ended || c.detached || this.shuttingDown) return;
     const state = this.kernel.state(c.pid);
     if (state === "running") exitGroup(this.kernel, c.pid, signaled(SIGKILL), true);
   }
@@ -194,7 +210,10 @@ export class ServerCore implements DaemonView {
    * Daemon shutdown: every connection is told why, then closed. A call still parked gets no
    * reply (its connection's close is the answer), so a client reports "daemon gone" with the reason.
    */
+  private shuttingDown = false;
+
   closeAll(reason = "the daemon is shutting down"): void {
+    this.shuttingDown = true;
     for (const c of [...this.connections]) {
       c.event(EV.FATAL, reason);
       c.close();

@@ -10,8 +10,9 @@ import { randomBytes } from "node:crypto";
 import * as Effect from "effect/Effect";
 import * as Scope from "effect/Scope";
 import { ServerCore, type CoreOptions } from "./core.js";
-import { PathError, checkSocketPath, preparePrefix, resolvePrefix } from "./paths.js";
+import { PathError, checkSocketPath, lockPathFor, preparePrefix, probe, resolvePrefix } from "./paths.js";
 import { fifoMirrors } from "./hostfifo.js";
+import { LockError, takeLock, type HeldLock } from "./lock.js";
 
 export interface DaemonOptions extends CoreOptions {
   /** The prefix (else $BLINK_PREFIX, else the default). */
@@ -34,7 +35,21 @@ export interface Daemon {
   readonly listening: readonly string[];
 }
 
-/** Listens at `target`: bound in the owner-only runtime directory, made 0600, then renamed into place. */
+/**
+ * A socket's mode: 0666 where no other user can reach it by its path (the owner-only runtime
+ * directory, or the fixed name in an owner-only prefix), so that a guest that dropped its
+ * privileges still connects through its door (an O_PATH descriptor opened before the drop,
+ * clients/c/blinkd.h), as a process keeps making system calls whatever its uid; 0600 elsewhere.
+ */
+function socketMode(target: string): number {
+  try {
+    return (fs.statSync(path.dirname(target)).mode & 0o077) === 0 ? 0o666 : 0o600;
+  } catch {
+    return 0o600;
+  }
+}
+
+/** Listens at `target`: bound in the owner-only runtime directory, given its mode (socketMode), then renamed into place. */
 function listenAt(core: ServerCore, runtimeDir: string, target: string): Effect.Effect<string, PathError, Scope.Scope> {
   return Effect.acquireRelease(
     Effect.async<{ server: net.Server; ino: number }, PathError>((resume) => {
@@ -44,7 +59,7 @@ function listenAt(core: ServerCore, runtimeDir: string, target: string): Effect.
       server.once("error", (e) => resume(Effect.fail(new PathError({ message: `cannot listen at ${target}: ${e.message}` }))));
       server.listen(tmp, () => {
         try {
-          fs.chmodSync(tmp, 0o600);
+          fs.chmodSync(tmp, socketMode(target));
           fs.renameSync(tmp, target);
           resume(Effect.succeed({ server, ino: fs.lstatSync(target).ino }));
         } catch (e) {
@@ -66,6 +81,40 @@ function listenAt(core: ServerCore, runtimeDir: string, target: string): Effect.
   ).pipe(Effect.as(target));
 }
 
+/** Takes a life-long lock (lock.ts) in the daemon's Scope; undefined when a live process holds it. */
+function lockFor(file: string): Effect.Effect<HeldLock | undefined, PathError, Scope.Scope> {
+  return Effect.acquireRelease(
+    Effect.try({ try: () => takeLock(file), catch: (e) => new PathError({ message: e instanceof LockError ? e.message : `cannot lock ${file}: ${(e as Error).message}` }) }),
+    (l) => Effect.sync(() => l?.release()),
+  );
+}
+
+/**
+ * Removes the sockets daemons that died without cleaning up (SIGKILL) left in the runtime
+ * directory: a `run-PID.sock` (or a temporary `tPID-XX.sock`) is removed only when
+ * connecting to it is refused (ECONNREFUSED: no socket listens at that inode any more, the
+ * proof that its daemon is gone); one that accepts, or does not answer (EAGAIN, a stopped
+ * daemon), is left alone.
+ */
+async function cleanRuntimeDir(runtimeDir: string, log: (l: string) => void): Promise<void> {
+  let names: string[];
+  try {
+    names = fs.readdirSync(runtimeDir);
+  } catch {
+    return;
+  }
+  const gone: string[] = [];
+  for (const n of names) {
+    const m = /^(run-\d+|t\d+-[0-9a-f]+)\.sock$/.exec(n);
+    if (!m) continue;
+    const p = path.join(runtimeDir, n);
+    if ((await probe(p, 200)) !== "stale") continue;
+    fs.rmSync(p, { force: true });
+    if (m[1]!.startsWith("run-")) gone.push(m[1]!);
+  }
+  if (gone.length) log(`removed the sockets of ${gone.length} daemon${gone.length === 1 ? "" : "s"} that died without cleaning up: ${gone.join(", ")}`);
+}
+
 export function startDaemon(opts: DaemonOptions): Effect.Effect<Daemon, PathError, Scope.Scope> {
   return Effect.gen(function* () {
     const { prefix, implicit } = resolvePrefix(opts.prefix, opts.env);
@@ -78,14 +127,22 @@ export function startDaemon(opts: DaemonOptions): Effect.Effect<Daemon, PathErro
         core.kernel.files.dispose();
       }),
     );
-    const fixed = yield* checkSocketPath(dirs.socket);
     const listening: string[] = [];
+    // Who holds the fixed name is decided by its lock alone (held for the holder's life), never by
+    // whether a connect fails: a stopped daemon with a full backlog refuses with EAGAIN (issue 15).
+    // The fixed name's lock file is never removed, so that every daemon locks the same file.
+    const fixedLock = lockPathFor(dirs.runtimeDir, dirs.socket);
     if (opts.mode === "serve") {
-      if (fixed === "live") return yield* new PathError({ message: `a daemon is already serving at ${dirs.socket}` });
+      const held = yield* lockFor(fixedLock);
+      if (!held) return yield* new PathError({ message: `a daemon is already serving at ${dirs.socket} (it holds ${fixedLock})` });
+      yield* checkSocketPath(dirs.socket);
+      yield* Effect.promise(() => cleanRuntimeDir(dirs.runtimeDir, core.log));
       listening.push(yield* listenAt(core, dirs.runtimeDir, dirs.socket));
     } else {
+      yield* Effect.promise(() => cleanRuntimeDir(dirs.runtimeDir, core.log));
       listening.push(yield* listenAt(core, dirs.runtimeDir, path.join(dirs.runtimeDir, `run-${process.pid}.sock`)));
-      if (fixed !== "live") {
+      const fixed = yield* lockFor(fixedLock);
+      if (fixed && (yield* Effect.either(checkSocketPath(dirs.socket)))._tag === "Right") {
         const also = yield* Effect.either(listenAt(core, dirs.runtimeDir, dirs.socket));
         if (also._tag === "Right") listening.push(also.right);
       }

@@ -79,29 +79,42 @@ export function preparePrefix(prefix: string, implicit: boolean): Effect.Effect<
   });
 }
 
-/** Does a daemon answer at this path? A refused or missing socket is stale. */
-export function probe(p: string, timeoutMs = 1000): Promise<"live" | "stale" | "absent"> {
+/**
+ * What answers at a socket path. Only "stale" (ECONNREFUSED: no socket listens at that inode)
+ * and "absent" say that no daemon is there; "busy" (EAGAIN from a full backlog, or no answer
+ * in time: a stopped or overloaded daemon) and "denied" (EACCES: another user's socket) do not.
+ */
+export type ProbeState = "live" | "stale" | "absent" | "busy" | "denied";
+
+export function probe(p: string, timeoutMs = 1000): Promise<ProbeState> {
   return new Promise((resolve) => {
-    if (!fs.existsSync(p)) return resolve("absent");
+    if (!fs.existsSync(p)) {
+      // A path in a directory this user may not search looks absent to existsSync.
+      try {
+        fs.lstatSync(p);
+      } catch (e) {
+        return resolve((e as NodeJS.ErrnoException).code === "EACCES" ? "denied" : "absent");
+      }
+    }
     const s = net.connect(p);
     const t = setTimeout(() => {
       s.destroy();
-      resolve("live");
+      resolve("busy");
     }, timeoutMs);
     s.once("connect", () => {
       clearTimeout(t);
       s.destroy();
       resolve("live");
     });
-    s.once("error", () => {
+    s.once("error", (e: NodeJS.ErrnoException) => {
       clearTimeout(t);
-      resolve("stale");
+      resolve(e.code === "ECONNREFUSED" ? "stale" : e.code === "ENOENT" ? "absent" : e.code === "EACCES" || e.code === "EPERM" ? "denied" : "busy");
     });
   });
 }
 
-/** Checks what is at the path before a daemon takes it: nothing, a stale socket, or an error. */
-export function checkSocketPath(p: string): Effect.Effect<"absent" | "stale" | "live", PathError> {
+/** Checks what is at the path before a daemon takes it: nothing, a socket of this user's, or an error. */
+export function checkSocketPath(p: string): Effect.Effect<"absent" | "socket", PathError> {
   return Effect.gen(function* () {
     let st: fs.Stats | undefined;
     try {
@@ -111,8 +124,13 @@ export function checkSocketPath(p: string): Effect.Effect<"absent" | "stale" | "
     }
     if (!st.isSocket()) return yield* new PathError({ message: `${p} exists and is not a socket: refusing to replace it` });
     if (st.uid !== uid()) return yield* new PathError({ message: `socket ${p} is owned by uid ${st.uid}, not by this user: refusing to replace it` });
-    return yield* Effect.promise(() => probe(p));
+    return "socket" as const;
   });
+}
+
+/** The lock the daemon holding a socket keeps for its life (lock.ts): `.blinkd/NAME.lock` beside the socket's name. */
+export function lockPathFor(runtimeDir: string, socket: string): string {
+  return path.join(runtimeDir, `${path.basename(socket, ".sock")}.lock`);
 }
 
 /** The private sockets of running daemons in a runtime directory. */

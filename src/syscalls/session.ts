@@ -6,11 +6,18 @@ import { claim, register } from "../actors/lifecycle.js";
 import type { Handlers } from "./types.js";
 import type { Kernel } from "../actors/kernel.js";
 import { hostCreds } from "../server/hostproc.js";
+import { provesHost } from "../server/hostproof.js";
 
-/** A process that enters from outside starts with its host process's uids (kill's permission rule reads them). */
+/**
+ * The overflow uid (/proc/sys/kernel/overflowuid, "nobody"): the credentials of a process
+ * that entered from outside without proving its host process, whose uids are unknown.
+ */
+const NOBODY = { ruid: 65534, euid: 65534, suid: 65534 };
+
+/** A process that enters from outside starts with its proven host process's uids (kill's permission rule reads them), else nobody's. */
 function credsFromHost(k: Kernel, pid: number, hostpid: number): void {
-  const creds = hostCreds(hostpid);
-  if (creds) k.proc(pid)?.send({ type: "SET_CREDS", creds });
+  const creds = (hostpid > 0 && hostCreds(hostpid)) || NOBODY;
+  k.proc(pid)?.send({ type: "SET_CREDS", creds });
 }
 
 export const DAEMON_NAME = "blinkd 0.1.0";
@@ -33,28 +40,37 @@ export const sessionCalls: Handlers<typeof session> = {
       ctx.caller.closeAfterReply();
       return errno(E.EINVAL, `hello.role: expected "guest" or "control", got ${JSON.stringify(role)}`);
     }
+    if (role === "guest" && ctx.caller.controlOnly) {
+      ctx.caller.closeAfterReply();
+      return errno(E.EAGAIN, "the daemon's connection table is full: only control connections (ps, check) are accepted until a guest's closes");
+    }
     ctx.caller.setRole(role === "guest" ? "unbound" : "control");
-    return { result: 0, out: { daemon: DAEMON_NAME, pidMax: ctx.k.config.pidMax } };
+    return { result: 0, out: { daemon: DAEMON_NAME, pidMax: ctx.k.config.pidMax, nonce: ctx.caller.nonce } };
   },
   register: (ctx, { hostpid, exe, argv, delivery }) => {
     const bad = badHostPid(hostpid);
     if (bad) return errno(E.EINVAL, `register.hostpid: ${bad}`);
     if (delivery > 1) return errno(E.EINVAL, `register.delivery: expected 0 (messages) or 1 (host signals), got ${delivery}`);
+    if (ctx.k.nsState() === "over" && ctx.k.config.renewNamespace) ctx.k.ns.send({ type: "RENEW" });
     if (ctx.k.nsState() === "dying" || ctx.k.nsState() === "over") return errno(E.ESRCH, "the namespace is over: its init has died");
-    const r = register(ctx.k, hostpid, exe, argv, delivery);
+    // An unproven host pid is not taken: the daemon signals and reads only a process that proved it is this guest.
+    const host = provesHost(hostpid, ctx.caller.nonce) ? hostpid : 0;
+    const r = register(ctx.k, host, exe, argv, delivery);
     if (r instanceof Errno) return r;
-    credsFromHost(ctx.k, r.pid, hostpid);
-    ctx.caller.bind(r.pid, r.pid, hostpid);
+    credsFromHost(ctx.k, r.pid, host);
+    ctx.caller.bind(r.pid, r.pid, host);
     return r.pid;
   },
   claim: (ctx, { token, hostpid }) => {
     const bad = badHostPid(hostpid);
     if (bad) return errno(E.EINVAL, `claim.hostpid: ${bad}`);
-    const r = claim(ctx.k, token, hostpid);
+    const host = provesHost(hostpid, ctx.caller.nonce) ? hostpid : 0;
+    const r = claim(ctx.k, token, host);
     if (r instanceof Errno) return r;
-    // A forked child has its parent's uids already; `blinkd run`'s command has its host's.
-    if (r.pid === r.tid && ctx.k.ctx(r.pid)?.ppid === 0) credsFromHost(ctx.k, r.pid, hostpid);
-    ctx.caller.bind(r.pid, r.tid, hostpid);
+    // A forked child has its parent's uids already (copy_creds: fork needs no permission, and
+    // the token is the capability); `blinkd run`'s command has its host's.
+    if (r.pid === r.tid && ctx.k.ctx(r.pid)?.ppid === 0) credsFromHost(ctx.k, r.pid, host);
+    ctx.caller.bind(r.pid, r.tid, host);
     return { result: r.tid, out: { pid: r.pid } };
   },
 };

@@ -16,6 +16,10 @@ export interface Caller {
   /** Bound process and thread (0 until register/claim). */
   readonly pid: number;
   readonly tid: number;
+  /** This connection's nonce, given in the hello reply: its guest proves its host pid with it (server/hostproof.ts). */
+  readonly nonce: string;
+  /** Accepted past the connection limit: only a control client may use it. */
+  readonly controlOnly: boolean;
   /** After `hello`: the connection's role; after register/claim: its identity. */
   setRole(role: "unbound" | "control"): void;
   bind(pid: number, tid: number, hostpid: number): void;

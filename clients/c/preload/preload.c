@@ -55,6 +55,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <grp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -87,6 +88,8 @@
 #define THREADS_ENV "BLINKD_THREAD_FDS"
 static char exec_threads[4096]; /* its value for the exec under way ("" when none) */
 #define DEFAULT_FD 1000
+/* The descriptor of the door (blinkd.h: an O_PATH descriptor of the daemon's socket). */
+#define DOOR_ENV "BLINKD_DOOR"
 
 /*
  * A guest thread of this process (spec/protocol.md §1, §7.5: one connection per thread,
@@ -319,12 +322,16 @@ static int settle_fd(void) {
   int want = confd >= 0 ? confd : DEFAULT_FD;
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (rlim_t)want >= rl.rlim_cur) want = (int)rl.rlim_cur - 1;
+  /* Close-on-exec: only an exec through this library (prepare_exec) hands the connection to
+     the new image; a program run another way (a raw execve, a static binary, a set-user-ID
+     program, whose loader ignores LD_PRELOAD) does not get this process's connection, with
+     the credentials the daemon has for it. */
   if (conn.fd != want) {
-    if (dup3(conn.fd, want, 0) < 0) return -errno;
+    if (dup3(conn.fd, want, O_CLOEXEC) < 0) return -errno;
     close(conn.fd);
     conn.fd = want;
   } else {
-    fcntl(want, F_SETFD, 0);
+    fcntl(want, F_SETFD, FD_CLOEXEC);
   }
   confd = want;
   char v[16];
@@ -360,9 +367,40 @@ static void report_ignored(void) {
   }
 }
 
+/*
+ * The door (blinkd.h): an O_PATH descriptor of the daemon's socket, opened while this process
+ * could reach it, and inherited by its children (fork keeps it, prepare_exec and spawn hand
+ * it on). A process that drops its privileges (setresuid to another uid) cannot reach the
+ * socket through the owner-only runtime directory any more; its children connect through the
+ * door, since a process keeps making system calls whatever its uid.
+ */
+static void adopt_door(void) {
+  const char *v = getenv(DOOR_ENV);
+  struct stat st;
+  if (v) {
+    int fd = atoi(v);
+    /* Only an O_PATH descriptor of a socket file is a door: the number may be another descriptor now. */
+    if (fd > 2 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && (fcntl(fd, F_GETFL) & O_PATH)) {
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
+      blinkd_set_door(fd);
+      return;
+    }
+  }
+  int fd = blinkd_open_door(sockpath);
+  if (fd >= 0) {
+    char b[16];
+    snprintf(b, sizeof b, "%d", fd);
+    setenv(DOOR_ENV, b, 1);
+  } else {
+    unsetenv(DOOR_ENV);
+  }
+}
+
 /* exit_group with the status the parent will see, before the host process ends. */
 static void end_group(int status) {
   struct blinkd_exit_group_args a = {status};
+  /* From here the daemon may end the namespace before this process is gone: not a death. */
+  blinkd_watch_daemon(-1);
   /* With other threads, their connections close as the host process ends, and a close
      before the daemon has read exit_group would be their death (§7.7): the reply is
      awaited. Alone, it is not (the process ends; its connection's close follows). */
@@ -387,9 +425,18 @@ static void report_mask(void);
 static void tell_watch(void);
 static void close_old_threads(void);
 
+/* The daemon closed the connection of a process that must be in its namespace (a reserved
+   child, or an image that had one): the namespace is over, so is the process (blinkd.h). */
+static int daemon_gone_code(int64_t r) {
+  return r == -ECONNREFUSED || r == -ENOENT || r == -ECONNRESET || r == -EPIPE;
+}
+
 __attribute__((constructor)) static void blinkd_preload_init(void) {
   resolve_mask_calls();
   if (!getenv("BLINKD_SOCKET") && !getenv("BLINK_PREFIX")) return;
+  /* A guest does not outlive its kernel: a call that finds the daemon gone ends the process
+     (blinkd.h, spec/protocol.md §7.8). */
+  blinkd_set_gone_policy(BLINKD_GONE_KILL, "blinkd preload");
   char exe[4096], abuf[8192], *argv[256];
   self_exe(exe, sizeof exe);
   /* A Node.js guest speaks for itself through the TypeScript client. */
@@ -402,6 +449,7 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
   int64_t r;
   struct stat st;
   int inherited = fdv ? atoi(fdv) : -1;
+  adopt_door();
   /* The daemon keeps the mask across execve (signal(7)): the image before said which it is,
      so the new one reports only a change. Only this host process's word is taken. */
   const char *mv = getenv(MASK_ENV);
@@ -418,6 +466,7 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
     conn.rbuf = conn.rinline;
     conn.rcap = sizeof conn.rinline;
     confd = inherited;
+    fcntl(inherited, F_SETFD, FD_CLOEXEC);
     r = blinkd_getpid(&conn);
     if (r > 0) {
       mypid = (int32_t)r;
@@ -434,6 +483,7 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
       snprintf(who, sizeof who, "blinkd-preload pid %d", (int)myhost);
       r = blinkd_conn_handshake(&conn, "guest", who);
     }
+    if (r < 0 && token && daemon_gone_code(r)) blinkd_daemon_gone(&conn, conn.error[0] ? conn.error : NULL);
     if (r < 0) return warn("cannot reach blinkd", r);
     if (token) {
       /* Started by `blinkd run` or a guest's posix_spawn: claim the reserved pid. */
@@ -459,6 +509,8 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
   mainthr.live = 1;
   mainthr.pt = pthread_self();
   active = 1;
+  /* Waiting on the host (sigsuspend, a host wait, a sleep), it hears of the daemon's end too. */
+  blinkd_watch_daemon(conn.fd);
   report_ignored();
   /* The mask survives execve, and a spawned child's is the spawn attribute's: report it. */
   report_mask();
@@ -466,6 +518,70 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
   if (mypid == 1) get_prctl()(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   on_exit(on_exit_handler, NULL);
 }
+
+/* ---- credentials ---- */
+
+/*
+ * A change of uids or gids goes to the daemon after the host made it (the host kernel
+ * enforces the rule; the daemon's copy is what decides kill's permission and /proc's access
+ * in the namespace, spec/signals.md §2): the resulting real, effective and saved ids, read
+ * back with getresuid/getresgid, whichever call made them. Not seen: a set-user-ID exec
+ * (the loader ignores LD_PRELOAD then), raw syscall(2), and glibc-internal calls
+ * (initgroups' setgroups).
+ */
+static void report_uids(void) {
+  uid_t r, e, s;
+  if (!active || getresuid(&r, &e, &s) != 0) return;
+  int64_t x = blinkd_setresuid(&conn, r, e, s);
+  if (x < 0) warn("reporting the new uids (setresuid)", x);
+}
+
+static void report_gids_now(void) {
+  gid_t r, e, s;
+  if (!active || getresgid(&r, &e, &s) != 0) return;
+  int n = getgroups(0, NULL);
+  if (n < 0) n = 0;
+  gid_t *g = malloc(((size_t)n + 1) * sizeof *g);
+  int32_t *gi = malloc(((size_t)n + 1) * sizeof *gi);
+  if (g && gi) {
+    n = getgroups(n, g);
+    if (n < 0) n = 0;
+    for (int i = 0; i < n; i++) gi[i] = (int32_t)g[i];
+    /* setfsgid with an invalid id changes nothing and returns the current one. */
+    uint32_t fs = (uint32_t)syscall(SYS_setfsgid, -1);
+    int64_t x = blinkd_report_gids(&conn, r, e, s, fs, gi, (size_t)n);
+    if (x < 0) warn("reporting the new gids (report_gids)", x);
+  }
+  free(g);
+  free(gi);
+}
+
+/* glibc applies a uid or gid change to every thread it knows (the setxid broadcast), and
+   aborts when one of them fails, as the daemon watcher would when the program set per-thread
+   state first (PR_SET_KEEPCAPS, capset: setpriv does): the watcher is stopped for the change
+   and started again after it, with the new credentials. */
+#define CRED_WRAP(report, name, params, args) \
+  REAL(int, name, params)                      \
+  EXPORT int name params {                     \
+    if (active) blinkd_unwatch_daemon();       \
+    int rc_ = get_##name() args;               \
+    if (active) {                              \
+      int saved_ = errno;                      \
+      if (rc_ == 0) report();                  \
+      blinkd_watch_daemon(confd);              \
+      errno = saved_;                          \
+    }                                          \
+    return rc_;                                \
+  }
+CRED_WRAP(report_uids, setuid, (uid_t u), (u))
+CRED_WRAP(report_uids, seteuid, (uid_t u), (u))
+CRED_WRAP(report_uids, setreuid, (uid_t r, uid_t e), (r, e))
+CRED_WRAP(report_uids, setresuid, (uid_t r, uid_t e, uid_t s), (r, e, s))
+CRED_WRAP(report_gids_now, setgid, (gid_t g), (g))
+CRED_WRAP(report_gids_now, setegid, (gid_t g), (g))
+CRED_WRAP(report_gids_now, setregid, (gid_t r, gid_t e), (r, e))
+CRED_WRAP(report_gids_now, setresgid, (gid_t r, gid_t e, gid_t s), (r, e, s))
+CRED_WRAP(report_gids_now, setgroups, (size_t n, const gid_t *l), (n, l))
 
 /* ---- identity ---- */
 
@@ -511,12 +627,14 @@ static void child_attach(const char *token, int32_t pid) {
     get_kill()(myhost, SIGKILL);
   }
   if (r < 0) {
+    if (daemon_gone_code(r)) blinkd_daemon_gone(&conn, conn.error[0] ? conn.error : NULL);
     warn("the forked child cannot claim its pid", r);
     active = 0;
     return;
   }
   conn.restart = restart_hook;
   daemonhost = peer_pid(conn.fd);
+  blinkd_watch_daemon(conn.fd);
   mypid = p;
   watching = 0;
   if (nsfd) tell_watch(); /* the signalfds it inherited */
@@ -568,7 +686,7 @@ static char **guest_env(char *const envp[], const char *token, char *buf, size_t
   char **e = malloc((n + 8) * sizeof *e);
   if (!e) return NULL;
   size_t k = 0, used = 0;
-  const char *keep[] = {"BLINKD_SOCKET", "LD_PRELOAD", FD_ENV, "BLINK_PREFIX"};
+  const char *keep[] = {"BLINKD_SOCKET", "LD_PRELOAD", FD_ENV, "BLINK_PREFIX", DOOR_ENV};
   for (size_t i = 0; i < n; i++) {
     if (has_prefix(envp[i], "BLINKD_TOKEN=") || has_prefix(envp[i], MASK_ENV "=") || has_prefix(envp[i], THREADS_ENV "=")) continue;
     e[k++] = envp[i];
@@ -613,7 +731,11 @@ static char **guest_env(char *const envp[], const char *token, char *buf, size_t
  * setenv may move environ, which the caller may have passed as envp already).
  */
 static int prepare_exec(int environ_) {
-  if (!active || __atomic_load_n(&nthr, __ATOMIC_SEQ_CST) == 0) return 0;
+  if (!active) return 0;
+  /* The connection and the door are close-on-exec (settle_fd): this exec hands them on. */
+  fcntl(mainthr.c.fd, F_SETFD, 0);
+  if (blinkd_door() >= 0) fcntl(blinkd_door(), F_SETFD, 0);
+  if (__atomic_load_n(&nthr, __ATOMIC_SEQ_CST) == 0) return 1;
   char *v = exec_threads;
   int n = snprintf(v, sizeof exec_threads, "%d:", (int)myhost);
   sigset_t om;
@@ -632,6 +754,8 @@ static int prepare_exec(int environ_) {
 static void undo_exec(int prepared) {
   if (!prepared) return;
   int e = errno;
+  fcntl(mainthr.c.fd, F_SETFD, FD_CLOEXEC);
+  if (blinkd_door() >= 0) fcntl(blinkd_door(), F_SETFD, FD_CLOEXEC);
   sigset_t om;
   lock_threads(&om);
   for (int i = 0; i < nthr; i++)
@@ -749,11 +873,12 @@ static int spawn(int p, pid_t *pidp, const char *path, const posix_spawn_file_ac
   if (pid < 0) return (int)-pid;
   char buf[2048];
   char **e = guest_env(envp, fo.token, buf, sizeof buf);
-  /* The spawned child claims its own pid with the token; it must not inherit our connection. */
-  fcntl(mainthr.c.fd, F_SETFD, FD_CLOEXEC);
+  /* The spawned child claims its own pid with the token on a connection of its own (ours is
+     close-on-exec); it inherits the door, to reach the daemon whatever its uid. */
+  if (blinkd_door() >= 0) fcntl(blinkd_door(), F_SETFD, 0);
   pid_t h;
   int r = (p ? get_posix_spawnp() : get_posix_spawn())(&h, path, fa, attr, argv, e ? e : envp);
-  fcntl(mainthr.c.fd, F_SETFD, 0);
+  if (blinkd_door() >= 0) fcntl(blinkd_door(), F_SETFD, FD_CLOEXEC);
   free(e);
   if (r != 0) {
     blinkd_fork_abort(&conn, (int32_t)pid);
@@ -1652,6 +1777,10 @@ EXPORT int prctl(int option, ...) {
 /* ---- threads (spec/protocol.md §7.5) ---- */
 
 REAL(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
+/* The client's watcher thread (blinkd_watch_daemon) is the host's alone, not a thread of the namespace. */
+int blinkd_host_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg) {
+  return get_pthread_create()(t, attr, fn, arg);
+}
 
 static pthread_key_t thr_key;
 static pthread_once_t thr_once = PTHREAD_ONCE_INIT;
@@ -1674,7 +1803,9 @@ static void thread_end(void *p) {
   hmask(SIG_BLOCK, &all, &om); /* no doorbell wrapper on this connection from here on */
   thread_drop(s);
   if (__atomic_load_n(&main_gone, __ATOMIC_SEQ_CST) && __atomic_load_n(&nthr, __ATOMIC_SEQ_CST) == 0) {
-    /* The last thread: glibc's exit(0) follows, whose exit_group goes on this connection. */
+    /* The last thread: glibc's exit(0) follows, whose exit_group goes on this connection,
+       once the daemon watcher is no longer a thread that could outlive it. */
+    blinkd_unwatch_daemon();
     hmask(SIG_SETMASK, &om, NULL);
     return;
   }
@@ -1833,6 +1964,9 @@ REAL(void, pthread_exit, (void *))
  * its connection, which thread_end leaves open for it.
  */
 EXPORT void pthread_exit(void *ret) {
+  /* The last thread's end ends the process (glibc exits when its thread count drops to 0):
+     the daemon watcher must not be left as that last thread. */
+  if (active && !self && __atomic_load_n(&nthr, __ATOMIC_SEQ_CST) == 0) blinkd_unwatch_daemon();
   if (active && !self && main_thread() && __atomic_load_n(&nthr, __ATOMIC_SEQ_CST) > 0) {
     sigset_t om;
     lock_threads(&om);

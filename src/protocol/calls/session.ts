@@ -5,10 +5,10 @@ export const session = family({
   hello: {
     nr: 0,
     args: { version: "str", role: "str", client: "str" },
-    out: { daemon: "str", pidMax: "i32" },
+    out: { daemon: "str", pidMax: "i32", nonce: "str" },
     blocks: false,
     role: "any",
-    doc: "First call on a connection: the protocol version hash and the role ('guest' or 'control'). A mismatch is EPROTO and the connection closes.",
+    doc: "First call on a connection: the protocol version hash and the role ('guest' or 'control'). A mismatch is EPROTO and the connection closes. out.nonce (32 hex digits) is this connection's: a guest proves its host pid with it (§7.3).",
   },
   register: {
     nr: 1,
@@ -16,7 +16,7 @@ export const session = family({
     out: {},
     blocks: false,
     role: "unbound",
-    doc: "Bind this connection to a new process (PID 1 if the namespace is empty, else a process whose parent is outside the namespace: getppid 0). delivery: 0 = signals as messages, 1 = as host signals. Returns the pid.",
+    doc: "Bind this connection to a new process (PID 1 if the namespace is empty, else a process whose parent is outside the namespace: getppid 0). hostpid is proven by a descriptor named blinkd-proof-NONCE in that process (§7.3); unproven, the process has no host process and the overflow uid 65534. delivery: 0 = signals as messages, 1 = as host signals. Returns the pid.",
   },
   claim: {
     nr: 2,
@@ -24,6 +24,6 @@ export const session = family({
     out: { pid: "i32" },
     blocks: false,
     role: "unbound",
-    doc: "Bind this connection to the process or thread reserved by fork or thread_create, by its one-time token. Returns the tid; out.pid is the process.",
+    doc: "Bind this connection to the process or thread reserved by fork or thread_create, by its one-time token; hostpid is proven as for register, else the process has no host process. Returns the tid; out.pid is the process.",
   },
 });

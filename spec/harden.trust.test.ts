@@ -1,0 +1,152 @@
+/**
+ * What the daemon trusts (issue 15). A dropped privilege holds: the preload reports
+ * setuid/setresuid/setgid/setgroups…, so kill's permission and /proc's access follow the
+ * process's credentials as on Linux, its connection is close-on-exec, and its children still
+ * reach the daemon after the drop (through the door) and claim their pids, as Linux lets any
+ * process fork whatever its uid. A guest's word about its host pid is not taken: only a host
+ * process that proves it (a descriptor named with the connection's nonce) is ever signalled
+ * or read; an unproven one has no host process and the overflow uid. /proc applies Linux's
+ * access rules (ptrace_may_access, the owner-only fd directories) between users.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BIN } from "../fuzz/daemon.js";
+import { hardenSetup } from "./helpers/harden.js";
+import { buildNative } from "./helpers/native.js";
+import { Raw, StandIn } from "./helpers/raw.js";
+
+const { daemon } = hardenSetup("trust");
+const root = process.getuid?.() === 0;
+if (!root) process.stderr.write("harden.trust: the comparisons with Linux are SKIPPED, they need root (unshare --pid, setpriv)\n");
+
+const standIns: StandIn[] = [];
+afterAll(() => {
+  for (const s of standIns) s.kill();
+});
+const standIn = (): StandIn => {
+  const s = StandIn.start();
+  standIns.push(s);
+  return s;
+};
+
+/** Runs `sh -c SCRIPT` as PID 1 under blinkd run or in a real PID namespace; its output (stderr after stdout) and status. */
+function asInit(where: "blinkd" | "linux", script: string): { out: string; err: string; code: number | null } {
+  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-trust-"));
+  const cmd = where === "blinkd" ? [process.execPath, BIN, "run", "--prefix", prefix, "--", "sh", "-c", script] : ["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", script];
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: "utf8", timeout: 30_000 });
+  fs.rmSync(prefix, { recursive: true, force: true });
+  return { out: r.stdout, err: r.stderr, code: r.status };
+}
+
+describe("a dropped privilege holds", () => {
+  it.skipIf(!root)("after setpriv drops to uid 1001, kill of root's process is EPERM, and the children still claim their pids, as in a real PID namespace", () => {
+    const script = 'sleep 100 & exec setpriv --reuid=1001 --regid=1001 --clear-groups sh -c "kill -9 2 2>&1; echo kill=\\$?; /bin/true; echo true=\\$?; sleep 0.1 & wait \\$!; echo child=\\$?; id -u"';
+    const linux = asInit("linux", script);
+    const blinkd = asInit("blinkd", script);
+    expect(linux.out).toMatch(/Operation not permitted\n+kill=1\ntrue=0\nchild=0\n1001\n$/);
+    expect(blinkd).toEqual({ ...linux, err: "" });
+  }, 60_000);
+
+  it("the connection and the door are close-on-exec: a program reached by an exec through the preload gets them back, nothing else inherits them", () => {
+    const r = asInit("blinkd", 'grep ^flags /proc/self/fdinfo/$BLINKD_FD; grep ^flags /proc/self/fdinfo/$BLINKD_DOOR');
+    expect(r.err).toBe("");
+    const [conn, door] = r.out.trim().split("\n").map((l) => parseInt(l.split(/\s+/)[1]!, 8));
+    const O_CLOEXEC = 0o2000000;
+    const O_PATH = 0o10000000;
+    expect(conn! & O_CLOEXEC).toBe(O_CLOEXEC);
+    expect(door! & (O_CLOEXEC | O_PATH)).toBe(O_CLOEXEC | O_PATH);
+  }, 30_000);
+});
+
+describe("a guest's host pid is taken only when that process proves it", () => {
+  let d: Awaited<ReturnType<typeof daemon>>;
+  let init: Raw;
+  beforeAll(async () => {
+    d = await daemon();
+    init = await Raw.open(d.socket);
+    expect(await init.register(standIn())).toBe(1);
+  });
+
+  const hostpidOf = async (pid: number): Promise<number> => {
+    const ctl = await Raw.open(d.socket);
+    await ctl.hello("control");
+    const ps = (await ctl.call("ps")).out[0] as { pid: number; hostpid: number }[];
+    ctl.sock.destroy();
+    return ps.find((p) => p.pid === pid)!.hostpid;
+  };
+
+  it("a client that names an unrelated host process gets no host process: killing its guest leaves that process alone, and its uid is the overflow uid", async () => {
+    const victim = spawn("sleep", ["100"], { stdio: "ignore" });
+    try {
+      const liar = await Raw.open(d.socket);
+      const pid = await liar.register(victim.pid!);
+      expect(await hostpidOf(pid)).toBe(0);
+      const status = (await liar.call("proc_read", { path: "self/status" })).out[0] as Uint8Array;
+      expect(Buffer.from(status).toString()).toMatch(/^Uid:\t65534\t65534\t65534\t65534$/m);
+      expect(Number((await init.call("kill", { pid, sig: 9 })).result)).toBe(0);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(victim.exitCode).toBe(null);
+      expect(victim.signalCode).toBe(null);
+      liar.sock.destroy();
+    } finally {
+      victim.kill("SIGKILL");
+    }
+  });
+
+  it("a host process that proves it is signalled (a default action kills it) and gives its uids", async () => {
+    const host = standIn();
+    const g = await Raw.open(d.socket);
+    const pid = await g.register(host);
+    expect(await hostpidOf(pid)).toBe(host.pid);
+    const status = Buffer.from((await g.call("proc_read", { path: "self/status" })).out[0] as Uint8Array).toString();
+    const uid = process.getuid!();
+    expect(status).toMatch(new RegExp(`^Uid:\\t${uid}\\t${uid}\\t${uid}\\t${uid}$`, "m"));
+    expect(Number((await init.call("kill", { pid, sig: 9 })).result)).toBe(0);
+    expect(await host.exited).toEqual({ code: null, signal: "SIGKILL" });
+    g.sock.destroy();
+  });
+
+  it("a proof is this connection's: a process holding another connection's proof does not pass", async () => {
+    const host = standIn();
+    const a = await Raw.open(d.socket);
+    await a.helloOk();
+    await host.prove(a.nonce);
+    const b = await Raw.open(d.socket);
+    await b.helloOk();
+    const pid = Number((await b.call("register", { hostpid: host.pid, exe: "/b", argv: ["b"], delivery: 0 })).result);
+    expect(await hostpidOf(pid)).toBe(0);
+    a.sock.destroy();
+    b.sock.destroy();
+  });
+});
+
+describe("/proc between users follows Linux's access rules", () => {
+  it.skipIf(!root)("a process that dropped to uid 1001 may not read root's environ, exe, cwd, fd or fdinfo, and may read its status, cmdline and stat, as in a real PID namespace", async () => {
+    const exe = buildNative("procaccess");
+    const linux = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", exe], { encoding: "utf8", timeout: 30_000 });
+    expect(linux.status, linux.stderr).toBe(0);
+    const paths = linux.stdout.trim().split("\n").map((l) => l.slice(0, l.indexOf(":")));
+
+    const d = await daemon();
+    const init = await Raw.open(d.socket);
+    const host = standIn();
+    expect(await init.register(host)).toBe(1);
+    const { pid, token } = await init.fork();
+    const child = await Raw.open(d.socket);
+    expect(await child.claim(token, host)).toBe(pid);
+    expect(Number((await child.call("report_gids", { rgid: 1001, egid: 1001, sgid: 1001, fsgid: 1001, groups: [] })).result)).toBe(0);
+    expect(Number((await child.call("setresuid", { ruid: 1001, euid: 1001, suid: 1001 })).result)).toBe(0);
+    const lines: string[] = [];
+    const names: Record<number, string> = { 13: "EACCES", 2: "ENOENT", 1: "EPERM", 3: "ESRCH" };
+    for (const p of paths) {
+      const r = Number((await child.call("proc_read", { path: p })).result);
+      lines.push(`${p}: ${r >= 0 ? "ok" : (names[-r] ?? String(-r))}`);
+    }
+    expect(lines.join("\n")).toBe(linux.stdout.trim());
+    child.sock.destroy();
+    init.sock.destroy();
+  }, 60_000);
+});
