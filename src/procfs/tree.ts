@@ -54,9 +54,9 @@ function taskFile(v: ProcView, t: TaskView, name: string, whole: boolean): Node 
 }
 
 /** /proc/N/…: N is a process, or (as Linux allows, unlisted) a thread of one. */
-function pidNode(k: Kernel, n: number, rest: string[], path: string, views?: Views): Node | Errno {
+function pidNode(k: Kernel, n: number, rest: string[], path: string, views?: Views, reader?: Reader): Node | Errno {
   const pid = k.procs.has(n) ? n : k.threads.get(n)?.getSnapshot().context.pid;
-  const v = pid === undefined ? undefined : views ? (views.get(pid) ?? views.set(pid, viewOf(k, pid)).get(pid)) : viewOf(k, pid);
+  const v = pid === undefined ? undefined : views ? (views.get(pid) ?? views.set(pid, viewOf(k, pid, reader)).get(pid)) : viewOf(k, pid, reader);
   if (!v) return noent(path);
   const self = v.tasks.find((t) => t.tid === n) ?? v.tasks[0];
   if (!self) return noent(path);
@@ -116,7 +116,7 @@ export function render(k: Kernel, path: string, reader?: Reader, views?: Views):
     return noent(path);
   }
   const n = num(head);
-  return n === undefined ? noent(path) : pidNode(k, n, rest, path, views);
+  return n === undefined ? noent(path) : pidNode(k, n, rest, path, views, reader);
 }
 
 /** Every path of the tree, parents before children, as [path, node]; threads are not listed at the top (Linux hides them). */
