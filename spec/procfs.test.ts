@@ -78,6 +78,7 @@ afterAll(() => {
 
 describe("the tree as /proc shows it", () => {
   it("lists every process (not threads), and self is the caller", async () => {
+    await idle();
     expect([init.pid, server.pid, worker.tid, zombie.pid, sleeper.pid]).toEqual([1, 2, 3, 4, 5]);
     const root = await read(sleeper, "");
     expect(root.kind).toBe(2);
@@ -91,6 +92,7 @@ describe("the tree as /proc shows it", () => {
   });
 
   it("renders stat with the comm in parentheses, unescaped, and the zombie's wait status", async () => {
+    await idle();
     const s = statFields((await read(init, "2/stat")).text);
     expect(s).toHaveLength(52);
     expect(s.slice(0, 6)).toEqual(["2", "(my (server))", "S", "1", "0", "0"]);
@@ -157,6 +159,7 @@ describe("formats field by field against a real process of the same state", () =
   const SAME = [3, 7, 8, 9, 18, 19, 20, 21, 25, 31, 32, 33, 34, 35, 36, 37, 38, 40, 41, 42, 43, 44, 52];
 
   it("stat: a process, its named thread and its zombie child", async () => {
+    await idle();
     const pairs: [string, string, number[]][] = [
       [`${rpid}/stat`, "2/stat", SAME],
       [`${rpid}/task/${rtid}/stat`, "2/task/3/stat", SAME],
@@ -172,6 +175,7 @@ describe("formats field by field against a real process of the same state", () =
   });
 
   it("status: the same lines in the same order, and the same values where the state decides them", async () => {
+    await idle();
     const VARY = new Set(["Tgid", "Pid", "PPid", "NStgid", "NSpid", "NSpgid", "NSsid", "FDSize", "SigQ", "voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"]);
     const pairs: [string, string][] = [
       [`${rpid}/status`, "2/status"],
@@ -288,9 +292,25 @@ const PSTREE_ASCII = ["init(1)-+-my (server)(2)-+-my (server)(4)", "        |   
 const PSTREE_THREADS = PSTREE_ASCII.replace("{my (server)}", "{wo rk(er)}");
 const PSTREE_UTF8 = ["init(1)─┬─my (server)(2)─┬─my (server)(4)", "        │                └─{my (server)}(3)", "        └─sleeper(5)", ""].join("\n");
 
+/**
+ * Waits (at most 5 s) until the agents' host processes sleep: an agent still writing its
+ * last reply runs, and /proc shows a process whose host thread runs as R, as Linux does.
+ */
+async function idle(agents: Agent[] = [init, server, sleeper]): Promise<void> {
+  const running = (a: Agent): boolean => {
+    try {
+      return statFields(fs.readFileSync(`/proc/${a.proc.pid}/stat`, "utf8"))[2] === "R";
+    } catch {
+      return false;
+    }
+  };
+  for (const until = Date.now() + 5000; Date.now() < until && agents.some(running); ) await new Promise((r) => setTimeout(r, 20));
+}
+
 describe("real procps and psmisc read the exported snapshot", () => {
   it.skipIf(!isRoot)("ps -eo pid,ppid,pgid,sid,stat,comm,args and pstree -p show the emulated tree exactly", async () => {
     const snap = path.join(tmp, "proc");
+    await idle();
     const r = await cli(["procfs", "export", "--socket", ns.daemon.socket, snap]);
     expect(r.stderr).toMatch(/wrote \d+ entries/);
     expect(r.code).toBe(0);
@@ -337,6 +357,7 @@ describe("inspection commands", () => {
   const ctl = (args: string[], env: NodeJS.ProcessEnv = {}) => cli([...args, "--socket", ns.daemon.socket], env);
 
   it("blinkd ps prints what procps prints, and --json the records", async () => {
+    await idle();
     const r = await ctl(["ps"]);
     expect(r.stdout).toBe(PS_WANT);
     const j = JSON.parse((await ctl(["ps", "--json"])).stdout) as { pid: number; stat: string; state: string; threads: number[] }[];
@@ -472,6 +493,7 @@ describe("signal state in /proc", () => {
     expect((await read(init, `${c.pid}/status`)).text).toMatch(/^State:\tT \(stopped\)$/m);
     expect((await cli(["ps", "--socket", ns.daemon.socket])).stdout).toMatch(new RegExp(`^ +${c.pid} +1 +0 +0 T `, "m"));
     await init.ok("kill", { pid: c.pid, sig: 18 });
+    await idle([c]); // continued, it runs a moment (R, as on Linux) before it sleeps again
     expect(statFields((await read(init, `${c.pid}/stat`)).text)[2]).toBe("S");
     await init.ok("kill", { pid: c.pid, sig: 9 });
     expect((await init.ok("wait4", { pid: c.pid, options: 0 })).out!.wstatus).toBe(9);

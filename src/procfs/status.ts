@@ -44,7 +44,7 @@ export function renderStatus(v: ProcView, t: TaskView): string {
   put("Uid", v.uids.join("\t"));
   put("Gid", [v.gids.rgid, v.gids.egid, v.gids.sgid, v.gids.fsgid].join("\t"));
   // FDSize: the descriptor table's size; a zombie has none.
-  put("FDSize", v.mem ? (v.host?.get("FDSize") ?? "64") : 0);
+  put("FDSize", v.fdSize);
   // "Trailing space shouldn't have been added in the first place." (task_state)
   put("Groups", v.gids.groups.join(" ") + " ");
   // One level of PID namespace: the reader sees the namespace's own numbers.

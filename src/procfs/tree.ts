@@ -73,7 +73,7 @@ function accessOf(k: Kernel, target: ProcView, reader: Reader | undefined): Acce
 /** /proc/N/…: N is a process, or (as Linux allows, unlisted) a thread of one. */
 function pidNode(k: Kernel, n: number, rest: string[], path: string, views?: Views, reader?: Reader): Node | Errno {
   const pid = k.procs.has(n) ? n : k.threads.get(n)?.getSnapshot().context.pid;
-  const v = pid === undefined ? undefined : views ? (views.get(pid) ?? views.set(pid, viewOf(k, pid)).get(pid)) : viewOf(k, pid);
+  const v = pid === undefined ? undefined : views ? (views.get(pid) ?? views.set(pid, viewOf(k, pid, reader)).get(pid)) : viewOf(k, pid, reader);
   if (!v) return noent(path);
   const self = v.tasks.find((t) => t.tid === n) ?? v.tasks[0];
   if (!self) return noent(path);

@@ -55,8 +55,10 @@ export interface ProcView {
   /** task->exit_code: the wait status of a zombie, else 0. */
   readonly exitCode: number;
   readonly hostpid: number;
-  /** Host status lines for what the guest did not report (context switches, FDSize). */
+  /** Host status lines for what the guest did not report (context switches). */
   readonly host: Map<string, string> | undefined;
+  /** The descriptor table's size (status FDSize); 0 for a zombie. */
+  readonly fdSize: number;
 }
 
 // include/linux/sched.h
@@ -110,8 +112,14 @@ export function ticksSinceBoot(k: Kernel, ms: number): bigint {
   return BigInt(Math.floor(((bootOffsetMs() + t0 + ms) * CLK_TCK) / 1000));
 }
 
-/** Gathers one process; undefined when pid is not a process of the namespace. */
-export function viewOf(k: Kernel, pid: number): ProcView | undefined {
+/** NR_OPEN_DEFAULT (include/linux/fdtable.h, BITS_PER_LONG): the size of a descriptor table that never grew. */
+export const NR_OPEN_DEFAULT = 64;
+
+/**
+ * Gathers one process; undefined when pid is not a process of the namespace. reader: the
+ * thread reading /proc, which is running (it is in the read), as on Linux.
+ */
+export function viewOf(k: Kernel, pid: number, reader?: { readonly tid: number }): ProcView | undefined {
   const p = k.proc(pid);
   if (!p) return undefined;
   const snap = p.getSnapshot();
@@ -122,6 +130,13 @@ export function viewOf(k: Kernel, pid: number): ProcView | undefined {
   const procLetter: StateLetter = zombie ? "Z" : c.job.stopped ? "T" : lifecycle === "embryo" ? "R" : "S";
   // A hostpid > 0 with a live process is the guest's own host process (its connection is open).
   const host = live && c.hostpid > 1 ? hostStatus(c.hostpid) : undefined;
+  // A guest that reports its own memory figures runs in an emulator (blink): its host
+  // process's memory and descriptor table are the emulator's, not the guest's.
+  const emulated = c.info.mem !== null;
+  // The leader's host thread: R while it runs guest code, which the daemon does not see
+  // (a guest busy in user code makes no call). Any other host state is a sleep here, in a
+  // call to the daemon or in the host kernel; a stop or an exit the daemon knows itself.
+  const hostRunning = host?.get("State")?.startsWith("R") ?? false;
   const tasks: TaskView[] = [];
   const tids = [...c.threads].sort((a, b) => a - b);
   // The leader stays listed, a zombie, while other threads run; a zombie or a native
@@ -132,7 +147,10 @@ export function viewOf(k: Kernel, pid: number): ProcView | undefined {
     const tc = t?.getSnapshot().context;
     const tstate = t?.getSnapshot().value;
     const deadLeader = tid === pid && !c.threads.has(tid) && c.threads.size > 0;
-    const letter: StateLetter = deadLeader ? "Z" : procLetter === "S" && tstate === "embryo" ? "R" : procLetter;
+    let letter: StateLetter = deadLeader ? "Z" : procLetter === "S" && tstate === "embryo" ? "R" : procLetter;
+    // get_task_state: TASK_RUNNING is R. The task reading /proc is running; so is a leader
+    // whose host thread runs.
+    if (letter === "S" && (reader?.tid === tid || (tid === pid && hostRunning))) letter = "R";
     tasks.push({
       tid,
       // The leader's name is the process's comm (execve resets it); other threads may have their own.
@@ -176,6 +194,9 @@ export function viewOf(k: Kernel, pid: number): ProcView | undefined {
     exitCode: zombie ? (c.wstatus ?? 0) : 0,
     hostpid: c.hostpid,
     host,
+    // FDSize: files->fdt->max_fds. A guest in an emulator has a table of its own, which a
+    // process with few descriptors has never grown past NR_OPEN_DEFAULT.
+    fdSize: zombie ? 0 : emulated ? NR_OPEN_DEFAULT : Number(host?.get("FDSize") ?? NR_OPEN_DEFAULT),
   };
 }
 
