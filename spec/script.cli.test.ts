@@ -33,7 +33,7 @@ describe("blinkd script", () => {
     expect(r.stderr).toContain(`${f}:3: unknown step "wiat"`);
     expect(r.stdout).toBe("");
     expect(r.status).toBe(2);
-    expect(run("--linux", "--compare", f).stderr).toContain("--linux and --compare do not go together");
+    expect(run("--linux", "--compare", f).stderr).toContain("--linux, --compare and --record do not go together");
     expect(run().stderr).toContain("no scenario file given");
   });
 

@@ -128,11 +128,25 @@ const ops: Record<string, (a: string[]) => Promise<Out>> = {
       const set = o.set as bigint;
       return [Number(set & 0xffffffffn), Number((set >> 32n) & 0xffffffffn)];
     }),
-  await: async ([sig]) => {
+  await: async ([sig, ms]) => {
     const i = recs.findIndex((r) => r.signo === +sig!);
     if (i >= 0) return { result: 0, errno: 0, extra: siginfo(recs.splice(i, 1)[0]!) };
-    const info = await new Promise<SignalInfo>((take) => (awaiting = { sig: +sig!, take }));
-    return { result: 0, errno: 0, extra: siginfo(info) };
+    const info = await new Promise<SignalInfo | undefined>((take) => {
+      awaiting = { sig: +sig!, take };
+      // A bound (await SIGNAL MS): nothing came within it, as sigtimedwait's EAGAIN.
+      if (ms !== undefined)
+        setTimeout(() => {
+          if (awaiting?.take !== take) return;
+          awaiting = undefined;
+          take(undefined);
+        }, +ms);
+    });
+    return info ? { result: 0, errno: 0, extra: siginfo(info) } : { result: -1, errno: 11, extra: [] };
+  },
+  handled: async () => {
+    const sigs = recs.map((r) => r.signo);
+    recs = [];
+    return { result: sigs.length, errno: 0, extra: sigs };
   },
   setresuid: async ([r, e, s]) => plain(await sys("setresuid", { ruid: +r! >>> 0, euid: +e! >>> 0, suid: +s! >>> 0 })),
   getpgrp: async () => plain(await sys("getpgrp", {})),

@@ -26,7 +26,7 @@ export const SA_FLAGS: Record<string, number> = {
   SA_RESETHAND: 0x80000000 | 0,
 };
 
-export const IDTYPES: Record<string, number> = { P_ALL: 0, P_PID: 1, P_PGID: 2 };
+export const IDTYPES: Record<string, number> = { P_ALL: 0, P_PID: 1, P_PGID: 2, P_PIDFD: 3 };
 
 export const CLD_CODES: Record<number, string> = { 1: "CLD_EXITED", 2: "CLD_KILLED", 3: "CLD_DUMPED", 4: "CLD_TRAPPED", 5: "CLD_STOPPED", 6: "CLD_CONTINUED" };
 

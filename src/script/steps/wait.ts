@@ -30,7 +30,7 @@ export const WAIT_STEPS: Record<string, StepDef> = {
   wait: waitLike("wait", "wait", ["-1", "0"]),
   waitid: {
     usage: "waitid IDTYPE ID OPTIONS",
-    doc: "waitid(2): IDTYPE P_ALL, P_PID or P_PGID (or a number); ID a number, a name or 0; OPTIONS WEXITED|WSTOPPED|WCONTINUED|WNOHANG|WNOWAIT|__WALL|__WCLONE|__WNOTHREAD. Prints the result and the siginfo fields.",
+    doc: "waitid(2): IDTYPE P_ALL, P_PID, P_PGID or P_PIDFD (or a number); ID a number, a name or 0 (for P_PIDFD a descriptor); OPTIONS WEXITED|WSTOPPED|WCONTINUED|WNOHANG|WNOWAIT|__WALL|__WCLONE|__WNOTHREAD. Prints the result and the siginfo fields.",
     parse(args) {
       const bad = arity(args, 3, 3, this.usage);
       if (bad) return bad;
