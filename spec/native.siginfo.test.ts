@@ -12,6 +12,8 @@
  * runs a handler once for a signal sent twice while blocked, and has a child that is not
  * init take a blocked SIGTERM with sigwait and another die of it when it unblocks it.
  * spec/native/signalfd.c reads blocked signals from a signalfd (sig_watch rings for them).
+ * spec/native/handlers.c runs several signals' handlers at once in Linux's order, lets a
+ * default fatal action among them win, and resets an SA_RESETHAND action (spec/signals.md §3).
  */
 import { describe, expect, it } from "vitest";
 import * as fs from "node:fs";
@@ -105,6 +107,18 @@ describe.skipIf(!isRoot)("signals of a native program under the preload (deliver
       "SigCgt:\t0000000000000800",
     ]);
   }, 60_000);
+
+  it("runs several signals' handlers at once as Linux does (the last taken first; the thread's queue and the synchronous signals taken first), lets a default fatal action among them win, and resets an SA_RESETHAND action once its handler is chosen", async () => {
+    const blinkd = await sameAsLinux("handlers");
+    expect(blinkd.lines).toEqual([
+      "process queue, lowest taken first, last taken runs first: USR2 USR1 HUP",
+      "the thread's queue before the process's: USR1 USR2",
+      "synchronous signals first: HUP SEGV",
+      "handled SIGUSR1 and default SIGTERM at once: killed(TERM)",
+      "SA_RESETHAND: the handler ran (h)",
+      "SA_RESETHAND: then the second SIGUSR1: killed(USR1)",
+    ]);
+  });
 
   it("reads blocked signals from a signalfd with the sender's siginfo, as in a real PID namespace", async () => {
     const blinkd = await sameAsLinux("signalfd");

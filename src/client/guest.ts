@@ -92,6 +92,9 @@ export class Guest {
     const [signo, pid, code, uid, status] = fields as number[];
     const h = this.handlers.get(signo!);
     const restart = ((h?.flags ?? 0) & SA.RESTART) !== 0;
+    // get_signal: under SA_RESETHAND the action is SIG_DFL once its handler is chosen; the
+    // daemon reset its copy as it sent this event, so no more events come for it.
+    if (h && h.flags & SA.RESETHAND) this.handlers.delete(signo!);
     for (const b of this.blocking) {
       b.bySignal = true;
       b.restart = restart;

@@ -64,7 +64,7 @@ export function showFlags(v: number, table: Record<string, number>): string {
     const b = bit >>> 0;
     if (seen.has(b)) continue;
     seen.add(b);
-    if ((rest & b) === b && b !== 0) {
+    if (((rest & b) >>> 0) === b && b !== 0) {
       parts.push(name);
       rest = (rest & ~b) >>> 0;
     }

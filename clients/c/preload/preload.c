@@ -969,16 +969,17 @@ static uint64_t mask_bits(const sigset_t *m) {
   return b;
 }
 
-/* Runs the program's handler for signal s as the kernel would set it up (signal_setup_done:
-   the handler's sa_mask and, unless SA_NODEFER, s itself added to the mask; SA_RESETHAND
-   back to SIG_DFL before it runs: get_signal's SA_ONESHOT). */
-static void run_handler(int s, siginfo_t *si, void *uc, const sigset_t *base) {
+/* get_signal, once it has chosen the program's handler for s: an SA_RESETHAND action is
+   SIG_DFL from then on (SA_ONESHOT), on the host and in the daemon, which reset its own copy
+   as it gave the signal when it came from its queue (`taken`: sig_dequeue). Copies the
+   action to run into *a; 0 when s has no handler any more: the program changed the
+   disposition after the daemon queued it, and the new default action is the host's to take
+   (get_signal acts on the disposition at delivery). */
+static int choose(int s, struct sigaction *a, const sigset_t *base, int taken) {
   uint64_t b = 1ull << (s - 1);
   sigset_t all, m;
   sigfillset(&all);
   if (!(wrapped & b)) {
-    /* The program changed the disposition after the daemon queued the signal: its new
-       default action is the host's (get_signal acts on the disposition at delivery). */
     struct sigaction cur;
     if (get_sigaction()(s, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL) {
       m = *base;
@@ -987,10 +988,10 @@ static void run_handler(int s, siginfo_t *si, void *uc, const sigset_t *base) {
       syscall(SYS_tgkill, host_getpid(), syscall(SYS_gettid), s);
       hmask(SIG_SETMASK, &all, NULL);
     }
-    return;
+    return 0;
   }
-  struct sigaction a = user_act[s];
-  if (a.sa_flags & SA_RESETHAND) {
+  *a = user_act[s];
+  if (a->sa_flags & SA_RESETHAND) {
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
@@ -998,18 +999,33 @@ static void run_handler(int s, siginfo_t *si, void *uc, const sigset_t *base) {
     get_sigaction()(s, &dfl, NULL);
     wrapped &= ~b;
     norestart &= ~b;
-    if (active) blinkd_rt_sigaction(&conn, s, 0, 0);
+    if (active && !taken) blinkd_rt_sigaction(&conn, s, 0, (uint32_t)a->sa_flags);
   }
-  m = *base;
-  sigorset(&m, &m, &a.sa_mask);
-  if (!(a.sa_flags & SA_NODEFER)) sigaddset(&m, s);
-  /* A signal sa_mask blocks that the daemon would act on itself (not one the wrapper takes:
-     those wait on the host) is held while the handler runs: the daemon must know the mask
-     (signal_setup_done → set_current_blocked). doorbell() reports the old one after. */
-  if (mask_bits(&m) & ~mask_bits(base) & ~wrapped) tell_mask(mask_bits(&m));
+  return 1;
+}
+
+/* The mask a handler runs with (signal_setup_done → set_current_blocked): the mask before
+   its frame, its sa_mask, and s itself unless SA_NODEFER. */
+static void frame_mask(int s, const struct sigaction *a, const sigset_t *before, sigset_t *m) {
+  *m = *before;
+  sigorset(m, m, &a->sa_mask);
+  if (!(a->sa_flags & SA_NODEFER)) sigaddset(m, s);
+}
+
+/* Runs the program's handler for s with the mask of its frame set up on `before`. A signal
+   that mask blocks beyond `base` (the mask at the wrapper's entry) and that the daemon would
+   act on itself (not one the wrapper takes: those wait on the host) is held while the
+   handler runs: the daemon must know that mask, else it keeps `was_told`, the one it had at
+   entry (doorbell() reports it again at the end, as sigreturn restores it). */
+static void run_frame(int s, const struct sigaction *a, siginfo_t *si, void *uc, const sigset_t *before, const sigset_t *base, uint64_t was_told) {
+  sigset_t m;
+  frame_mask(s, a, before, &m);
+  uint64_t want = mask_bits(&m);
+  uint64_t need = want & ~mask_bits(base) & ~wrapped ? want : was_told;
+  if (need != told) tell_mask(need);
   hmask(SIG_SETMASK, &m, NULL);
-  if (a.sa_flags & SA_SIGINFO) a.sa_sigaction(s, si, uc);
-  else a.sa_handler(s);
+  if (a->sa_flags & SA_SIGINFO) a->sa_sigaction(s, si, uc);
+  else a->sa_handler(s);
 }
 
 static int is_doorbell(int s, const siginfo_t *hi) {
@@ -1061,30 +1077,53 @@ static void doorbell(int s, siginfo_t *hi, void *uc) {
       errno = saved;
       return;
     }
-    int got = 0;
-    for (;;) {
-      hmask(SIG_SETMASK, &all, NULL);
-      struct blinkd_sig_dequeue_out o;
-      int64_t t = blinkd_sig_dequeue(&conn, mask_bits(&base), &o);
-      if (t < 0) {
-        static int warned;
-        if (!warned++) warn("taking a signal (sig_dequeue)", t);
-        break;
-      }
-      if (t == 0 && !got && kind == 1) pass_on(s); /* none of its number was this thread's */
-      if (t == 0 || t > 64) break;
-      if (t == s) got = 1;
+    /* Several signals at once (get_signal, in exit_to_user_mode's loop): each is taken with
+       the mask the frames taken before it set (dequeue_signal's mask: their sa_mask, and
+       their signal unless SA_NODEFER), lowest first as the daemon gives them, and a frame is
+       set up for each before any handler runs, so the last one taken runs first; then the
+       frames are unwound, each handler with its frame's mask. Rounds go on until the daemon
+       has nothing for this thread: a signal queued after the last dequeue rings again. */
+    struct frame {
+      int s;
       siginfo_t si;
-      memset(&si, 0, sizeof si);
-      si.si_signo = (int)t;
-      si.si_code = o.code;
-      si.si_pid = o.pid;
-      si.si_uid = (uid_t)o.uid;
-      if (t == SIGCHLD && o.code > 0) si.si_status = o.status;
-      run_handler((int)t, &si, uc, &base);
+      struct sigaction act;
+      sigset_t before;
+    } frames[64];
+    int got = 0;
+    for (int round = 0;; round++) {
+      int n = 0;
+      sigset_t cur = base;
+      hmask(SIG_SETMASK, &all, NULL);
+      while (n < 64) {
+        struct blinkd_sig_dequeue_out o;
+        int64_t t = blinkd_sig_dequeue(&conn, mask_bits(&cur), &o);
+        if (t < 0) {
+          static int warned;
+          if (!warned++) warn("taking a signal (sig_dequeue)", t);
+          break;
+        }
+        if (t == 0 && round == 0 && !got && kind == 1) pass_on(s); /* none of its number was this thread's */
+        if (t == 0 || t > 64) break;
+        if (t == s) got = 1;
+        struct frame *f = &frames[n];
+        memset(&f->si, 0, sizeof f->si);
+        f->s = (int)t;
+        f->si.si_signo = (int)t;
+        f->si.si_code = o.code;
+        f->si.si_pid = o.pid;
+        f->si.si_uid = (uid_t)o.uid;
+        if (t == SIGCHLD && o.code > 0) f->si.si_status = o.status;
+        f->before = cur;
+        if (!choose(f->s, &f->act, &cur, 1)) continue;
+        frame_mask(f->s, &f->act, &f->before, &cur);
+        n++;
+      }
+      if (n == 0) break;
+      while (n-- > 0) run_frame(frames[n].s, &frames[n].act, &frames[n].si, uc, &frames[n].before, &base, was_told);
     }
   } else {
-    run_handler(s, hi, uc, &base);
+    struct sigaction a;
+    if (choose(s, &a, &base, 0)) run_frame(s, &a, hi, uc, &base, &base, was_told);
   }
   /* sigreturn restores the mask the signal came with: so does the daemon's copy. */
   if (told != was_told) tell_mask(was_told);
