@@ -12,6 +12,8 @@
  * runs a handler once for a signal sent twice while blocked, and has a child that is not
  * init take a blocked SIGTERM with sigwait and another die of it when it unblocks it.
  * spec/native/signalfd.c reads blocked signals from a signalfd (sig_watch rings for them).
+ * spec/native/early.c signals a child before it has run and one in the middle of exec, with
+ * every kind of signal (a child exists, with its pending signals, from the moment fork returns).
  * spec/native/handlers.c runs several signals' handlers at once in Linux's order, lets a
  * default fatal action among them win, and resets an SA_RESETHAND action (spec/signals.md §3).
  */
@@ -118,6 +120,20 @@ describe.skipIf(!isRoot)("signals of a native program under the preload (deliver
       "SA_RESETHAND: the handler ran (h)",
       "SA_RESETHAND: then the second SIGUSR1: killed(USR1)",
     ]);
+  });
+
+  it("signals every kind (stop, term, kill, handled, ignored, continue) to a child before it has run (not claimed yet) and in the middle of exec, with Linux's results", async () => {
+    const blinkd = await sameAsLinux("early");
+    const kinds = (how: string, handled: string): string[] => [
+      `stop     ${how}  stopped(STOP), then continued, then killed(KILL)`,
+      `term     ${how}  killed(TERM)`,
+      `kill     ${how}  killed(KILL)`,
+      `handled  ${how}  ${handled}`,
+      `ignored  ${how}  killed(TERM)`,
+      `continue ${how}  killed(TERM)`,
+    ];
+    // The forked child runs its inherited handler as itself (pid 5: 100 + getpid()); the exec'd one's is SIG_DFL.
+    expect(blinkd.lines).toEqual([...kinds("fork", "exited(105)"), ...kinds("exec", "killed(USR1)")]);
   });
 
   it("reads blocked signals from a signalfd with the sender's siginfo, as in a real PID namespace", async () => {

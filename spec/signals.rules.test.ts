@@ -171,6 +171,49 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
     g.destroy();
   }, 60_000);
 
+  it("a signal to a child that has not claimed its pid yet (delivery 0) acts when it claims, as a Linux child's when it first runs: a stop, a fatal signal, a handled one (its event before the claim's reply), an ignored one (spec/native/early.c shows Linux)", async () => {
+    const SIGUSR2_ = SIGUSR2;
+    /** init forks, signals the unclaimed child, then a real host process's connection claims it. */
+    const early = async (sig: number): Promise<{ pid: number; g: Raw; host: ReturnType<typeof printingHost>; gone: Promise<string | null> }> => {
+      const r = await init.ok("fork");
+      const pid = r.result;
+      await init.ok("kill", { pid, sig });
+      const host = printingHost([]);
+      await host.line("ready");
+      const gone = new Promise<string | null>((res) => host.host.once("exit", (_c, s) => res(s)));
+      const g = await Raw.open(d.socket);
+      expect(await g.claim(r.out!.token as string, host.host.pid!)).toBe(pid);
+      return { pid, g, host, gone };
+    };
+    // A stop: the parent's wait4(WUNTRACED) sees it once the child claims.
+    let e = await early(SIGSTOP);
+    expect((await init.ok("wait4", { pid: e.pid, options: WUNTRACED })).out!.wstatus).toBe(0x137f);
+    await init.ok("kill", { pid: e.pid, sig: SIGKILL });
+    expect((await init.ok("wait4", { pid: e.pid, options: 0 })).out!.wstatus).toBe(SIGKILL);
+    e.g.destroy();
+    // A fatal default action: it dies of it, its host process is killed.
+    e = await early(SIGTERM);
+    expect((await init.ok("wait4", { pid: e.pid, options: 0 })).out!.wstatus).toBe(SIGTERM);
+    expect(await e.gone).toBe("SIGKILL");
+    e.g.destroy();
+    // A handled one (the child inherited init's handler): its event comes with the claim.
+    await init.ok("rt_sigaction", { signo: SIGUSR1, handler: HANDLER, flags: 0 });
+    e = await early(SIGUSR1);
+    await init.ok("rt_sigaction", { signo: SIGUSR1, handler: 0, flags: 0 });
+    expect(e.g.events.filter((x) => x[1] === 1)).toEqual([[3, 1, SIGUSR1, 1, SI_USER, uid, 0]]);
+    // An ignored one (inherited SIG_IGN): dropped; the child lives on with nothing pending.
+    await init.ok("rt_sigaction", { signo: SIGUSR2_, handler: 1, flags: 0 });
+    const f = await early(SIGUSR2_);
+    await init.ok("rt_sigaction", { signo: SIGUSR2_, handler: 0, flags: 0 });
+    expect(Number((await f.g.call("rt_sigpending", {})).result)).toBe(0);
+    expect((await init.ok("wait4", { pid: f.pid, options: WNOHANG })).result).toBe(0);
+    for (const x of [e, f]) {
+      await init.ok("kill", { pid: x.pid, sig: SIGKILL });
+      await init.ok("wait4", { pid: x.pid, options: 0 });
+      x.g.destroy();
+    }
+  }, 60_000);
+
   it("fork: the child inherits the forking thread's mask (dup_task_struct)", async () => {
     await init.ok("rt_sigprocmask", { how: 0, set: bit(SIGUSR1) });
     const c = await fork(init);

@@ -40,6 +40,13 @@ export interface ConnectOptions {
    * exec'd (setpgid on it from its parent then succeeds, as before exec in Linux).
    */
   readonly execed?: boolean;
+  /**
+   * The handlers a forked child inherits (fork copies them; a Node.js child, a new program
+   * to the host, learns here which functions run them). Known before the claim, so that a
+   * signal sent to the child before it claimed its pid, which the daemon hands over at the
+   * claim, finds its handler. Only for a child that has not exec'd (execed: false).
+   */
+  readonly handlers?: ReadonlyMap<number, { readonly fn: SignalHandler; readonly flags: number }>;
 }
 
 export interface ForkOptions {
@@ -108,6 +115,7 @@ export class Guest {
     const env = opts.env ?? process.env;
     const conn = await ClientConnection.open(opts.socket ?? guestSocket(env));
     const g = new Guest(conn);
+    if (opts.execed === false) for (const [signo, h] of opts.handlers ?? []) g.adoptHandler(signo, h.fn, h.flags);
     await conn.hello("guest", `blinkd-ts pid ${process.pid}`);
     g.proxy.send({ type: "HELLO" });
     const token = env.BLINKD_TOKEN;

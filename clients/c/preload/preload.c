@@ -543,8 +543,14 @@ EXPORT pid_t fork(void) {
     return -1;
   }
   if (h == 0) {
-    hmask(SIG_SETMASK, &om, NULL);
+    /* Until it has claimed its pid, the child is not yet itself (its pid and connection are
+       the parent's): a doorbell for a signal sent to it before it ran (the daemon rings once
+       it claims) waits on the host until then, and its handler runs as the child. */
+    sigset_t all;
+    sigfillset(&all);
+    hmask(SIG_SETMASK, &all, NULL);
     child_attach(token, (int32_t)pid);
+    hmask(SIG_SETMASK, &om, NULL);
     return 0;
   }
   kid_add(h, (int32_t)pid);
