@@ -105,7 +105,8 @@ function ignoredAtGeneration(k: Kernel, pid: number, tid: number | undefined, si
  * SIGKILL and SIGSTOP reach init. Permission is the caller's business.
  */
 export function sendSignal(k: Kernel, pid: number, tid: number | undefined, info: SigInfo, force = false): void {
-  if (!alive(k, pid)) return; // prepare_signal: a dying or dead process drops every signal
+  // prepare_signal: a dying or dead process drops every signal ("signal->flags & SIGNAL_GROUP_EXIT").
+  if (!alive(k, pid) || k.dying.has(pid)) return;
   const p = k.proc(pid)!;
   const c = p.getSnapshot().context;
   const sig = info.signo;
@@ -172,8 +173,8 @@ export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
     /** Per thread, the frames set up so far: their siginfo in the order taken, and the signals they block. */
     const frames = new Map<number, { infos: SigInfo[]; held: bigint }>();
     for (let guard = 0; guard < 4 * 64 + 8; guard++) {
-      // A process that died or left emulation meanwhile: the frames set up are lost with it.
-      if (!alive(k, pid) || k.state(pid) === "native") return;
+      // A process that died (or is dying) or left emulation meanwhile: the frames set up are lost with it.
+      if (!alive(k, pid) || k.dying.has(pid) || k.state(pid) === "native") return;
       const c = k.ctx(pid)!;
       const skip = c.delivery === 1 ? c.sigactions.caught : 0n;
       const step = nextAction(k, pid, c, skip, frames);
@@ -285,10 +286,34 @@ function handlerChosen(k: Kernel, pid: number, signo: number): void {
   if (flags & SA.RESETHAND) k.proc(pid)!.send({ type: "SIGACTION", signo, handler: 0, flags });
 }
 
-/** A fatal signal's default action: the whole process dies of it; its host process is killed. */
+/**
+ * A fatal signal's default action: the whole process dies of it; its host process is killed.
+ * complete_signal starts the group exit and wakes the threads; each dies (do_group_exit) as
+ * it next runs. So a process killed in its own call (kill of itself, an unblocking
+ * sigprocmask, its claim) dies before that call returns; one killed by another process dies
+ * after the sender's call has returned, as a Linux target does on its own CPU: its parent's
+ * SIGCHLD then comes after the sender's kill(2) returned, not inside it (a shell that
+ * collected the job at once would not print "Terminated" for `wait`). Meanwhile every signal
+ * to it is dropped; a call of its own first finishes its death (finishDeath).
+ */
 export function killProcess(k: Kernel, pid: number, signo: number): void {
-  const c = k.ctx(pid)!;
-  const hostpid = c.hostpid;
+  if (k.running === pid) return die(k, pid, signo);
+  if (k.dying.has(pid)) return;
+  k.dying.set(pid, { signo, proc: k.proc(pid)! });
+  setImmediate(() => finishDeath(k, pid));
+}
+
+/** A doomed process (killProcess) dies now, if it has not yet. */
+export function finishDeath(k: Kernel, pid: number): void {
+  const d = k.dying.get(pid);
+  if (!d) return;
+  k.dying.delete(pid);
+  if (k.proc(pid) === d.proc) die(k, pid, d.signo);
+}
+
+function die(k: Kernel, pid: number, signo: number): void {
+  if (!alive(k, pid)) return;
+  const hostpid = k.ctx(pid)!.hostpid;
   // No core is written: the status never has WCOREDUMP (Linux with RLIMIT_CORE 0).
   exitGroup(k, pid, signaled(signo), false);
   if (hostpid > 0) k.hooks.killHost(pid, hostpid, "SIGKILL");

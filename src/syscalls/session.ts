@@ -56,6 +56,7 @@ export const sessionCalls: Handlers<typeof session> = {
     // A forked child has its parent's uids already; `blinkd run`'s command has its host's.
     if (r.pid === r.tid && ctx.k.ctx(r.pid)?.ppid === 0) credsFromHost(ctx.k, r.pid, hostpid);
     ctx.caller.bind(r.pid, r.tid, hostpid);
+    ctx.k.running = r.pid;
     // The child existed, with its pending signals, since fork returned; they act as it
     // first returns to user mode (ret_from_fork → get_signal): a stop stops it, a fatal
     // signal kills it, a handled one reaches it, now that its connection and host process are
