@@ -39,8 +39,9 @@ describe("blinkd script", () => {
 
   it("fails a step that never returns with what it waited for, and exits 1", () => {
     const f = write("stuck.scenario", "init: fork a\na: sigaction SIGUSR1 handler\na: await SIGUSR1\n");
-    const r = run("--timeout-ms", "1500", f);
-    expect(r.stderr).toMatch(/timed out after 1500 ms waiting for step 3 \(line 3: a: await SIGUSR1\) to return/);
+    // Long enough for init to start on a loaded machine; the stuck step then waits as long.
+    const r = run("--timeout-ms", "6000", f);
+    expect(r.stderr).toMatch(/timed out after 6000 ms waiting for step 3 \(line 3: a: await SIGUSR1\) to return/);
     expect(r.status).toBe(1);
   });
 

@@ -83,3 +83,13 @@ export function showStatus(s: number): string {
 
 /** si_code values of signals sent by a process or the kernel (siginfo.h). */
 export const SI_CODES: Record<number, string> = { 0: "SI_USER", 0x80: "SI_KERNEL", [-1]: "SI_QUEUE", [-6]: "SI_TKILL" };
+
+/**
+ * A sender's or child's uid as a trace prints it: `UID` for the user the scenario runs as
+ * (both sides run their processes as the runner's user), so that a trace does not depend on
+ * who ran it; any other uid (one a setresuid step set) as its number. The callers print the
+ * kernel's or an outside sender's uid (si_pid 0) as its number.
+ */
+export function showUid(uid: number): string {
+  return uid === (process.getuid?.() ?? 0) ? "UID" : String(uid);
+}

@@ -2,7 +2,7 @@
  * Signal steps: dispositions, kill and its relatives, the mask, pending signals, and
  * awaiting a handler's run (with its siginfo).
  */
-import { CLD_CODES, SA_FLAGS, SI_CODES, parseFlags, showFlags, signalName } from "../names.js";
+import { CLD_CODES, SA_FLAGS, SI_CODES, parseFlags, showFlags, showUid, signalName } from "../names.js";
 import { type Facts, type Parsed, type Reply, type Settle, type SigState, type StepDef, arity, err, intArg, pidArg, plainResult, resolve, sigArg } from "./common.js";
 
 /** Default actions (signal(7)): which signals stop, which are ignored; the rest terminate. */
@@ -102,7 +102,7 @@ function setOf(lo: number, hi: number): number[] {
 /** siginfo as a handler saw it: si_status only for SIGCHLD (the rest of the union is 0). */
 export function showSiginfo(signo: number, pid: number, code: number, uid: number, status: number): string {
   const codeName = signo === 17 && code > 0 ? (CLD_CODES[code] ?? String(code)) : (SI_CODES[code] ?? String(code));
-  const base = `{si_signo ${signalName(signo)}, si_code ${codeName}, si_pid ${pid}, si_uid ${uid}`;
+  const base = `{si_signo ${signalName(signo)}, si_code ${codeName}, si_pid ${pid}, si_uid ${pid ? showUid(uid) : uid}`;
   if (signo !== 17) return base + "}";
   return `${base}, si_status ${code === 1 ? String(status) : signalName(status)}}`;
 }

@@ -1,5 +1,5 @@
 /** The wait family: wait4, waitpid, wait, waitid. */
-import { IDTYPES, CLD_CODES, WAIT_FLAGS, parseFlags, showFlags, showStatus, signalName } from "../names.js";
+import { IDTYPES, CLD_CODES, WAIT_FLAGS, parseFlags, showFlags, showStatus, showUid, signalName } from "../names.js";
 import { type StepDef, arity, pidArg, resolve, err } from "./common.js";
 
 function waitLike(call: string, usage: string, fixed?: [string, string]): StepDef {
@@ -50,7 +50,7 @@ export const WAIT_STEPS: Record<string, StepDef> = {
           const [pid, uid, signo, status, code] = r.extra as number[];
           // si_status is the exit code for CLD_EXITED, a signal number otherwise.
           const st = code === 1 || code === 0 ? String(status) : signalName(status!);
-          return `0 {si_pid ${pid}, si_uid ${uid}, si_signo ${signo ? signalName(signo) : 0}, si_code ${CLD_CODES[code!] ?? code}, si_status ${st}}`;
+          return `0 {si_pid ${pid}, si_uid ${pid ? showUid(uid!) : uid}, si_signo ${signo ? signalName(signo) : 0}, si_code ${CLD_CODES[code!] ?? code}, si_status ${st}}`;
         },
       };
     },
