@@ -975,28 +975,48 @@ static uint64_t mask_bits(const sigset_t *m) {
   return b;
 }
 
-/* get_signal, once it has chosen the program's handler for s: an SA_RESETHAND action is
-   SIG_DFL from then on (SA_ONESHOT), on the host and in the daemon, which reset its own copy
-   as it gave the signal when it came from its queue (`taken`: sig_dequeue). Copies the
-   action to run into *a; 0 when s has no handler any more: the program changed the
+/* A signal frame as the wrapper sets it up (handle_signal): small, for the wrapper may run on
+   the program's alternate stack (SA_ONSTACK), which may be as small as MINSIGSTKSZ. */
+struct frame {
+  int s, code, pid, status;
+  uid_t uid;
+  int flags;               /* the action's sa_flags */
+  void (*fn)(void);        /* its handler, as chosen (get_signal copies the action) */
+  uint64_t sa_mask;        /* its sa_mask (bit signo-1) */
+  uint64_t before;         /* the mask before this frame: the entry mask and the frames below */
+};
+
+static void bits_set(uint64_t bits, sigset_t *m) {
+  sigemptyset(m);
+  for (int i = 1; i <= 64; i++)
+    if (bits >> (i - 1) & 1) sigaddset(m, i);
+}
+
+/* get_signal, once it has chosen the program's handler for f->s: the action is copied into
+   the frame, and an SA_RESETHAND action is SIG_DFL from then on (SA_ONESHOT), on the host and
+   in the daemon, which reset its own copy as it gave the signal when it came from its queue
+   (`taken`: sig_dequeue). 0 when f->s has no handler any more: the program changed the
    disposition after the daemon queued it, and the new default action is the host's to take
    (get_signal acts on the disposition at delivery). */
-static int choose(int s, struct sigaction *a, const sigset_t *base, int taken) {
+static int choose(struct frame *f, int taken) {
+  int s = f->s;
   uint64_t b = 1ull << (s - 1);
   sigset_t all, m;
   sigfillset(&all);
   if (!(wrapped & b)) {
     struct sigaction cur;
     if (get_sigaction()(s, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL) {
-      m = *base;
-      sigdelset(&m, s);
+      bits_set(f->before & ~b, &m);
       hmask(SIG_SETMASK, &m, NULL);
       syscall(SYS_tgkill, host_getpid(), syscall(SYS_gettid), s);
       hmask(SIG_SETMASK, &all, NULL);
     }
     return 0;
   }
-  *a = user_act[s];
+  const struct sigaction *a = &user_act[s];
+  f->flags = a->sa_flags;
+  f->fn = (void (*)(void))a->sa_handler;
+  f->sa_mask = mask_bits(&a->sa_mask);
   if (a->sa_flags & SA_RESETHAND) {
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
@@ -1005,33 +1025,41 @@ static int choose(int s, struct sigaction *a, const sigset_t *base, int taken) {
     get_sigaction()(s, &dfl, NULL);
     wrapped &= ~b;
     norestart &= ~b;
-    if (active && !taken) blinkd_rt_sigaction(&conn, s, 0, (uint32_t)a->sa_flags);
+    if (active && !taken) blinkd_rt_sigaction(&conn, s, 0, (uint32_t)f->flags);
   }
   return 1;
 }
 
-/* The mask a handler runs with (signal_setup_done → set_current_blocked): the mask before
-   its frame, its sa_mask, and s itself unless SA_NODEFER. */
-static void frame_mask(int s, const struct sigaction *a, const sigset_t *before, sigset_t *m) {
-  *m = *before;
-  sigorset(m, m, &a->sa_mask);
-  if (!(a->sa_flags & SA_NODEFER)) sigaddset(m, s);
+/* The mask a frame's handler runs with (signal_setup_done → set_current_blocked): the mask
+   before the frame, its sa_mask, and its signal itself unless SA_NODEFER. */
+static uint64_t frame_mask(const struct frame *f) {
+  return f->before | f->sa_mask | (f->flags & SA_NODEFER ? 0 : 1ull << (f->s - 1));
 }
 
-/* Runs the program's handler for s with the mask of its frame set up on `before`. A signal
-   that mask blocks beyond `base` (the mask at the wrapper's entry) and that the daemon would
-   act on itself (not one the wrapper takes: those wait on the host) is held while the
-   handler runs: the daemon must know that mask, else it keeps `was_told`, the one it had at
-   entry (doorbell() reports it again at the end, as sigreturn restores it). */
-static void run_frame(int s, const struct sigaction *a, siginfo_t *si, void *uc, const sigset_t *before, const sigset_t *base, uint64_t was_told) {
-  sigset_t m;
-  frame_mask(s, a, before, &m);
-  uint64_t want = mask_bits(&m);
-  uint64_t need = want & ~mask_bits(base) & ~wrapped ? want : was_told;
+/* Runs a frame's handler with the frame's mask and the siginfo `si` (NULL: built from the
+   frame). A signal that mask blocks beyond `base` (the mask at the wrapper's entry) and that
+   the daemon would act on itself (not one the wrapper takes: those wait on the host) is held
+   while the handler runs: the daemon must know that mask, else it keeps `was_told`, the one
+   it had at entry (doorbell() reports it again at the end, as sigreturn restores it). */
+static void run_frame(const struct frame *f, siginfo_t *si, void *uc, uint64_t base, uint64_t was_told) {
+  siginfo_t mine;
+  if (!si) {
+    memset(&mine, 0, sizeof mine);
+    mine.si_signo = f->s;
+    mine.si_code = f->code;
+    mine.si_pid = f->pid;
+    mine.si_uid = f->uid;
+    if (f->s == SIGCHLD && f->code > 0) mine.si_status = f->status;
+    si = &mine;
+  }
+  uint64_t want = frame_mask(f);
+  uint64_t need = want & ~base & ~wrapped ? want : was_told;
   if (need != told) tell_mask(need);
+  sigset_t m;
+  bits_set(want, &m);
   hmask(SIG_SETMASK, &m, NULL);
-  if (a->sa_flags & SA_SIGINFO) a->sa_sigaction(s, si, uc);
-  else a->sa_handler(s);
+  if (f->flags & SA_SIGINFO) ((void (*)(int, siginfo_t *, void *))f->fn)(f->s, si, uc);
+  else ((void (*)(int))f->fn)(f->s);
 }
 
 static int is_doorbell(int s, const siginfo_t *hi) {
@@ -1089,20 +1117,16 @@ static void doorbell(int s, siginfo_t *hi, void *uc) {
        set up for each before any handler runs, so the last one taken runs first; then the
        frames are unwound, each handler with its frame's mask. Rounds go on until the daemon
        has nothing for this thread: a signal queued after the last dequeue rings again. */
-    struct frame {
-      int s;
-      siginfo_t si;
-      struct sigaction act;
-      sigset_t before;
-    } frames[64];
+    struct frame frames[32];
+    uint64_t entry = mask_bits(&base);
     int got = 0;
     for (int round = 0;; round++) {
       int n = 0;
-      sigset_t cur = base;
+      uint64_t cur = entry;
       hmask(SIG_SETMASK, &all, NULL);
-      while (n < 64) {
+      while (n < 32) {
         struct blinkd_sig_dequeue_out o;
-        int64_t t = blinkd_sig_dequeue(&conn, mask_bits(&cur), &o);
+        int64_t t = blinkd_sig_dequeue(&conn, cur, &o);
         if (t < 0) {
           static int warned;
           if (!warned++) warn("taking a signal (sig_dequeue)", t);
@@ -1112,24 +1136,17 @@ static void doorbell(int s, siginfo_t *hi, void *uc) {
         if (t == 0 || t > 64) break;
         if (t == s) got = 1;
         struct frame *f = &frames[n];
-        memset(&f->si, 0, sizeof f->si);
-        f->s = (int)t;
-        f->si.si_signo = (int)t;
-        f->si.si_code = o.code;
-        f->si.si_pid = o.pid;
-        f->si.si_uid = (uid_t)o.uid;
-        if (t == SIGCHLD && o.code > 0) f->si.si_status = o.status;
-        f->before = cur;
-        if (!choose(f->s, &f->act, &cur, 1)) continue;
-        frame_mask(f->s, &f->act, &f->before, &cur);
+        *f = (struct frame){.s = (int)t, .code = o.code, .pid = o.pid, .status = o.status, .uid = (uid_t)o.uid, .before = cur};
+        if (!choose(f, 1)) continue;
+        cur = frame_mask(f);
         n++;
       }
       if (n == 0) break;
-      while (n-- > 0) run_frame(frames[n].s, &frames[n].act, &frames[n].si, uc, &frames[n].before, &base, was_told);
+      while (n-- > 0) run_frame(&frames[n], NULL, uc, entry, was_told);
     }
   } else {
-    struct sigaction a;
-    if (choose(s, &a, &base, 0)) run_frame(s, &a, hi, uc, &base, &base, was_told);
+    struct frame f = {.s = s, .before = mask_bits(&base)};
+    if (choose(&f, 0)) run_frame(&f, hi, uc, f.before, was_told);
   }
   /* sigreturn restores the mask the signal came with: so does the daemon's copy. */
   if (told != was_told) tell_mask(was_told);
