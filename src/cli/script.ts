@@ -28,6 +28,8 @@ export interface ScriptResult {
 
 export async function runOn(sc: Scenario, side: "blinkd" | "linux", opts: { trace?: boolean; timeoutMs?: number; onLine?: (l: string) => void } = {}): Promise<ScriptResult> {
   const base = { file: sc.file, title: sc.title, side, ...(sc.deviation ? { deviation: sc.deviation } : {}) };
+  // Its steps act as other users: without root both sides would be another scenario (EPERM).
+  if (sc.root && process.getuid?.() !== 0) return { ...base, skipped: `it needs root: ${sc.root}` };
   if (side === "blinkd") {
     const missing = missingCalls(sc.needs);
     if (missing.length) return { ...base, skipped: `this daemon has no ${missing.join(", ")} call` };

@@ -6,7 +6,7 @@
  *   note: anything worth saying (any number of lines)
  *   deviation: why blinkd cannot match Linux here (the traces may then differ)
  *   varies: where Linux kernels differ here (the stored Linux trace then has a variant per kernel)
- *   root: why the scenario means something only as root (without root it is run, not compared)
+ *   root: why the scenario means something only as root (without root it is skipped, and says so)
  *   needs: CALL …                  protocol calls the blinkd side must have
  *   NAME: STEP ARGS… [&]           process NAME takes a step; "&" runs it in the background
  *
@@ -31,7 +31,7 @@ export interface Scenario {
   readonly deviation: string | undefined;
   /** Where Linux kernels differ in this scenario (spec/scenarios.md, "Kernels that differ"). */
   readonly varies: string | undefined;
-  /** Why the scenario needs root (setresuid to other users): without root, blinkd's side runs but is compared with nothing. */
+  /** Why the scenario needs root (setresuid to other users): without root neither side runs (skipped, said). */
   readonly root: string | undefined;
   readonly needs: readonly string[];
   readonly steps: readonly Step[];
