@@ -12,8 +12,9 @@ import { eventfd } from "./eventfd.js";
 import { memory } from "./memory.js";
 import { scale } from "./scale.js";
 import { profile } from "./profile.js";
+import { blink } from "./blink.js";
 
-const benches: Record<string, (quick: boolean) => Promise<Result>> = { rtt, throughput, forkcycle, eventfd, memory, scale, profile };
+const benches: Record<string, (quick: boolean) => Promise<Result>> = { rtt, throughput, forkcycle, eventfd, memory, scale, profile, blink };
 
 async function main(argv: string[]): Promise<number> {
   const quick = argv.includes("--quick");

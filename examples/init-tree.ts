@@ -5,7 +5,9 @@
  * and watch it with `blinkd ps` while it runs.
  *
  * Roles: init (default), middle, leaf. Timings: HOLD_MS (default 1500) per stage; the demo uses 8000.
+ * DEMO_GATE=FILE: init waits for FILE to exist before it starts middle (the web demo's start).
  */
+import * as fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Guest } from "../src/client/guest.js";
 import { SyscallError } from "../src/client/errors.js";
@@ -18,6 +20,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function init(g: Guest): Promise<never> {
   console.log(`init: pid ${g.getpid()}, ppid ${await g.getppid()}`);
+  // `npm run demo -- --web`: the tree starts once a page watches (the demo creates this file).
+  const gate = process.env.DEMO_GATE;
+  if (gate) while (!fs.existsSync(gate)) await sleep(100);
   const { pid } = await g.fork(self, ["middle"]);
   console.log(`init: started middle as ${pid}`);
   for (;;) {
@@ -34,7 +39,8 @@ async function init(g: Guest): Promise<never> {
 }
 
 async function middle(g: Guest): Promise<never> {
-  const { pid } = await g.fork(self, ["leaf"]);
+  // leaf is told middle's pid: on a busy machine it may start only after middle has exited.
+  const { pid } = await g.fork(self, ["leaf", String(g.getpid())]);
   console.log(`middle: pid ${g.getpid()}, ppid ${await g.getppid()}, started leaf as ${pid}`);
   await sleep(hold);
   console.log("middle: exiting without waiting for leaf");
@@ -42,10 +48,11 @@ async function middle(g: Guest): Promise<never> {
 }
 
 async function leaf(g: Guest): Promise<never> {
+  const middle = Number(process.argv[3]);
   const first = await g.getppid();
   console.log(`leaf: pid ${g.getpid()}, ppid ${first}`);
   let ppid = first;
-  while (ppid === first) {
+  while (ppid === middle) {
     await sleep(50);
     ppid = await g.getppid();
   }

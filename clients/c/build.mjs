@@ -6,6 +6,8 @@
  *   dist/c/libblinkd.a            the C client (clients/c/blinkd.c + the generated calls)
  *   dist/c/libblinkd-preload.so   the preload library for unmodified programs
  *   dist/c/blinkd-ctest           the C client's test program
+ *   dist/c/include/               blinkd.h and blinkd_protocol.h beside libblinkd.a: the
+ *                                 directory blink's `./configure --enable-daemon=DIR` takes
  * A target is rebuilt only when one of its inputs is newer.
  */
 import { execFileSync } from "node:child_process";
@@ -63,5 +65,11 @@ if (fs.existsSync(preload)) {
     ...lib,
     "-ldl",
   ]);
+}
+// The client as an install tree for blink's ./configure --enable-daemon=dist/c.
+fs.mkdirSync(path.join(out, "include"), { recursive: true });
+for (const h of headers) {
+  const to = path.join(out, "include", path.basename(h));
+  if (!fs.existsSync(to) || fs.readFileSync(to, "utf8") !== fs.readFileSync(h, "utf8")) fs.copyFileSync(h, to);
 }
 build("blinkd-ctest", [path.join(src, "test/ctest.c"), ...lib], (file) => ["-pthread", "-o", file, path.join(src, "test/ctest.c"), ...lib]);

@@ -9,9 +9,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
-import { BIN, cli, tempPrefix } from "./daemon.js";
+import { cli, tempPrefix } from "./daemon.js";
+import { type Where, asInitArgv } from "./launch.js";
 
-export type Where = "blinkd" | "linux";
+export type { Where } from "./launch.js";
 
 export interface Ran {
   readonly lines: string[];
@@ -28,6 +29,7 @@ export function initOf(launcher: number): number {
 /** The namespace's /proc as seen from outside: the real one under unshare, the daemon's exported tree under blinkd. */
 export async function procOf(where: Where, launcher: number, prefix: string): Promise<{ root: string; init: number }> {
   if (where === "linux") return { root: "/proc", init: initOf(launcher) };
+  // blinkd's guests, native or in blink: the daemon's procfs
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-asinit-proc-")), "proc");
   const r = await cli(["procfs", "export", "--prefix", prefix, dir]);
   if (r.code !== 0) throw new Error(`blinkd procfs export failed: ${r.stderr}`);
@@ -41,12 +43,16 @@ export interface AsInitOptions {
   readonly resume: "end" | "line";
   /** Called for every line the program prints (e.g. to signal it at "ready"). */
   onLine?(line: string, launcher: number, where: Where): void;
+  /** The program's arguments. */
+  readonly args?: readonly string[];
+  /** When it is killed (default 30 s). */
+  readonly timeoutMs?: number;
 }
 
-/** Runs `exe` as PID 1 and collects its lines (its stderr last, prefixed) and exit status; killed after 30 s. */
+/** Runs `exe` as PID 1 and collects its lines (its stderr last, prefixed) and exit status; killed after 30 s (o.timeoutMs). */
 export function runAsInit(where: Where, exe: string, o: AsInitOptions): Promise<Ran> {
   const prefix = tempPrefix();
-  const [cmd, ...args] = where === "blinkd" ? [process.execPath, BIN, "run", "--prefix", prefix, "--", exe] : ["unshare", "--pid", "--fork", "--mount-proc", exe];
+  const [cmd, ...args] = asInitArgv(where, [exe, ...(o.args ?? [])], prefix);
   return new Promise((resolve, reject) => {
     const p = spawn(cmd!, args, { stdio: ["pipe", "pipe", "pipe"] });
     const lines: string[] = [];
@@ -68,10 +74,16 @@ export function runAsInit(where: Where, exe: string, o: AsInitOptions): Promise<
           },
         );
     });
-    const t = setTimeout(() => p.kill("SIGKILL"), 30_000);
+    let killed = false;
+    const limit = o.timeoutMs ?? 30_000;
+    const t = setTimeout(() => {
+      killed = true;
+      p.kill("SIGKILL");
+    }, limit);
     p.once("error", reject);
     p.once("close", (code) => {
       clearTimeout(t);
+      if (killed) lines.push(`killed: it had not ended after ${limit / 1000} s`);
       if (err) lines.push(`stderr: ${err.trim()}`);
       resolve({ lines, code });
     });

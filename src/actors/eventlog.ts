@@ -5,6 +5,7 @@
  * kept in a ring; followers get each new one as it happens.
  */
 import type { Kernel, StepSnapshot } from "./kernel.js";
+import { recordedChanges } from "./actorview.js";
 
 export interface EventRecord {
   /** Increases by one per record: a gap tells a follower it lost some. */
@@ -22,6 +23,16 @@ export interface EventRecord {
   readonly to?: string;
   readonly args?: Record<string, unknown>;
   readonly result?: number;
+  /**
+   * spawn: the actor's whole context; transition and update: the context fields the event
+   * changed (named as `inspect` names them). Sets a machine updates in place are left out
+   * (a process's children and threads: the records of those actors tell them). Applied in
+   * order to a snapshot from `inspect`, they give each actor's context at every record (the
+   * web view's time travel, src/web/page/model.js).
+   */
+  readonly changes?: Record<string, unknown>;
+  /** call and reply: the request's sequence number on its connection, which pairs the two. */
+  readonly req?: number;
 }
 
 export type Follower = (r: EventRecord) => void;
@@ -31,7 +42,7 @@ function stateText(v: unknown): string {
 }
 
 /** Call arguments as a record shows them: long strings and binaries are cut, tokens hidden (as the trace printer does). */
-function argsView(args: Record<string, unknown>): Record<string, unknown> {
+export function argsView(args: Record<string, unknown>): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(args)) {
     if (k === "token") o[k] = "…";
@@ -56,6 +67,26 @@ interface Raw {
   to: string | undefined;
   args: Record<string, unknown> | undefined;
   result: number | undefined;
+  /** The raw context (spawn) or the fields the event replaced, made plain only when read. */
+  changes: Record<string, unknown> | undefined;
+  req: number | undefined;
+}
+
+/** An actor's state and context after its last event: what the next one is compared with. */
+interface Last {
+  state: string;
+  ctx: Record<string, unknown> | undefined;
+}
+
+/**
+ * The top-level fields `next` does not share with `prev`. xstate's assign builds a new
+ * context that keeps every field it did not set, so this is what the event changed; a
+ * few compares, no copy, on every event.
+ */
+function replaced(prev: Record<string, unknown>, next: Record<string, unknown>): Record<string, unknown> | undefined {
+  let o: Record<string, unknown> | undefined;
+  for (const k in next) if (next[k] !== prev[k]) (o ??= {})[k] = next[k];
+  return o;
 }
 
 function view(r: Raw): EventRecord {
@@ -71,6 +102,8 @@ function view(r: Raw): EventRecord {
   if (r.to !== undefined) o.to = r.to;
   if (r.args !== undefined) o.args = argsView(r.args);
   if (r.result !== undefined) o.result = r.result;
+  if (r.changes !== undefined) o.changes = recordedChanges(o.actor, r.changes);
+  if (r.req !== undefined) o.req = r.req;
   return o;
 }
 
@@ -78,8 +111,8 @@ export class EventLog {
   private readonly ring: (Raw | undefined)[];
   private next = 0;
   private seq = 0;
-  /** Each live actor's state after its last event (a transition's "from"). */
-  private readonly last = new WeakMap<object, string>();
+  /** Each live actor's state and context after its last event (a transition's "from", an update's changes). */
+  private readonly last = new WeakMap<object, Last>();
   private readonly followers = new Set<Follower>();
 
   constructor(
@@ -88,13 +121,25 @@ export class EventLog {
   ) {
     this.ring = new Array(capacity);
     // The namespace actor exists already: its state is the starting point of its transitions.
-    this.last.set(k.ns, stateText(k.ns.getSnapshot().value));
+    const ns = k.ns.getSnapshot();
+    this.last.set(k.ns, { state: stateText(ns.value), ctx: ns.context as unknown as Record<string, unknown> });
     k.addRecorder(this.onStep);
   }
 
   /** Records one thing that happened; kept cheap, since every call and transition passes here. */
-  private push(kind: Raw["kind"], actor: string | number, pid: number, event: string, from?: string, to?: string, args?: Record<string, unknown>, result?: number): void {
-    const rec: Raw = { seq: ++this.seq, t: this.k.now(), kind, actor, pid, event, from, to, args, result };
+  private push(
+    kind: Raw["kind"],
+    actor: string | number,
+    pid: number,
+    event: string,
+    from?: string,
+    to?: string,
+    args?: Record<string, unknown>,
+    result?: number,
+    changes?: Record<string, unknown>,
+    req?: number,
+  ): void {
+    const rec: Raw = { seq: ++this.seq, t: this.k.now(), kind, actor, pid, event, from, to, args, result, changes, req };
     this.ring[this.next] = rec;
     if (++this.next === this.capacity) this.next = 0;
     if (this.followers.size) {
@@ -107,23 +152,32 @@ export class EventLog {
     const id = ref.startsWith("proc:") || ref.startsWith("thread:") || ref.startsWith("eventfd:") ? ref : "namespace";
     const pid = id === "namespace" ? 0 : (snap.context?.pid ?? 0);
     const to = stateText(snap.value);
-    const from = this.last.get(actor);
-    if (snap.status === "active") this.last.set(actor, to);
-    else this.last.delete(actor);
+    const ctx = snap.context as Record<string, unknown> | undefined;
+    const last = this.last.get(actor);
+    const from = last?.state;
+    const changes = last?.ctx && ctx && last.ctx !== ctx ? replaced(last.ctx, ctx) : undefined;
+    if (snap.status !== "active") this.last.delete(actor);
+    else if (last) (last.state = to), (last.ctx = ctx);
+    else this.last.set(actor, { state: to, ctx });
     // The actor's first snapshot: it was spawned (xstate's own init event).
-    if (type === "xstate.init") return this.push("spawn", id, pid, "spawn", undefined, to);
+    if (type === "xstate.init") return this.push("spawn", id, pid, "spawn", undefined, to, undefined, undefined, ctx);
     if (type.startsWith("xstate.")) return;
-    if (from === to) this.push("update", id, pid, type, undefined, to);
-    else this.push("transition", id, pid, type, from ?? "?", to);
+    if (from === to) this.push("update", id, pid, type, undefined, to, undefined, undefined, changes);
+    else this.push("transition", id, pid, type, from ?? "?", to, undefined, undefined, changes);
   };
 
   /** A call as it arrives, from thread `tid` (or, before the connection is bound, from "conn:N"). */
-  call(pid: number, who: number | string, name: string, args: Record<string, unknown>): void {
-    this.push("call", who, pid, name, undefined, undefined, args);
+  call(pid: number, who: number | string, name: string, args: Record<string, unknown>, req?: number): void {
+    this.push("call", who, pid, name, undefined, undefined, args, undefined, undefined, req);
   }
 
-  reply(pid: number, tid: number, name: string, result: number): void {
-    this.push("reply", tid, pid, name, undefined, undefined, undefined, result);
+  reply(pid: number, tid: number, name: string, result: number, req?: number): void {
+    this.push("reply", tid, pid, name, undefined, undefined, undefined, result, undefined, req);
+  }
+
+  /** The sequence number of the last record made (0 before the first). */
+  get lastSeq(): number {
+    return this.seq;
   }
 
   /** The records still in the ring, oldest first. */

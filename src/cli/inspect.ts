@@ -23,6 +23,8 @@ export function formatActors(actors: ActorRecord[]): string {
     }
     if (a.parked) L.push(`  parked calls: ${a.parked.length ? a.parked.map((p) => `${p.call} (seq ${p.seq})`).join(", ") : "none"}`);
     if (a.fds) L.push(`  descriptors: ${a.fds.length ? a.fds.map(show).join(", ") : "none"}`);
+    if (a.holders) L.push(`  held by: ${a.holders.map((h) => `${h.pid} (fd ${h.fd}${h.cloexec ? ", cloexec" : ""})`).join(", ")}`);
+    if (a.waiters !== undefined) L.push(`  waiters: ${a.waiters}`);
   }
   return L.join("\n") + "\n";
 }

@@ -10,6 +10,7 @@ import { procfsCommand } from "./procfs.js";
 import { runCommand } from "./run.js";
 import { serveCommand } from "./serve.js";
 import { scriptCommand } from "./script.js";
+import { webCommand } from "./web.js";
 
 const HELP = `blinkd: the kernel server for blink guests
 
@@ -28,6 +29,9 @@ const HELP = `blinkd: the kernel server for blink guests
       the daemon's actors for a process (or all): state, context, parked calls, descriptors
   blinkd events [--prefix DIR] [--socket PATH] [--json] [--follow] [--pid N]
       recent actor transitions and calls; with --follow, a live stream until Ctrl-C
+  blinkd web [--prefix DIR] [--socket PATH] [--port N]
+      a browser view of the running namespace: the tree, each actor, eventfds, signals,
+      the live event stream and the tree at any earlier event (127.0.0.1, behind a token)
   blinkd procfs export [--prefix DIR] [--socket PATH] DIR
       write the namespace's /proc as a directory tree (mount it over /proc for real ps)
   blinkd script [--linux | --compare | --record] [--json] FILE…
@@ -54,6 +58,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   events: eventsCommand,
   procfs: procfsCommand,
   script: scriptCommand,
+  web: webCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -18,16 +18,27 @@ import { daemonOptions, kernelOptions } from "./serve.js";
 import { LIMIT_USAGE } from "./limitopts.js";
 import { UsageError, parse } from "./args.js";
 import { nativeEnv } from "../native/preload.js";
+import { blinkEnv, blinkMissing, blinkPath } from "../native/blink.js";
 
-const USAGE = `usage: blinkd run [--prefix DIR] [--trace] [--pid-max N] [--reserve-timeout-ms MS] ${LIMIT_USAGE} [--verbose] -- CMD [ARGS…]`;
+const USAGE = `usage: blinkd run [--prefix DIR] [--trace] [--pid-max N] [--reserve-timeout-ms MS] ${LIMIT_USAGE} [--verbose] [--blink | --blink-path BLINK] [--blink-arg FLAG]… -- CMD [ARGS…]`;
 
 /** How long the daemon waits for the namespace's last host processes to close after init died. */
 const DRAIN_MS = 2000;
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...daemonOptions, verbose: { type: "boolean" } }, USAGE);
+  const { values, positionals } = parse(
+    argv,
+    { ...daemonOptions, verbose: { type: "boolean" }, blink: { type: "boolean" }, "blink-path": { type: "string" }, "blink-arg": { type: "string", multiple: true } },
+    USAGE,
+  );
   if (positionals.length === 0) throw new UsageError(`blinkd run: no command given\n${USAGE}`);
   const [cmd, ...args] = positionals as [string, ...string[]];
+  // In blink (--blink, --blink-path): CMD runs as `BLINK [FLAG…] CMD ARGS…`, a guest of blink's own.
+  const inBlink = values.blink === true || values["blink-path"] !== undefined;
+  const blink = inBlink ? blinkPath(values["blink-path"], process.env) : null;
+  if (!inBlink && values["blink-arg"]) throw new UsageError(`blinkd run: --blink-arg goes with --blink or --blink-path\n${USAGE}`);
+  const missing = blink && blinkMissing(blink);
+  if (missing) throw new UsageError(`blinkd run: ${missing}`);
   const program = Effect.scoped(
     Effect.gen(function* () {
       const over = yield* Deferred.make<number>();
@@ -41,15 +52,18 @@ export async function runCommand(argv: string[]): Promise<number> {
       say(`namespace at ${d.socket}`);
       // A native command runs with the preload library and takes its handled signals as
       // host signals (delivery 1); a Node.js command is a TypeScript guest (delivery 0).
-      const nat = nativeEnv(cmd, process.env);
-      say(nat.native ? `native command: LD_PRELOAD=${nat.env.LD_PRELOAD}` : `not preloading ${cmd}`);
+      // A native command runs with the preload library and a blink guest in blink; both take
+      // their handled signals as host signals (delivery 1). A Node.js command is a TypeScript
+      // guest (delivery 0).
+      const nat = blink ? { native: true, env: {} } : nativeEnv(cmd, process.env);
+      say(blink ? `in blink: ${blink}` : nat.native ? `native command: LD_PRELOAD=${nat.env.LD_PRELOAD}` : `not preloading ${cmd}`);
       const r = reserveFromOutside(d.core.kernel, cmd, [cmd, ...args], nat.native ? 1 : 0);
       if (r instanceof Errno) return yield* Effect.fail(new Error(`cannot reserve PID 1: ${r.message}`));
       const hostStatus = yield* Deferred.make<number>();
-      const child = spawn(cmd, args, {
-        stdio: "inherit",
-        env: { ...process.env, ...nat.env, BLINKD_SOCKET: d.socket, BLINK_PREFIX: d.prefix, BLINKD_TOKEN: r.token },
-      });
+      const [exe, exeArgs, env] = blink
+        ? [blink, [...(values["blink-arg"] ?? []), cmd, ...args], { ...blinkEnv(process.env), BLINKD_SOCKET: d.socket, BLINKD_TOKEN: r.token }]
+        : [cmd, args, { ...process.env, ...nat.env, BLINKD_SOCKET: d.socket, BLINK_PREFIX: d.prefix, BLINKD_TOKEN: r.token }];
+      const child = spawn(exe, exeArgs, { stdio: "inherit", env });
       child.once("error", (e) => {
         process.stderr.write(`blinkd run: cannot start ${cmd}: ${e.message}\n`);
         reportStatus(d.core.kernel, r.pid, 127 << 8);

@@ -18,6 +18,7 @@ import type { Caller, CallCtx } from "../syscalls/types.js";
 import { dispatch } from "../syscalls/index.js";
 import { finishDeath } from "../actors/signals.js";
 import type { ServerCore } from "./core.js";
+import { argsView } from "../actors/eventlog.js";
 
 /** Interrupted before completing: the client returns EINTR, or restarts the call when the guest's handler has SA_RESTART (the kernel's ERESTARTSYS). */
 export { ERESTARTSYS };
@@ -48,7 +49,7 @@ export class Connection implements Caller {
   private outgoing: Buffer[] | undefined;
   private outgoingBytes = 0;
   private readonly reader: FrameReader;
-  private readonly parked = new Map<number, { call: CallEntry; fiber: Fiber.RuntimeFiber<void, never> }>();
+  private readonly parked = new Map<number, { call: CallEntry; args: Record<string, unknown>; fiber: Fiber.RuntimeFiber<void, never> }>();
   private readonly ctx: CallCtx;
   private handshakeTimer: NodeJS.Timeout | undefined;
   readonly id: number;
@@ -155,7 +156,7 @@ export class Connection implements Caller {
     if (this.role === "guest") finishDeath(k, this.pid);
     const denied = this.permit(call);
     if (denied) return this.send(seq, call, denied);
-    if (this.role === "guest" || this.role === "unbound") this.core.events.call(this.pid, this.role === "guest" ? this.tid : `conn:${this.id}`, call.name, req.args);
+    if (this.role === "guest" || this.role === "unbound") this.core.events.call(this.pid, this.role === "guest" ? this.tid : `conn:${this.id}`, call.name, req.args, seq);
     // The caller is the process running now (signals.ts killProcess: who dies before the reply).
     k.running = this.role === "guest" ? this.pid : 0;
     let out: ReturnType<NonNullable<ReturnType<typeof dispatch.get>>>;
@@ -166,7 +167,7 @@ export class Connection implements Caller {
     }
     if (!Effect.isEffect(out)) return this.send(seq, call, out);
     if (this.parked.size >= this.core.limits.maxParked) return this.send(seq, call, errno(E.EAGAIN, `more than ${this.core.limits.maxParked} parked calls on one connection`));
-    this.park(seq, call, out as Effect.Effect<unknown, Errno>);
+    this.park(seq, call, out as Effect.Effect<unknown, Errno>, req.args);
   }
 
   /** Which connection may make which call (the schema's role), and no guest call after the thread ended. */
@@ -189,7 +190,7 @@ export class Connection implements Caller {
     }
   }
 
-  private park(seq: number, call: CallEntry, eff: Effect.Effect<unknown, Errno>): void {
+  private park(seq: number, call: CallEntry, eff: Effect.Effect<unknown, Errno>, args: Record<string, unknown>): void {
     // The reply is written inside the uninterruptible region: see actors/park.ts.
     const program = Effect.uninterruptible(
       Effect.exit(eff).pipe(
@@ -205,7 +206,7 @@ export class Connection implements Caller {
         }),
       ),
     );
-    const entry = { call, fiber: undefined as unknown as Fiber.RuntimeFiber<void, never> };
+    const entry = { call, args, fiber: undefined as unknown as Fiber.RuntimeFiber<void, never> };
     this.parked.set(seq, entry);
     entry.fiber = Effect.runFork(program);
   }
@@ -231,7 +232,7 @@ export class Connection implements Caller {
       for (const n of call!.outNames) msg.push(out[n]);
     }
     if (this.core.trace) this.core.log(traceReply(this.who, seq, call, msg[2] as number, msg.slice(3)));
-    if (this.role === "guest" && call) this.core.events.reply(this.pid, this.tid, call.name, Number(msg[2]));
+    if (this.role === "guest" && call) this.core.events.reply(this.pid, this.tid, call.name, Number(msg[2]), seq);
     this.write(frame(msg));
     if (this.closeAfter) {
       // Say on the daemon's side too why this client is turned away (a version mismatch).
@@ -257,8 +258,8 @@ export class Connection implements Caller {
   }
 
   /** The calls parked on this connection, for inspection. */
-  parkedCalls(): { seq: number; call: string }[] {
-    return [...this.parked].map(([seq, p]) => ({ seq, call: p.call.name }));
+  parkedCalls(): { seq: number; call: string; args: Record<string, unknown> }[] {
+    return [...this.parked].map(([seq, p]) => ({ seq, call: p.call.name, args: argsView(p.args) }));
   }
 
   notify(kind: number, fields: unknown[]): boolean {

@@ -4,7 +4,8 @@ import type { control } from "../protocol/calls/control.js";
 import { E, errno } from "../protocol/errno.js";
 import { EV } from "../protocol/messages.js";
 import type { Kernel } from "../actors/kernel.js";
-import type { ProcessContext } from "../machine/process.js";
+import { flatProcess, plain, recordedChanges } from "../actors/actorview.js";
+import type { Eventfd } from "../actors/eventfd.js";
 import { checkKernel } from "../actors/invariants.js";
 import type { EventRecord } from "../actors/eventlog.js";
 import { NODE_KIND, walk } from "../procfs/tree.js";
@@ -64,68 +65,21 @@ export function listProcesses(k: Kernel): ProcRecord[] {
   return out;
 }
 
-/**
- * A machine's context as plain msgpack data: sets become arrays, maps objects, 64-bit masks
- * hex strings, binary environment blocks their strings, fractional milliseconds whole ones.
- */
-export function plain(v: unknown): unknown {
-  if (typeof v === "bigint") return "0x" + v.toString(16);
-  if (typeof v === "number") return Number.isInteger(v) ? v : Math.round(v);
-  if (v instanceof Uint8Array) return Buffer.from(v).toString("utf8").split("\0").filter(Boolean);
-  if (v instanceof Set) return [...v].map(plain);
-  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), plain(x)]));
-  if (Array.isArray(v)) return v.map(plain);
-  if (v && typeof v === "object") {
-    const o: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (typeof x !== "function" && x !== undefined) o[k] = plain(x);
-    return o;
-  }
-  return v;
-}
-
 export interface ActorRecord {
   id: string;
-  kind: "namespace" | "process" | "thread";
+  kind: "namespace" | "process" | "thread" | "eventfd";
   state: unknown;
   context: unknown;
-  parked?: { seq: number; call: string }[];
+  parked?: { seq: number; call: string; args?: Record<string, unknown> }[];
   fds?: unknown[];
-}
-
-/**
- * The process context as `inspect` shows it: one flat map in the order it always had. The
- * machine groups fields that change rarely (image, flags, sigactions, job) to stay under
- * V8's fast-object limit (src/machine/process.ts); users see them each by name.
- */
-function flatProcess(c: ProcessContext): Record<string, unknown> {
-  return {
-    pid: c.pid,
-    ppid: c.ppid,
-    pgid: c.pgid,
-    sid: c.sid,
-    exe: c.image.exe,
-    argv: c.image.argv,
-    hostpid: c.hostpid,
-    startTime: c.startTime,
-    delivery: c.delivery,
-    comm: c.image.comm,
-    parentTid: c.parentTid,
-    exitSignal: c.flags.exitSignal,
-    children: c.children,
-    threads: c.threads,
-    wstatus: c.wstatus,
-    statusAssumed: c.flags.statusAssumed,
-    execed: c.flags.execed,
-    childSubreaper: c.flags.childSubreaper,
-    sigIgnored: c.sigactions.ignored,
-    sigCaught: c.sigactions.caught,
-    saFlags: c.sigactions.flags,
-    creds: c.creds,
-    pending: c.pending,
-    stopped: c.job.stopped,
-    waitReport: c.job.waitReport,
-    info: c.info,
-  };
+  /** An eventfd: the descriptors that refer to it, in every process. */
+  holders?: { pid: number; fd: number; cloexec: boolean }[];
+  /** An eventfd: the calls parked on its wait queue (readers, writers, pollers). */
+  waiters?: number;
+  /** The namespace: the sequence number of the last event record the snapshot includes. */
+  seq?: number;
+  /** An eventfd: the open file's status flags (O_NONBLOCK …), in octal as fdinfo prints them. */
+  flags?: string;
 }
 
 function processActors(k: Kernel, d: DaemonView, pid: number): ActorRecord[] {
@@ -145,9 +99,37 @@ function processActors(k: Kernel, d: DaemonView, pid: number): ActorRecord[] {
 export function inspectActors(k: Kernel, d: DaemonView, pid: number): ActorRecord[] {
   if (pid > 0) return processActors(k, d, pid);
   const ns = k.ns.getSnapshot();
-  const out: ActorRecord[] = [{ id: "namespace", kind: "namespace", state: ns.value, context: plain(ns.context) }];
+  // `seq`: the last record of `blinkd events` this snapshot includes (records after it are later).
+  const out: ActorRecord[] = [{ id: "namespace", kind: "namespace", state: ns.value, context: plain(ns.context), seq: d.events.lastSeq }];
   for (const p of [...k.procs.keys()].sort((a, b) => a - b)) out.push(...processActors(k, d, p));
+  out.push(...eventfdActors(k));
   return out;
+}
+
+/** Every open eventfd that a descriptor refers to, with its descriptors in every process and its waiters. */
+function eventfdActors(k: Kernel): ActorRecord[] {
+  const held = new Map<Eventfd, { pid: number; fd: number; cloexec: boolean }[]>();
+  for (const [pid, t] of k.files.tableEntries())
+    for (const [fd, desc] of t.fds) {
+      let h = held.get(desc.file);
+      if (!h) held.set(desc.file, (h = []));
+      h.push({ pid, fd, cloexec: desc.cloexec });
+    }
+  return [...held]
+    .sort(([a], [b]) => a.id - b.id)
+    .map(([f, holders]) => {
+      const snap = f.actor.getSnapshot();
+      const id = `eventfd:${f.id}`;
+      return {
+        id,
+        kind: "eventfd" as const,
+        state: snap.value,
+        context: recordedChanges(id, snap.context as unknown as Record<string, unknown>),
+        holders: holders.sort((a, b) => a.pid - b.pid || a.fd - b.fd),
+        waiters: f.wq.size,
+        flags: "0" + f.flags.toString(8),
+      };
+    });
 }
 
 export const controlCalls: Handlers<typeof control> = {

@@ -33,6 +33,8 @@ export interface Caller {
 export interface ParkedCall {
   readonly seq: number;
   readonly call: string;
+  /** Its arguments as a record of `blinkd events` shows them (tokens hidden, long values cut). */
+  readonly args?: Record<string, unknown>;
 }
 
 /** What inspection calls see of the daemon beyond the kernel: the event log and the parked calls. */

@@ -24,7 +24,7 @@ export const control = family({
     out: { actors: "any" },
     blocks: false,
     role: "control",
-    doc: "Actor snapshots: for pid > 0 that process, its threads, parked calls and descriptors; for pid 0 the namespace and every process. Each is a map {id, kind, state, context, parked, fds}. ESRCH for a pid that is not in the namespace.",
+    doc: "Actor snapshots: for pid > 0 that process, its threads, parked calls (each {seq, call, args}) and descriptors; for pid 0 the namespace (with seq, the last events record the snapshot includes), every process, and every open eventfd (kind 'eventfd', with holders [{pid, fd, cloexec}], waiters and flags). Each is a map {id, kind, state, context, parked, fds}. ESRCH for a pid that is not in the namespace.",
   },
   events: {
     nr: 1003,
@@ -32,7 +32,7 @@ export const control = family({
     out: { events: "any" },
     blocks: true,
     role: "control",
-    doc: "The recent actor transitions and calls (pid > 0: of that process only). Without follow: returns them in out.events. With follow: sends them, then every new one, as event messages [3, 2, record] until interrupted; a reader too slow to keep up gets a record {kind: 'lost', count}.",
+    doc: "The recent actor transitions and calls (pid > 0: of that process only), each a map {seq, t, kind, actor, pid, event, from, to, args, result, changes, req}: changes is a spawned actor's context or the context fields an event changed (as inspect names them), req a call's and its reply's request seq. Without follow: returns them in out.events. With follow: sends them, then every new one, as event messages [3, 2, record] until interrupted; a reader too slow to keep up gets a record {kind: 'lost', count}.",
   },
   check: {
     nr: 1090,

@@ -1,0 +1,93 @@
+/**
+ * Programs in blink, the emulator blinkd exists for: `blinkd run --blink-path dist/blink/blink`
+ * runs each as PID 1 in the patched blink (clients/blink/patches), whose guests are guests
+ * of the namespace; each scenario also runs in a real PID namespace (`unshare --pid --fork
+ * --mount-proc`, as root), and the output and exit status must be the same. The scenarios
+ * are the preload's (spec/helpers/programs.ts: tini and dumb-init as PID 1, dash and busybox
+ * sh job control, init's protection), the shared conformance programs, and what only a
+ * blink guest shows: a guest killed with SIGKILL on the host, the command lines `blinkd ps`
+ * sees from outside, and `blink -d`.
+ */
+import { expect, it } from "vitest";
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { isRoot } from "./helpers/asinit.js";
+import { BLINK, describeBlink, inBlink } from "./helpers/blink.js";
+import { BIN, ROOT, cli, tempPrefix } from "./helpers/daemon.js";
+import { conformance, programSuites } from "./helpers/programs.js";
+
+describeBlink("programs in blink", () => {
+  if (isRoot) programSuites("blink");
+  if (isRoot) conformance("blink");
+
+  /** Starts `blinkd run --blink` on a prefix of its own; resolves with its output and status. */
+  function start(cmd: string[]): { prefix: string; done: Promise<{ out: string; code: number | null }>; lines: string[]; next(re: RegExp): Promise<string> } {
+    const prefix = tempPrefix();
+    const p = spawn(process.execPath, [BIN, ...inBlink(["--prefix", prefix]), ...cmd], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const lines: string[] = [];
+    const waiters: Array<() => void> = [];
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      lines.splice(0, lines.length, ...out.split("\n"));
+      for (const w of waiters.splice(0)) w();
+    };
+    p.stdout.on("data", onData);
+    p.stderr.on("data", onData);
+    const t = setTimeout(() => p.kill("SIGKILL"), 30_000);
+    const done = new Promise<{ out: string; code: number | null }>((resolve) => p.once("close", (code) => (clearTimeout(t), resolve({ out, code }))));
+    const next = async (re: RegExp): Promise<string> => {
+      for (;;) {
+        const hit = lines.find((l) => re.test(l));
+        if (hit !== undefined) return hit;
+        if (p.exitCode !== null || p.signalCode !== null) throw new Error(`no line matching ${re} before the end: ${out}`);
+        await new Promise<void>((r) => waiters.push(r));
+      }
+    };
+    return { prefix, done, lines, next };
+  }
+
+  it("a guest killed with SIGKILL on the host is reaped once, with SIGKILL, by its parent in blink", async () => {
+    const r = start(["/bin/sh", "-c", 'sleep 100 & c=$!; echo "child=$c"; wait $c; echo "status=$?"; kill -0 $c 2>/dev/null; echo "gone=$?"; exit 3']);
+    const pid = Number(/child=(\d+)/.exec(await r.next(/^child=\d+/))![1]);
+    const ps = await cli(["ps", "--json", "--prefix", r.prefix]);
+    const sleep = (JSON.parse(ps.stdout) as Array<{ pid: number; hostpid: number; argv: string[] }>).find((p) => p.pid === pid)!;
+    expect(sleep.argv).toEqual(["sleep", "100"]);
+    process.kill(sleep.hostpid, "SIGKILL");
+    const end = await r.done;
+    // dash reports the job on stderr ("Killed", as on Linux); its status is 128+9, and the
+    // pid is gone once reaped (kill -0: ESRCH, status 1)
+    expect(end.out).toMatch(new RegExp(`^child=${pid}\\n(Killed\\n)?status=137\\ngone=1\\n$`));
+    expect(end.code).toBe(3);
+  });
+
+  it("`blinkd ps` from outside shows the blink guests with the emulated programs' command lines", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-blink-ps-"));
+    const fifo = path.join(dir, "go");
+    spawnSync("mkfifo", [fifo]);
+    const r = start(["/bin/sh", "-c", `sleep 30 & sh -c 'echo up; read x < ${fifo}' arg1 'two words'; kill $!`]);
+    await r.next(/^up$/);
+    const ps = await cli(["ps", "--prefix", r.prefix]);
+    fs.writeFileSync(fifo, "go\n");
+    await r.done;
+    expect(ps.stdout.split("\n")[0]).toMatch(/PID\s+PPID/);
+    expect(ps.stdout).toMatch(/^\s+1\s+0\s.*\/bin\/sh -c sleep 30 &/m);
+    expect(ps.stdout).toMatch(/^\s+2\s+1\s.*\bsleep 30$/m);
+    expect(ps.stdout).toMatch(/^\s+3\s+1\s.*\bsh -c echo up; read x < .* arg1 two words$/m);
+    expect(ps.stdout).not.toContain(BLINK);
+  });
+
+  it("`blink -d PROG` runs PROG as PID 1 of a namespace of its own (blinkd from $BLINKD)", () => {
+    const r = spawnSync(BLINK, ["-d", "/bin/sh", "-c", 'echo "pid=$$ ppid=$PPID"; exit 6'], { encoding: "utf8", env: { ...process.env, BLINKD: path.join(ROOT, "bin/blinkd.js") }, timeout: 30_000 });
+    expect(r.stdout).toBe("pid=1 ppid=0\n");
+    expect(r.status).toBe(6);
+  });
+
+  it("`blink -d` says what it needs when there is no blinkd", () => {
+    const r = spawnSync(BLINK, ["-d", "/bin/true"], { encoding: "utf8", env: { ...process.env, BLINKD: "/nonexistent/blinkd" }, timeout: 30_000 });
+    expect(r.stderr).toMatch(/blink: -d needs blinkd \(\$BLINKD, or blinkd on \$PATH\): No such file or directory/);
+    expect(r.status).toBe(127);
+  });
+});
