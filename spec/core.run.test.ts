@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { ROOT, cli, serve, tempPrefix, type Served } from "./helpers/daemon.js";
 import { Raw } from "./helpers/raw.js";
+import { withoutRoot } from "./helpers/root.js";
 
 const cleanup: (() => void | Promise<void>)[] = [];
 afterAll(async () => {
@@ -123,9 +124,11 @@ describe("socket paths", () => {
   });
 
   it("a prefix owned by another user, or writable by others, is refused", async () => {
-    const other = tempPrefix();
-    fs.chownSync(other, 1234, 1234);
-    expect(await serveFails(other)).toMatch(/prefix .* is owned by uid 1234, not by this user \(uid 0\): refusing to use it/);
+    if (!withoutRoot("a prefix owned by another user (chown)")) {
+      const other = tempPrefix();
+      fs.chownSync(other, 1234, 1234);
+      expect(await serveFails(other)).toMatch(/prefix .* is owned by uid 1234, not by this user \(uid 0\): refusing to use it/);
+    }
     const open = tempPrefix();
     fs.chmodSync(open, 0o777);
     expect(await serveFails(open)).toMatch(/prefix .* is writable by others \(mode 777\): refusing to use it/);
@@ -137,13 +140,16 @@ describe("socket paths", () => {
   });
 
   it("a runtime directory or socket owned by another user, or a non-socket at the fixed name, is refused", async () => {
-    const a = tempPrefix();
-    fs.mkdirSync(path.join(a, ".blinkd"), { mode: 0o700 });
-    fs.chownSync(path.join(a, ".blinkd"), 1234, 1234);
-    expect(await serveFails(a)).toMatch(/runtime directory .*\.blinkd is owned by uid 1234/);
+    if (!withoutRoot("a runtime directory owned by another user (chown)")) {
+      const a = tempPrefix();
+      fs.mkdirSync(path.join(a, ".blinkd"), { mode: 0o700 });
+      fs.chownSync(path.join(a, ".blinkd"), 1234, 1234);
+      expect(await serveFails(a)).toMatch(/runtime directory .*\.blinkd is owned by uid 1234/);
+    }
     const b = tempPrefix();
     fs.writeFileSync(path.join(b, "blinkd.sock"), "not a socket");
     expect(await serveFails(b)).toMatch(/blinkd\.sock exists and is not a socket: refusing to replace it/);
+    if (withoutRoot("a socket owned by another user at the fixed name (chown)")) return;
     const c = tempPrefix();
     const s = net.createServer().listen(path.join(c, "blinkd.sock"));
     await new Promise((r) => s.once("listening", r));

@@ -12,9 +12,42 @@
  * runs a handler once for a signal sent twice while blocked, and has a child that is not
  * init take a blocked SIGTERM with sigwait and another die of it when it unblocks it.
  * spec/native/signalfd.c reads blocked signals from a signalfd (sig_watch rings for them).
+ * spec/native/early.c signals a child before it has run and one in the middle of exec, with
+ * every kind of signal (a child exists, with its pending signals, from the moment fork returns).
+ * spec/native/handlers.c runs several signals' handlers at once in Linux's order, lets a
+ * default fatal action among them win, and resets an SA_RESETHAND action (spec/signals.md §3).
+ * Without root (no unshare) blinkd's lines are checked against Linux's, written in each test.
  */
-import { describe } from "vitest";
-import { isRoot } from "./helpers/asinit.js";
-import { signalProgramSuites } from "./helpers/signalprograms.js";
+import { describe, expect, it } from "vitest";
+import { sameAsLinux, signalProgramSuites } from "./helpers/signalprograms.js";
 
-describe.skipIf(!isRoot)("signals of a native program under the preload (delivery 1)", () => signalProgramSuites("blinkd"));
+describe("signals of a native program under the preload (delivery 1)", () => {
+  signalProgramSuites("blinkd");
+
+  it("runs several signals' handlers at once as Linux does (the last taken first; the thread's queue and the synchronous signals taken first), lets a default fatal action among them win, and resets an SA_RESETHAND action once its handler is chosen", async () => {
+    const blinkd = await sameAsLinux("handlers", "blinkd");
+    expect(blinkd.lines).toEqual([
+      "process queue, lowest taken first, last taken runs first: USR2 USR1 HUP",
+      "the thread's queue before the process's: USR1 USR2",
+      "synchronous signals first: HUP SEGV",
+      "handled SIGUSR1 and default SIGTERM at once: killed(TERM)",
+      "SA_RESETHAND: the handler ran (h)",
+      "SA_RESETHAND: then the second SIGUSR1: killed(USR1)",
+    ]);
+  });
+
+  it("signals every kind (stop, term, kill, handled, ignored, continue) to a child before it has run (not claimed yet) and in the middle of exec, with Linux's results", async () => {
+    const blinkd = await sameAsLinux("early", "blinkd");
+    const kinds = (how: string, handled: string): string[] => [
+      `stop     ${how}  stopped(STOP), then continued, then killed(KILL)`,
+      `term     ${how}  killed(TERM)`,
+      `kill     ${how}  killed(KILL)`,
+      `handled  ${how}  ${handled}`,
+      `ignored  ${how}  killed(TERM)`,
+      `continue ${how}  killed(TERM)`,
+    ];
+    // The forked child runs its inherited handler as itself (pid 5: 100 + getpid()); the exec'd one's is SIG_DFL.
+    expect(blinkd.lines).toEqual([...kinds("fork", "exited(105)"), ...kinds("exec", "killed(USR1)")]);
+  });
+
+});

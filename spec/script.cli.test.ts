@@ -33,14 +33,15 @@ describe("blinkd script", () => {
     expect(r.stderr).toContain(`${f}:3: unknown step "wiat"`);
     expect(r.stdout).toBe("");
     expect(r.status).toBe(2);
-    expect(run("--linux", "--compare", f).stderr).toContain("--linux and --compare do not go together");
+    expect(run("--linux", "--compare", f).stderr).toContain("--linux, --compare and --record do not go together");
     expect(run().stderr).toContain("no scenario file given");
   });
 
   it("fails a step that never returns with what it waited for, and exits 1", () => {
     const f = write("stuck.scenario", "init: fork a\na: sigaction SIGUSR1 handler\na: await SIGUSR1\n");
-    const r = run("--timeout-ms", "1500", f);
-    expect(r.stderr).toMatch(/timed out after 1500 ms waiting for step 3 \(line 3: a: await SIGUSR1\) to return/);
+    // Long enough for init to start on a loaded machine; the stuck step then waits as long.
+    const r = run("--timeout-ms", "6000", f);
+    expect(r.stderr).toMatch(/timed out after 6000 ms waiting for step 3 \(line 3: a: await SIGUSR1\) to return/);
     expect(r.status).toBe(1);
   });
 

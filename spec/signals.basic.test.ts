@@ -18,7 +18,7 @@ describe("signals through the socket", () => {
     expect(e.fields.slice(0, 3)).toEqual([10, 1, 0]);
     await init.ok("kill", { pid: c.pid, sig: 19 });
     const st = await init.waitEvent((e) => e.event === 1 && e.fields[2] === 5);
-    expect(st.fields).toEqual([17, c.pid, 5, 0, 19]);
+    expect(st.fields).toEqual([17, c.pid, 5, process.getuid!(), 19]); // si_uid: the child's real uid, the runner's
     await init.ok("kill", { pid: c.pid, sig: 18 });
     expect((await c.ok("getpid")).result).toBe(c.pid);
     await init.ok("kill", { pid: c.pid, sig: 15 });

@@ -19,7 +19,7 @@ export interface Ran {
   readonly code: number | null;
 }
 
-export const isRoot = process.getuid?.() === 0;
+export { isRoot } from "./root.js";
 
 /** The real init of an unshare launcher: its only child. */
 export function initOf(launcher: number): number {

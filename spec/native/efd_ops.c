@@ -29,6 +29,7 @@ static const char *ename(int e) {
     case EMFILE: return "EMFILE";
     case ENFILE: return "ENFILE";
     case EINTR: return "EINTR";
+    case EPERM: return "EPERM";
     default: { static char b[32]; snprintf(b, sizeof b, "E%d", e); return b; }
   }
 }

@@ -96,6 +96,14 @@ export class Kernel {
   readonly pgrps = new Map<number, Set<number>>();
   /** Per process: woken when one of its children changes state. */
   readonly childWait = new Map<number, WaitQueue>();
+  /**
+   * The process whose call the daemon is handling now (0: none, or a connection not bound
+   * yet): it is the one "running", so a signal that kills it acts before its call returns,
+   * while one that kills another process acts once that process would run (signals.ts).
+   */
+  running = 0;
+  /** Processes a fatal signal has doomed (SIGNAL_GROUP_EXIT) that have not died yet: pid → the signal, and the process actor (a pid may be reused). */
+  readonly dying = new Map<number, { readonly signo: number; readonly proc: ProcessActor }>();
   private readonly t0 = performance.now();
   private readonly recorders = new Set<ActorRecorder>();
   private readonly resources: ResourceHooks[] = [];

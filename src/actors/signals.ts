@@ -105,7 +105,8 @@ function ignoredAtGeneration(k: Kernel, pid: number, tid: number | undefined, si
  * SIGKILL and SIGSTOP reach init. Permission is the caller's business.
  */
 export function sendSignal(k: Kernel, pid: number, tid: number | undefined, info: SigInfo, force = false): void {
-  if (!alive(k, pid)) return; // prepare_signal: a dying or dead process drops every signal
+  // prepare_signal: a dying or dead process drops every signal ("signal->flags & SIGNAL_GROUP_EXIT").
+  if (!alive(k, pid) || k.dying.has(pid)) return;
   const p = k.proc(pid)!;
   const c = p.getSnapshot().context;
   const sig = info.signo;
@@ -116,13 +117,17 @@ export function sendSignal(k: Kernel, pid: number, tid: number | undefined, info
   }
   // prepare_signal: a stop signal removes SIGCONT from every queue; SIGCONT removes the
   // stop signals and resumes a stopped process whatever its handler or mask.
+  let resumed = false;
   if (has(KERNEL_STOP, sig)) flushAll(k, pid, bit(SIG.SIGCONT));
   else if (sig === SIG.SIGCONT) {
     flushAll(k, pid, KERNEL_STOP);
     if (c.job.stopped) resume(k, pid);
+    resumed = c.job.stopped !== 0;
     if (!alive(k, pid)) return;
   }
-  if (ignoredAtGeneration(k, pid, tid, sig, force)) return;
+  // A resumed process takes what was held while it was stopped (get_signal after the
+  // wake-up), the SIGCONT itself with it when it is queued: one burst.
+  if (ignoredAtGeneration(k, pid, tid, sig, force)) return resumed ? deliver(k, pid) : undefined;
   if (tid !== undefined) {
     const t = k.threads.get(tid);
     if (!t) return;
@@ -130,7 +135,7 @@ export function sendSignal(k: Kernel, pid: number, tid: number | undefined, info
   } else {
     p.send({ type: "PENDING", pending: enqueue(k.ctx(pid)!.pending, info, MAX_QUEUED) });
   }
-  deliver(k, pid, bit(sig));
+  deliver(k, pid, resumed ? ALL : bit(sig));
 }
 
 function flushAll(k: Kernel, pid: number, mask: bigint): void {
@@ -153,19 +158,37 @@ function receptive(k: Kernel, tid: number): boolean {
 
 /**
  * What each of the process's threads would do with its pending signals on its way back to
- * user mode (get_signal), done by the daemon: default actions here, handled signals handed
- * to the guest. A stopped process takes nothing but SIGKILL (wants_signal); a blocked
- * signal waits. A guest with delivery 1 takes its handled signals itself (sig_dequeue):
- * those in `ring` that are ready get a host signal as a doorbell.
+ * user mode (get_signal, called in exit_to_user_mode's loop until none is left), done by the
+ * daemon: default actions here, handled signals handed to the guest. A stopped process takes
+ * nothing but SIGKILL (wants_signal); a blocked signal waits. Handled signals go to a
+ * delivery-0 guest as events, a burst at a time: each taken lowest first, seeing the mask
+ * the frames taken before it set (its own signal unless SA_NODEFER), and a frame set up for
+ * each before the return to user mode, so the events go in reverse, the last taken first,
+ * as Linux runs the handlers; a default fatal action among them wins (do_group_exit: no
+ * handler runs, no event goes). A guest with delivery 1 takes its handled signals itself
+ * (sig_dequeue): those in `ring` that are ready get a host signal as a doorbell.
  */
 export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
-  for (let guard = 0; guard < 4 * 64 + 8; guard++) {
-    if (!alive(k, pid) || k.state(pid) === "native") return;
-    const c = k.ctx(pid)!;
-    const skip = c.delivery === 1 ? c.sigactions.caught : 0n;
-    const step = nextAction(k, pid, c, skip);
-    if (!step) break;
-    act(k, pid, step);
+  for (let round = 0; round < 4 * 64 + 8; round++) {
+    /** Per thread, the frames set up so far: their siginfo in the order taken, and the signals they block. */
+    const frames = new Map<number, { infos: SigInfo[]; held: bigint }>();
+    for (let guard = 0; guard < 4 * 64 + 8; guard++) {
+      // A process that died (or is dying) or left emulation meanwhile: the frames set up are lost with it.
+      if (!alive(k, pid) || k.dying.has(pid) || k.state(pid) === "native") return;
+      const c = k.ctx(pid)!;
+      const skip = c.delivery === 1 ? c.sigactions.caught : 0n;
+      const step = nextAction(k, pid, c, skip, frames);
+      if (!step) break;
+      const info = act(k, pid, step);
+      if (!info) continue;
+      const f = frames.get(step.tid) ?? { infos: [], held: 0n };
+      f.infos.push(info);
+      if (!((c.sigactions.flags.get(step.signo) ?? 0) & SA.NODEFER)) f.held |= bit(step.signo);
+      frames.set(step.tid, f);
+    }
+    if (frames.size === 0) break;
+    // The frames unwind last first; then the handlers have returned and the next round takes what they held.
+    for (const [tid, f] of frames) for (let i = f.infos.length - 1; i >= 0; i--) k.hooks.signalEvent?.(tid, f.infos[i]!);
   }
   if (!alive(k, pid)) return;
   const c = k.ctx(pid)!;
@@ -188,7 +211,7 @@ interface Step {
   readonly signo: number;
 }
 
-function nextAction(k: Kernel, pid: number, c: ProcessContext, skip: bigint): Step | undefined {
+function nextAction(k: Kernel, pid: number, c: ProcessContext, skip: bigint, frames: ReadonlyMap<number, { held: bigint }>): Step | undefined {
   // SIGKILL acts even on a stopped process and whatever thread holds it.
   if (has(c.pending.mask, SIG.SIGKILL)) return { tid: pid, from: "shared", signo: SIG.SIGKILL };
   for (const tid of c.threads) {
@@ -202,31 +225,43 @@ function nextAction(k: Kernel, pid: number, c: ProcessContext, skip: bigint): St
     const t = k.threads.get(tid);
     if (!t || !receptive(k, tid)) continue;
     const tc = t.getSnapshot().context;
-    // dequeue_signal: the thread's own queue first, then the process's.
-    const own = nextSignal(tc.pending, tc.blocked | skip);
+    // dequeue_signal: the thread's own queue first, then the process's, with the mask the
+    // frames already set up for this thread added (signal_setup_done → set_current_blocked).
+    const blocked = tc.blocked | skip | (frames.get(tid)?.held ?? 0n);
+    const own = nextSignal(tc.pending, blocked);
     if (own) return { tid, from: "thread", signo: own };
-    const shared = nextSignal(c.pending, tc.blocked | skip);
+    const shared = nextSignal(c.pending, blocked);
     if (shared) return { tid, from: "shared", signo: shared };
   }
   return undefined;
 }
 
-/** Takes one signal and acts on it as get_signal would. */
-function act(k: Kernel, pid: number, s: Step): void {
+/** Takes one signal and acts on it as get_signal would; a handled one is returned, for its frame. */
+function act(k: Kernel, pid: number, s: Step): SigInfo | undefined {
+  return actOn(k, pid, take(k, pid, s));
+}
+
+/** get_signal's action for a signal it has taken: a handler is chosen (the signal returned), or the default action or SIG_IGN applies. */
+function actOn(k: Kernel, pid: number, info: SigInfo): SigInfo | undefined {
   const c = k.ctx(pid)!;
-  const d = disposition(c, s.signo);
-  const info = take(k, pid, s);
-  if (d === "handler") return void k.hooks.signalEvent?.(s.tid, info);
-  if (d === "ignore" || has(KERNEL_IGNORE, s.signo)) return; // ignored while it was blocked
+  const signo = info.signo;
+  const d = disposition(c, signo);
+  if (d === "handler") {
+    handlerChosen(k, pid, signo);
+    return info;
+  }
+  if (d === "ignore" || has(KERNEL_IGNORE, signo)) return; // ignored while it was blocked
   // get_signal: init (SIGNAL_UNKILLABLE) takes no default action but SIGKILL's and SIGSTOP's.
-  if (pid === 1 && !has(KERNEL_ONLY, s.signo)) return;
-  if (has(KERNEL_STOP, s.signo)) {
+  if (pid === 1 && !has(KERNEL_ONLY, signo)) return;
+  if (has(KERNEL_STOP, signo)) {
     // "if (signr != SIGSTOP && is_current_pgrp_orphaned()) continue": the terminal stop
     // signals do not stop a member of an orphaned process group.
-    if (s.signo !== SIG.SIGSTOP && pgrpOrphaned(k, c.pgid, undefined)) return;
-    return stop(k, pid, s.signo);
+    if (signo !== SIG.SIGSTOP && pgrpOrphaned(k, c.pgid, undefined)) return;
+    stop(k, pid, signo);
+    return;
   }
-  killProcess(k, pid, s.signo);
+  killProcess(k, pid, signo);
+  return;
 }
 
 function take(k: Kernel, pid: number, s: Step): SigInfo {
@@ -241,10 +276,44 @@ function take(k: Kernel, pid: number, s: Step): SigInfo {
   return r.info;
 }
 
-/** A fatal signal's default action: the whole process dies of it; its host process is killed. */
+/**
+ * get_signal, once it has chosen the handler for a signal: "if (ka->sa.sa_flags & SA_ONESHOT)
+ * ka->sa.sa_handler = SIG_DFL;" (SA_RESETHAND): from here on the signal takes its default
+ * action, its flags kept. No pending signal is discarded (that is do_sigaction's rule, not this).
+ */
+function handlerChosen(k: Kernel, pid: number, signo: number): void {
+  const flags = k.ctx(pid)?.sigactions.flags.get(signo) ?? 0;
+  if (flags & SA.RESETHAND) k.proc(pid)!.send({ type: "SIGACTION", signo, handler: 0, flags });
+}
+
+/**
+ * A fatal signal's default action: the whole process dies of it; its host process is killed.
+ * complete_signal starts the group exit and wakes the threads; each dies (do_group_exit) as
+ * it next runs. So a process killed in its own call (kill of itself, an unblocking
+ * sigprocmask, its claim) dies before that call returns; one killed by another process dies
+ * after the sender's call has returned, as a Linux target does on its own CPU: its parent's
+ * SIGCHLD then comes after the sender's kill(2) returned, not inside it (a shell that
+ * collected the job at once would not print "Terminated" for `wait`). Meanwhile every signal
+ * to it is dropped; a call of its own first finishes its death (finishDeath).
+ */
 export function killProcess(k: Kernel, pid: number, signo: number): void {
-  const c = k.ctx(pid)!;
-  const hostpid = c.hostpid;
+  if (k.running === pid) return die(k, pid, signo);
+  if (k.dying.has(pid)) return;
+  k.dying.set(pid, { signo, proc: k.proc(pid)! });
+  setImmediate(() => finishDeath(k, pid));
+}
+
+/** A doomed process (killProcess) dies now, if it has not yet. */
+export function finishDeath(k: Kernel, pid: number): void {
+  const d = k.dying.get(pid);
+  if (!d) return;
+  k.dying.delete(pid);
+  if (k.proc(pid) === d.proc) die(k, pid, d.signo);
+}
+
+function die(k: Kernel, pid: number, signo: number): void {
+  if (!alive(k, pid)) return;
+  const hostpid = k.ctx(pid)!.hostpid;
   // No core is written: the status never has WCOREDUMP (Linux with RLIMIT_CORE 0).
   exitGroup(k, pid, signaled(signo), false);
   if (hostpid > 0) k.hooks.killHost(pid, hostpid, "SIGKILL");
@@ -268,8 +337,6 @@ function resume(k: Kernel, pid: number): void {
   const c = k.ctx(pid)!;
   if (c.hostpid > 0) k.hooks.killHost(pid, c.hostpid, "SIGCONT");
   notifyParentCldstop(k, pid, SI.CLD_CONTINUED, SIG.SIGCONT);
-  // Signals held while it was stopped act now (get_signal after the wake-up).
-  deliver(k, pid);
 }
 
 /**
@@ -455,8 +522,17 @@ export function setBlocked(k: Kernel, pid: number, tid: number, mask: bigint): b
  * `also` (the guest's mask of the moment), its own queue first (dequeue_signal).
  */
 export function dequeueFor(k: Kernel, pid: number, tid: number, also: bigint = 0n): SigInfo | undefined {
-  const tc = k.threads.get(tid)?.getSnapshot().context;
-  return tc && dequeueMasked(k, pid, tid, tc.blocked | (also & ALL));
+  for (let guard = 0; guard < 4 * 64 + 8; guard++) {
+    const tc = k.threads.get(tid)?.getSnapshot().context;
+    if (!tc || !alive(k, pid)) return undefined;
+    const info = dequeueMasked(k, pid, tid, tc.blocked | (also & ALL));
+    if (!info) return undefined;
+    // get_signal's loop: the guest runs the handler of what it takes (the kernel's choice of
+    // handler); a signal whose action is no longer a handler (an SA_RESETHAND reset by an
+    // earlier one of the burst, a sigaction since it was rung) takes that action here.
+    if (actOn(k, pid, info)) return info;
+  }
+  return undefined;
 }
 
 /** dequeue_signal(tsk, mask, …): the next signal `mask` does not block, the thread's own queue first, then the process's. */

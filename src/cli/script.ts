@@ -1,15 +1,19 @@
 /**
- * `blinkd script [--linux | --compare] [--json] FILE…`: runs scenario files (spec/scenarios.md)
- * as guests of a fresh blinkd namespace each, or with --linux on real Linux in a fresh PID
- * namespace (root), and prints each trace. --compare runs both and shows where they differ.
+ * `blinkd script [--linux | --compare | --record] [--json] FILE…`: runs scenario files
+ * (spec/scenarios.md) as guests of a fresh blinkd namespace each, or with --linux on real
+ * Linux in a fresh PID namespace (root), and prints each trace. --compare runs both and shows
+ * where they differ; where Linux cannot run, blinkd is compared with the stored Linux trace
+ * (NAME.linux beside the scenario). --record (root) writes the stored traces.
  */
 import * as fs from "node:fs";
 import { parseScenario, ScenarioError, type Scenario } from "../script/format.js";
 import { runScenario, type Trace } from "../script/coordinator.js";
 import { BlinkdSide, LinuxSide, linuxUnavailable, missingCalls } from "../script/sides.js";
+import { TraceFileError, readTraces, recordVariant, traceFileOf, writeTraces, type Variant } from "../script/traces.js";
+import { judge } from "../script/verdict.js";
 import { UsageError, intOption, parse } from "./args.js";
 
-const USAGE = "usage: blinkd script [--linux | --compare] [--json] [--trace] [--timeout-ms N] FILE…";
+const USAGE = "usage: blinkd script [--linux | --compare | --record] [--json] [--trace] [--timeout-ms N] FILE…";
 
 export interface ScriptResult {
   file: string;
@@ -24,6 +28,8 @@ export interface ScriptResult {
 
 export async function runOn(sc: Scenario, side: "blinkd" | "linux", opts: { trace?: boolean; timeoutMs?: number; onLine?: (l: string) => void } = {}): Promise<ScriptResult> {
   const base = { file: sc.file, title: sc.title, side, ...(sc.deviation ? { deviation: sc.deviation } : {}) };
+  // Its steps act as other users: without root both sides would be another scenario (EPERM).
+  if (sc.root && process.getuid?.() !== 0) return { ...base, skipped: `it needs root: ${sc.root}` };
   if (side === "blinkd") {
     const missing = missingCalls(sc.needs);
     if (missing.length) return { ...base, skipped: `this daemon has no ${missing.join(", ")} call` };
@@ -42,30 +48,15 @@ export async function runOn(sc: Scenario, side: "blinkd" | "linux", opts: { trac
   }
 }
 
-/** A unified-style diff of two traces, line by line (traces are short). */
-export function diffLines(a: readonly string[], b: readonly string[], la = "linux", lb = "blinkd"): string {
-  const n = a.length, m = b.length;
-  const dp: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) dp[i]![j] = a[i] === b[j] ? dp[i + 1]![j + 1]! + 1 : Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!);
-  const out = [`--- ${la}`, `+++ ${lb}`];
-  let i = 0, j = 0;
-  while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) out.push(`  ${a[i++]}`), j++;
-    else if (j < m && (i >= n || dp[i]![j + 1]! >= dp[i + 1]![j]!)) out.push(`+ ${b[j++]}`);
-    else out.push(`- ${a[i++]}`);
-  }
-  return out.join("\n") + "\n";
-}
-
 export async function scriptCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { linux: { type: "boolean" }, compare: { type: "boolean" }, json: { type: "boolean" }, trace: { type: "boolean" }, "timeout-ms": { type: "string" } },
+    { linux: { type: "boolean" }, compare: { type: "boolean" }, record: { type: "boolean" }, json: { type: "boolean" }, trace: { type: "boolean" }, "timeout-ms": { type: "string" } },
     USAGE,
     { max: Infinity },
   );
   if (positionals.length === 0) throw new UsageError(`no scenario file given\n${USAGE}`);
-  if (values.linux && values.compare) throw new UsageError(`--linux and --compare do not go together\n${USAGE}`);
+  if ([values.linux, values.compare, values.record].filter(Boolean).length > 1) throw new UsageError(`--linux, --compare and --record do not go together\n${USAGE}`);
   const timeoutMs = intOption(values["timeout-ms"], "timeout-ms", 100, 3_600_000);
   const scenarios: Scenario[] = [];
   for (const f of positionals) {
@@ -82,17 +73,19 @@ export async function scriptCommand(argv: string[]): Promise<number> {
       throw e;
     }
   }
+  const out = (s: string): void => void process.stdout.write(s);
+  const opts = { trace: values.trace ?? false, ...(timeoutMs ? { timeoutMs } : {}) };
+  if (values.record) return record(scenarios, opts, out);
   const sides: ("blinkd" | "linux")[] = values.compare ? ["linux", "blinkd"] : [values.linux ? "linux" : "blinkd"];
   const results: ScriptResult[] = [];
   let bad = 0;
-  const out = (s: string): void => void process.stdout.write(s);
   for (const sc of scenarios) {
     const many = scenarios.length > 1 || values.compare;
     const got: ScriptResult[] = [];
     for (const side of sides) {
       if (!values.json && many) out(`== ${sc.file} (${side}): ${sc.title}\n`);
       const stream = !values.json && !values.compare;
-      const r = await runOn(sc, side, { trace: values.trace ?? false, ...(timeoutMs ? { timeoutMs } : {}), ...(stream ? { onLine: (l: string) => out(l + "\n") } : {}) });
+      const r = await runOn(sc, side, { ...opts, ...(stream ? { onLine: (l: string) => out(l + "\n") } : {}) });
       got.push(r);
       results.push(r);
       if (r.skipped) process.stderr.write(`blinkd script: ${sc.file}: ${side} side skipped: ${r.skipped}\n`);
@@ -101,20 +94,62 @@ export async function scriptCommand(argv: string[]): Promise<number> {
         process.stderr.write(`blinkd script: ${sc.file} (${side}): ${r.error}\n`);
       }
     }
-    if (values.compare && !values.json) {
-      const [l, b] = got;
-      if (l?.lines && b?.lines) {
-        const same = l.lines.join("\n") === b.lines.join("\n");
-        out(same ? l.lines.join("\n") + "\n== same on both sides\n" : diffLines(l.lines, b.lines) + "== the traces differ\n");
-        if (!same && !sc.deviation) bad++;
-        if (sc.deviation) out(`== deviation: ${sc.deviation}\n`);
-      } else {
-        // One side could not run (or failed): show what the other printed.
-        const only = l?.lines ? l : b?.lines ? b : undefined;
-        if (only) out(only.lines!.join("\n") + `\n== ${only.side} side only\n`);
-      }
-    }
+    if (values.compare && !values.json) bad += compareOne(sc, got[0]!, got[1]!, out);
   }
   if (values.json) out(JSON.stringify(results, null, 2) + "\n");
+  return bad ? 1 : 0;
+}
+
+/** --compare's verdict for one scenario, printed; 1 when it failed. */
+function compareOne(sc: Scenario, l: ScriptResult, b: ScriptResult, out: (s: string) => void): number {
+  let stored: Variant[] | undefined;
+  try {
+    stored = readTraces(sc.file);
+  } catch (e) {
+    if (!(e instanceof TraceFileError)) throw e;
+    out(`== ${e.message}\n`);
+    return 1;
+  }
+  if (!b.lines) {
+    if (l.lines) out(l.lines.join("\n") + "\n== linux side only\n");
+    return 0;
+  }
+  const v = judge(sc, stored, l.lines, b.lines, false);
+  if (!v.against) {
+    out(b.lines.join("\n") + "\n== blinkd side only\n");
+    for (const n of v.notes) out(`== ${n}\n`);
+    return 0;
+  }
+  if (!l.lines) out(`== compared with ${v.against.from} in ${traceFileOf(sc.file)}\n`);
+  for (const n of v.notes) out(`== ${n}\n`);
+  if (v.problems.length === 0) out(b.lines.join("\n") + (l.lines && v.against.lines === l.lines ? "\n== same on both sides\n" : `\n== same as ${v.against.from}\n`));
+  else for (const p of v.problems) out(`${p}\n== the traces differ\n`);
+  if (sc.deviation) out(`== deviation: ${sc.deviation}\n`);
+  return v.problems.length ? 1 : 0;
+}
+
+/** --record: runs each scenario on Linux and writes (or keeps) its stored trace. */
+async function record(scenarios: Scenario[], opts: { trace: boolean; timeoutMs?: number }, out: (s: string) => void): Promise<number> {
+  const why = linuxUnavailable();
+  if (why) throw new UsageError(`--record runs the scenarios on Linux, which cannot run here: ${why}`);
+  let bad = 0;
+  for (const sc of scenarios) {
+    const r = await runOn(sc, "linux", opts);
+    if (!r.lines) {
+      bad++;
+      process.stderr.write(`blinkd script --record: ${sc.file}: ${r.error ?? r.skipped}\n`);
+      continue;
+    }
+    let stored: Variant[] | undefined;
+    try {
+      stored = readTraces(sc.file);
+    } catch (e) {
+      if (!(e instanceof TraceFileError)) throw e;
+      process.stderr.write(`blinkd script --record: ${e.message}; writing it anew\n`);
+    }
+    const { variants, did } = recordVariant(sc, stored, r.lines);
+    if (!did.startsWith("unchanged")) writeTraces(sc, variants);
+    out(`${traceFileOf(sc.file)}: ${did}\n`);
+  }
   return bad ? 1 : 0;
 }

@@ -48,6 +48,13 @@ export interface ConnectOptions {
    * DaemonGoneError), for a program that is not only a guest (a test runner, a tool).
    */
   readonly onDaemonGone?: "kill" | "throw";
+  /**
+   * The handlers a forked child inherits (fork copies them; a Node.js child, a new program
+   * to the host, learns here which functions run them). Known before the claim, so that a
+   * signal sent to the child before it claimed its pid, which the daemon hands over at the
+   * claim, finds its handler. Only for a child that has not exec'd (execed: false).
+   */
+  readonly handlers?: ReadonlyMap<number, { readonly fn: SignalHandler; readonly flags: number }>;
 }
 
 export interface ForkOptions {
@@ -110,6 +117,9 @@ export class Guest {
     const [signo, pid, code, uid, status] = fields as number[];
     const h = this.handlers.get(signo!);
     const restart = ((h?.flags ?? 0) & SA.RESTART) !== 0;
+    // get_signal: under SA_RESETHAND the action is SIG_DFL once its handler is chosen; the
+    // daemon reset its copy as it sent this event, so no more events come for it.
+    if (h && h.flags & SA.RESETHAND) this.handlers.delete(signo!);
     for (const b of this.blocking) {
       b.bySignal = true;
       b.restart = restart;
@@ -123,6 +133,7 @@ export class Guest {
     const env = opts.env ?? process.env;
     const conn = await ClientConnection.open(opts.socket ?? guestSocket(env));
     const g = new Guest(conn, opts.onDaemonGone ?? "kill");
+    if (opts.execed === false) for (const [signo, h] of opts.handlers ?? []) g.adoptHandler(signo, h.fn, h.flags);
     await conn.hello("guest", `blinkd-ts pid ${process.pid}`);
     g.proxy.send({ type: "HELLO" });
     const token = env.BLINKD_TOKEN;

@@ -104,6 +104,18 @@ function hostGids(host: Map<string, string> | undefined): GidSet | undefined {
   return { rgid: g[0]!, egid: g[1]!, sgid: g[2]!, fsgid: g[3]!, groups };
 }
 
+/**
+ * A zombie keeps its credentials (the task's cred lives until release_task), but its host
+ * process may be gone: when it reported no gids, they are the ones fork copied from its
+ * parent (copy_creds), which are its parent's still unless they were reported since.
+ */
+function inheritedGids(k: Kernel, ppid: number): GidSet | undefined {
+  const p = ppid > 0 ? k.ctx(ppid) : undefined;
+  if (!p) return undefined;
+  const alive = k.state(ppid) === "running" || k.state(ppid) === "native";
+  return p.info.gids ?? (alive && p.hostpid > 1 ? hostGids(hostStatus(p.hostpid)) : undefined);
+}
+
 const t0s = new WeakMap<Kernel, number>();
 /** Kernel time (ms since the namespace started) to clock ticks since host boot. */
 export function ticksSinceBoot(k: Kernel, ms: number): bigint {
@@ -163,7 +175,7 @@ export function viewOf(k: Kernel, pid: number, reader?: { readonly tid: number }
     });
   }
   const ids = c.creds;
-  const gids = c.info.gids ?? hostGids(host) ?? zeroGids;
+  const gids = c.info.gids ?? hostGids(host) ?? (zombie ? inheritedGids(k, c.ppid) : undefined) ?? zeroGids;
   const umaskText = host?.get("Umask");
   let flags = PF_RANDOMIZE | (c.flags.execed || c.ppid === 0 ? 0 : PF_FORKNOEXEC);
   if (zombie) flags |= PF_EXITING | PF_POSTCOREDUMP | PF_NOFREEZE;

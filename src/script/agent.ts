@@ -22,23 +22,6 @@ if (!coordPath) {
   process.exit(2);
 }
 
-// A scenario's fork is a fork without exec (as the C agent's): the new Node.js process
-// stands for the parent's copy, so it does not report an execve (setpgid's EACCES rule).
-const g = await Guest.connect({ execed: false });
-const coord = net.connect(coordPath);
-await new Promise<void>((resolve, reject) => {
-  coord.once("connect", resolve);
-  coord.once("error", reject);
-});
-// The coordinator going away ends the scenario: nothing is left to do here.
-coord.on("close", () => process.exit(0));
-/** Set when an exit:CODE handler ran: as after Linux's _exit in a handler, the call it interrupted never returns. */
-let dying = false;
-const say = (line: string, then?: () => void): void => {
-  if (!dying) coord.write(line + "\n", then);
-};
-say(`hello ${name} ${g.getpid()} ${process.pid}`);
-
 type Out = { result: number; errno: number; extra: number[]; words?: string[] };
 
 async function sys<N extends CallName>(call: N, args: ArgsOf<N>): Promise<{ result: number; out: Record<string, unknown> } | SyscallError> {
@@ -55,6 +38,8 @@ const fail = (e: SyscallError): Out => ({ result: -1, errno: e.errno, extra: [] 
 const plain = (r: Awaited<ReturnType<typeof sys>>, extra: (out: Record<string, unknown>) => number[] = () => []): Out =>
   r instanceof SyscallError ? fail(r) : { result: r.result, errno: 0, extra: extra(r.out) };
 
+/** Set when an exit:CODE handler ran: as after Linux's _exit in a handler, the call it interrupted never returns. */
+let dying = false;
 /**
  * Handlers installed by `sigaction … handler` record each run's siginfo for `await` (as
  * the C agent's), in order; `exit:CODE` handlers end the process.
@@ -74,15 +59,30 @@ const exitWith = (code: number) => (): void => {
   void sys("exit_group", { status: code }).finally(() => process.exit(code));
 };
 /** The handlers this process installed or inherited: signal → [disposition (2 record, 3 exit), flags, exit code]. */
-let installed: Record<number, [number, number, number]> = {};
-const handlerFor = (disp: number, code: number) => (disp === 3 ? exitWith(code) : record);
-// fork(2) copies the handlers: a C child has them in its copy of memory, this Node.js child
-// takes them from its parent (the daemon already has the dispositions).
-for (const [sig, [disp, flags, code]] of Object.entries(JSON.parse(process.env.BLINKD_SCRIPT_HANDLERS ?? "{}") as typeof installed)) {
-  g.adoptHandler(+sig, handlerFor(disp, code), flags);
-  installed[+sig] = [disp, flags, code];
-}
+let installed: Record<number, [number, number, number]> = JSON.parse(process.env.BLINKD_SCRIPT_HANDLERS ?? "{}");
 delete process.env.BLINKD_SCRIPT_HANDLERS;
+const handlerFor = (disp: number, code: number) => (disp === 3 ? exitWith(code) : record);
+
+// A scenario's fork is a fork without exec (as the C agent's): the new Node.js process
+// stands for the parent's copy, so it does not report an execve (setpgid's EACCES rule).
+// fork(2) copies the handlers: a C child has them in its copy of memory, this Node.js child
+// takes them from its parent (the daemon already has the dispositions), before it claims.
+const g: Guest = await Guest.connect({
+  execed: false,
+  handlers: new Map(Object.entries(installed).map(([sig, [disp, flags, code]]) => [+sig, { fn: handlerFor(disp, code), flags }])),
+});
+const coord = net.connect(coordPath);
+await new Promise<void>((resolve, reject) => {
+  coord.once("connect", resolve);
+  coord.once("error", reject);
+});
+// The coordinator going away ends the scenario: nothing is left to do here.
+coord.on("close", () => process.exit(0));
+const say = (line: string, then?: () => void): void => {
+  if (!dying) coord.write(line + "\n", then);
+};
+say(`hello ${name} ${g.getpid()} ${process.pid}`);
+
 const siginfo = (i: SignalInfo): number[] => [i.signo, i.pid, i.code, i.uid, i.signo === 17 ? i.status : 0];
 
 /** The agent's calls, by the coordinator's command name; arguments are numbers (fork: a name). */
@@ -128,11 +128,25 @@ const ops: Record<string, (a: string[]) => Promise<Out>> = {
       const set = o.set as bigint;
       return [Number(set & 0xffffffffn), Number((set >> 32n) & 0xffffffffn)];
     }),
-  await: async ([sig]) => {
+  await: async ([sig, ms]) => {
     const i = recs.findIndex((r) => r.signo === +sig!);
     if (i >= 0) return { result: 0, errno: 0, extra: siginfo(recs.splice(i, 1)[0]!) };
-    const info = await new Promise<SignalInfo>((take) => (awaiting = { sig: +sig!, take }));
-    return { result: 0, errno: 0, extra: siginfo(info) };
+    const info = await new Promise<SignalInfo | undefined>((take) => {
+      awaiting = { sig: +sig!, take };
+      // A bound (await SIGNAL MS): nothing came within it, as sigtimedwait's EAGAIN.
+      if (ms !== undefined)
+        setTimeout(() => {
+          if (awaiting?.take !== take) return;
+          awaiting = undefined;
+          take(undefined);
+        }, +ms);
+    });
+    return info ? { result: 0, errno: 0, extra: siginfo(info) } : { result: -1, errno: 11, extra: [] };
+  },
+  handled: async () => {
+    const sigs = recs.map((r) => r.signo);
+    recs = [];
+    return { result: sigs.length, errno: 0, extra: sigs };
   },
   setresuid: async ([r, e, s]) => plain(await sys("setresuid", { ruid: +r! >>> 0, euid: +e! >>> 0, suid: +s! >>> 0 })),
   getpgrp: async () => plain(await sys("getpgrp", {})),

@@ -118,7 +118,7 @@ export async function runScenario(sc: Scenario, side: Side, opts: RunOptions = {
     let st = sigStates.get(name);
     // The agents start with the runner's ids (both sides run them as the runner's user).
     const uid = process.getuid?.() ?? 0;
-    if (!st) sigStates.set(name, (st = { disp: new Map(), blocked: new Set(), creds: { ruid: uid, euid: uid, suid: uid } }));
+    if (!st) sigStates.set(name, (st = { disp: new Map(), flags: new Map(), blocked: new Set(), creds: { ruid: uid, euid: uid, suid: uid } }));
     return st;
   };
   let seq = 0;
@@ -260,7 +260,7 @@ export async function runScenario(sc: Scenario, side: Side, opts: RunOptions = {
       if (step.parsed.creates) {
         // fork(2) copies the dispositions, the mask and the credentials.
         const st = sigState(a.name);
-        sigStates.set(step.parsed.creates, { disp: new Map(st.disp), blocked: new Set(st.blocked), creds: { ...st.creds } });
+        sigStates.set(step.parsed.creates, { disp: new Map(st.disp), flags: new Map(st.flags), blocked: new Set(st.blocked), creds: { ...st.creds } });
       }
       const st = step.parsed.settle?.(env, facts, a.name, r);
       for (const one of st === undefined ? [] : "kind" in st ? [st as Settle] : (st as readonly Settle[])) await settle(one, a);

@@ -5,6 +5,8 @@
  *   title: what the scenario shows
  *   note: anything worth saying (any number of lines)
  *   deviation: why blinkd cannot match Linux here (the traces may then differ)
+ *   varies: where Linux kernels differ here (the stored Linux trace then has a variant per kernel)
+ *   root: why the scenario means something only as root (without root it is skipped, and says so)
  *   needs: CALL …                  protocol calls the blinkd side must have
  *   NAME: STEP ARGS… [&]           process NAME takes a step; "&" runs it in the background
  *
@@ -27,6 +29,10 @@ export interface Scenario {
   readonly title: string;
   readonly notes: readonly string[];
   readonly deviation: string | undefined;
+  /** Where Linux kernels differ in this scenario (spec/scenarios.md, "Kernels that differ"). */
+  readonly varies: string | undefined;
+  /** Why the scenario needs root (setresuid to other users): without root neither side runs (skipped, said). */
+  readonly root: string | undefined;
   readonly needs: readonly string[];
   readonly steps: readonly Step[];
 }
@@ -42,12 +48,14 @@ export class ScenarioError extends Error {
   }
 }
 
-const HEADERS = new Set(["title", "note", "deviation", "needs"]);
+const HEADERS = new Set(["title", "note", "deviation", "varies", "root", "needs"]);
 
 export function parseScenario(text: string, file = "<scenario>"): Scenario {
   let title = "";
   const notes: string[] = [];
   let deviation: string | undefined;
+  let varies: string | undefined;
+  let root: string | undefined;
   const needs: string[] = [];
   const steps: Step[] = [];
   const known = new Set(["init"]);
@@ -59,13 +67,15 @@ export function parseScenario(text: string, file = "<scenario>"): Scenario {
     const line = (hash >= 0 ? raw.slice(0, hash) : raw).trim();
     if (!line) continue;
     const m = /^([A-Za-z_][A-Za-z0-9_]*):\s*(.*)$/.exec(line);
-    if (!m) throw new ScenarioError(file, n, `expected "NAME: STEP …" or a header (title:, note:, deviation:, needs:), got ${JSON.stringify(line)}`);
+    if (!m) throw new ScenarioError(file, n, `expected "NAME: STEP …" or a header (title:, note:, deviation:, varies:, root:, needs:), got ${JSON.stringify(line)}`);
     const [, head, rest] = m as unknown as [string, string, string];
     if (HEADERS.has(head)) {
       const value = raw.slice(raw.indexOf(":") + 1).trim(); // headers keep their # characters
       if (head === "title") title = value;
       else if (head === "note") notes.push(value);
       else if (head === "deviation") deviation = (deviation ? deviation + " " : "") + value;
+      else if (head === "varies") varies = (varies ? varies + " " : "") + value;
+      else if (head === "root") root = (root ? root + " " : "") + value;
       else needs.push(...value.split(/\s+/).filter(Boolean));
       continue;
     }
@@ -92,5 +102,5 @@ export function parseScenario(text: string, file = "<scenario>"): Scenario {
     steps.push({ line: n, actor: head, op, text: `${head}: ${rest.trim()}`, parsed, background });
   }
   if (steps.length === 0) throw new ScenarioError(file, 1, "no steps: a scenario needs at least one line like `init: fork a`");
-  return { file, title: title || file, notes, deviation, needs, steps };
+  return { file, title: title || file, notes, deviation, varies, root, needs, steps };
 }

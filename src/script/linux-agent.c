@@ -16,8 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -109,12 +109,18 @@ static void on_signal(int sig, siginfo_t *si, void *uc) {
   }
 }
 
-/* Takes the first recorded run of `sig`, waiting in sigsuspend (with the mask the process
- * had) until there is one. */
-static void await_signal(int sig, char *extra, size_t cap) {
+/* Takes the first recorded run of `sig`, waiting (with the mask the process had) until
+ * there is one: in sigsuspend, or with a bound of `ms` milliseconds (ms >= 0) in ppoll,
+ * which then returns 0 when none came. */
+static int await_signal(int sig, long ms, char *extra, size_t cap) {
   sigset_t all, old;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, &old);
+  struct timespec end;
+  clock_gettime(CLOCK_MONOTONIC, &end);
+  end.tv_sec += ms / 1000;
+  end.tv_nsec += (ms % 1000) * 1000000L;
+  if (end.tv_nsec >= 1000000000L) end.tv_sec++, end.tv_nsec -= 1000000000L;
   for (;;) {
     for (int i = 0; i < nrec; i++)
       if (recs[i].signo == sig) {
@@ -123,10 +129,37 @@ static void await_signal(int sig, char *extra, size_t cap) {
         nrec = nrec - 1;
         snprintf(extra, cap, " %d %d %d %d %d", r.signo, r.pid, r.code, r.uid, r.status);
         sigprocmask(SIG_SETMASK, &old, NULL);
-        return;
+        return 1;
       }
-    sigsuspend(&old);
+    if (ms < 0) {
+      sigsuspend(&old);
+      continue;
+    }
+    struct timespec now, left;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    left.tv_sec = end.tv_sec - now.tv_sec;
+    left.tv_nsec = end.tv_nsec - now.tv_nsec;
+    if (left.tv_nsec < 0) left.tv_sec--, left.tv_nsec += 1000000000L;
+    if (left.tv_sec < 0) {
+      sigprocmask(SIG_SETMASK, &old, NULL);
+      return 0;
+    }
+    ppoll(NULL, 0, &left, &old);
   }
+}
+
+/* The signals whose handler ran and that no await took, in the order they ran; forgets them. */
+static int take_handled(char *extra, size_t cap) {
+  sigset_t all, old;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, &old);
+  int n = nrec;
+  size_t used = 0;
+  extra[0] = 0;
+  for (int i = 0; i < n && used + 4 < cap; i++) used += (size_t)snprintf(extra + used, cap - used, " %d", recs[i].signo);
+  nrec = 0;
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  return n;
 }
 
 static void reply(const char *seq, long r, int e, const char *extra) {
@@ -247,8 +280,10 @@ int main(int argc, char **argv) {
       }
       snprintf(extra, sizeof extra, " %lu %lu", lo, hi);
     } else if (!strcmp(op, "await")) {
-      await_signal((int)a1, extra, sizeof extra);
-      r = 0;
+      r = await_signal((int)a1, nt > 3 ? a2 : -1, extra, sizeof extra) ? 0 : -1;
+      if (r < 0) errno = EAGAIN;
+    } else if (!strcmp(op, "handled")) {
+      r = take_handled(extra, sizeof extra);
     } else if (!strcmp(op, "tkill")) {
       r = syscall(SYS_tkill, (pid_t)a1, (int)a2);
     } else if (!strcmp(op, "tgkill")) {

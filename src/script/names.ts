@@ -26,7 +26,7 @@ export const SA_FLAGS: Record<string, number> = {
   SA_RESETHAND: 0x80000000 | 0,
 };
 
-export const IDTYPES: Record<string, number> = { P_ALL: 0, P_PID: 1, P_PGID: 2 };
+export const IDTYPES: Record<string, number> = { P_ALL: 0, P_PID: 1, P_PGID: 2, P_PIDFD: 3 };
 
 export const CLD_CODES: Record<number, string> = { 1: "CLD_EXITED", 2: "CLD_KILLED", 3: "CLD_DUMPED", 4: "CLD_TRAPPED", 5: "CLD_STOPPED", 6: "CLD_CONTINUED" };
 
@@ -64,7 +64,7 @@ export function showFlags(v: number, table: Record<string, number>): string {
     const b = bit >>> 0;
     if (seen.has(b)) continue;
     seen.add(b);
-    if ((rest & b) === b && b !== 0) {
+    if (((rest & b) >>> 0) === b && b !== 0) {
       parts.push(name);
       rest = (rest & ~b) >>> 0;
     }
@@ -83,3 +83,13 @@ export function showStatus(s: number): string {
 
 /** si_code values of signals sent by a process or the kernel (siginfo.h). */
 export const SI_CODES: Record<number, string> = { 0: "SI_USER", 0x80: "SI_KERNEL", [-1]: "SI_QUEUE", [-6]: "SI_TKILL" };
+
+/**
+ * A sender's or child's uid as a trace prints it: `UID` for the user the scenario runs as
+ * (both sides run their processes as the runner's user), so that a trace does not depend on
+ * who ran it; any other uid (one a setresuid step set) as its number. The callers print the
+ * kernel's or an outside sender's uid (si_pid 0) as its number.
+ */
+export function showUid(uid: number): string {
+  return uid === (process.getuid?.() ?? 0) ? "UID" : String(uid);
+}

@@ -16,6 +16,7 @@ import type { CallEntry } from "../protocol/index.js";
 import { traceCall, traceInterrupt, traceReply } from "../protocol/trace.js";
 import type { Caller, CallCtx } from "../syscalls/types.js";
 import { dispatch } from "../syscalls/index.js";
+import { finishDeath } from "../actors/signals.js";
 import type { ServerCore } from "./core.js";
 import { argsView } from "../actors/eventlog.js";
 import { randomBytes } from "node:crypto";
@@ -176,10 +177,21 @@ export class Connection implements Caller {
     const { seq, call } = req;
     if (this.parked.has(seq)) return this.fatal(`seq ${seq} reused while that call is parked`);
     if (this.core.trace) this.core.log(traceCall(this.who, seq, call, req.args));
+    const k = this.core.kernel;
+    // A process a fatal signal doomed dies as it would on its way back to user mode, before
+    // another call of its own (its calls are then ESRCH).
+    if (this.role === "guest") finishDeath(k, this.pid);
     const denied = this.permit(call);
     if (denied) return this.send(seq, call, denied);
     if (this.role === "guest" || this.role === "unbound") this.core.events.call(this.pid, this.role === "guest" ? this.tid : `conn:${this.id}`, call.name, req.args, seq);
-    const out = dispatch.get(call.nr)!(this.ctx, req.args);
+    // The caller is the process running now (signals.ts killProcess: who dies before the reply).
+    k.running = this.role === "guest" ? this.pid : 0;
+    let out: ReturnType<NonNullable<ReturnType<typeof dispatch.get>>>;
+    try {
+      out = dispatch.get(call.nr)!(this.ctx, req.args);
+    } finally {
+      k.running = 0;
+    }
     if (!Effect.isEffect(out)) return this.send(seq, call, out);
     if (this.parked.size >= this.core.limits.maxParked) return this.send(seq, call, errno(E.EAGAIN, `more than ${this.core.limits.maxParked} parked calls on one connection`));
     this.park(seq, call, out as Effect.Effect<unknown, Errno>, req.args);

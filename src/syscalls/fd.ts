@@ -75,6 +75,10 @@ export const fdCalls: Pick<Handlers<typeof eventfd>, "close" | "dup" | "dup2" | 
       case F_GETFL:
         return d.file.flags;
       case F_SETFL:
+        // setfl: "O_NOATIME can only be set by the owner or superuser" (inode_owner_or_capable):
+        // an eventfd's inode is the anonymous inode, owned by root, so without euid 0 (the
+        // fsuid, and CAP_FOWNER) it is EPERM; checked before O_DIRECT.
+        if (arg & O_NOATIME && !(d.file.flags & O_NOATIME) && ctx.k.ctx(pid)?.creds.euid !== 0) return errno(E.EPERM, "fcntl F_SETFL: O_NOATIME needs the file's owner (root, for an eventfd) or CAP_FOWNER");
         // setfl: O_DIRECT needs FMODE_CAN_ODIRECT, which an anonymous inode lacks; O_ASYNC is
         // kept only through ->fasync, which eventfd has not; the rest of SETFL_MASK is stored.
         if (arg & O_DIRECT) return errno(E.EINVAL, "fcntl F_SETFL: O_DIRECT is not supported by an eventfd");

@@ -3,6 +3,7 @@ import { E, Errno, errno } from "../protocol/errno.js";
 import { PROTOCOL_VERSION } from "../protocol/index.js";
 import type { session } from "../protocol/calls/session.js";
 import { claim, register } from "../actors/lifecycle.js";
+import { deliver } from "../actors/signals.js";
 import type { Handlers } from "./types.js";
 import type { Kernel } from "../actors/kernel.js";
 import { hostCreds } from "../server/hostproc.js";
@@ -71,6 +72,12 @@ export const sessionCalls: Handlers<typeof session> = {
     // the token is the capability); `blinkd run`'s command has its host's.
     if (r.pid === r.tid && ctx.k.ctx(r.pid)?.ppid === 0) credsFromHost(ctx.k, r.pid, host);
     ctx.caller.bind(r.pid, r.tid, host);
+    ctx.k.running = r.pid;
+    // The child existed, with its pending signals, since fork returned; they act as it
+    // first returns to user mode (ret_from_fork → get_signal): a stop stops it, a fatal
+    // signal kills it, a handled one reaches it, now that its connection and host process are
+    // known (the reply is still written: in-flight replies go out).
+    deliver(ctx.k, r.pid);
     return { result: r.tid, out: { pid: r.pid } };
   },
 };

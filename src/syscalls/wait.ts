@@ -174,8 +174,11 @@ export const waitCalls: Handlers<typeof wait> = {
         sel = { kind: "pgid", pgid: id === 0 ? me.pgid : id };
         break;
       case P_PIDFD:
-        // A pidfd is a file descriptor of the guest's own; blinkd keeps none (blink answers pidfd calls with ENOSYS).
-        return errno(E.EINVAL, "waitid.idtype: P_PIDFD is not supported by blinkd");
+        // kernel_waitid: "case P_PIDFD: … if (upid < 0) return -EINVAL;", then pidfd_get_pid:
+        // EBADF when the descriptor is not open (fdget) or is not a pidfd (pidfd_pid). The
+        // daemon's descriptors (eventfd) are never pidfds, and it keeps no other: EBADF.
+        if (id < 0) return errno(E.EINVAL, `waitid.id: P_PIDFD needs a descriptor >= 0, got ${id}`);
+        return errno(E.EBADF, `waitid.id: descriptor ${id} is not a pidfd (the daemon keeps none)`);
       default:
         return errno(E.EINVAL, `waitid.idtype: expected P_ALL (0), P_PID (1) or P_PGID (2), got ${idtype}`);
     }

@@ -661,8 +661,14 @@ EXPORT pid_t fork(void) {
     return -1;
   }
   if (h == 0) {
-    hmask(SIG_SETMASK, &om, NULL);
+    /* Until it has claimed its pid, the child is not yet itself (its pid and connection are
+       the parent's): a doorbell for a signal sent to it before it ran (the daemon rings once
+       it claims) waits on the host until then, and its handler runs as the child. */
+    sigset_t all;
+    sigfillset(&all);
+    hmask(SIG_SETMASK, &all, NULL);
     child_attach(token, (int32_t)pid);
+    hmask(SIG_SETMASK, &om, NULL);
     return 0;
   }
   kid_add(h, (int32_t)pid);
@@ -1094,28 +1100,49 @@ static uint64_t mask_bits(const sigset_t *m) {
   return b;
 }
 
-/* Runs the program's handler for signal s as the kernel would set it up (signal_setup_done:
-   the handler's sa_mask and, unless SA_NODEFER, s itself added to the mask; SA_RESETHAND
-   back to SIG_DFL before it runs: get_signal's SA_ONESHOT). */
-static void run_handler(int s, siginfo_t *si, void *uc, const sigset_t *base) {
+/* A signal frame as the wrapper sets it up (handle_signal): small, for the wrapper may run on
+   the program's alternate stack (SA_ONSTACK), which may be as small as MINSIGSTKSZ. */
+struct frame {
+  int s, code, pid, status;
+  uid_t uid;
+  int flags;               /* the action's sa_flags */
+  void (*fn)(void);        /* its handler, as chosen (get_signal copies the action) */
+  uint64_t sa_mask;        /* its sa_mask (bit signo-1) */
+  uint64_t before;         /* the mask before this frame: the entry mask and the frames below */
+};
+
+static void bits_set(uint64_t bits, sigset_t *m) {
+  sigemptyset(m);
+  for (int i = 1; i <= 64; i++)
+    if (bits >> (i - 1) & 1) sigaddset(m, i);
+}
+
+/* get_signal, once it has chosen the program's handler for f->s: the action is copied into
+   the frame, and an SA_RESETHAND action is SIG_DFL from then on (SA_ONESHOT), on the host and
+   in the daemon, which reset its own copy as it gave the signal when it came from its queue
+   (`taken`: sig_dequeue). 0 when f->s has no handler any more: the program changed the
+   disposition after the daemon queued it, and the new default action is the host's to take
+   (get_signal acts on the disposition at delivery). */
+static int choose(struct frame *f, int taken) {
+  int s = f->s;
   uint64_t b = 1ull << (s - 1);
   sigset_t all, m;
   sigfillset(&all);
   if (!(wrapped & b)) {
-    /* The program changed the disposition after the daemon queued the signal: its new
-       default action is the host's (get_signal acts on the disposition at delivery). */
     struct sigaction cur;
     if (get_sigaction()(s, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL) {
-      m = *base;
-      sigdelset(&m, s);
+      bits_set(f->before & ~b, &m);
       hmask(SIG_SETMASK, &m, NULL);
       syscall(SYS_tgkill, host_getpid(), syscall(SYS_gettid), s);
       hmask(SIG_SETMASK, &all, NULL);
     }
-    return;
+    return 0;
   }
-  struct sigaction a = user_act[s];
-  if (a.sa_flags & SA_RESETHAND) {
+  const struct sigaction *a = &user_act[s];
+  f->flags = a->sa_flags;
+  f->fn = (void (*)(void))a->sa_handler;
+  f->sa_mask = mask_bits(&a->sa_mask);
+  if (a->sa_flags & SA_RESETHAND) {
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
@@ -1123,18 +1150,41 @@ static void run_handler(int s, siginfo_t *si, void *uc, const sigset_t *base) {
     get_sigaction()(s, &dfl, NULL);
     wrapped &= ~b;
     norestart &= ~b;
-    if (active) blinkd_rt_sigaction(&conn, s, 0, 0);
+    if (active && !taken) blinkd_rt_sigaction(&conn, s, 0, (uint32_t)f->flags);
   }
-  m = *base;
-  sigorset(&m, &m, &a.sa_mask);
-  if (!(a.sa_flags & SA_NODEFER)) sigaddset(&m, s);
-  /* A signal sa_mask blocks that the daemon would act on itself (not one the wrapper takes:
-     those wait on the host) is held while the handler runs: the daemon must know the mask
-     (signal_setup_done → set_current_blocked). doorbell() reports the old one after. */
-  if (mask_bits(&m) & ~mask_bits(base) & ~wrapped) tell_mask(mask_bits(&m));
+  return 1;
+}
+
+/* The mask a frame's handler runs with (signal_setup_done → set_current_blocked): the mask
+   before the frame, its sa_mask, and its signal itself unless SA_NODEFER. */
+static uint64_t frame_mask(const struct frame *f) {
+  return f->before | f->sa_mask | (f->flags & SA_NODEFER ? 0 : 1ull << (f->s - 1));
+}
+
+/* Runs a frame's handler with the frame's mask and the siginfo `si` (NULL: built from the
+   frame). A signal that mask blocks beyond `base` (the mask at the wrapper's entry) and that
+   the daemon would act on itself (not one the wrapper takes: those wait on the host) is held
+   while the handler runs: the daemon must know that mask, else it keeps `was_told`, the one
+   it had at entry (doorbell() reports it again at the end, as sigreturn restores it). */
+static void run_frame(const struct frame *f, siginfo_t *si, void *uc, uint64_t base, uint64_t was_told) {
+  siginfo_t mine;
+  if (!si) {
+    memset(&mine, 0, sizeof mine);
+    mine.si_signo = f->s;
+    mine.si_code = f->code;
+    mine.si_pid = f->pid;
+    mine.si_uid = f->uid;
+    if (f->s == SIGCHLD && f->code > 0) mine.si_status = f->status;
+    si = &mine;
+  }
+  uint64_t want = frame_mask(f);
+  uint64_t need = want & ~base & ~wrapped ? want : was_told;
+  if (need != told) tell_mask(need);
+  sigset_t m;
+  bits_set(want, &m);
   hmask(SIG_SETMASK, &m, NULL);
-  if (a.sa_flags & SA_SIGINFO) a.sa_sigaction(s, si, uc);
-  else a.sa_handler(s);
+  if (f->flags & SA_SIGINFO) ((void (*)(int, siginfo_t *, void *))f->fn)(f->s, si, uc);
+  else ((void (*)(int))f->fn)(f->s);
 }
 
 static int is_doorbell(int s, const siginfo_t *hi) {
@@ -1186,30 +1236,42 @@ static void doorbell(int s, siginfo_t *hi, void *uc) {
       errno = saved;
       return;
     }
+    /* Several signals at once (get_signal, in exit_to_user_mode's loop): each is taken with
+       the mask the frames taken before it set (dequeue_signal's mask: their sa_mask, and
+       their signal unless SA_NODEFER), lowest first as the daemon gives them, and a frame is
+       set up for each before any handler runs, so the last one taken runs first; then the
+       frames are unwound, each handler with its frame's mask. Rounds go on until the daemon
+       has nothing for this thread: a signal queued after the last dequeue rings again. */
+    struct frame frames[32];
+    uint64_t entry = mask_bits(&base);
     int got = 0;
-    for (;;) {
+    for (int round = 0;; round++) {
+      int n = 0;
+      uint64_t cur = entry;
       hmask(SIG_SETMASK, &all, NULL);
-      struct blinkd_sig_dequeue_out o;
-      int64_t t = blinkd_sig_dequeue(&conn, mask_bits(&base), &o);
-      if (t < 0) {
-        static int warned;
-        if (!warned++) warn("taking a signal (sig_dequeue)", t);
-        break;
+      while (n < 32) {
+        struct blinkd_sig_dequeue_out o;
+        int64_t t = blinkd_sig_dequeue(&conn, cur, &o);
+        if (t < 0) {
+          static int warned;
+          if (!warned++) warn("taking a signal (sig_dequeue)", t);
+          break;
+        }
+        if (t == 0 && round == 0 && !got && kind == 1) pass_on(s); /* none of its number was this thread's */
+        if (t == 0 || t > 64) break;
+        if (t == s) got = 1;
+        struct frame *f = &frames[n];
+        *f = (struct frame){.s = (int)t, .code = o.code, .pid = o.pid, .status = o.status, .uid = (uid_t)o.uid, .before = cur};
+        if (!choose(f, 1)) continue;
+        cur = frame_mask(f);
+        n++;
       }
-      if (t == 0 && !got && kind == 1) pass_on(s); /* none of its number was this thread's */
-      if (t == 0 || t > 64) break;
-      if (t == s) got = 1;
-      siginfo_t si;
-      memset(&si, 0, sizeof si);
-      si.si_signo = (int)t;
-      si.si_code = o.code;
-      si.si_pid = o.pid;
-      si.si_uid = (uid_t)o.uid;
-      if (t == SIGCHLD && o.code > 0) si.si_status = o.status;
-      run_handler((int)t, &si, uc, &base);
+      if (n == 0) break;
+      while (n-- > 0) run_frame(&frames[n], NULL, uc, entry, was_told);
     }
   } else {
-    run_handler(s, hi, uc, &base);
+    struct frame f = {.s = s, .before = mask_bits(&base)};
+    if (choose(&f, 0)) run_frame(&f, hi, uc, f.before, was_told);
   }
   /* sigreturn restores the mask the signal came with: so does the daemon's copy. */
   if (told != was_told) tell_mask(was_told);

@@ -16,6 +16,6 @@ export const wait = family({
     out: { pid: "i32", uid: "i32", signo: "i32", status: "i32", code: "i32" },
     blocks: true,
     role: "guest",
-    doc: "waitid(2): idtype P_ALL (0), P_PID (1) or P_PGID (2, id 0 = the caller's group); options WEXITED, WSTOPPED, WCONTINUED, WNOHANG, WNOWAIT, __WNOTHREAD, __WCLONE, __WALL. Returns 0; out is the siginfo: si_pid, si_uid, si_signo (SIGCHLD), si_status, si_code (CLD_*), all 0 when WNOHANG found nothing.",
+    doc: "waitid(2): idtype P_ALL (0), P_PID (1) or P_PGID (2, id 0 = the caller's group); P_PIDFD (3) is EINVAL for id < 0, else EBADF (the daemon keeps no pidfds); options WEXITED, WSTOPPED, WCONTINUED, WNOHANG, WNOWAIT, __WNOTHREAD, __WCLONE, __WALL. Returns 0; out is the siginfo: si_pid, si_uid, si_signo (SIGCHLD), si_status, si_code (CLD_*), all 0 when WNOHANG found nothing.",
   },
 });

@@ -33,6 +33,8 @@ export type Disp = "dfl" | "ign" | "handler" | "exit";
 export interface SigState {
   /** Signals whose disposition a step set (the rest are SIG_DFL). */
   readonly disp: Map<number, Disp>;
+  /** The SA_* flags of each signal a step set a disposition for (SA_RESETHAND: back to SIG_DFL once its handler ran). */
+  readonly flags: Map<number, number>;
   /** Signals the process blocks. */
   readonly blocked: Set<number>;
   /** Its real, effective and saved uid (setresuid), for kill's permission rule. */

@@ -2,8 +2,8 @@
  * Signal steps: dispositions, kill and its relatives, the mask, pending signals, and
  * awaiting a handler's run (with its siginfo).
  */
-import { CLD_CODES, SA_FLAGS, SI_CODES, parseFlags, showFlags, signalName } from "../names.js";
-import { type Facts, type Parsed, type Reply, type Settle, type StepDef, arity, err, pidArg, plainResult, resolve, sigArg } from "./common.js";
+import { CLD_CODES, SA_FLAGS, SI_CODES, parseFlags, showFlags, showUid, signalName } from "../names.js";
+import { type Facts, type Parsed, type Reply, type Settle, type SigState, type StepDef, arity, err, intArg, pidArg, plainResult, resolve, sigArg } from "./common.js";
 
 /** Default actions (signal(7)): which signals stop, which are ignored; the rest terminate. */
 const STOPS = new Set([19, 20, 21, 22]);
@@ -102,7 +102,7 @@ function setOf(lo: number, hi: number): number[] {
 /** siginfo as a handler saw it: si_status only for SIGCHLD (the rest of the union is 0). */
 export function showSiginfo(signo: number, pid: number, code: number, uid: number, status: number): string {
   const codeName = signo === 17 && code > 0 ? (CLD_CODES[code] ?? String(code)) : (SI_CODES[code] ?? String(code));
-  const base = `{si_signo ${signalName(signo)}, si_code ${codeName}, si_pid ${pid}, si_uid ${uid}`;
+  const base = `{si_signo ${signalName(signo)}, si_code ${codeName}, si_pid ${pid}, si_uid ${pid ? showUid(uid) : uid}`;
   if (signo !== 17) return base + "}";
   return `${base}, si_status ${code === 1 ? String(status) : signalName(status)}}`;
 }
@@ -157,7 +157,9 @@ export const SIGNAL_STEPS: Record<string, StepDef> = {
         show: () => `sigaction(${signalName(sig)}, ${args[1]}, ${showFlags(flags, SA_FLAGS)})`,
         format: plainResult,
         update: (st, r) => {
-          if (r.result === 0) st.disp.set(sig, kind);
+          if (r.result !== 0) return;
+          st.disp.set(sig, kind);
+          st.flags.set(sig, flags);
         },
       };
     },
@@ -224,25 +226,55 @@ export const SIGNAL_STEPS: Record<string, StepDef> = {
       },
   },
   await: {
-    usage: "await SIGNAL",
-    doc: "Waits until the process's handler (sigaction … handler) has run for SIGNAL (each run is awaited once, in order) and prints the siginfo the handler got: si_signo, si_code, si_pid, si_uid and, for SIGCHLD, si_status. Not a system call: it cannot take `&`.",
+    usage: "await SIGNAL [MS]",
+    doc: "Waits until the process's handler (sigaction … handler) has run for SIGNAL (each run is awaited once, in order) and prints the siginfo the handler got: si_signo, si_code, si_pid, si_uid and, for SIGCHLD, si_status. With MS, waits at most MS milliseconds and prints `nothing` when no run came (for a signal some kernels do not send). Not a system call: it cannot take `&`.",
     parse(args) {
-      const bad = arity(args, 1, 1, this.usage);
+      const bad = arity(args, 1, 2, this.usage);
       if (bad) return bad;
       const sig = sigArg(args[0]);
       if (typeof sig === "string") return sig;
+      const ms = args[1] === undefined ? undefined : intArg(args[1], "MS");
+      if (typeof ms === "string") return ms;
+      if (ms !== undefined && (ms < 1 || ms > 60_000)) return `MS: between 1 and 60000, got ${ms}`;
       return {
-        command: () => ["await", sig],
-        show: () => `await(${signalName(sig)})`,
+        command: () => (ms === undefined ? ["await", sig] : ["await", sig, ms]),
+        show: () => (ms === undefined ? `await(${signalName(sig)})` : `await(${signalName(sig)}, ${ms} ms)`),
         format: (r) => {
-          if (r.result < 0) return err(r);
+          // EAGAIN: the bound passed with no run of the handler (as sigtimedwait's timeout).
+          if (r.result < 0) return ms !== undefined && r.errno === EAGAIN ? "nothing" : err(r);
           const [signo, pid, code, uid, status] = r.extra as number[];
           return showSiginfo(signo!, pid!, code!, uid!, status!);
+        },
+        update: (st, r) => {
+          if (r.result === 0) ranHandler(st, sig);
         },
       };
     },
   },
+  handled: {
+    usage: "handled",
+    doc: "Not a system call: prints the signals whose handler (sigaction … handler) has run and that no `await` or `handled` has taken yet, in the order the handlers ran, and takes them. Deterministic for handlers that ran before an earlier step of the process returned (an `unblock`, a kill of itself).",
+    parse: (args) =>
+      arity(args, 0, 0, "handled") ?? {
+        command: () => ["handled"],
+        show: () => "handled()",
+        format: (r) => (r.result < 0 ? err(r) : `{${r.extra.map(signalName).join(", ")}}`),
+        update: (st, r) => {
+          for (const s of r.result < 0 ? [] : r.extra) ranHandler(st, s);
+        },
+      },
+  },
 };
+
+const EAGAIN = 11;
+
+/** get_signal: "if (ka->sa.sa_flags & SA_ONESHOT) ka->sa.sa_handler = SIG_DFL" once the handler is chosen. */
+function ranHandler(st: SigState, sig: number): void {
+  if ((st.flags.get(sig) ?? 0) & SA_FLAGS.SA_RESETHAND!) {
+    st.disp.set(sig, "dfl");
+    st.flags.set(sig, 0);
+  }
+}
 
 /** block and unblock: rt_sigprocmask with the set as its low and high 32 bits. */
 function maskStep(how: 0 | 1, sigs: readonly number[]): Parsed {

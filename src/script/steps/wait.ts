@@ -1,5 +1,5 @@
 /** The wait family: wait4, waitpid, wait, waitid. */
-import { IDTYPES, CLD_CODES, WAIT_FLAGS, parseFlags, showFlags, showStatus, signalName } from "../names.js";
+import { IDTYPES, CLD_CODES, WAIT_FLAGS, parseFlags, showFlags, showStatus, showUid, signalName } from "../names.js";
 import { type StepDef, arity, pidArg, resolve, err } from "./common.js";
 
 function waitLike(call: string, usage: string, fixed?: [string, string]): StepDef {
@@ -30,7 +30,7 @@ export const WAIT_STEPS: Record<string, StepDef> = {
   wait: waitLike("wait", "wait", ["-1", "0"]),
   waitid: {
     usage: "waitid IDTYPE ID OPTIONS",
-    doc: "waitid(2): IDTYPE P_ALL, P_PID or P_PGID (or a number); ID a number, a name or 0; OPTIONS WEXITED|WSTOPPED|WCONTINUED|WNOHANG|WNOWAIT|__WALL|__WCLONE|__WNOTHREAD. Prints the result and the siginfo fields.",
+    doc: "waitid(2): IDTYPE P_ALL, P_PID, P_PGID or P_PIDFD (or a number); ID a number, a name or 0 (for P_PIDFD a descriptor); OPTIONS WEXITED|WSTOPPED|WCONTINUED|WNOHANG|WNOWAIT|__WALL|__WCLONE|__WNOTHREAD. Prints the result and the siginfo fields.",
     parse(args) {
       const bad = arity(args, 3, 3, this.usage);
       if (bad) return bad;
@@ -50,7 +50,7 @@ export const WAIT_STEPS: Record<string, StepDef> = {
           const [pid, uid, signo, status, code] = r.extra as number[];
           // si_status is the exit code for CLD_EXITED, a signal number otherwise.
           const st = code === 1 || code === 0 ? String(status) : signalName(status!);
-          return `0 {si_pid ${pid}, si_uid ${uid}, si_signo ${signo ? signalName(signo) : 0}, si_code ${CLD_CODES[code!] ?? code}, si_status ${st}}`;
+          return `0 {si_pid ${pid}, si_uid ${pid ? showUid(uid!) : uid}, si_signo ${signo ? signalName(signo) : 0}, si_code ${CLD_CODES[code!] ?? code}, si_status ${st}}`;
         },
       };
     },
