@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { BIN, ROOT } from "./helpers/daemon.js";
-import { linuxUnavailable } from "../src/script/sides.js";
+import { linuxUnavailable } from "../src/script/sides/index.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-script-cli-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { initOf } from "./asinit.js";
 import { ROOT } from "./daemon.js";
 import { type Where, asInitArgv } from "./launch.js";
-import { linuxUnavailable } from "../../src/script/sides.js";
+import { linuxUnavailable } from "../../src/script/sides/index.js";
 
 /** What a program printed on stdout and on stderr (two pipes: their interleaving is the reader's race), and its status. */
 export interface Ran {

@@ -34,11 +34,12 @@ const HELP = `blinkd: the kernel server for blink guests
       the live event stream and the tree at any earlier event (127.0.0.1, behind a token)
   blinkd procfs export [--prefix DIR] [--socket PATH] DIR
       write the namespace's /proc as a directory tree (mount it over /proc for real ps)
-  blinkd script [--linux | --compare | --record] [--json] FILE…
+  blinkd script [--linux | --compare | --record] [--blink] [--json] FILE…
       run a scenario (spec/scenarios.md) in a fresh namespace and print its trace;
       --linux runs it on real Linux (unshare --pid --fork, root), --compare runs both
       (against the stored Linux trace, NAME.linux, when Linux cannot run), --record (root)
-      writes the stored Linux traces
+      writes the stored Linux traces; --blink runs the namespace's processes in blink
+      (the C agent of --linux) instead of as Node.js agents
 
 Limits (serve and run; see the README's "Limits"): --max-tasks N (EAGAIN), --max-fds N
 (EMFILE), --max-files N (ENFILE), --max-connections N, --max-parked N (EAGAIN),

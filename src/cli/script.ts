@@ -1,24 +1,29 @@
 /**
- * `blinkd script [--linux | --compare | --record] [--json] FILE…`: runs scenario files
- * (spec/scenarios.md) as guests of a fresh blinkd namespace each, or with --linux on real
- * Linux in a fresh PID namespace (root), and prints each trace. --compare runs both and shows
- * where they differ; where Linux cannot run, blinkd is compared with the stored Linux trace
- * (NAME.linux beside the scenario). --record (root) writes the stored traces.
+ * `blinkd script [--linux | --compare | --record] [--blink] [--json] FILE…`: runs scenario
+ * files (spec/scenarios.md) as guests of a fresh blinkd namespace each (Node.js agents, or
+ * with --blink the C agent in the patched blink), or with --linux on real Linux in a fresh
+ * PID namespace (root), and prints each trace. --compare runs Linux and the daemon's side and
+ * shows where they differ; where Linux cannot run, that side is compared with the stored
+ * Linux trace (NAME.linux beside the scenario). --record (root) writes the stored traces.
  */
 import * as fs from "node:fs";
 import { parseScenario, ScenarioError, type Scenario } from "../script/format.js";
 import { runScenario, type Trace } from "../script/coordinator.js";
-import { BlinkdSide, LinuxSide, linuxUnavailable, missingCalls } from "../script/sides.js";
+import { BlinkSide, BlinkdSide, LinuxSide, blinkUnavailable, linuxUnavailable, missingCalls } from "../script/sides/index.js";
+import type { Side } from "../script/coordinator.js";
 import { TraceFileError, readTraces, recordVariant, traceFileOf, writeTraces, type Variant } from "../script/traces.js";
 import { judge } from "../script/verdict.js";
 import { UsageError, intOption, parse } from "./args.js";
 
-const USAGE = "usage: blinkd script [--linux | --compare | --record] [--json] [--trace] [--timeout-ms N] FILE…";
+const USAGE = "usage: blinkd script [--linux | --compare | --record] [--blink] [--json] [--trace] [--timeout-ms N] FILE…";
+
+/** Where a scenario runs: blinkd (Node.js agents), blink (the C agent in blink), or Linux. */
+export type SideName = "blinkd" | "blink" | "linux";
 
 export interface ScriptResult {
   file: string;
   title: string;
-  side: "blinkd" | "linux";
+  side: SideName;
   lines?: readonly string[];
   status?: number;
   skipped?: string;
@@ -26,19 +31,23 @@ export interface ScriptResult {
   deviation?: string;
 }
 
-export async function runOn(sc: Scenario, side: "blinkd" | "linux", opts: { trace?: boolean; timeoutMs?: number; onLine?: (l: string) => void } = {}): Promise<ScriptResult> {
+export async function runOn(sc: Scenario, side: SideName, opts: { trace?: boolean; timeoutMs?: number; onLine?: (l: string) => void } = {}): Promise<ScriptResult> {
   const base = { file: sc.file, title: sc.title, side, ...(sc.deviation ? { deviation: sc.deviation } : {}) };
   // Its steps act as other users: without root both sides would be another scenario (EPERM).
   if (sc.root && process.getuid?.() !== 0) return { ...base, skipped: `it needs root: ${sc.root}` };
-  if (side === "blinkd") {
-    const missing = missingCalls(sc.needs);
-    if (missing.length) return { ...base, skipped: `this daemon has no ${missing.join(", ")} call` };
-  } else {
+  if (side === "linux") {
     const why = linuxUnavailable();
     if (why) return { ...base, skipped: `the Linux side cannot run here: ${why}` };
+  } else {
+    const missing = missingCalls(sc.needs);
+    if (missing.length) return { ...base, skipped: `this daemon has no ${missing.join(", ")} call` };
+    const why = side === "blink" ? blinkUnavailable() : undefined;
+    if (why) return { ...base, skipped: `the blink side cannot run here: ${why}` };
   }
+  const trace = opts.trace ?? false;
+  const where: Side = side === "linux" ? new LinuxSide() : side === "blink" ? new BlinkSide({ trace }) : new BlinkdSide({ trace });
   try {
-    const t: Trace = await runScenario(sc, side === "blinkd" ? new BlinkdSide({ trace: opts.trace ?? false }) : new LinuxSide(), {
+    const t: Trace = await runScenario(sc, where, {
       ...(opts.timeoutMs ? { stepTimeoutMs: opts.timeoutMs } : {}),
       ...(opts.onLine ? { onLine: opts.onLine } : {}),
     });
@@ -51,12 +60,13 @@ export async function runOn(sc: Scenario, side: "blinkd" | "linux", opts: { trac
 export async function scriptCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { linux: { type: "boolean" }, compare: { type: "boolean" }, record: { type: "boolean" }, json: { type: "boolean" }, trace: { type: "boolean" }, "timeout-ms": { type: "string" } },
+    { linux: { type: "boolean" }, blink: { type: "boolean" }, compare: { type: "boolean" }, record: { type: "boolean" }, json: { type: "boolean" }, trace: { type: "boolean" }, "timeout-ms": { type: "string" } },
     USAGE,
     { max: Infinity },
   );
   if (positionals.length === 0) throw new UsageError(`no scenario file given\n${USAGE}`);
   if ([values.linux, values.compare, values.record].filter(Boolean).length > 1) throw new UsageError(`--linux, --compare and --record do not go together\n${USAGE}`);
+  if (values.blink && (values.linux || values.record)) throw new UsageError(`--blink goes with no option or --compare: --linux and --record run Linux alone\n${USAGE}`);
   const timeoutMs = intOption(values["timeout-ms"], "timeout-ms", 100, 3_600_000);
   const scenarios: Scenario[] = [];
   for (const f of positionals) {
@@ -76,7 +86,8 @@ export async function scriptCommand(argv: string[]): Promise<number> {
   const out = (s: string): void => void process.stdout.write(s);
   const opts = { trace: values.trace ?? false, ...(timeoutMs ? { timeoutMs } : {}) };
   if (values.record) return record(scenarios, opts, out);
-  const sides: ("blinkd" | "linux")[] = values.compare ? ["linux", "blinkd"] : [values.linux ? "linux" : "blinkd"];
+  const ours: SideName = values.blink ? "blink" : "blinkd";
+  const sides: SideName[] = values.compare ? ["linux", ours] : [values.linux ? "linux" : ours];
   const results: ScriptResult[] = [];
   let bad = 0;
   for (const sc of scenarios) {
@@ -114,9 +125,9 @@ function compareOne(sc: Scenario, l: ScriptResult, b: ScriptResult, out: (s: str
     if (l.lines) out(l.lines.join("\n") + "\n== linux side only\n");
     return 0;
   }
-  const v = judge(sc, stored, l.lines, b.lines, false);
+  const v = judge(sc, stored, l.lines, b.lines, false, b.side);
   if (!v.against) {
-    out(b.lines.join("\n") + "\n== blinkd side only\n");
+    out(b.lines.join("\n") + `\n== ${b.side} side only\n`);
     for (const n of v.notes) out(`== ${n}\n`);
     return 0;
   }

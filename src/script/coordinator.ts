@@ -1,5 +1,5 @@
 /**
- * Runs a scenario: one agent per process (agent.ts on blinkd, linux-agent.c on Linux),
+ * Runs a scenario: one agent per process (agent.ts on blinkd, linux-agent.c on Linux and in blink),
  * each connected to this coordinator by its own UNIX socket. The coordinator runs the
  * steps one at a time in file order and prints one trace line per step, so the two sides'
  * traces can be compared line by line. Everything that decides the trace's text lives
@@ -10,7 +10,8 @@
  * step; a background step ("&") lets the next step go once its call is inside the kernel:
  * on Linux once /proc/PID/syscall shows the process blocked in that call, on blinkd once
  * the daemon has taken the request (the agent's later call on the same connection has
- * been answered). Its line is printed in its place when it returns.
+ * been answered), in blink once the daemon holds the call parked. Its line is printed in
+ * its place when it returns.
  *
  * Line protocol: coordinator → agent "SEQ OP ARG… [&]"; agent → coordinator
  * "hello NAME PID HOSTPID", "r SEQ RESULT ERRNO EXTRA…", "b SEQ" (blinkd's barrier).
@@ -30,14 +31,14 @@ export interface AgentInfo {
   readonly hostpid: number;
 }
 
-/** Where a scenario runs: blinkd (sides/blinkd.ts) or real Linux (sides/linux.ts). */
+/** Where a scenario runs: blinkd (sides/blinkd.ts), blink (sides/blink.ts) or real Linux (sides/linux.ts). */
 export interface Side {
   readonly label: string;
   /** Starts init's agent, which connects to `coord`. */
   start(coord: string): Promise<void>;
   /** Init's wait status once the namespace is over. */
   readonly ended: Promise<number>;
-  /** True: the agent reports "b SEQ" for a background call; false: poll blockedIn. */
+  /** True: the agent reports "b SEQ" for a background call; false: poll blockedIn (syscall: x86-64 number). */
   readonly barrier: boolean;
   blockedIn(a: AgentInfo, syscall: number): boolean;
   /** What the process is now, as the side's kernel sees it. */

@@ -1,14 +1,16 @@
 /* The Linux side's scenario agent: the same line protocol as agent.ts, made of real
  * system calls. `blinkd script --linux` builds it with cc and starts it as PID 1 of a new
- * PID namespace (unshare --pid --fork); every process of the scenario is this program,
+ * PID namespace (unshare --pid --fork), and `--blink` runs it in blink as PID 1 of a
+ * fresh blinkd namespace; every process of the scenario is this program,
  * forked (an `exec` step execs it again, keeping its connection: the new image answers
  * the exec's line). Each process connects to the coordinator on its own socket and answers its
  * commands, one line each:
  *   coordinator -> agent   SEQ OP ARG...        (a trailing "&" marks a background call)
  *   agent -> coordinator   hello NAME PID HOSTPID
  *                          r SEQ RESULT ERRNO [EXTRA...]
- * /proc is the host's (no --mount-proc), so /proc/self names the host pid, which the
- * coordinator uses to see when a process is blocked in a call or has died. */
+ * On Linux /proc is the host's (no --mount-proc), so /proc/self names the host pid, which
+ * the coordinator uses to see when a process is blocked in a call or has died. In blink
+ * /proc is the namespace's (HOSTPID is then the pid), and the coordinator asks the daemon. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

@@ -32,10 +32,11 @@ export function diffLines(a: readonly string[], b: readonly string[], la = "linu
 
 /**
  * Judges one scenario. `live`: Linux's trace from this run (undefined when Linux could not
- * run); `stored`: the recorded variants (undefined when none); `requireStored`: a missing or
- * stale stored trace is a failure (the suite), not only a note (an ad hoc file).
+ * run); `stored`: the recorded variants (undefined when none); `blinkd`: the trace of the
+ * daemon's side, `side` its name (blinkd, or blink); `requireStored`: a missing or stale
+ * stored trace is a failure (the suite), not only a note (an ad hoc file).
  */
-export function judge(sc: Scenario, stored: readonly Variant[] | undefined, live: readonly string[] | undefined, blinkd: readonly string[], requireStored: boolean): Verdict {
+export function judge(sc: Scenario, stored: readonly Variant[] | undefined, live: readonly string[] | undefined, blinkd: readonly string[], requireStored: boolean, side = "blinkd"): Verdict {
   const problems: string[] = [];
   const notes: string[] = [];
   const bad = stored || requireStored ? storedProblems(sc, stored) : [];
@@ -60,8 +61,8 @@ export function judge(sc: Scenario, stored: readonly Variant[] | undefined, live
   if (!against) return { problems, notes };
   const same = sameLines(against.lines, blinkd);
   if (sc.deviation) {
-    if (same) problems.push(`${sc.file} now matches ${against.from}: remove its deviation: line`);
-    else notes.push(`known deviation (${sc.deviation}):\n${diffLines(against.lines, blinkd)}`);
-  } else if (!same) problems.push(`${sc.file}: blinkd's trace differs from ${against.from}\n${diffLines(against.lines, blinkd)}`);
+    if (same) problems.push(`${sc.file} now matches ${against.from}: ${side === "blinkd" ? "remove its deviation: line" : "remove it from \"Scenarios that differ in blink\" in spec/blink.md"}`);
+    else notes.push(`known deviation (${sc.deviation}):\n${diffLines(against.lines, blinkd, "linux", side)}`);
+  } else if (!same) problems.push(`${sc.file}: ${side}'s trace differs from ${against.from}\n${diffLines(against.lines, blinkd, "linux", side)}`);
   return { problems, notes, against };
 }

@@ -1,8 +1,7 @@
 /**
- * The two places a scenario runs. blinkd: a fresh daemon in this process (its own prefix,
- * so PIDs start at 1) whose guests are Node.js agents (agent.ts), init first, as `blinkd
- * run` starts its command. Linux: linux-agent.c, built with cc, as PID 1 of a new PID
- * namespace (`unshare --pid --fork`), which needs root.
+ * The Linux side: linux-agent.c, built with cc, as PID 1 of a new PID namespace
+ * (`unshare --pid --fork`), which needs root. The host's /proc tells what each process is
+ * and when it is blocked in a call. The blink side (blink.ts) runs the same program in blink.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -10,105 +9,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import * as Effect from "effect/Effect";
-import * as Exit from "effect/Exit";
-import * as Scope from "effect/Scope";
-import { startDaemon } from "../server/daemon.js";
-import { reserveFromOutside, reportStatus } from "../actors/lifecycle.js";
-import { hostWaitStatus } from "../client/guest.js";
-import { Errno } from "../protocol/errno.js";
-import { table } from "../protocol/index.js";
-import type { Kernel } from "../actors/kernel.js";
-import type { AgentInfo, Side } from "./coordinator.js";
+import { hostWaitStatus } from "../../client/guest.js";
+import type { AgentInfo, Side } from "../coordinator.js";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** dist/src/script → the package root. */
-const ROOT = path.resolve(here, "../../..");
-const TS_AGENT = path.join(here, "agent.js");
+/** dist/src/script/sides → the package root. */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 const C_AGENT_SOURCE = path.join(ROOT, "src/script/linux-agent.c");
-
-/** The protocol calls a scenario needs that this daemon lacks. */
-export function missingCalls(needs: readonly string[]): string[] {
-  return needs.filter((c) => !table.byName.has(c));
-}
-
-export class BlinkdSide implements Side {
-  readonly label = "blinkd";
-  readonly barrier = true;
-  readonly ended: Promise<number>;
-  private endedWith!: (s: number) => void;
-  private scope: Scope.CloseableScope | undefined;
-  private kernel!: Kernel;
-  private init: ChildProcess | undefined;
-  private initExited: Promise<void> = Promise.resolve();
-  private readonly prefix = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-script-"));
-
-  constructor(private readonly opts: { trace?: boolean } = {}) {
-    this.ended = new Promise((r) => (this.endedWith = r));
-  }
-
-  async start(coord: string): Promise<void> {
-    const scope = (this.scope = Effect.runSync(Scope.make()));
-    const d = await Effect.runPromise(
-      Scope.extend(
-        startDaemon({ mode: "run", prefix: this.prefix, trace: this.opts.trace ?? false, onNamespaceOver: (s) => this.endedWith(s) }),
-        scope,
-      ),
-    );
-    this.kernel = d.core.kernel;
-    const argv = [process.execPath, TS_AGENT, "init"];
-    const r = reserveFromOutside(this.kernel, process.execPath, argv);
-    if (r instanceof Errno) throw new Error(`cannot reserve PID 1: ${r.message}`);
-    const child = (this.init = spawn(process.execPath, [TS_AGENT, "init"], {
-      stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, BLINKD_SOCKET: d.socket, BLINK_PREFIX: d.prefix, BLINKD_TOKEN: r.token, BLINKD_SCRIPT_COORD: coord },
-    }));
-    // As `blinkd run`: the launcher is init's parent outside the namespace and reports its real end.
-    this.initExited = new Promise((resolve) => {
-      child.once("exit", (code, sig) => {
-        reportStatus(this.kernel, r.pid, hostWaitStatus(code, sig));
-        resolve();
-      });
-      child.once("error", () => {
-        reportStatus(this.kernel, r.pid, 127 << 8);
-        resolve();
-      });
-    });
-  }
-
-  blockedIn(): boolean {
-    return false;
-  }
-
-  state(a: AgentInfo): "dead" | "stopped" | "running" {
-    const s = this.kernel.state(a.pid);
-    if (s === undefined || s === "zombie" || s === "reaped" || s === "aborted") return "dead";
-    return (this.kernel.ctx(a.pid)?.job.stopped ?? 0) !== 0 ? "stopped" : "running";
-  }
-
-  pgid(a: AgentInfo): number | undefined {
-    return this.kernel.ctx(a.pid)?.pgid;
-  }
-
-  sid(a: AgentInfo): number | undefined {
-    return this.kernel.ctx(a.pid)?.sid;
-  }
-
-  killInit(a: AgentInfo): void {
-    try {
-      process.kill(a.hostpid, "SIGKILL");
-    } catch {
-      /* gone already */
-    }
-  }
-
-  async close(): Promise<void> {
-    this.init?.kill("SIGKILL");
-    await this.initExited;
-    if (this.scope) await Effect.runPromise(Scope.close(this.scope, Exit.void));
-    fs.rmSync(this.prefix, { recursive: true, force: true });
-  }
-}
 
 /** Why the Linux side cannot run here, or undefined when it can. */
 export function linuxUnavailable(): string | undefined {

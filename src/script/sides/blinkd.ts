@@ -1,0 +1,30 @@
+/**
+ * The blinkd side: every process of the scenario is a Node.js agent (agent.ts), a
+ * TypeScript guest of a fresh daemon. A background call is inside the daemon once the
+ * agent's later call on the same connection has been answered, which the agent reports
+ * itself ("b SEQ", the barrier).
+ */
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DaemonSide, type InitCommand } from "./daemon.js";
+
+const TS_AGENT = path.join(path.dirname(fileURLToPath(import.meta.url)), "../agent.js");
+
+export class BlinkdSide extends DaemonSide {
+  readonly label = "blinkd";
+  readonly barrier = true;
+
+  protected initCommand(coord: string): InitCommand {
+    return {
+      image: { exe: process.execPath, argv: [process.execPath, TS_AGENT, "init"] },
+      delivery: 0,
+      command: process.execPath,
+      args: [TS_AGENT, "init"],
+      env: (d, token) => ({ ...process.env, BLINKD_SOCKET: d.socket, BLINK_PREFIX: d.prefix, BLINKD_TOKEN: token, BLINKD_SCRIPT_COORD: coord }),
+    };
+  }
+
+  blockedIn(): boolean {
+    return false;
+  }
+}
