@@ -5,11 +5,9 @@
 // kernel that behaves differently, is seen), and without root blinkd is compared with the
 // stored one. Where kernels differ (`varies:`), blinkd must print the mainline trace.
 import { beforeAll, describe, expect, it } from "vitest";
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { compareScenarios, scenarioFiles, type Compared } from "./helpers/script.js";
+import { bothSidesRan, compareScenarios, scenarioFiles, type Compared } from "./helpers/script.js";
 import { ROOT } from "./helpers/daemon.js";
-import { parseScenario } from "../src/script/format.js";
 import { readTraces } from "../src/script/traces.js";
 import { judge } from "../src/script/verdict.js";
 
@@ -29,20 +27,9 @@ describe("scenarios: blinkd's trace is Linux's", () => {
 
   for (const file of files) {
     it(file, (ctx) => {
-      const c = results.get(file);
-      expect(c, `${file} produced no result`).toBeDefined();
-      const { linux, blinkd } = c!;
-      const sc = parseScenario(fs.readFileSync(path.join(ROOT, file), "utf8"), file);
-      if (sc.root && blinkd.skipped) {
-        console.warn(`SKIPPED ${file} without root: ${sc.root}`);
-        return ctx.skip(`needs root: ${sc.root}`);
-      }
-      expect(blinkd.error, `blinkd side of ${file}`).toBeUndefined();
-      expect(blinkd.skipped, `blinkd side of ${file}`).toBeUndefined();
-      if (linux.skipped) {
-        console.warn(`SKIPPED the Linux side of ${file}: ${linux.skipped}; blinkd is compared with the stored trace`);
-        ctx.annotate?.(`Linux side skipped (${linux.skipped}): compared with the stored trace`);
-      } else expect(linux.error, `Linux side of ${file}`).toBeUndefined();
+      const ran = bothSidesRan(ctx, results.get(file), file, "blinkd");
+      if (!ran) return;
+      const { sc, linux, ours: blinkd } = ran;
       const v = judge(sc, readTraces(path.join(ROOT, file)), linux.lines, blinkd.lines!, true);
       for (const n of v.notes) console.warn(`${file}: ${n}`);
       expect(v.problems, v.problems.join("\n")).toEqual([]);

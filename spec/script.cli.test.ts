@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { BIN, ROOT } from "./helpers/daemon.js";
+import { describeBlink } from "./helpers/blink.js";
 import { linuxUnavailable } from "../src/script/sides/index.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-script-cli-"));
@@ -35,6 +36,11 @@ describe("blinkd script", () => {
     expect(r.status).toBe(2);
     expect(run("--linux", "--compare", f).stderr).toContain("--linux, --compare and --record do not go together");
     expect(run().stderr).toContain("no scenario file given");
+    for (const o of ["--linux", "--record"]) {
+      const b = run(o, "--blink", f);
+      expect(b.stderr).toContain("--blink goes with no option or --compare");
+      expect(b.status).toBe(2);
+    }
   });
 
   it("fails a step that never returns with what it waited for, and exits 1", () => {
@@ -55,6 +61,30 @@ describe("blinkd script", () => {
     } else {
       expect(r.stdout).toContain("init: wait4(-1, 0) = 2 killed(15)\nend: init exited(0)\n== same on both sides\n");
     }
+    expect(r.status).toBe(0);
+  });
+});
+
+describeBlink("blinkd script --blink", () => {
+  // init's background wait4 lets a's exit run only once the daemon holds the wait parked:
+  // the blink side sees that in the daemon's parked calls (blink's host /proc cannot show it).
+  const text = "title: t\ninit: fork a\ninit: wait4 a 0 &\na: getppid\na: exit 3\ninit: getpid\n";
+  const trace = "init: fork() = 2\ninit: wait4(2, 0) = 2 exited(3)\na: getppid() = 1\na: exit(3)\ninit: getpid() = 1\nend: init exited(0)\n";
+
+  it("runs the scenario's processes in blink and prints the trace", () => {
+    const r = run("--timeout-ms", "20000", "--blink", write("bg.scenario", text));
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(trace);
+    expect(r.status).toBe(0);
+  });
+
+  it("--compare --blink compares blink's trace with Linux's, or runs blink alone with a visible skip", () => {
+    const r = run("--timeout-ms", "20000", "--compare", "--blink", write("bgc.scenario", text));
+    expect(r.stdout).toContain("(blink): t\n");
+    if (linuxUnavailable()) {
+      expect(r.stderr).toContain("linux side skipped");
+      expect(r.stdout).toContain(trace + "== blink side only\n");
+    } else expect(r.stdout).toContain(trace + "== same on both sides\n");
     expect(r.status).toBe(0);
   });
 });
