@@ -117,7 +117,7 @@ export class Raw {
   nonce = "";
 
   /** hello + register with a stand-in host pid (proven when a StandIn is given). */
-  async register(host: number | StandIn): Promise<number> {
+  async register(host: number | Prover): Promise<number> {
     await this.helloOk();
     const hostpid = typeof host === "number" ? host : host.pid;
     if (typeof host !== "number") await host.prove(this.nonce);
@@ -126,8 +126,8 @@ export class Raw {
     return Number(r.result);
   }
 
-  /** hello + claim (proven when a StandIn is given). */
-  async claim(token: string, host: number | StandIn): Promise<number> {
+  /** hello + claim (proven when a Prover, such as a StandIn, is given). */
+  async claim(token: string, host: number | Prover): Promise<number> {
     await this.helloOk();
     const hostpid = typeof host === "number" ? host : host.pid;
     if (typeof host !== "number") await host.prove(this.nonce);
@@ -168,6 +168,12 @@ export class Raw {
  * host process when asked (spec/protocol.md §7.3): it opens the proof file the test made for
  * a connection's nonce and holds it, as a guest holds its memfd.
  */
+/** A host process that can prove, on a connection, that it is the one a register or claim names. */
+export interface Prover {
+  readonly pid: number;
+  prove(nonce: string): Promise<void>;
+}
+
 export class StandIn {
   readonly proc: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
