@@ -46,10 +46,12 @@ ready() { # until a step says it is done: a line that is not empty (a read may o
   while :; do read -r x < "$d/ready" && [ -n "$x" ] && return; done
 }
 sleep 1000 &
-setsid sh -c "sleep 1000 & echo ok > $d/ready; exec sleep 1000" &
+setsid sh -c "sleep 1000 & echo \\$! > $d/ready; exec sleep 1000" &
 ready
-perl -e 'setpgrp(0, 0); exec @ARGV' sh -c "sleep 1000 & echo ok > $d/ready; exec sleep 1000" &
+state "$x" S sleep # the background sleep is asleep (not still starting, R) before ps looks
+perl -e 'setpgrp(0, 0); exec @ARGV' sh -c "sleep 1000 & echo \\$! > $d/ready; exec sleep 1000" &
 ready
+state "$x" S sleep
 sh -c "(read -r y < $d/die) & echo \\$! > $d/ready; exec sleep 1000" &
 ready
 state $! S sleep
