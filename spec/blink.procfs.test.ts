@@ -120,9 +120,9 @@ function start(argv: string[]): Run {
 }
 
 /**
- * Both sides run at nice 0 whatever the runner's niceness (npm test under `nice -n 5`):
- * Linux shows a niced process with an N in STAT and its priority and nice in stat, and
- * blinkd shows nice 0 (it does not follow a guest's niceness).
+ * Both sides run at nice 0 whatever the runner's niceness (npm test under `nice -n 5`), so
+ * the lines written here need no N in STAT (both would show it: blinkd takes a guest's nice
+ * from its host process, the blink running it).
  */
 const niceZero = (argv: string[]): string[] => (os.getPriority() ? ["nice", "-n", String(-os.getPriority()), ...argv] : argv);
 

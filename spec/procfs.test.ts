@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { BIN, ROOT, cli } from "./helpers/daemon.js";
 import { Agent } from "./helpers/agent.js";
 import { namespace } from "./helpers/namespace.js";
@@ -159,6 +159,28 @@ describe("formats field by field against a real process of the same state", () =
   // are pids, times, addresses and counters that differ between any two processes.
   const SAME = [3, 7, 8, 9, 18, 19, 20, 21, 25, 31, 32, 33, 34, 35, 36, 37, 38, 40, 41, 42, 43, 44, 52];
 
+  it("stat: CPU times, priority and nice are the guest's host process's (do_task_stat: task_prio, task_nice), whatever niceness the runner has", async () => {
+    const host = sleeper.proc.pid!;
+    const before = os.getPriority(host);
+    const nice = Math.min(19, before + 3); // raising one's niceness needs no privilege
+    os.setPriority(host, nice);
+    onTestFinished(() => {
+      try {
+        os.setPriority(host, before); // lowering it needs root: the ps test below is root's only
+      } catch {}
+    });
+    for (const [p, r] of [["5/stat", `${host}/stat`], ["5/task/5/stat", `${host}/task/${host}/stat`]] as const) {
+      const got = statFields((await read(init, p)).text);
+      const want = statFields(realFile(r));
+      // priority = p->prio - MAX_RT_PRIO = 120 + nice - 100
+      expect([got[17], got[18]], p).toEqual([String(20 + nice), String(nice)]);
+      expect([want[17], want[18]], p).toEqual([got[17], got[18]]);
+      // utime, stime, cutime, cstime in ticks: an idle Node.js agent's, read a moment apart
+      expect(Number(want[13]) + Number(want[14]), `${p}: the agent has used CPU`).toBeGreaterThan(0);
+      for (const f of [14, 15, 16, 17]) expect(Math.abs(Number(got[f - 1]) - Number(want[f - 1])), `${p} field ${f}: ${got[f - 1]} vs ${want[f - 1]}`).toBeLessThanOrEqual(2);
+    }
+  });
+
   it("stat: a process, its named thread and its zombie child", async () => {
     await idle();
     const pairs: [string, string, number[]][] = [
@@ -281,12 +303,14 @@ describe("what the guest reports", () => {
   });
 });
 
+// ps's N: a positive nice, which the agents inherit from the runner (npm test under nice).
+const N = os.getPriority() > 0 ? "N" : "";
 const PS_WANT = [
   "  PID  PPID  PGID   SID STAT COMMAND         COMMAND",
-  "    1     0     0     0 S    init            /sbin/init",
-  "    2     1     0     0 Sl   my (server)     my (server) --port 80",
-  "    4     2     0     0 Z    my (server)     [my (server)] <defunct>",
-  "    5     1     5     5 Ss   sleeper         sleeper 10",
+  `    1     0     0     0 ${`S${N}`.padEnd(4)} init            /sbin/init`,
+  `    2     1     0     0 ${`S${N}l`.padEnd(4)} my (server)     my (server) --port 80`,
+  `    4     2     0     0 ${`Z${N}`.padEnd(4)} my (server)     [my (server)] <defunct>`,
+  `    5     1     5     5 ${`S${N}s`.padEnd(4)} sleeper         sleeper 10`,
   "",
 ].join("\n");
 
@@ -365,10 +389,10 @@ describe("inspection commands", () => {
     expect(r.stdout).toBe(PS_WANT);
     const j = JSON.parse((await ctl(["ps", "--json"])).stdout) as { pid: number; stat: string; state: string; threads: number[] }[];
     expect(j.map((p) => [p.pid, p.stat, p.state])).toEqual([
-      [1, "S", "running"],
-      [2, "Sl", "running"],
-      [4, "Z", "zombie"],
-      [5, "Ss", "running"],
+      [1, `S${N}`, "running"],
+      [2, `S${N}l`, "running"],
+      [4, `Z${N}`, "zombie"],
+      [5, `S${N}s`, "running"],
     ]);
     expect(j[1]!.threads).toEqual([2, 3]);
   });
@@ -494,7 +518,7 @@ describe("signal state in /proc", () => {
     await init.ok("kill", { pid: c.pid, sig: 19 });
     expect(statFields((await read(init, `${c.pid}/stat`)).text)[2]).toBe("T");
     expect((await read(init, `${c.pid}/status`)).text).toMatch(/^State:\tT \(stopped\)$/m);
-    expect((await cli(["ps", "--socket", ns.daemon.socket])).stdout).toMatch(new RegExp(`^ +${c.pid} +1 +0 +0 T `, "m"));
+    expect((await cli(["ps", "--socket", ns.daemon.socket])).stdout).toMatch(new RegExp(`^ +${c.pid} +1 +0 +0 T${N} `, "m"));
     await init.ok("kill", { pid: c.pid, sig: 18 });
     await idle([c]); // continued, it runs a moment (R, as on Linux) before it sleeps again
     expect(statFields((await read(init, `${c.pid}/stat`)).text)[2]).toBe("S");

@@ -32,6 +32,18 @@ export function hostStatus(hostpid: number): Map<string, string> | undefined {
   return b ? parseStatus(b.toString("latin1")) : undefined;
 }
 
+/**
+ * The fields of the host's /proc/HOSTPID/stat (or of its task TID) after the comm, from
+ * field 3 (state) on: fields[n - 3] is proc(5)'s field n. Undefined when it is gone.
+ */
+export function hostStat(hostpid: number, tid?: number): readonly string[] | undefined {
+  if (hostpid <= 1) return undefined;
+  const b = read(tid === undefined ? `/proc/${hostpid}/stat` : `/proc/${hostpid}/task/${tid}/stat`);
+  if (!b) return undefined;
+  const s = b.toString("latin1");
+  return s.slice(s.lastIndexOf(")") + 2).trimEnd().split(" ");
+}
+
 export function hostEnviron(hostpid: number): Uint8Array | undefined {
   return hostpid > 1 ? read(`/proc/${hostpid}/environ`) : undefined;
 }

@@ -19,6 +19,11 @@ const low31 = (m: bigint): bigint => m & 0x7fffffffn;
  */
 export function renderStat(v: ProcView, t: TaskView, whole: boolean): string {
   const mem = v.mem;
+  // proc(5) field n of the host's stat (the whole process's, or this task's), else none.
+  const hs = whole ? v.hostStat : t.hostStat;
+  const h = (n: number, none: number): string | number => hs?.[n - 3] ?? none;
+  // A thread whose host thread is unknown has its process's niceness (threads inherit it).
+  const [prio, nice] = hs ? [hs[18 - 3]!, hs[19 - 3]!] : (v.prioNice ?? [20, 0]);
   const f: (string | number | bigint)[] = [
     t.tid,
     `(${t.comm})`,
@@ -34,12 +39,15 @@ export function renderStat(v: ProcView, t: TaskView, whole: boolean): string {
     0, // cminflt
     0, // majflt
     0, // cmajflt
-    0, // utime
-    0, // stime
-    0, // cutime
-    0, // cstime
-    20, // priority: 120 - MAX_RT_PRIO for nice 0
-    0, // nice
+    // CPU times, priority and nice belong to the guest's host process (a native program is
+    // its own host process; a blink guest's is the emulator running it): the daemon sees no
+    // CPU and setpriority(2) is not routed. A zombie's times are gone with it: 0.
+    h(14, 0), // utime
+    h(15, 0), // stime
+    h(16, 0), // cutime
+    h(17, 0), // cstime
+    prio, // priority: task_prio, 120 + nice - MAX_RT_PRIO; 20 for nice 0
+    nice,
     // num_threads: signal->nr_threads, an exited leader included until the group is released
     v.tasks.length || 1,
     0, // itrealvalue

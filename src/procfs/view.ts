@@ -6,7 +6,7 @@
 import type { Kernel } from "../actors/kernel.js";
 import type { ProcessState } from "../machine/process.js";
 import type { GidSet, MemFigures } from "../machine/procinfo.js";
-import { hostCwd, hostEnviron, hostStatus, bootOffsetMs, CLK_TCK } from "./host.js";
+import { hostCwd, hostEnviron, hostStat, hostStatus, bootOffsetMs, CLK_TCK } from "./host.js";
 
 /** get_task_state (fs/proc/array.c task_state_array): the letters procfs shows. */
 export type StateLetter = "R" | "S" | "T" | "Z" | "X";
@@ -21,6 +21,8 @@ export interface TaskView {
   readonly blocked: bigint;
   readonly queued: number;
   readonly leader: boolean;
+  /** The host's stat fields of this task's host thread, when known (hostStat). */
+  readonly hostStat: readonly string[] | undefined;
 }
 
 export interface ProcView {
@@ -57,6 +59,10 @@ export interface ProcView {
   readonly hostpid: number;
   /** Host status lines for what the guest did not report (context switches). */
   readonly host: Map<string, string> | undefined;
+  /** The host process's stat fields (hostStat): CPU times, priority and nice the daemon never sees. */
+  readonly hostStat: readonly string[] | undefined;
+  /** stat's priority and nice (fields 18 and 19), when known (niceOf). */
+  readonly prioNice: readonly [string, string] | undefined;
   /** The descriptor table's size (status FDSize); 0 for a zombie. */
   readonly fdSize: number;
 }
@@ -116,6 +122,21 @@ function inheritedGids(k: Kernel, ppid: number): GidSet | undefined {
   return p.info.gids ?? (alive && p.hostpid > 1 ? hostGids(hostStatus(p.hostpid)) : undefined);
 }
 
+/**
+ * Priority and nice: the host process's, since setpriority(2) is not routed to the daemon.
+ * A zombie's host process is gone; its niceness is the one fork gave it (sched_fork copies
+ * the parent's static_prio), which is its parent's unless either changed it since.
+ */
+function niceOf(k: Kernel, own: readonly string[] | undefined, zombie: boolean, ppid: number): readonly [string, string] | undefined {
+  let fields = own;
+  if (!fields && zombie) {
+    const p = ppid > 0 ? k.ctx(ppid) : undefined;
+    const alive = p && (k.state(ppid) === "running" || k.state(ppid) === "native");
+    fields = alive && p.hostpid > 1 ? hostStat(p.hostpid) : undefined;
+  }
+  return fields ? [fields[18 - 3]!, fields[19 - 3]!] : undefined;
+}
+
 const t0s = new WeakMap<Kernel, number>();
 /** Kernel time (ms since the namespace started) to clock ticks since host boot. */
 export function ticksSinceBoot(k: Kernel, ms: number): bigint {
@@ -172,8 +193,11 @@ export function viewOf(k: Kernel, pid: number, reader?: { readonly tid: number }
       blocked: tc?.blocked ?? 0n,
       queued: tc?.pending.q.length ?? 0,
       leader: tid === pid,
+      // A native guest's host thread is the leader's host pid; other threads' are unknown.
+      hostStat: tid === pid && host ? hostStat(c.hostpid, c.hostpid) : undefined,
     });
   }
+  const whole = host ? hostStat(c.hostpid) : undefined;
   const ids = c.creds;
   const gids = c.info.gids ?? hostGids(host) ?? (zombie ? inheritedGids(k, c.ppid) : undefined) ?? zeroGids;
   const umaskText = host?.get("Umask");
@@ -206,6 +230,8 @@ export function viewOf(k: Kernel, pid: number, reader?: { readonly tid: number }
     exitCode: zombie ? (c.wstatus ?? 0) : 0,
     hostpid: c.hostpid,
     host,
+    hostStat: whole,
+    prioNice: niceOf(k, whole, zombie, c.ppid),
     // FDSize: files->fdt->max_fds. A guest in an emulator has a table of its own, which a
     // process with few descriptors has never grown past NR_OPEN_DEFAULT.
     fdSize: zombie ? 0 : emulated ? NR_OPEN_DEFAULT : Number(host?.get("FDSize") ?? NR_OPEN_DEFAULT),

@@ -34,6 +34,10 @@ export interface ProcRecord {
 /** procps's pr_stat (ps/output.c): the state, then '<'/'N' for nice, 'L', 's', 'l', '+'. */
 export function procpsStat(v: ProcView): string {
   let s: string = v.state;
+  // procps pr_stat: '<' for a negative nice, 'N' for a positive one, before the rest.
+  const nice = Number(v.prioNice?.[1] ?? 0);
+  if (nice < 0) s += "<";
+  else if (nice > 0) s += "N";
   if (v.mem && v.mem.lck > 0n) s += "L";
   if (v.sid === v.pid) s += "s";
   if (v.tasks.length > 1) s += "l";
