@@ -15,7 +15,9 @@
  *    child opens its own connection and claims the token (a shared connection would hide
  *    the parent's death, spec/protocol.md §7.4). A failed host fork is fork_abort.
  *  - exec: the connection survives execve on a fixed descriptor (BLINKD_FD), and the new
- *    image's constructor adopts it and reports execve (same pid, new program).
+ *    image's constructor adopts it and reports execve (same pid, new program): the pid
+ *    comes from the image before (BLINKD_PID), and the report is posted, its reply not
+ *    awaited (blinkd_conn_post), so an exec costs no round trip it waits for.
  *  - exit: exit_group with the exact status goes out before the host process ends; a
  *    process killed on the host is reported by its parent (report_status) from the host
  *    status its real waitpid collects.
@@ -84,6 +86,8 @@
 #define FD_ENV "BLINKD_FD"
 /* "HOSTPID:HEX": the mask the daemon has for this process, from the image before execve. */
 #define MASK_ENV "BLINKD_MASK"
+/* "HOSTPID:PID": the emulated pid, from the image before execve (same process, same pid). */
+#define PID_ENV "BLINKD_PID"
 /* "HOSTPID:FD,FD,…": the other threads' connections, kept open across execve (prepare_exec). */
 #define THREADS_ENV "BLINKD_THREAD_FDS"
 static char exec_threads[4096]; /* its value for the exec under way ("" when none) */
@@ -467,10 +471,25 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
     conn.rcap = sizeof conn.rinline;
     confd = inherited;
     fcntl(inherited, F_SETFD, FD_CLOEXEC);
-    r = blinkd_getpid(&conn);
+    /* The image before named the pid (only this host process's word is taken), else ask. */
+    const char *pv = getenv(PID_ENV);
+    r = 0;
+    if (pv) {
+      char *end;
+      long hp = strtol(pv, &end, 10);
+      if (hp == (long)myhost && *end == ':') r = strtol(end + 1, NULL, 10);
+      unsetenv(PID_ENV);
+    }
+    if (r <= 0) r = blinkd_getpid(&conn);
     if (r > 0) {
       mypid = (int32_t)r;
-      r = blinkd_execve(&conn, exe, (const char *const *)argv);
+      /* The report needs no answer: every later call on the connection finds it made. But
+         the old image's threads' connections close only once it is made (§7.6): then wait. */
+      if (getenv(THREADS_ENV)) r = blinkd_execve(&conn, exe, (const char *const *)argv);
+      else {
+        struct blinkd_execve_args ea = {exe, (const char *const *)argv};
+        r = blinkd_conn_post(&conn, &blinkd_call_execve, &ea);
+      }
     }
     close_old_threads();
     if (r < 0) return warn("adopting the connection after execve", r);
@@ -694,7 +713,7 @@ static char **guest_env(char *const envp[], const char *token, char *buf, size_t
   size_t k = 0, used = 0;
   const char *keep[] = {"BLINKD_SOCKET", "LD_PRELOAD", FD_ENV, "BLINK_PREFIX", DOOR_ENV};
   for (size_t i = 0; i < n; i++) {
-    if (has_prefix(envp[i], "BLINKD_TOKEN=") || has_prefix(envp[i], MASK_ENV "=") || has_prefix(envp[i], THREADS_ENV "=")) continue;
+    if (has_prefix(envp[i], "BLINKD_TOKEN=") || has_prefix(envp[i], MASK_ENV "=") || has_prefix(envp[i], THREADS_ENV "=") || has_prefix(envp[i], PID_ENV "=")) continue;
     e[k++] = envp[i];
   }
   for (size_t j = 0; j < sizeof keep / sizeof *keep; j++) {
@@ -715,6 +734,10 @@ static char **guest_env(char *const envp[], const char *token, char *buf, size_t
   } else {
     if (told != ~0ull && main_thread()) {
       int w = snprintf(buf + used, bn - used, MASK_ENV "=%d:%llx", (int)myhost, (unsigned long long)told);
+      if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used, used += (size_t)w + 1;
+    }
+    if (mypid > 0) {
+      int w = snprintf(buf + used, bn - used, PID_ENV "=%d:%d", (int)myhost, (int)mypid);
       if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used, used += (size_t)w + 1;
     }
     if (exec_threads[0]) {
@@ -738,6 +761,9 @@ static char **guest_env(char *const envp[], const char *token, char *buf, size_t
  */
 static int prepare_exec(int environ_) {
   if (!active) return 0;
+  /* The new image starts its own sequence on the connection: no reply may still be on its way. */
+  blinkd_conn_drain(&mainthr.c);
+  if (&conn != &mainthr.c) blinkd_conn_drain(&conn);
   /* The connection and the door are close-on-exec (settle_fd): this exec hands them on. */
   fcntl(mainthr.c.fd, F_SETFD, 0);
   if (blinkd_door() >= 0) fcntl(blinkd_door(), F_SETFD, 0);
@@ -1245,17 +1271,27 @@ static void doorbell(int s, siginfo_t *hi, void *uc) {
     struct frame frames[32];
     uint64_t entry = mask_bits(&base);
     int got = 0;
+    /* What the last dequeue left pending (its out.pending): a dequeue that could only answer 0
+       is not asked (a signal generated since rings again). */
+    uint64_t left = 0;
+    int known = 0;
     for (int round = 0;; round++) {
       int n = 0;
       uint64_t cur = entry;
       hmask(SIG_SETMASK, &all, NULL);
       while (n < 32) {
         struct blinkd_sig_dequeue_out o;
-        int64_t t = blinkd_sig_dequeue(&conn, cur, &o);
-        if (t < 0) {
-          static int warned;
-          if (!warned++) warn("taking a signal (sig_dequeue)", t);
-          break;
+        int64_t t = 0;
+        memset(&o, 0, sizeof o);
+        if (!known || (left & ~cur & ~told)) {
+          t = blinkd_sig_dequeue(&conn, cur, &o);
+          if (t < 0) {
+            static int warned;
+            if (!warned++) warn("taking a signal (sig_dequeue)", t);
+            break;
+          }
+          left = o.pending;
+          known = 1;
         }
         if (t == 0 && round == 0 && !got && kind == 1) pass_on(s); /* none of its number was this thread's */
         if (t == 0 || t > 64) break;
@@ -1402,6 +1438,18 @@ static void tell_mask(uint64_t m) {
   m &= ~UNMASKABLE;
   if (!active || !own_conn() || m == told) return;
   int e = errno;
+  /* A mask that only blocks more unblocks nothing: nothing is rung, so no answer is awaited.
+     The daemon takes the thread's requests in order, so every later call (a fork copying the
+     mask, an unblocking report) finds it made; a signal generated before the daemon reads it
+     meets the old mask, as one generated just before the host mask changed would. */
+  if ((m & told) == told && told != ~0ull) {
+    struct blinkd_rt_sigprocmask_args a = {2, m};
+    if (blinkd_conn_post(&conn, &blinkd_call_rt_sigprocmask, &a) == 0) {
+      told = m;
+      errno = e;
+      return;
+    }
+  }
   struct blinkd_rt_sigprocmask_out o;
   int64_t r = blinkd_rt_sigprocmask(&conn, 2, m, &o);
   if (r == 0) told = m;
