@@ -131,6 +131,7 @@ static inline struct thr *me(void) {
 #define conn (me()->c)
 #define told (me()->mask)
 static int active;        /* this process is a guest */
+static int vchild;        /* a vfork child, running in its parent's memory (blinkd_vfork_after) */
 static int32_t mypid;     /* its emulated pid, cached: it never changes */
 static pid_t myhost;      /* its host pid */
 static int confd = -1;    /* the fixed descriptor the connection lives on */
@@ -340,7 +341,9 @@ static int settle_fd(void) {
   confd = want;
   char v[16];
   snprintf(v, sizeof v, "%d", want);
-  setenv(FD_ENV, v, 1);
+  /* Not again when it holds it already: a vfork child must not reallocate the environment. */
+  const char *had = getenv(FD_ENV);
+  if (!had || strcmp(had, v)) setenv(FD_ENV, v, 1);
   return 0;
 }
 
@@ -587,7 +590,7 @@ static void report_gids_now(void) {
     if (active) {                              \
       int saved_ = errno;                      \
       if (rc_ == 0) report();                  \
-      blinkd_watch_daemon(confd);              \
+      if (!vchild) blinkd_watch_daemon(confd); \
       errno = saved_;                          \
     }                                          \
     return rc_;                                \
@@ -624,12 +627,19 @@ EXPORT pid_t gettid(void) {
 /* ---- fork, spawn, exec ---- */
 
 /* In the host child: its own connection, claiming the reservation. */
-static void child_attach(const char *token, int32_t pid) {
+static void child_attach(const char *token, int32_t pid, int vforked) {
   /* fork(2) copies the calling thread's mask, the daemon's copy included: the child's one
      thread, its main thread now, starts with it. */
   uint64_t m = told;
-  forget_threads();
-  blinkd_conn_forget(&conn);
+  if (vforked) {
+    /* In the parent's memory (vfork): its connection's copy is closed in this child's
+       descriptor table only, nothing of its is freed (the parent puts it back). */
+    if (conn.proof > 0) close(conn.proof - 1);
+    close(conn.fd);
+  } else {
+    forget_threads();
+    blinkd_conn_forget(&conn);
+  }
   told = m;
   nkids = 0;
   nreaped = 0;
@@ -653,7 +663,8 @@ static void child_attach(const char *token, int32_t pid) {
   }
   conn.restart = restart_hook;
   daemonhost = peer_pid(conn.fd);
-  blinkd_watch_daemon(conn.fd);
+  /* No thread in a vfork child: it execs (the new image starts its own watcher) or exits. */
+  if (!vforked) blinkd_watch_daemon(conn.fd);
   mypid = p;
   watching = 0;
   if (nsfd) tell_watch(); /* the signalfds it inherited */
@@ -686,7 +697,7 @@ EXPORT pid_t fork(void) {
     sigset_t all;
     sigfillset(&all);
     hmask(SIG_SETMASK, &all, NULL);
-    child_attach(token, (int32_t)pid);
+    child_attach(token, (int32_t)pid, 0);
     hmask(SIG_SETMASK, &om, NULL);
     return 0;
   }
@@ -696,25 +707,113 @@ EXPORT pid_t fork(void) {
 }
 
 /*
- * vfork(2) returns twice in its caller's frame (the child runs on the parent's stack until it
- * execs or exits), so glibc's is reached by a jump, never a call: the asm below asks which
- * function to jump to. A guest's vfork is fork(): the child needs its own connection, made
- * by the wrapper itself as it returns in the child (a fork costs a dash loop about 2.4 ms of
- * CPU and 36 page faults per iteration more than glibc's vfork on these machines,
- * bench/README.md). Not a guest (no daemon), it is glibc's own.
+ * vfork(2): the child runs in the parent's memory, on its stack, until it execs or exits, and
+ * the parent waits for that. It returns twice in its caller's frame, so it is reached by a
+ * jump (the asm below, as glibc's own), never a call.
+ *  - Not a guest: glibc's vfork.
+ *  - A guest with threads, or called from a thread: fork() (the child must not share them).
+ *  - A lone guest thread: the parent reserves the child (fork → pid + token) and saves the
+ *    library's state; the child attaches as fork's child does (its own connection, claiming
+ *    the token), writing that state, with no thread and nothing freed or allocated (its
+ *    exec's environment array is static); when vfork returns in the parent, the child
+ *    having exec'd or exited, the parent puts its state back. A fork instead cost a dash
+ *    loop of /bin/true 2.4 ms of CPU and 36 page faults per iteration (bench/README.md).
  */
 REAL(pid_t, vfork, (void))
-void *blinkd_vfork_target(void) {
-  return active ? (void *)fork : (void *)get_vfork();
+static struct {
+  struct thr main;
+  int32_t pid;
+  pid_t host, daemonhost;
+  int confd, nkids, active;
+  unsigned nreaped;
+  uint64_t watching, wrapped, norestart;
+  struct sigaction user_act[65];
+  /* the child's reservation, and the parent's mask to restore */
+  int32_t child;
+  char token[BLINKD_STR_OUT_MAX];
+  sigset_t om;
+  int err;
+} vf;
+
+static pid_t vfork_failed(void) {
+  errno = vf.err;
+  return -1;
 }
+
+/* In the parent, before the vfork: the function to jump to instead, or NULL to vfork here. */
+void *blinkd_vfork_target(void) {
+  if (!active) return (void *)get_vfork();
+  if (__atomic_load_n(&nthr, __ATOMIC_SEQ_CST) > 0 || self || !main_thread()) return (void *)fork;
+  struct blinkd_fork_out fo;
+  int64_t pid = blinkd_fork(&conn, &fo);
+  if (pid < 0) {
+    vf.err = (int)-pid;
+    return (void *)vfork_failed;
+  }
+  vf.child = (int32_t)pid;
+  memcpy(vf.token, fo.token, sizeof vf.token);
+  /* Every host signal blocked: the child is not itself until it has claimed its pid (as in
+     fork), and the child table (guest_child) gets the child before a SIGCHLD is let in. */
+  sigset_t all;
+  sigfillset(&all);
+  hmask(SIG_SETMASK, &all, &vf.om);
+  vf.main = mainthr;
+  vf.pid = mypid, vf.host = myhost, vf.daemonhost = daemonhost;
+  vf.confd = confd, vf.nkids = nkids, vf.active = active, vf.nreaped = nreaped;
+  vf.watching = watching, vf.wrapped = wrapped, vf.norestart = norestart;
+  memcpy(vf.user_act, user_act, sizeof user_act);
+  return NULL;
+}
+
+/* After the vfork syscall: r is 0 in the child, else the child's host pid (or -errno) in the parent. */
+pid_t blinkd_vfork_after(long r) {
+  if (r == 0) {
+    vchild = 1;
+    child_attach(vf.token, vf.child, 1);
+    hmask(SIG_SETMASK, &vf.om, NULL);
+    return 0;
+  }
+  mainthr = vf.main;
+  mypid = vf.pid, myhost = vf.host, daemonhost = vf.daemonhost;
+  confd = vf.confd, nkids = vf.nkids, active = vf.active, nreaped = vf.nreaped;
+  watching = vf.watching, wrapped = vf.wrapped, norestart = vf.norestart;
+  memcpy(user_act, vf.user_act, sizeof user_act);
+  vchild = 0;
+  /* The child's exit disarmed the watcher it shares with this process (blinkd_watch_daemon(-1)
+     in end_group): armed again on this process's connection. */
+  blinkd_watch_daemon(mainthr.c.fd);
+  if (r < 0) {
+    int e = (int)-r;
+    blinkd_fork_abort(&conn, vf.child);
+    hmask(SIG_SETMASK, &vf.om, NULL);
+    errno = e;
+    return -1;
+  }
+  kid_add((pid_t)r, vf.child);
+  hmask(SIG_SETMASK, &vf.om, NULL);
+  return vf.child;
+}
+
 __asm__(".text\n"
         ".globl vfork\n"
         ".type vfork, @function\n"
         "vfork:\n"
-        "  sub $8, %rsp\n" /* the call below with the stack aligned, and nothing left on it */
+        "  sub $8, %rsp\n" /* aligned for the call, and nothing left on the stack after it */
         "  call blinkd_vfork_target\n"
         "  add $8, %rsp\n"
+        "  test %rax, %rax\n"
+        "  jz 1f\n"
         "  jmp *%rax\n"
+        "1:\n"
+        "  pop %rdi\n" /* the return address, in a register across the syscall (glibc's vfork.S) */
+        "  mov $58, %eax\n" /* SYS_vfork */
+        "  syscall\n"
+        "  push %rdi\n"
+        "  sub $8, %rsp\n"
+        "  mov %rax, %rdi\n"
+        "  call blinkd_vfork_after\n"
+        "  add $8, %rsp\n"
+        "  ret\n"
         ".size vfork, .-vfork\n");
 
 static int has_prefix(const char *s, const char *p) {
@@ -722,10 +821,16 @@ static int has_prefix(const char *s, const char *p) {
 }
 
 /* envp plus what a guest child needs: the socket, the preload, and (spawn) its token. */
+/* A vfork child shares the parent's memory until it execs: what it allocates would stay the
+   parent's, so its environment array is this static one (the parent is suspended meanwhile). */
+static char *vchild_env[1024];
+static void env_free(char **e) {
+  if (e != vchild_env) free(e);
+}
 static char **guest_env(char *const envp[], const char *token, char *buf, size_t bn) {
   size_t n = 0;
   while (envp && envp[n]) n++;
-  char **e = malloc((n + 8) * sizeof *e);
+  char **e = vchild && n + 8 <= sizeof vchild_env / sizeof *vchild_env ? vchild_env : malloc((n + 8) * sizeof *e);
   if (!e) return NULL;
   size_t k = 0, used = 0;
   const char *keep[] = {"BLINKD_SOCKET", "LD_PRELOAD", FD_ENV, "BLINK_PREFIX", DOOR_ENV};
@@ -838,7 +943,7 @@ EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
   char **e = guest_env(envp, NULL, buf, sizeof buf);
   int r = get_execve()(path, argv, e ? e : envp);
   int err = errno;
-  free(e);
+  env_free(e);
   undo_exec(prepared);
   errno = err;
   return r;
@@ -871,7 +976,7 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
   char **e = guest_env(envp, NULL, buf, sizeof buf);
   int r = get_execvpe()(file, argv, e ? e : envp);
   int err = errno;
-  free(e);
+  env_free(e);
   undo_exec(prepared);
   errno = err;
   return r;
@@ -928,7 +1033,7 @@ static int spawn(int p, pid_t *pidp, const char *path, const posix_spawn_file_ac
   pid_t h;
   int r = (p ? get_posix_spawnp() : get_posix_spawn())(&h, path, fa, attr, argv, e ? e : envp);
   if (blinkd_door() >= 0) fcntl(blinkd_door(), F_SETFD, FD_CLOEXEC);
-  free(e);
+  env_free(e);
   if (r != 0) {
     blinkd_fork_abort(&conn, (int32_t)pid);
     return r;
