@@ -514,7 +514,12 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
       snprintf(t, sizeof t, "%s", token);
       unsetenv("BLINKD_TOKEN");
       r = blinkd_claim(&conn, t, myhost, &out);
-      if (r >= 0) mypid = out.pid, r = blinkd_execve(&conn, exe, (const char *const *)argv);
+      if (r >= 0) {
+        /* Its execve report needs no answer (posted, as after an exec). */
+        struct blinkd_execve_args ea = {exe, (const char *const *)argv};
+        mypid = out.pid;
+        r = blinkd_conn_post(&conn, &blinkd_call_execve, &ea);
+      }
       if (r == -ENOENT) get_kill()(myhost, SIGKILL); /* killed before it ran (§7.4) */
       if (r < 0) return warn("claiming BLINKD_TOKEN", r);
     } else {
