@@ -10,12 +10,13 @@
  * difference is divided by N, so the daemon's and blink's start-up are not in the ratio
  * (they are reported on their own row).
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { RESULTS, ROOT } from "./lib/procs.js";
 import { perS, type Result, type Row } from "./lib/report.js";
+import { median, timed } from "./lib/timed.js";
 
 const BIN = path.join(ROOT, "bin/blinkd.js");
 const BLINK = path.join(ROOT, "dist/blink/blink");
@@ -29,22 +30,6 @@ function argvFor(how: How, cmd: string[]): string[] {
   if (how === "daemon") return [process.execPath, BIN, "run", "--blink-path", BLINK, "--", ...cmd];
   return [how === "alone" ? BLINK : UPSTREAM, ...cmd];
 }
-
-/** Runs argv to the end; its wall time in ms and its stdout. */
-function timed(argv: string[]): Promise<{ ms: number; out: string }> {
-  const env = { ...process.env };
-  for (const k of ["BLINKD_SOCKET", "BLINKD_TOKEN", "BLINK_PREFIX", "LD_PRELOAD"]) delete env[k];
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const p = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "inherit"], env });
-    let out = "";
-    p.stdout.on("data", (d: Buffer) => (out += d));
-    p.once("error", reject);
-    p.once("close", (code) => (code === 0 ? resolve({ ms: performance.now() - t0, out }) : reject(new Error(`${argv.join(" ")} exited with ${code}`))));
-  });
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function blink(quick: boolean): Promise<Result> {
   const n = quick ? 10 : 100;

@@ -9,6 +9,9 @@ import { holdInit } from "./lib/init.js";
 import { loadgen, startDaemon } from "./lib/procs.js";
 import { us, type Result } from "./lib/report.js";
 
+/** Issue 18: eventfd ping-pong within 3× native (was 2.2×, out of reach for a counter the server holds: bench/README.md). */
+const GOAL = 3;
+
 interface PingPong {
   round_trips: number;
   mean_ns: number;
@@ -23,7 +26,7 @@ export async function eventfd(quick: boolean): Promise<Result> {
     return {
       name: "eventfd",
       title: `eventfd ping-pong between two processes (${n} round trips; baseline: native eventfd)`,
-      rows: [{ metric: "round trip", baseline: us(native.mean_ns), blinkd: "skipped", ratio: undefined, goal: "≤ 2.2×", met: undefined }],
+      rows: [{ metric: "round trip", baseline: us(native.mean_ns), blinkd: "skipped", ratio: undefined, goal: `≤ ${GOAL}×`, met: undefined }],
       notes: ["SKIPPED: the protocol has no eventfd calls; only the native side ran"],
       raw: { native },
     };
@@ -47,7 +50,7 @@ export async function eventfd(quick: boolean): Promise<Result> {
   return {
     name: "eventfd",
     title: `eventfd ping-pong between two guest processes (${rounds} × ${n} round trips; baseline: native eventfd between two processes)`,
-    rows: [{ metric: "round trip (mean)", baseline: us(b), blinkd: us(o), ratio: o / b, goal: "≤ 2.2×", met: o / b <= 2.2 }],
+    rows: [{ metric: "round trip (mean)", baseline: us(b), blinkd: us(o), ratio: o / b, goal: `≤ ${GOAL}×`, met: o / b <= GOAL }],
     notes: ["a blinkd round trip is four calls: write and a parked read on each side"],
     raw: { native, blinkd: ours },
   };

@@ -34,7 +34,8 @@ export async function forkcycle(quick: boolean): Promise<Result> {
     title: `fork → claim → exit → wait cycles per second (${n} cycles each; baseline: native fork + _exit + waitpid)`,
     rows: [
       { metric: "protocol cycle (no host fork)", baseline: perS(nat), blinkd: perS(proto.cycles_per_s), ratio: proto.cycles_per_s / nat, goal: "≥ 5,000/s", met: proto.cycles_per_s >= 5000 },
-      { metric: "full cycle (with host fork)", baseline: perS(nat), blinkd: perS(full.cycles_per_s), ratio: full.cycles_per_s / nat, goal: "report", met: undefined },
+      // Issue 18: a guest's whole fork cycle at least 0.6× the native one.
+      { metric: "full cycle (with host fork)", baseline: perS(nat), blinkd: perS(full.cycles_per_s), ratio: full.cycles_per_s / nat, goal: "≥ 0.6×", met: full.cycles_per_s / nat >= 0.6 },
     ],
     notes: ["ratio = blinkd cycles/s ÷ native cycles/s; the full cycle contains the native one"],
     raw: { native, proto, full },

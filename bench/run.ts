@@ -13,8 +13,9 @@ import { memory } from "./memory.js";
 import { scale } from "./scale.js";
 import { profile } from "./profile.js";
 import { blink } from "./blink.js";
+import { workloadsBench } from "./workloads.js";
 
-const benches: Record<string, (quick: boolean) => Promise<Result>> = { rtt, throughput, forkcycle, eventfd, memory, scale, profile, blink };
+const benches: Record<string, (quick: boolean) => Promise<Result>> = { rtt, throughput, forkcycle, eventfd, memory, scale, profile, blink, workloads: workloadsBench };
 
 async function main(argv: string[]): Promise<number> {
   const quick = argv.includes("--quick");

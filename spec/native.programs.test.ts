@@ -10,7 +10,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Where } from "./helpers/launch.js";
-import { conformance, noLinux, programSuites, runProgram } from "./helpers/programs.js";
+import { both, conformance, noLinux, programSuites, runProgram } from "./helpers/programs.js";
+import { buildNative } from "./helpers/native.js";
+import { ROOT } from "./helpers/daemon.js";
+import { spawnSync } from "node:child_process";
 
 describe("through the preload library", () => programSuites("blinkd"));
 
@@ -37,6 +40,26 @@ describe("dash's report of a job killed by a signal", () => {
     if (!noLinux) expect(await count("linux"), "Linux's dash printed Terminated in none of 5 runs").toBeGreaterThan(0);
     expect(await count("blinkd"), "dash under blinkd printed Terminated in fewer than 3 of 5 runs").toBeGreaterThanOrEqual(3);
   }, 180_000);
+});
+
+describe("vfork", () => {
+  // The preload's vfork is reached by a jump (it returns twice in its caller's frame): a
+  // guest's child attaches in its parent's memory and the parent puts its state back; a
+  // non-guest's is glibc's own.
+  it("as a guest: the children are pids 2, 3, 4, a failed exec's _exit status reaches the parent, as under unshare --pid; with the preload but no daemon, glibc's vfork runs", async () => {
+    const prog = buildNative("vforks");
+    const r = await both([prog]);
+    expect(r.blinkd.out).toBe("child 2\nparent 1: vfork returned 2, status 7\nchild 3\nparent 1: vfork returned 3, status 7\nparent 1: vfork returned 4, status 127\n");
+    if (r.linux) expect(r.blinkd).toEqual(r.linux);
+    const lib = path.join(ROOT, "dist/c/libblinkd-preload.so");
+    expect(fs.existsSync(lib)).toBe(true);
+    const env: NodeJS.ProcessEnv = { ...process.env, LD_PRELOAD: lib };
+    for (const k of ["BLINKD_SOCKET", "BLINK_PREFIX", "BLINKD_TOKEN"]) delete env[k];
+    const plain = spawnSync(prog, { env, encoding: "utf8" });
+    expect(plain.stderr).toBe(""); // ld.so says so on stderr when the library is not loaded
+    const out = plain.stdout;
+    expect(out).toMatch(/^child (\d+)\nparent \d+: vfork returned \1, status 7\nchild (\d+)\nparent \d+: vfork returned \2, status 7\nparent \d+: vfork returned \d+, status 127\n$/);
+  }, 60_000);
 });
 
 describe("the shared conformance programs", () => conformance("blinkd"));

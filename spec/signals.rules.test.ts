@@ -262,12 +262,15 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
 
     // The guest takes them with their emulated siginfo, lowest first, then 0; what the
     // guest's own mask (the call's `mask`) blocks is left pending (dequeue_signal's mask).
+    // out.pending is what is left for the thread or process, blocked or not: the guest asks
+    // again only when its masks let something of it through.
     const q0 = await g.call("sig_dequeue", { mask: bit(SIGUSR1) | bit(SIGUSR2) });
     expect(Number(q0.result)).toBe(0);
+    expect(BigInt(q0.out[4] as number)).toBe(bit(SIGUSR1) | bit(SIGUSR2));
     const q2 = await g.call("sig_dequeue", { mask: bit(SIGUSR1) });
-    expect([Number(q2.result), ...q2.out.map(Number)]).toEqual([SIGUSR2, 1, SI_USER, uid, 0]);
+    expect([Number(q2.result), ...q2.out.map(Number)]).toEqual([SIGUSR2, 1, SI_USER, uid, 0, Number(bit(SIGUSR1))]);
     const q1 = await g.call("sig_dequeue", { mask: 0n });
-    expect([Number(q1.result), ...q1.out.map(Number)]).toEqual([SIGUSR1, 1, SI_USER, uid, 0]);
+    expect([Number(q1.result), ...q1.out.map(Number)]).toEqual([SIGUSR1, 1, SI_USER, uid, 0, 0]);
     expect(Number((await g.call("sig_dequeue", { mask: 0n })).result)).toBe(0);
 
     // SIGTERM unhandled: the daemon applies the default action and SIGKILLs the host process.

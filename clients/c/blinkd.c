@@ -661,11 +661,14 @@ static void reset_buffers(struct blinkd_conn *c) {
   c->rbuf = c->rinline;
   c->rcap = sizeof c->rinline;
   c->rlen = 0;
+  /* Only what is in use is written: in a fork child each page written is copied. */
   for (int i = 0; i < BLINKD_STASH_SLOTS; i++) {
+    if (!c->stash[i].used && !c->stash[i].big) continue;
     free(c->stash[i].big);
     c->stash[i].big = NULL;
     c->stash[i].used = 0;
   }
+  if (c->nposted) c->nposted = 0;
 }
 
 void blinkd_conn_close(struct blinkd_conn *c) {
@@ -799,6 +802,16 @@ static int stash_put(struct blinkd_conn *c, uint32_t seq, const unsigned char *b
   return -ENOBUFS;
 }
 
+/* Whether seq is a posted request's (blinkd_conn_post): then it is not awaited any more. */
+static int take_posted(struct blinkd_conn *c, uint32_t seq) {
+  for (int i = 0; i < c->nposted; i++)
+    if (c->posted[i] == seq) {
+      c->posted[i] = c->posted[--c->nposted];
+      return 1;
+    }
+  return 0;
+}
+
 /* Parses frames in the buffer until the reply for `seq`; returns 1 with it decoded, 0 when
    more bytes are needed, < 0 on a protocol error. */
 static int pump(struct blinkd_conn *c, uint32_t seq, const struct blinkd_call *call, void *out, int64_t *result) {
@@ -835,7 +848,11 @@ static int pump(struct blinkd_conn *c, uint32_t seq, const struct blinkd_call *c
       consume(c, 4 + n);
       return 1;
     }
-    if (kind == BLINKD_MSG_REPLY) {
+    if (kind == BLINKD_MSG_REPLY && take_posted(c, (uint32_t)second)) {
+      uint32_t got;
+      int64_t r = blinkd_decode_reply(NULL, body, n, NULL, &got, NULL);
+      if (r < 0) c->posted_error = r;
+    } else if (kind == BLINKD_MSG_REPLY) {
       int e = stash_put(c, (uint32_t)second, body, n);
       if (e) return e;
     } else if (kind == BLINKD_MSG_EVENT) {
@@ -897,6 +914,40 @@ int blinkd_conn_send(struct blinkd_conn *c, const struct blinkd_call *call, cons
   return e;
 }
 
+int blinkd_conn_drain(struct blinkd_conn *c) {
+  if (!c->nposted) return 0;
+  if (c->gone || c->fd < 0) return c->nposted = 0, -ECONNRESET;
+  sigset_t all, old;
+  sigfillset(&all);
+  BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
+  int e = 0;
+  int64_t dummy;
+  while (c->nposted > 0) {
+    /* No reply is awaited by seq here: every reply that is not a posted one is stashed for its call. */
+    if ((e = pump(c, 0xffffffffu, NULL, NULL, &dummy)) < 0) break;
+    if (!c->nposted) break;
+    if ((e = fill(c, &old)) < 0) break;
+    e = 0;
+  }
+  if (e < 0) c->nposted = 0;
+  BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
+  return e;
+}
+
+int blinkd_conn_post(struct blinkd_conn *c, const struct blinkd_call *call, const void *args) {
+  if (c->nposted == BLINKD_POSTED_SLOTS) {
+    int e = blinkd_conn_drain(c);
+    if (e) return e;
+  }
+  sigset_t all, old;
+  sigfillset(&all);
+  BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
+  int e = blinkd_conn_send(c, call, args);
+  if (!e) c->posted[c->nposted++] = c->seq;
+  BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
+  return e;
+}
+
 int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, const void *args, void *out) {
   if (c->gone == BLINKD_PEER_GONE && gone_policy == BLINKD_GONE_KILL) blinkd_daemon_gone(c, NULL);
   if (c->gone || c->fd < 0) return seterr(c, "the connection to blinkd is closed%s%s", 0, 0), -ECONNRESET;
@@ -933,6 +984,14 @@ int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, 
       /* A signal ran its handler: ask the daemon to interrupt a parked call, then keep
          reading until its one reply (§6). A call that does not block just completes. */
       if (k == 0 && call->blocks && !interrupted) {
+        /* The handler's own calls may have read this call's reply already (stashed): then
+           there is nothing to interrupt. */
+        k = pump(c, seq, call, out, &result);
+        if (k == 1) break;
+        if (k < 0) {
+          result = k;
+          break;
+        }
         interrupted = 1;
         if ((e = send_interrupt(c, seq))) {
           result = e;

@@ -20,6 +20,7 @@
 #define BLINKD_STASH_SLOTS 8
 #define BLINKD_RBUF_INLINE 4096
 #define BLINKD_SMALL_FRAME 512
+#define BLINKD_POSTED_SLOTS 16
 
 /* A reply read by a nested call (a signal handler's) for an outer call of the same thread. */
 struct blinkd_stash {
@@ -51,6 +52,11 @@ struct blinkd_conn {
      named blinkd-proof-NONCE, held from the handshake until register or claim is answered.
      0 when none, else its descriptor + 1 (a zeroed struct holds none). */
   int proof;
+  /* Requests sent with blinkd_conn_post whose replies have not come yet (their seqs): a reply
+     for one is dropped as it is read; the last failure among them is in posted_error. */
+  uint32_t posted[BLINKD_POSTED_SLOTS];
+  int nposted;
+  int64_t posted_error;
 };
 
 #define BLINKD_PEER_GONE 2
@@ -131,6 +137,15 @@ int blinkd_conn_poll_events(struct blinkd_conn *c);
 int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, const void *args, void *out);
 /* Sends a request without reading its reply (exit_group as a process ends). */
 int blinkd_conn_send(struct blinkd_conn *c, const struct blinkd_call *call, const void *args);
+/* Sends a request whose answer the caller does not wait for (a report that needs no reply:
+   the daemon takes a connection's requests in order, so every later call on it finds the
+   report made). Its reply is read and dropped by whichever later call or blinkd_conn_drain
+   reads it; a failure is kept in c->posted_error. When BLINKD_POSTED_SLOTS replies are
+   outstanding it drains first. 0 or -errno. */
+int blinkd_conn_post(struct blinkd_conn *c, const struct blinkd_call *call, const void *args);
+/* Reads until every posted request has its reply (before an exec, whose new image starts a
+   new sequence on the same connection). 0 or -errno. */
+int blinkd_conn_drain(struct blinkd_conn *c);
 /* Frees what a reply put in malloc'd memory (strs, i32s, bytes and any results). */
 void blinkd_out_free(const struct blinkd_call *call, void *out);
 

@@ -3,33 +3,16 @@
  * exit with reparenting, in the order Linux's kernel/exit.c does them. Each rule is
  * stated beside the code that implements it.
  */
-import { randomFillSync } from "node:crypto";
 import { E, errno, type Errno } from "../protocol/errno.js";
 import { signaled } from "../machine/wstatus.js";
 import { imageOf } from "../machine/process.js";
 import type { Kernel, Reservation } from "./kernel.js";
 import { killOrphanedPgrp, sendExitSignal } from "./signals.js";
+import { secret } from "./secrets.js";
 
 const SIGKILL = 9;
 
-/**
- * Fork and thread tokens: 16 random bytes each, cut from a pool refilled 256 tokens at a
- * time, so that a fork pays one randomFillSync per 256 rather than one randomBytes (with
- * its buffer) each (about 2 % of a fork cycle's daemon time, bench/README.md).
- */
-const TOKEN = 16;
-const tokenPool = Buffer.alloc(256 * TOKEN);
-let tokenAt = tokenPool.length;
-
-function token(): string {
-  if (tokenAt === tokenPool.length) {
-    randomFillSync(tokenPool);
-    tokenAt = 0;
-  }
-  const t = tokenPool.toString("hex", tokenAt, tokenAt + TOKEN);
-  tokenAt += TOKEN;
-  return t;
-}
+const token = secret;
 
 function newProcessNumber(k: Kernel): number | Errno {
   // copy_process: "if (data_race(nr_threads >= max_threads)) goto bad_fork_cleanup_count;"

@@ -588,4 +588,12 @@ export function pendingFor(k: Kernel, pid: number, tid: number): bigint {
   return (t.pending.mask | c.pending.mask) & t.blocked;
 }
 
+/** Every signal pending for the thread or its process, blocked or not (sig_dequeue's out.pending). */
+export function pendingAll(k: Kernel, pid: number, tid: number): bigint {
+  const t = k.threads.get(tid)?.getSnapshot().context;
+  const c = k.ctx(pid);
+  if (!t || !c) return 0n;
+  return t.pending.mask | c.pending.mask;
+}
+
 export type { SigQueue };

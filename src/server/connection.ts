@@ -19,7 +19,7 @@ import { dispatch } from "../syscalls/index.js";
 import { finishDeath } from "../actors/signals.js";
 import type { ServerCore } from "./core.js";
 import { argsView } from "../actors/eventlog.js";
-import { randomBytes } from "node:crypto";
+import { secret } from "../actors/secrets.js";
 
 /** Interrupted before completing: the client returns EINTR, or restarts the call when the guest's handler has SA_RESTART (the kernel's ERESTARTSYS). */
 export { ERESTARTSYS };
@@ -56,7 +56,7 @@ export class Connection implements Caller {
   /** Runs while a frame is unfinished (limits.frameTimeoutMs). */
   private frameTimer: NodeJS.Timeout | undefined;
   readonly id: number;
-  readonly nonce = randomBytes(16).toString("hex");
+  readonly nonce = secret();
 
   constructor(
     readonly sock: net.Socket,

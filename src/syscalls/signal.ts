@@ -1,7 +1,7 @@
 /** Signals: dispositions, masks and credentials the guest reports; kill, tkill, tgkill; delivery 1's dequeue. */
 import { E, errno } from "../protocol/errno.js";
 import type { signal } from "../protocol/calls/signal.js";
-import { actionChanged, dequeueFor, killSomething, pendingFor, sendSpecific, senderOf, setBlocked, waitFor, watchFor } from "../actors/signals.js";
+import { actionChanged, dequeueFor, killSomething, pendingAll, pendingFor, sendSpecific, senderOf, setBlocked, waitFor, watchFor } from "../actors/signals.js";
 import { ALL, NSIG, SIG, type SigInfo } from "../machine/sigset.js";
 import type { Handlers } from "./types.js";
 
@@ -56,7 +56,10 @@ export const signalCalls: Handlers<typeof signal> = {
   },
   rt_sigpending: (ctx) => ({ result: 0, out: { set: pendingFor(ctx.k, ctx.caller.pid, ctx.caller.tid) } }),
   // dequeue_signal(tsk, mask, …): the guest's own mask (what its host thread blocks right now) joins the thread's.
-  sig_dequeue: (ctx, { mask }) => taken(dequeueFor(ctx.k, ctx.caller.pid, ctx.caller.tid, mask)),
+  sig_dequeue: (ctx, { mask }) => {
+    const r = taken(dequeueFor(ctx.k, ctx.caller.pid, ctx.caller.tid, mask));
+    return { result: r.result, out: { ...r.out, pending: pendingAll(ctx.k, ctx.caller.pid, ctx.caller.tid) } };
+  },
   // do_sigtimedwait: dequeue_signal(tsk, ~which, …) takes a signal of the set whatever the mask;
   // with none, the thread sleeps until one arrives (here: on the host, rung for the set).
   sig_wait: (ctx, { set, arm }) => taken(waitFor(ctx.k, ctx.caller.pid, ctx.caller.tid, set, arm !== 0)),

@@ -53,10 +53,10 @@ export const signal = family({
   sig_dequeue: {
     nr: 76,
     args: { mask: "u64" },
-    out: { pid: "i32", code: "i32", uid: "u32", status: "i32" },
+    out: { pid: "i32", code: "i32", uid: "u32", status: "i32", pending: "u64" },
     blocks: false,
     role: "guest",
-    doc: "Delivery 1: takes the calling thread's next pending signal that neither the thread's mask nor `mask` blocks (bit signo-1; the guest's own mask at that moment, as dequeue_signal's mask argument), its own queue first, lowest number first; returns its number and siginfo, or 0 when none is pending.",
+    doc: "Delivery 1: takes the calling thread's next pending signal that neither the thread's mask nor `mask` blocks (bit signo-1; the guest's own mask at that moment, as dequeue_signal's mask argument), its own queue first, lowest number first; returns its number and siginfo, or 0 when none is pending. out.pending: what is still pending for the thread or its process after it (bit signo-1, blocked or not), so the guest asks again only when that holds a signal its masks let through.",
   },
   setresuid: {
     nr: 77,

@@ -1,0 +1,109 @@
+/**
+ * What a user waits for (issue 18): whole programs under `blinkd run` (the preload library
+ * in every process) against the same programs run natively in the same run, alternated
+ * rounds, medians:
+ *  - a dash loop of N `/bin/true` (fork + exec + wait per iteration);
+ *  - the same loop in busybox sh;
+ *  - `make -j2` of N trivial targets (make's own spawn of `true`, two at a time);
+ *  - a pipeline-heavy dash script (`echo | cat | tr` N times: three processes each).
+ * Natively, as root, each runs in a PID namespace of its own (`unshare --pid --fork
+ * --mount-proc`, what `blinkd run` emulates); otherwise as a plain process. A workload's time
+ * is its work alone: the command is timed at N and at 0, and the difference divided by N, so
+ * the daemon's start-up (a Node.js process) and unshare's are not in the ratio; both start-ups
+ * are reported on their own row.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ROOT } from "./lib/procs.js";
+import type { Result, Row } from "./lib/report.js";
+import { median, timed } from "./lib/timed.js";
+
+const BIN = path.join(ROOT, "bin/blinkd.js");
+const GOAL = 1.5;
+
+interface Workload {
+  name: string;
+  /** What one unit of N is. */
+  unit: string;
+  n: number;
+  /** The command that does k units of the work (files under dir). */
+  argv(dir: string, k: number): string[];
+}
+
+function loop(dir: string, k: number): string {
+  const f = path.join(dir, `loop${k}.sh`);
+  fs.writeFileSync(f, `i=0; while [ $i -lt ${k} ]; do /bin/true; i=$((i+1)); done\n`);
+  return f;
+}
+
+function pipes(dir: string, k: number): string {
+  const f = path.join(dir, `pipes${k}.sh`);
+  fs.writeFileSync(f, `i=0; while [ $i -lt ${k} ]; do echo $i | cat | tr 0-9 a-j >/dev/null; i=$((i+1)); done\n`);
+  return f;
+}
+
+function makefile(dir: string, k: number): string {
+  const f = path.join(dir, `Makefile${k}`);
+  const ts = Array.from({ length: k }, (_, i) => `t${i + 1}`).join(" ");
+  fs.writeFileSync(f, `.PHONY: all ${ts}\nall: ${ts}\n\t@:\n${k ? `${ts}:\n\t@true\n` : ""}`);
+  return f;
+}
+
+function workloads(quick: boolean): Workload[] {
+  const n = quick ? 20 : 200;
+  return [
+    { name: "dash loop of /bin/true", unit: "iteration", n, argv: (d, k) => ["/bin/dash", loop(d, k)] },
+    { name: "busybox sh loop of /bin/true", unit: "iteration", n, argv: (d, k) => ["/bin/busybox", "sh", loop(d, k)] },
+    { name: "make -j2, trivial targets", unit: "target", n, argv: (d, k) => ["/usr/bin/make", "-s", "-j2", "-f", makefile(d, k)] },
+    { name: "dash pipelines (echo | cat | tr)", unit: "pipeline", n: quick ? 10 : 100, argv: (d, k) => ["/bin/dash", pipes(d, k)] },
+  ];
+}
+
+type How = "native" | "blinkd";
+const isRoot = process.getuid?.() === 0;
+
+function argvFor(how: How, cmd: string[]): string[] {
+  if (how === "blinkd") return [process.execPath, BIN, "run", "--", ...cmd];
+  return isRoot ? ["unshare", "--pid", "--fork", "--mount-proc", ...cmd] : cmd;
+}
+
+const ms = (v: number): string => `${v.toFixed(2)} ms`;
+
+export async function workloadsBench(quick: boolean): Promise<Result> {
+  const rounds = quick ? 1 : 3;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-bench-workloads-"));
+  const ws = workloads(quick);
+  const per: Record<string, Record<How, number[]>> = {};
+  const start: Record<How, number[]> = { native: [], blinkd: [] };
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const w of ws) {
+        per[w.name] ??= { native: [], blinkd: [] };
+        for (const how of (r % 2 ? ["blinkd", "native"] : ["native", "blinkd"]) as How[]) {
+          const zero = await timed(argvFor(how, w.argv(dir, 0)));
+          const full = await timed(argvFor(how, w.argv(dir, w.n)));
+          if (w === ws[0]) start[how].push(zero.ms);
+          per[w.name]![how].push((full.ms - zero.ms) / w.n);
+        }
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const rows: Row[] = ws.map((w) => {
+    const b = median(per[w.name]!.native);
+    const o = median(per[w.name]!.blinkd);
+    return { metric: `${w.name}, per ${w.unit} (N = ${w.n})`, baseline: ms(b), blinkd: ms(o), ratio: o / b, goal: `≤ ${GOAL}×`, met: o / b <= GOAL };
+  });
+  const sb = median(start.native);
+  const so = median(start.blinkd);
+  rows.push({ metric: "start-up (the dash loop at N = 0)", baseline: ms(sb), blinkd: ms(so), ratio: so / sb, goal: "report", met: undefined });
+  return {
+    name: "workloads",
+    title: `whole programs under \`blinkd run\` against the same natively (${rounds} rounds; baseline: ${isRoot ? "unshare --pid --fork --mount-proc" : "the plain command (not root: no unshare)"})`,
+    rows,
+    notes: ["a workload's time excludes start-up: (time at N − time at 0) ÷ N on each side; ratio = blinkd ÷ native"],
+    raw: { rounds, per, start, root: isRoot },
+  };
+}
