@@ -119,6 +119,13 @@ setTimeout(() => {
       await blocked(where, launcher, prefix);
       const { root, init } = await procOf(where, launcher, prefix);
       const child = where === "linux" ? initOf(initOf(launcher)) : 2;
+      // init, done writing, goes to sleep in its wait: under load it may still be running
+      // (R) a moment after the child blocks, on either side. Wait for both to sleep (bounded).
+      const state = (pid: number): string => {
+        const st = fs.readFileSync(path.join(root, String(pid), "stat"), "utf8");
+        return st.slice(st.lastIndexOf(")") + 2).split(" ")[0]!;
+      };
+      for (const t0 = Date.now(); Date.now() - t0 < 10_000 && (state(init) !== "S" || state(child) !== "S"); ) await new Promise((r) => setTimeout(r, 50));
       const out: string[] = [];
       for (const [who, pid] of [["init", init], ["child", child]] as const) {
         for (const fd of [3, 4, 9]) {
@@ -129,8 +136,7 @@ setTimeout(() => {
             .filter((l) => /^(pos|flags|eventfd-count|eventfd-semaphore):/.test(l));
           out.push(`${who} fd ${fd}: ${link} | ${info.join(" | ")}`);
         }
-        const stat = fs.readFileSync(path.join(root, String(pid), "stat"), "utf8");
-        out.push(`${who} state ${stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0]}`);
+        out.push(`${who} state ${state(pid)}`);
       }
       return out;
     };
