@@ -172,7 +172,8 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
     const exited = new Promise<string | null>((r) => host.host.once("exit", (_c, s) => r(s)));
     const { pid, token } = await init.ok("fork").then((r) => ({ pid: r.result!, token: r.out!.token as string }));
     const g = await Raw.open(d.socket);
-    expect(await g.claim(token, host.host.pid!)).toBe(pid);
+    // Proven, so that the daemon kills the host process when the guest dies (protocol.md §7.3).
+    expect(await g.claim(token, { pid: host.host.pid!, prove: host.prove })).toBe(pid);
     await g.call("rt_sigaction", { signo: SIGUSR1, handler: HANDLER, flags: 0 });
     await g.call("rt_sigprocmask", { how: 0, set: bit(SIGUSR1) | bit(SIGTERM) });
     await init.ok("kill", { pid, sig: SIGUSR1 });
@@ -195,7 +196,7 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
       await host.line("ready");
       const gone = new Promise<string | null>((res) => host.host.once("exit", (_c, s) => res(s)));
       const g = await Raw.open(d.socket);
-      expect(await g.claim(r.out!.token as string, host.host.pid!)).toBe(pid);
+      expect(await g.claim(r.out!.token as string, { pid: host.host.pid!, prove: host.prove })).toBe(pid);
       return { pid, g, host, gone };
     };
     // A stop: the parent's wait4(WUNTRACED) sees it once the child claims.

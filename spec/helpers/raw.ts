@@ -126,8 +126,8 @@ export class Raw {
     return Number(r.result);
   }
 
-  /** hello + claim (proven when a StandIn is given). */
-  async claim(token: string, host: number | StandIn): Promise<number> {
+  /** hello + claim (proven when a StandIn, or another host process that can prove it, is given). */
+  async claim(token: string, host: number | Prover): Promise<number> {
     await this.helloOk();
     const hostpid = typeof host === "number" ? host : host.pid;
     if (typeof host !== "number") await host.prove(this.nonce);
@@ -168,6 +168,12 @@ export class Raw {
  * host process when asked (spec/protocol.md §7.3): it opens the proof file the test made for
  * a connection's nonce and holds it, as a guest holds its memfd.
  */
+/** A host process that can prove it is a guest's (spec/protocol.md §7.3): it holds the proof file it is told of. */
+export interface Prover {
+  readonly pid: number;
+  prove(nonce: string): Promise<void>;
+}
+
 export class StandIn {
   readonly proc: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
