@@ -456,6 +456,8 @@ export function attachTo(k: Kernel, caller: number, pid: number, seize: boolean,
   if (!seize) sendSignal(k, pid, undefined, { signo: SIG.SIGSTOP, code: SI.KERNEL, pid: 0, uid: 0, status: 0 }, true);
   // A process in a group stop already is re-trapped for its tracer (JOBCTL_TRAP_STOP | JOBCTL_TRAPPING).
   else if (k.ctx(pid)!.job.stopped) groupStop(k, pid, l, k.ctx(pid)!.job.stopped);
+  // A seized tracee is rung so that it learns its options (its ptrace_serve returns at once).
+  else ring(k, pid);
   return 0;
 }
 
