@@ -37,7 +37,7 @@ describe("ptrace between native programs under the preload, as Linux", () => {
     ]);
   }, 60_000);
 
-  it("SEIZE, INTERRUPT and LISTEN; a signal injected and suppressed at a signal-delivery stop; a group stop as PTRACE_EVENT_STOP; SIGCONT re-traps a listening tracee; DETACH with a signal", async () => {
+  it("SEIZE, INTERRUPT and LISTEN; a signal injected and suppressed at a signal-delivery stop; a group stop as PTRACE_EVENT_STOP; SIGCONT re-traps a listening tracee, and one that LISTENs after it (JOBCTL_TRAP_NOTIFY); DETACH with a signal", async () => {
     const blinkd = await sameAsLinux("ptrace_seize", "blinkd");
     expect(blinkd.lines).toEqual([
       "SEIZE 0",
@@ -65,6 +65,15 @@ describe("ptrace between native programs under the preload, as Linux", () => {
       "CONT 0",
       "then: stopped(CONT) event 0",
       "  GETSIGINFO: CONT code 0 from the tracer",
+      "CONT 0",
+      "SIGSTOP again: stopped(STOP) event 0",
+      "CONT with SIGSTOP 0",
+      "group stop again: stopped(STOP) event 128",
+      "LISTEN after a SIGCONT 0",
+      "re-trapped: stopped(TRAP) event 128",
+      "  GETSIGINFO: TRAP code 0x8005 from the tracee",
+      "CONT 0",
+      "then: stopped(CONT) event 0",
       "CONT 0",
       "SIGUSR2 sent: stopped(USR2) event 0",
       "DETACH with SIGUSR2 0",

@@ -91,6 +91,18 @@ int main(void) {
   waitfor(c, "then");
   siginfo(c);
   printf("CONT %s\n", err(ptrace(PTRACE_CONT, c, 0, 0)));
+  /* A SIGCONT while it is in a group stop (not listening): JOBCTL_TRAP_NOTIFY, so LISTEN re-traps at once. */
+  kill(c, SIGSTOP);
+  waitfor(c, "SIGSTOP again");
+  printf("CONT with SIGSTOP %s\n", err(ptrace(PTRACE_CONT, c, 0, SIGSTOP)));
+  waitfor(c, "group stop again");
+  kill(c, SIGCONT);
+  printf("LISTEN after a SIGCONT %s\n", err(ptrace(PTRACE_LISTEN, c, 0, 0)));
+  waitfor(c, "re-trapped");
+  siginfo(c);
+  printf("CONT %s\n", err(ptrace(PTRACE_CONT, c, 0, 0)));
+  waitfor(c, "then");
+  printf("CONT %s\n", err(ptrace(PTRACE_CONT, c, 0, 0)));
   /* SIGUSR2 at its stop, passed on with DETACH: the tracee counts and exits. */
   kill(c, SIGUSR2);
   waitfor(c, "SIGUSR2 sent");

@@ -246,11 +246,14 @@ function interruptStop(k: Kernel, pid: number, l: Link): void {
 
 /**
  * prepare_signal's SIGCONT for a seized tracee (ptrace_trap_notify): one that listens
- * re-traps, reporting PTRACE_EVENT_STOP with SIGTRAP since the group stop is over.
+ * re-traps, reporting PTRACE_EVENT_STOP with SIGTRAP since the group stop is over; one in
+ * a stop keeps JOBCTL_TRAP_NOTIFY and re-traps so as soon as it leaves it (LISTEN, a resume).
  */
 export function ptraceContinued(k: Kernel, pid: number): void {
   const l = link(k, pid);
-  if (l && ctxOf(l).seized && stateOf(l) === "listening") interruptStop(k, pid, l);
+  if (!l || !ctxOf(l).seized) return;
+  if (stateOf(l) === "listening") interruptStop(k, pid, l);
+  else if (stateOf(l) === "stopped") l.actor.send({ type: "NOTIFY" });
 }
 
 /**
@@ -298,6 +301,7 @@ function takeSignal(k: Kernel, pid: number, l: Link, sig: number, stop: PtraceSt
  */
 function resume(k: Kernel, pid: number, l: Link, mode: number, sig: number): SigInfo | null {
   const stop = ctxOf(l).stop;
+  const notify = ctxOf(l).notify;
   let inject: SigInfo | null = null;
   dropRequests(l);
   if (sig && stop?.kind === "signal") {
@@ -307,6 +311,9 @@ function resume(k: Kernel, pid: number, l: Link, mode: number, sig: number): Sig
   } else if (sig && stop?.kind === "syscall") sendSignal(k, pid, pid, { signo: sig, code: SI.USER, pid: ctxOf(l).tracer, uid: 0, status: 0 }, true);
   l.actor.send({ type: "RESUME", mode, inject });
   l.serve.wake();
+  // get_signal: "if (unlikely(current->jobctl & JOBCTL_TRAP_MASK)) do_jobctl_trap()": a SIGCONT
+  // that came during the stop traps it again at once.
+  if (notify) interruptStop(k, pid, l);
   // get_signal's loop: what else is pending is taken now (and may stop it again).
   if (stateOf(l) === "running") deliver(k, pid);
   return inject;
@@ -525,6 +532,8 @@ export function request(k: Kernel, caller: number, req: number, pid: number, add
       if (!c.seized) return errno(E.EIO, "PTRACE_LISTEN needs a tracee attached by PTRACE_SEIZE");
       if (!(stop.info && stop.info.code >> 8 === EVENT.STOP)) return errno(E.EIO, "PTRACE_LISTEN needs a PTRACE_EVENT_STOP");
       l.actor.send({ type: "LISTEN" });
+      // "If NOTIFY is set, it means event happened between start of this trap and now. Trigger re-trap."
+      if (c.notify) interruptStop(k, pid, l);
       return done();
     case PT.SETOPTIONS:
       // ptrace_setoptions: "if (data & ~(unsigned long)PTRACE_O_MASK) return -EINVAL;"

@@ -43,6 +43,8 @@ export interface PtraceContext extends PtraceInput {
   readonly mode: number;
   /** A signal the tracer let through at a signal-delivery stop whose handler the tracee runs (delivery 1). */
   readonly inject: SigInfo | null;
+  /** JOBCTL_TRAP_NOTIFY: a SIGCONT came while it was stopped and seized; it traps again once it leaves the stop. */
+  readonly notify: boolean;
 }
 
 export type PtraceEvent =
@@ -53,6 +55,7 @@ export type PtraceEvent =
   | { type: "SET_OPTIONS"; options: number }
   | { type: "SET_SIGINFO"; info: SigInfo }
   | { type: "INJECTED" }
+  | { type: "NOTIFY" }
   | { type: "DETACH" };
 
 export const ptraceMachine = setup({
@@ -60,7 +63,7 @@ export const ptraceMachine = setup({
   actions: {
     // ptrace_stop: exit_code, last_siginfo and ptrace_message are set, the tracer not told yet.
     enterStop: assign(({ context, event }) =>
-      event.type === "STOP" ? { stop: event.stop, reported: false, message: event.message ?? context.message } : {},
+      event.type === "STOP" ? { stop: event.stop, reported: false, message: event.message ?? context.message, notify: false } : {},
     ),
     // ptrace_resume: exit_code = data; the tracee runs (wake_up_state(child, __TASK_TRACED)).
     resume: assign(({ event }) => (event.type === "RESUME" ? { stop: null, reported: false, mode: event.mode, inject: event.inject } : {})),
@@ -69,6 +72,7 @@ export const ptraceMachine = setup({
     setOptions: assign(({ event }) => (event.type === "SET_OPTIONS" ? { options: event.options } : {})),
     setSiginfo: assign(({ context, event }) => (event.type === "SET_SIGINFO" && context.stop ? { stop: { ...context.stop, info: event.info } } : {})),
     injected: assign({ inject: null }),
+    notify: assign({ notify: true }),
     dropStop: assign({ stop: null, inject: null }),
   },
   guards: {
@@ -77,7 +81,7 @@ export const ptraceMachine = setup({
   },
 }).createMachine({
   id: "ptrace",
-  context: ({ input }) => ({ tracer: input.tracer, tracee: input.tracee, seized: input.seized, options: input.options, stop: null, reported: false, message: 0n, mode: 0, inject: null }),
+  context: ({ input }) => ({ tracer: input.tracer, tracee: input.tracee, seized: input.seized, options: input.options, stop: null, reported: false, message: 0n, mode: 0, inject: null, notify: false }),
   on: {
     SET_OPTIONS: { actions: "setOptions" },
     INJECTED: { actions: "injected" },
@@ -92,6 +96,7 @@ export const ptraceMachine = setup({
         LISTEN: { target: "listening", guard: "atEventStop" },
         REPORTED: { actions: "reported" },
         SET_SIGINFO: { actions: "setSiginfo" },
+        NOTIFY: { actions: "notify" },
         STOP: { target: "stopped", actions: "enterStop" },
       },
     },
