@@ -14,14 +14,16 @@
 import { createActor, type Actor } from "xstate";
 import { E, errno, type Errno } from "../protocol/errno.js";
 import { ptraceMachine, type PtraceContext, type PtraceState, type PtraceStop } from "../machine/ptrace.js";
-import { KERNEL_ONLY, KERNEL_IGNORE, SA, SI, SIG, bit, has, type SigInfo } from "../machine/sigset.js";
-import { stopped as stoppedStatus } from "../machine/wstatus.js";
+import { KERNEL_ONLY, KERNEL_IGNORE, SA, SI, SIG, has, type SigInfo } from "../machine/sigset.js";
 import { WaitQueue } from "./waitqueue.js";
 import type { Kernel } from "./kernel.js";
 import { deliver, disposition, handlerChosen, killProcess, sendExitSignal, sendSignal } from "./signals.js";
 import { parentAutoReaps, reap } from "./lifecycle.js";
 
 export type PtraceActor = Actor<typeof ptraceMachine>;
+
+/** si_code of a ptrace stop's SIGCHLD (include/uapi/asm-generic/siginfo.h). */
+const CLD_TRAPPED = 4;
 
 /** The host signal that rings a delivery-1 tracee into its stop (spec/ptrace.md §4.2): SIGRTMAX. */
 export const BELL = 64;
@@ -71,6 +73,8 @@ interface Link {
   /** The tracee's process actor: a pid reused by another process is not this tracee. */
   readonly proc: unknown;
   readonly requests: TraceeRequest[];
+  /** Requests the tracee took and has not answered yet. */
+  readonly inflight: Set<TraceeRequest>;
   /** Woken when a request arrives or the tracee may run on: ptrace_serve sleeps on it. */
   readonly serve: WaitQueue;
   /** Woken when a request is answered or the tracee leaves its stop: the tracer's ptrace call sleeps on it. */
@@ -153,7 +157,7 @@ function attach(k: Kernel, tracer: number, tracee: number, seized: boolean, opti
   const actor = createActor(ptraceMachine, { input: { tracer, tracee, seized, options }, id: `ptrace:${tracee}` });
   actor.start();
   k.watch(actor);
-  const l: Link = { actor, proc: k.proc(tracee), requests: [], serve: new WaitQueue(), answered: new WaitQueue() };
+  const l: Link = { actor, proc: k.proc(tracee), requests: [], inflight: new Set(), serve: new WaitQueue(), answered: new WaitQueue() };
   t.links.set(tracee, l);
   let s = t.byTracer.get(tracer);
   if (!s) t.byTracer.set(tracer, (s = new Set()));
@@ -199,8 +203,6 @@ function enterStop(k: Kernel, pid: number, l: Link, stop: PtraceStop, message?: 
   }
   if (!wasStopped) ring(k, pid);
 }
-
-const CLD_TRAPPED = 4;
 
 /** Tells the tracee it is in a ptrace stop: it calls ptrace_serve (spec/ptrace.md §4.2). */
 export function ring(k: Kernel, pid: number): void {
@@ -319,9 +321,10 @@ function resume(k: Kernel, pid: number, l: Link, mode: number, sig: number): Sig
   return inject;
 }
 
-/** Requests not yet taken when the tracee leaves its stop: their tracers get ESRCH. */
+/** Requests not answered when the tracee leaves its stop: their tracers get ESRCH. */
 function dropRequests(l: Link): void {
   l.requests.length = 0;
+  l.inflight.clear();
   l.answered.wake();
 }
 
@@ -599,21 +602,20 @@ export interface Served {
 
 const EMPTY = Buffer.alloc(0);
 
-/** The tracee's side: answer request `id`, then take the next request, or learn that it runs on (NOT_READY: still stopped, nothing to do). */
+/** The tracee's answer to request `id` (one it took); its tracer's call wakes. An unknown id is ignored. */
 export function serveAnswer(k: Kernel, pid: number, id: number, result: number, value: bigint, bytes: Uint8Array): void {
   const l = link(k, pid);
   if (!l || id === 0) return;
-  for (const r of inflight.get(l) ?? []) {
+  for (const r of l.inflight) {
     if (r.id !== id) continue;
     r.answer = { result, value, bytes };
-    inflight.get(l)!.delete(r);
+    l.inflight.delete(r);
     l.answered.wake();
     return;
   }
 }
 
-const inflight = new WeakMap<Link, Set<TraceeRequest>>();
-
+/** The tracee's next step: a request to answer, or "run on"; undefined while it is stopped with nothing to answer (it parks). */
 export function serveNext(k: Kernel, pid: number): Served | undefined {
   const l = link(k, pid);
   if (!l) {
@@ -631,9 +633,7 @@ export function serveNext(k: Kernel, pid: number): Served | undefined {
     const r = l.requests.shift();
     if (r) {
       r.taken = true;
-      let s = inflight.get(l);
-      if (!s) inflight.set(l, (s = new Set()));
-      s.add(r);
+      l.inflight.add(r);
       return { result: r.op, out: { id: r.id, addr: r.addr, data: r.data, bytes: r.bytes, options: c.options, mode: c.mode, signo: 0, code: 0, pid: 0, uid: 0, status: 0 } };
     }
   }
@@ -688,10 +688,3 @@ export function reportEvent(k: Kernel, pid: number, event: number, message: bigi
   return errno(E.EINVAL, `ptrace_event.event: ${event} is not a stop point`);
 }
 
-/** For /proc/PID/status's TracerPid and the state letter t. */
-export function tracerPid(k: Kernel, pid: number): number {
-  return tracerOf(k, pid);
-}
-
-export { stoppedStatus };
-export { bit };

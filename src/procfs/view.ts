@@ -7,7 +7,7 @@ import type { Kernel } from "../actors/kernel.js";
 import type { ProcessState } from "../machine/process.js";
 import type { GidSet, MemFigures } from "../machine/procinfo.js";
 import { hostCwd, hostEnviron, hostStatus, bootOffsetMs, CLK_TCK } from "./host.js";
-import { ptraceStopped, tracerPid } from "../actors/ptrace.js";
+import { ptraceStopped, tracerOf } from "../actors/ptrace.js";
 
 /** get_task_state (fs/proc/array.c task_state_array): the letters procfs shows. */
 export type StateLetter = "R" | "S" | "T" | "t" | "Z" | "X";
@@ -192,7 +192,7 @@ export function viewOf(k: Kernel, pid: number, reader?: { readonly tid: number }
     exe: c.image.exe,
     argv: zombie ? [] : c.image.argv,
     lifecycle,
-    tracerPid: zombie ? 0 : tracerPid(k, pid),
+    tracerPid: zombie ? 0 : tracerOf(k, pid),
     state: tasks[0]?.state ?? procLetter,
     tasks,
     // setresuid sets the filesystem uid to the new effective one (kernel/sys.c __sys_setresuid).
