@@ -14,7 +14,8 @@ describe("ptrace between native programs under the preload, as Linux", () => {
     expect(blinkd.lines).toEqual([
       "child: TRACEME 0, again -1 EPERM",
       "waitpid = 1",
-      "tracee: stopped(STOP) status 0x137f event 0",
+      "tracee: stopped(STOP) event 0",
+      "  status 0x137f",
       "GETSIGINFO 0: signo STOP code -6 from the tracee 1",
       "PEEKDATA: 0x1234 errno 0",
       "POKEDATA 0",

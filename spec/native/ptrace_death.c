@@ -13,22 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ptrace_report.h"
+
 static volatile sig_atomic_t done;
 static void on_usr1(int s) { done = 1; }
-
-static const char *err(long r) {
-  static char b[64];
-  if (r == 0) return "0";
-  snprintf(b, sizeof b, "%ld %s", r, r == -1 ? strerrorname_np(errno) : "");
-  return b;
-}
-
-static void status(const char *what, int st) {
-  if (WIFSIGNALED(st)) printf("%s: killed(%s)\n", what, sigabbrev_np(WTERMSIG(st)));
-  else if (WIFEXITED(st)) printf("%s: exited(%d)\n", what, WEXITSTATUS(st));
-  else if (WIFSTOPPED(st)) printf("%s: stopped(%s) event %d\n", what, sigabbrev_np(WSTOPSIG(st)), st >> 16);
-  else printf("%s: status %#x\n", what, st);
-}
 
 static pid_t victim(int pipefd) {
   pid_t v = fork();

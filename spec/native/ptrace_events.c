@@ -14,26 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *err(long r) {
-  static char b[64];
-  if (r == 0) return "0";
-  snprintf(b, sizeof b, "%ld %s", r, r == -1 ? strerrorname_np(errno) : "");
-  return b;
-}
-
-static void status(const char *what, int st) {
-  if (WIFSIGNALED(st)) printf("%s: killed(%s)\n", what, sigabbrev_np(WTERMSIG(st)));
-  else if (WIFEXITED(st)) printf("%s: exited(%d)\n", what, WEXITSTATUS(st));
-  else if (WIFSTOPPED(st)) printf("%s: stopped(%s) event %d\n", what, sigabbrev_np(WSTOPSIG(st)), st >> 16);
-  else printf("%s: status %#x\n", what, st);
-}
-
-static void waitfor(pid_t c, const char *what) {
-  int st;
-  pid_t w = waitpid(c, &st, __WALL);
-  if (w != c) printf("%s: waitpid %d %s\n", what, w, strerrorname_np(errno));
-  else status(what, st);
-}
+#include "ptrace_report.h"
 
 static void msg(pid_t c) {
   unsigned long m = 0;

@@ -16,21 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ptrace_report.h"
+
 static volatile long var = 0x1234;
-
-static const char *err(long r) {
-  static char b[64];
-  if (r == 0) return "0";
-  snprintf(b, sizeof b, "%ld %s", r, r == -1 ? strerrorname_np(errno) : "");
-  return b;
-}
-
-static void status(const char *what, int st) {
-  if (WIFSIGNALED(st)) printf("%s: killed(%s)\n", what, sigabbrev_np(WTERMSIG(st)));
-  else if (WIFEXITED(st)) printf("%s: exited(%d)\n", what, WEXITSTATUS(st));
-  else if (WIFSTOPPED(st)) printf("%s: stopped(%s) status %#x event %d\n", what, sigabbrev_np(WSTOPSIG(st)), st, st >> 16);
-  else printf("%s: status %#x\n", what, st);
-}
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -50,6 +38,7 @@ int main(void) {
   pid_t w = waitpid(c, &st, 0);
   printf("waitpid = %d\n", w == c);
   status("tracee", st);
+  printf("  status %#x\n", st);
   siginfo_t si;
   memset(&si, 0, sizeof si);
   long r = ptrace(PTRACE_GETSIGINFO, c, 0, &si);
