@@ -7,6 +7,7 @@
  * Families that own more state (descriptor tables, objects, connections) add their own
  * checks with `addCheck`; each reports problems as sentences and counts as figures.
  */
+import { tracerOf } from "./ptrace.js";
 import type { Kernel } from "./kernel.js";
 
 export interface CheckReport {
@@ -86,7 +87,10 @@ export function checkKernel(k: Kernel): CheckReport {
       case "zombie":
         count("zombies", 1);
         // Every zombie has a parent that can reap it (exit_notify / forget_original_parent).
-        if (c.ppid === 0) problem(`zombie ${pid} has no parent in the namespace: nothing can reap it`);
+        // A traced zombie whose parent is outside is its tracer's to collect, then released (actors/ptrace.ts).
+        if (c.ppid === 0) {
+          if (!tracerOf(k, pid)) problem(`zombie ${pid} has no parent in the namespace: nothing can reap it`);
+        }
         else if (!CAN_REAP.has(String(k.state(c.ppid)))) problem(`zombie ${pid}: its parent ${c.ppid} is ${k.state(c.ppid) ?? "gone"} and cannot reap it`);
         if (c.threads.size) problem(`zombie ${pid} still has threads ${[...c.threads].join(",")}`);
         if (c.children.size) problem(`zombie ${pid} still has children ${[...c.children].join(",")}: they were not reparented`);

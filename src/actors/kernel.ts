@@ -41,6 +41,8 @@ export interface KernelHooks {
   killHost(pid: number, hostpid: number, signal: NodeJS.Signals | number): void;
   /** Sends a handled signal to a thread as an event on its connection (delivery 0). */
   signalEvent?(tid: number, info: SigInfo): void;
+  /** Tells a delivery-0 thread it is in a ptrace stop (a PTRACE_STOP event on its connection). */
+  ptraceStop?(tid: number): void;
   /** The thread's connection is up, so an event can reach it. */
   reachable?(tid: number): boolean;
   /** The namespace is over: init died and every process is gone. */

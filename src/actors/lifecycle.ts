@@ -9,6 +9,7 @@ import { imageOf } from "../machine/process.js";
 import type { Kernel, Reservation } from "./kernel.js";
 import { killOrphanedPgrp, sendExitSignal } from "./signals.js";
 import { secret } from "./secrets.js";
+import { ptraceExitNotify } from "./ptrace.js";
 
 const SIGKILL = 9;
 
@@ -318,6 +319,9 @@ export function exitGroup(k: Kernel, pid: number, wstatus: number, assumed: bool
   // exit_notify: "kill_orphaned_pgrp(tsk->group_leader, NULL)" for the exiting process's own group.
   killOrphanedPgrp(k, pid, undefined);
 
+  // exit_notify: a traced process tells its tracer first; its real parent hears of it once
+  // the tracer has collected it or is gone (actors/ptrace.ts).
+  if (ptraceExitNotify(k, pid)) return;
   // exit_notify: a process whose parent is outside the namespace is released by that
   // parent; nothing inside can wait for it.
   if (c.ppid === 0) return void k.dropProcess(pid);

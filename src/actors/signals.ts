@@ -32,6 +32,7 @@ import {
 } from "../machine/sigset.js";
 import type { Kernel } from "./kernel.js";
 import { exitGroup } from "./lifecycle.js";
+import { ptraceContinued, ptraceStopped, signalDeliveryStop, traced } from "./ptrace.js";
 
 /** Queued real-time signals per queue (RLIMIT_SIGPENDING plays this role in Linux). */
 export const MAX_QUEUED = 256;
@@ -93,6 +94,9 @@ function leaderBlocked(k: Kernel, pid: number, tid?: number): bigint {
  */
 function ignoredAtGeneration(k: Kernel, pid: number, tid: number | undefined, sig: number, force: boolean): boolean {
   if (has(leaderBlocked(k, pid, tid), sig)) return false;
+  // sig_ignored: "Tracers may want to know about even ignored signal unless it is SIGKILL
+  // which can't be reported anyway but can be ignored by SIGNAL_UNKILLABLE task."
+  if (sig !== SIG.SIGKILL && traced(k, pid)) return false;
   const c = k.ctx(pid)!;
   const d = disposition(c, sig);
   if (pid === 1 && d === "default" && !(force && has(KERNEL_ONLY, sig))) return true;
@@ -123,6 +127,8 @@ export function sendSignal(k: Kernel, pid: number, tid: number | undefined, info
     flushAll(k, pid, KERNEL_STOP);
     if (c.job.stopped) resume(k, pid);
     resumed = c.job.stopped !== 0;
+    // ptrace_trap_notify: a seized tracee that listens re-traps for its tracer.
+    ptraceContinued(k, pid);
     if (!alive(k, pid)) return;
   }
   // A resumed process takes what was held while it was stopped (get_signal after the
@@ -176,7 +182,8 @@ export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
       // A process that died (or is dying) or left emulation meanwhile: the frames set up are lost with it.
       if (!alive(k, pid) || k.dying.has(pid) || k.state(pid) === "native") return;
       const c = k.ctx(pid)!;
-      const skip = c.delivery === 1 ? c.sigactions.caught : 0n;
+      // A traced process's every signal goes through its tracer first (ptrace_signal): the daemon takes them all.
+      const skip = c.delivery === 1 && !traced(k, pid) ? c.sigactions.caught : 0n;
       const step = nextAction(k, pid, c, skip, frames);
       if (!step) break;
       const info = act(k, pid, step);
@@ -192,7 +199,7 @@ export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
   }
   if (!alive(k, pid)) return;
   const c = k.ctx(pid)!;
-  if (c.delivery !== 1 || c.job.stopped || c.hostpid <= 0) return;
+  if (c.delivery !== 1 || c.job.stopped || c.hostpid <= 0 || ptraceStopped(k, pid)) return;
   let ready = 0n;
   for (const tid of c.threads) {
     const t = k.threads.get(tid)?.getSnapshot().context;
@@ -220,7 +227,8 @@ function nextAction(k: Kernel, pid: number, c: ProcessContext, skip: bigint, fra
     const tc = t.getSnapshot().context;
     if (has(tc.pending.mask, SIG.SIGKILL)) return { tid, from: "thread", signo: SIG.SIGKILL };
   }
-  if (c.job.stopped) return undefined;
+  // wants_signal: "if (task_is_stopped_or_traced(p)) return false;"
+  if (c.job.stopped || ptraceStopped(k, pid)) return undefined;
   for (const tid of c.threads) {
     const t = k.threads.get(tid);
     if (!t || !receptive(k, tid)) continue;
@@ -245,6 +253,11 @@ function act(k: Kernel, pid: number, s: Step): SigInfo | undefined {
 function actOn(k: Kernel, pid: number, info: SigInfo): SigInfo | undefined {
   const c = k.ctx(pid)!;
   const signo = info.signo;
+  // get_signal: "if (unlikely(current->ptrace) && (signr != SIGKILL) && …) signr = ptrace_signal(signr, &ksig->info, type);"
+  if (signo !== SIG.SIGKILL && traced(k, pid)) {
+    signalDeliveryStop(k, pid, info);
+    return undefined;
+  }
   const d = disposition(c, signo);
   if (d === "handler") {
     handlerChosen(k, pid, signo);
@@ -281,7 +294,7 @@ function take(k: Kernel, pid: number, s: Step): SigInfo {
  * ka->sa.sa_handler = SIG_DFL;" (SA_RESETHAND): from here on the signal takes its default
  * action, its flags kept. No pending signal is discarded (that is do_sigaction's rule, not this).
  */
-function handlerChosen(k: Kernel, pid: number, signo: number): void {
+export function handlerChosen(k: Kernel, pid: number, signo: number): void {
   const flags = k.ctx(pid)?.sigactions.flags.get(signo) ?? 0;
   if (flags & SA.RESETHAND) k.proc(pid)!.send({ type: "SIGACTION", signo, handler: 0, flags });
 }

@@ -40,7 +40,7 @@ export function renderStatus(v: ProcView, t: TaskView): string {
   put("Ngid", 0);
   put("Pid", t.tid);
   put("PPid", v.ppid);
-  put("TracerPid", 0);
+  put("TracerPid", v.tracerPid);
   put("Uid", v.uids.join("\t"));
   put("Gid", [v.gids.rgid, v.gids.egid, v.gids.sgid, v.gids.fsgid].join("\t"));
   // FDSize: the descriptor table's size; a zombie has none.

@@ -7,10 +7,11 @@ import type { Kernel } from "../actors/kernel.js";
 import type { ProcessState } from "../machine/process.js";
 import type { GidSet, MemFigures } from "../machine/procinfo.js";
 import { hostCwd, hostEnviron, hostStat, hostStatus, bootOffsetMs, CLK_TCK } from "./host.js";
+import { ptraceStopped, tracerOf } from "../actors/ptrace.js";
 
 /** get_task_state (fs/proc/array.c task_state_array): the letters procfs shows. */
-export type StateLetter = "R" | "S" | "T" | "Z" | "X";
-export const STATE_NAMES: Record<StateLetter, string> = { R: "R (running)", S: "S (sleeping)", T: "T (stopped)", Z: "Z (zombie)", X: "X (dead)" };
+export type StateLetter = "R" | "S" | "T" | "t" | "Z" | "X";
+export const STATE_NAMES: Record<StateLetter, string> = { R: "R (running)", S: "S (sleeping)", T: "T (stopped)", t: "t (tracing stop)", Z: "Z (zombie)", X: "X (dead)" };
 
 export interface TaskView {
   readonly tid: number;
@@ -34,6 +35,8 @@ export interface ProcView {
   readonly exe: string;
   readonly argv: readonly string[];
   readonly lifecycle: ProcessState;
+  /** The tracer's pid (task_state's TracerPid: ptrace_parent), 0 when untraced. */
+  readonly tracerPid: number;
   /** The leader's state: /proc/PID/stat's state. */
   readonly state: StateLetter;
   /** The leader first, then the other threads by tid; a dead leader stays as Z while others run. */
@@ -160,7 +163,8 @@ export function viewOf(k: Kernel, pid: number, reader?: { readonly tid: number }
   const lifecycle = snap.value as ProcessState;
   const zombie = lifecycle === "zombie" || lifecycle === "reaped" || lifecycle === "aborted";
   const live = !zombie;
-  const procLetter: StateLetter = zombie ? "Z" : c.job.stopped ? "T" : lifecycle === "embryo" ? "R" : "S";
+  // get_task_state: __TASK_TRACED is t (tracing stop), __TASK_STOPPED T.
+  const procLetter: StateLetter = zombie ? "Z" : ptraceStopped(k, pid) ? "t" : c.job.stopped ? "T" : lifecycle === "embryo" ? "R" : "S";
   // A hostpid > 0 with a live process is the guest's own host process (its connection is open).
   const host = live && c.hostpid > 1 ? hostStatus(c.hostpid) : undefined;
   // A guest that reports its own memory figures runs in an emulator (blink): its host
@@ -212,6 +216,7 @@ export function viewOf(k: Kernel, pid: number, reader?: { readonly tid: number }
     exe: c.image.exe,
     argv: zombie ? [] : c.image.argv,
     lifecycle,
+    tracerPid: zombie ? 0 : tracerOf(k, pid),
     state: tasks[0]?.state ?? procLetter,
     tasks,
     // setresuid sets the filesystem uid to the new effective one (kernel/sys.c __sys_setresuid).

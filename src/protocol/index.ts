@@ -14,8 +14,9 @@ import { signal } from "./calls/signal.js";
 import { group } from "./calls/group.js";
 import { eventfd } from "./calls/eventfd.js";
 import { procfs } from "./calls/procfs.js";
+import { ptrace } from "./calls/ptrace.js";
 
-export const families = { session, process, wait, signal, group, eventfd, procfs, control } as const;
+export const families = { session, process, wait, signal, group, eventfd, procfs, ptrace, control } as const;
 
 type Families = typeof families;
 type Union<T> = T[keyof T];

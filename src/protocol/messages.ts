@@ -27,6 +27,12 @@ export const EV = {
   SIGNAL: 1,
   /** [3, 2, record]: one record of `events` with follow (an actor transition, a call, or {kind: "lost", count}). */
   INSPECT: 2,
+  /**
+   * [3, 3]: PTRACE_STOP, the thread is in a ptrace stop (delivery mode 0; a delivery-1 guest
+   * is rung with host signal 64 instead): it calls ptrace_serve until told to run on.
+   * See spec/ptrace.md §4.
+   */
+  PTRACE_STOP: 3,
 } as const;
 
 export const SEQ_MAX = 0xffffffff;

@@ -70,6 +70,7 @@ export class ServerCore implements DaemonView {
         },
         processGone: (pid) => void this.nativeStart.delete(pid),
         signalEvent: (tid, i) => this.byTid.get(tid)?.event(EV.SIGNAL, i.signo, i.pid, i.code, i.uid, i.status),
+        ptraceStop: (tid) => this.byTid.get(tid)?.event(EV.PTRACE_STOP),
         reachable: (tid) => this.byTid.has(tid),
         namespaceOver: (status) => opts.onNamespaceOver?.(status),
         threadGone: (tid) => {

@@ -12,9 +12,10 @@ import { groupCalls } from "./group.js";
 import { eventfdCalls } from "./eventfd.js";
 import { fdCalls } from "./fd.js";
 import { procfsCalls } from "./procfs.js";
+import { ptraceCalls } from "./ptrace.js";
 import type { AnyHandler } from "./types.js";
 
-const all: Record<string, AnyHandler> = { ...sessionCalls, ...processCalls, ...waitCalls, ...signalCalls, ...groupCalls, ...eventfdCalls, ...fdCalls, ...procfsCalls, ...controlCalls } as unknown as Record<string, AnyHandler>;
+const all: Record<string, AnyHandler> = { ...sessionCalls, ...processCalls, ...waitCalls, ...signalCalls, ...groupCalls, ...eventfdCalls, ...fdCalls, ...procfsCalls, ...ptraceCalls, ...controlCalls } as unknown as Record<string, AnyHandler>;
 
 export const dispatch: ReadonlyMap<number, AnyHandler> = (() => {
   const m = new Map<number, AnyHandler>();

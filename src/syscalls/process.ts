@@ -3,6 +3,7 @@ import { E, Errno, errno } from "../protocol/errno.js";
 import type { process } from "../protocol/calls/process.js";
 import { execNative, execve, exitGroup, fork, forkAbort, reportStatus, threadAbort, threadCreate, threadExit } from "../actors/lifecycle.js";
 import type { Handlers } from "./types.js";
+import { ptraceExeced, ptraceForked } from "../actors/ptrace.js";
 
 export const processCalls: Handlers<typeof process> = {
   getpid: (ctx) => ctx.caller.pid,
@@ -12,6 +13,8 @@ export const processCalls: Handlers<typeof process> = {
   fork: (ctx) => {
     const r = fork(ctx.k, ctx.caller.pid, ctx.caller.tid);
     if (r instanceof Errno) return r;
+    // copy_process → ptrace_init_task: a traced parent's child may be traced from its start.
+    ptraceForked(ctx.k, ctx.caller.pid, r.pid);
     return { result: r.pid, out: { token: r.token } };
   },
   fork_abort: (ctx, { pid }) => forkAbort(ctx.k, ctx.caller.pid, pid),
@@ -29,9 +32,12 @@ export const processCalls: Handlers<typeof process> = {
     return 0;
   },
   execve: (ctx, { exe, argv }) => {
+    const former = ctx.caller.tid;
     const tid = execve(ctx.k, ctx.caller.pid, ctx.caller.tid, exe, argv);
     if (tid instanceof Errno) return tid;
     if (tid !== ctx.caller.tid) ctx.caller.rebind(tid);
+    // exec_binprm → ptrace_event(PTRACE_EVENT_EXEC, old_vpid): the tracee stops as the new image starts.
+    ptraceExeced(ctx.k, ctx.caller.pid, former);
     return 0;
   },
   exec_native: (ctx, { exe, argv }) => {

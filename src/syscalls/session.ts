@@ -4,6 +4,7 @@ import { PROTOCOL_VERSION } from "../protocol/index.js";
 import type { session } from "../protocol/calls/session.js";
 import { claim, register } from "../actors/lifecycle.js";
 import { deliver } from "../actors/signals.js";
+import { ptraceClaimed } from "../actors/ptrace.js";
 import type { Handlers } from "./types.js";
 import type { Kernel } from "../actors/kernel.js";
 import { hostCreds } from "../server/hostproc.js";
@@ -78,6 +79,8 @@ export const sessionCalls: Handlers<typeof session> = {
     // signal kills it, a handled one reaches it, now that its connection and host process are
     // known (the reply is still written: in-flight replies go out).
     deliver(ctx.k, r.pid);
+    // A ptrace stop it started in (a seized tracer's auto-attach) rings it now it has a host process.
+    ptraceClaimed(ctx.k, r.pid);
     return { result: r.tid, out: { pid: r.pid } };
   },
 };

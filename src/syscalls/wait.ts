@@ -12,6 +12,7 @@ import type { Kernel } from "../actors/kernel.js";
 import type { ProcessContext } from "../machine/process.js";
 import { CONTINUED, stopped } from "../machine/wstatus.js";
 import type { CallCtx, Handlers } from "./types.js";
+import { ptraceReport, releaseToParent, tracedBy, tracerOf } from "../actors/ptrace.js";
 
 // include/uapi/linux/wait.h
 export const WNOHANG = 0x00000001;
@@ -54,8 +55,10 @@ export interface Found {
 }
 
 /** eligible_child (kernel/exit.c): the selector, then __WALL / __WCLONE against the exit signal. */
-function eligible(sel: Selector, pid: number, c: ProcessContext, options: number): boolean {
+function eligible(sel: Selector, pid: number, c: ProcessContext, options: number, ptrace: boolean): boolean {
   if (sel.kind === "pid" ? pid !== sel.pid : sel.kind === "pgid" ? c.pgid !== sel.pgid : false) return false;
+  // "Wait for all children (clone and not) if __WALL is set or if it is traced by us."
+  if (ptrace) return true;
   // "Wait for all children (clone and not) if __WALL is set; otherwise, wait for clone
   // children *only* if __WCLONE is set; otherwise, wait for non-clone children *only*."
   // A clone child reports with a signal other than SIGCHLD; every child here is a fork
@@ -82,15 +85,28 @@ export function waitAttempt(k: Kernel, caller: number, callerTid: number, sel: S
   let notask = true;
   // do_wait_pid looks only at the task with that pid (is_effectively_child); the other
   // selectors walk the children lists (do_wait_thread).
-  const candidates = sel.kind === "pid" ? (me.children.has(sel.pid) ? [sel.pid] : []) : me.children;
+  // ptrace_do_wait: then the caller's tracees (tsk->ptraced) that are not its children.
+  const tracees = tracedBy(k, caller);
+  const extra = tracees.filter((t) => !me.children.has(t));
+  const candidates: Iterable<number> =
+    sel.kind === "pid" ? (me.children.has(sel.pid) || tracees.includes(sel.pid) ? [sel.pid] : []) : extra.length ? [...me.children, ...extra] : me.children;
   for (const child of candidates) {
     const c = k.ctx(child);
     const state = k.state(child);
     // EXIT_DEAD (being released) is never considered.
     if (!c || state === "reaped" || state === "aborted") continue;
+    const tracer = tracerOf(k, child);
+    // wait_consider_task: traced by the caller (as tracer, or its real parent traces it).
+    const ptrace = tracer === caller;
     // __WNOTHREAD: "Don't wait on children of other threads in this group".
-    if (options & __WNOTHREAD && c.parentTid !== callerTid) continue;
-    if (!eligible(sel, child, c, options)) continue;
+    if (!ptrace && options & __WNOTHREAD && c.parentTid !== callerTid) continue;
+    if (!eligible(sel, child, c, options, ptrace)) continue;
+    // "A zombie ptracee is only visible to its ptracer. Notification and reaping will be
+    // cascaded to the real parent when the ptracer detaches."
+    if (tracer !== 0 && !ptrace) {
+      notask = false;
+      continue;
+    }
     // wait_consider_task: a zombie goes to wait_task_zombie, which without WEXITED returns 0
     // straight back to the caller, so a zombie alone leaves notask_error at ECHILD; a live
     // child always "is gonna stop, continue or exit" and clears it.
@@ -99,12 +115,22 @@ export function waitAttempt(k: Kernel, caller: number, callerTid: number, sel: S
         const wstatus = c.wstatus ?? 0;
         // WNOWAIT: "Leave the child in a waitable state; a later wait call can be used to
         // again retrieve the child status information" (waitid(2)).
-        if (!(options & WNOWAIT)) reap(k, child);
+        // wait_task_zombie: a tracer that is not the real parent only collects the status
+        // (EXIT_TRACE); the real parent is told then, and reaps.
+        if (!(options & WNOWAIT)) {
+          if (ptrace && c.ppid !== caller) releaseToParent(k, child);
+          else reap(k, child);
+        }
         return exitInfo(child, c.creds.ruid, wstatus);
       }
       continue;
     }
     notask = false;
+    if (ptrace) {
+      // wait_task_stopped(ptrace): task->exit_code of a ptrace stop, reported without WUNTRACED, si_code CLD_TRAPPED.
+      const code = ptraceReport(k, child, !(options & WNOWAIT));
+      if (code) return { pid: child, uid: c.creds.ruid, wstatus: ((code & 0xffff) << 8) | 0x7f, code: CLD_TRAPPED, status: code };
+    }
     const rep = c.job.waitReport;
     if (!rep) continue;
     // wait_task_stopped: only with WUNTRACED/WSTOPPED; the code is cleared unless WNOWAIT.

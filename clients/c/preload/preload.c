@@ -82,6 +82,7 @@
 #include <unistd.h>
 #include "blinkd.h"
 
+#include "preload.h"
 #define EXPORT __attribute__((visibility("default")))
 #define FD_ENV "BLINKD_FD"
 /* "HOSTPID:HEX": the mask the daemon has for this process, from the image before execve. */
@@ -411,6 +412,8 @@ static void end_group(int status) {
   /* With other threads, their connections close as the host process ends, and a close
      before the daemon has read exit_group would be their death (§7.7): the reply is
      awaited. Alone, it is not (the process ends; its connection's close follows). */
+  /* PTRACE_O_TRACEEXIT: the exit's event stop comes first (ptrace.c). */
+  blinkd_ptrace_exiting((status & 0xff) << 8);
   if (__atomic_load_n(&nthr, __ATOMIC_SEQ_CST) > 0) blinkd_exit_group(&conn, status);
   else blinkd_conn_send(&conn, &blinkd_call_exit_group, &a);
   active = 0;
@@ -441,6 +444,8 @@ static int daemon_gone_code(int64_t r) {
 __attribute__((constructor)) static void blinkd_preload_init(void) {
   resolve_mask_calls();
   if (!getenv("BLINKD_SOCKET") && !getenv("BLINK_PREFIX")) return;
+  /* Before any call: an exec's ptrace stop rings this image as it reports execve. */
+  blinkd_ptrace_init();
   /* A guest does not outlive its kernel: a call that finds the daemon gone ends the process
      (blinkd.h, spec/protocol.md §7.8). */
   blinkd_set_gone_policy(BLINKD_GONE_KILL, "blinkd preload");
@@ -477,10 +482,14 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
     /* The image before named the pid (only this host process's word is taken), else ask. */
     const char *pv = getenv(PID_ENV);
     r = 0;
+    int traced = 0;
     if (pv) {
       char *end;
       long hp = strtol(pv, &end, 10);
-      if (hp == (long)myhost && *end == ':') r = strtol(end + 1, NULL, 10);
+      if (hp == (long)myhost && *end == ':') {
+        r = strtol(end + 1, &end, 10);
+        traced = !strcmp(end, ":t");
+      }
       unsetenv(PID_ENV);
     }
     if (r <= 0) r = blinkd_getpid(&conn);
@@ -488,7 +497,10 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
       mypid = (int32_t)r;
       /* The report needs no answer: every later call on the connection finds it made. But
          the old image's threads' connections close only once it is made (§7.6): then wait. */
-      if (getenv(THREADS_ENV)) r = blinkd_execve(&conn, exe, (const char *const *)argv);
+      /* A traced image waits too: its tracer may stop it at the exec (PTRACE_EVENT_EXEC, or
+         the legacy SIGTRAP) before it runs an instruction, and the daemon rings it for that
+         stop before it answers; a posted report would let it run on past the stop. */
+      if (getenv(THREADS_ENV) || traced) r = blinkd_execve(&conn, exe, (const char *const *)argv);
       else {
         struct blinkd_execve_args ea = {exe, (const char *const *)argv};
         r = blinkd_conn_post(&conn, &blinkd_call_execve, &ea);
@@ -677,9 +689,18 @@ static void child_attach(const char *token, int32_t pid, int vforked) {
 
 EXPORT pid_t fork(void) {
   if (!active) return get_fork()();
+  /* A ptrace stop the fork makes (a traced parent's) is served once the host child exists:
+     its tracer may wait for the child first (the bell waits on the host until then). */
+  sigset_t bellset, bom;
+  sigemptyset(&bellset);
+  sigaddset(&bellset, BLINKD_PTRACE_BELL);
+  hmask(SIG_BLOCK, &bellset, &bom);
   struct blinkd_fork_out fo;
   int64_t pid = blinkd_fork(&conn, &fo);
-  if (pid < 0) return (pid_t)ret(pid);
+  if (pid < 0) {
+    hmask(SIG_SETMASK, &bom, NULL);
+    return (pid_t)ret(pid);
+  }
   char token[BLINKD_STR_OUT_MAX];
   memcpy(token, fo.token, sizeof token);
   /* The child's host SIGCHLD must find it in the table (guest_child): none until it is there. */
@@ -687,6 +708,7 @@ EXPORT pid_t fork(void) {
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   hmask(SIG_BLOCK, &chld, &om);
+  om = bom;
   pid_t h = get_fork()();
   if (h < 0) {
     int e = errno;
@@ -702,12 +724,14 @@ EXPORT pid_t fork(void) {
     sigset_t all;
     sigfillset(&all);
     hmask(SIG_SETMASK, &all, NULL);
+    blinkd_ptrace_child();
     child_attach(token, (int32_t)pid, 0);
     hmask(SIG_SETMASK, &om, NULL);
     return 0;
   }
   kid_add(h, (int32_t)pid);
   hmask(SIG_SETMASK, &om, NULL);
+  blinkd_ptrace_forked((int32_t)pid);
   return (pid_t)pid;
 }
 
@@ -738,6 +762,7 @@ static struct {
   char token[BLINKD_STR_OUT_MAX];
   sigset_t om;
   int err;
+  int ptrace_opts;
 } vf;
 
 static pid_t vfork_failed(void) {
@@ -767,6 +792,7 @@ void *blinkd_vfork_target(void) {
   vf.confd = confd, vf.nkids = nkids, vf.active = active, vf.nreaped = nreaped;
   vf.watching = watching, vf.wrapped = wrapped, vf.norestart = norestart;
   memcpy(vf.user_act, user_act, sizeof user_act);
+  vf.ptrace_opts = blinkd_ptrace_child();
   return NULL;
 }
 
@@ -774,7 +800,7 @@ void *blinkd_vfork_target(void) {
 pid_t blinkd_vfork_after(long r) {
   if (r == 0) {
     vchild = 1;
-    child_attach(vf.token, vf.child, 1);
+    child_attach(vf.token, vf.child, 1); /* not traced: blinkd_vfork_target cleared the options */
     hmask(SIG_SETMASK, &vf.om, NULL);
     return 0;
   }
@@ -783,6 +809,7 @@ pid_t blinkd_vfork_after(long r) {
   confd = vf.confd, nkids = vf.nkids, active = vf.active, nreaped = vf.nreaped;
   watching = vf.watching, wrapped = vf.wrapped, norestart = vf.norestart;
   memcpy(user_act, vf.user_act, sizeof user_act);
+  blinkd_ptrace_restore(vf.ptrace_opts);
   vchild = 0;
   /* The child's exit disarmed the watcher it shares with this process (blinkd_watch_daemon(-1)
      in end_group): armed again on this process's connection. */
@@ -796,6 +823,7 @@ pid_t blinkd_vfork_after(long r) {
   }
   kid_add((pid_t)r, vf.child);
   hmask(SIG_SETMASK, &vf.om, NULL);
+  blinkd_ptrace_forked(vf.child); /* reported as a fork (spec/ptrace.md §7) */
   return vf.child;
 }
 
@@ -864,7 +892,7 @@ static char **guest_env(char *const envp[], const char *token, char *buf, size_t
       if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used, used += (size_t)w + 1;
     }
     if (mypid > 0) {
-      int w = snprintf(buf + used, bn - used, PID_ENV "=%d:%d", (int)myhost, (int)mypid);
+      int w = snprintf(buf + used, bn - used, PID_ENV "=%d:%d%s", (int)myhost, (int)mypid, blinkd_ptrace_traced() ? ":t" : "");
       if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used, used += (size_t)w + 1;
     }
     if (exec_threads[0]) {
@@ -1442,6 +1470,30 @@ static void doorbell(int s, siginfo_t *hi, void *uc) {
   errno = saved;
 }
 
+/* ---- for ptrace.c (preload.h) ---- */
+
+struct blinkd_conn *blinkd_preload_conn(void) {
+  return conn.fd >= 0 && !conn.gone && (mypid > 0 || confd >= 0) ? &conn : NULL;
+}
+
+int blinkd_preload_active(void) {
+  return active;
+}
+
+/* A signal the tracer let through at a signal-delivery stop: its handler runs as a frame the
+   wrapper sets up (the daemon chose the handler already, SA_RESETHAND included). */
+void blinkd_preload_deliver(int s, int code, int pid, uid_t uid, int status, void *uc, const sigset_t *entry) {
+  uint64_t was_told = told;
+  sigset_t cur, all;
+  sigfillset(&all);
+  hmask(SIG_BLOCK, &all, &cur);
+  /* `entry`: the mask the program ran with when it stopped (the frame's base). */
+  struct frame f = {.s = s, .code = code, .pid = pid, .status = status, .uid = uid, .before = mask_bits(entry)};
+  if (choose(&f, 1)) run_frame(&f, NULL, uc, f.before, was_told);
+  if (told != was_told) tell_mask(was_told);
+  hmask(SIG_SETMASK, &cur, NULL);
+}
+
 EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
   if (!active || sig < 1 || sig > 64 || sig == SIGKILL || sig == SIGSTOP) return get_sigaction()(sig, act, old);
   uint64_t b = 1ull << (sig - 1);
@@ -1546,7 +1598,7 @@ int blinkd_host_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeo
 #define BIT(s) (1ull << ((s) - 1))
 /* Never in a mask: SIGKILL and SIGSTOP (sigprocmask(2)), and glibc's own 32 and 33, which
    its sigprocmask never blocks (nptl(7)). */
-#define UNMASKABLE (BIT(SIGKILL) | BIT(SIGSTOP) | BIT(32) | BIT(33))
+#define UNMASKABLE (BIT(SIGKILL) | BIT(SIGSTOP) | BIT(32) | BIT(33) | BIT(BLINKD_PTRACE_BELL))
 
 static int main_thread(void) {
   return (pid_t)syscall(SYS_gettid) == myhost;

@@ -1,0 +1,47 @@
+/**
+ * Cooperative ptrace in blink (spec/ptrace.md, patch 0007): the preload's ptrace programs
+ * (spec/native/ptrace_*.c) run as PID 1 in the patched blink under `blinkd run --blink-path`
+ * and in a real PID namespace, and must print the same. In blink both the tracer and the
+ * tracee are emulated: the tracer's ptrace(2) goes to blinkd, and the tracee, rung by blinkd,
+ * serves its guest memory and its whole register file at an instruction boundary. Only blink
+ * makes syscall stops (spec/native/ptrace_regs.c: PTRACE_SYSCALL, orig_rax rewritten at entry).
+ */
+import { expect, it } from "vitest";
+import { isRoot } from "./helpers/asinit.js";
+import { describeBlink } from "./helpers/blink.js";
+import { sameAsLinux } from "./helpers/signalprograms.js";
+
+describeBlink("ptrace between C programs in blink, as Linux", () => {
+  if (!isRoot) return;
+  it("TRACEME: a signal-delivery stop, GETSIGINFO, PEEKDATA and POKEDATA of guest memory, CONT and the exit; the errors", async () => {
+    const blinkd = await sameAsLinux("ptrace_peek", "blink");
+    expect(blinkd.lines).toContain("POKEDATA 0");
+  }, 120_000);
+
+  it("SEIZE, INTERRUPT and LISTEN; a signal injected and suppressed; a group stop; DETACH with a signal", async () => {
+    const blinkd = await sameAsLinux("ptrace_seize", "blink");
+    expect(blinkd.lines.at(-1)).toBe("the end: exited(1)");
+  }, 120_000);
+
+  it("fork, exec and exit events with their messages; the auto-attached child; the tracer sees the exit first", async () => {
+    const blinkd = await sameAsLinux("ptrace_events", "blink");
+    expect(blinkd.lines).toContain("  GETEVENTMSG 0: 1024");
+  }, 120_000);
+
+  it("a tracer that dies: EXITKILL kills the tracee, without it the tracee runs on", async () => {
+    const blinkd = await sameAsLinux("ptrace_death", "blink");
+    expect(blinkd.lines).toContain("tracee: killed(KILL)");
+  }, 120_000);
+
+  it("syscall stops with TRACESYSGOOD: entry (rax -ENOSYS, orig_rax the number) and exit (rax the result); SETREGS at getppid's entry makes it getpid", async () => {
+    const blinkd = await sameAsLinux("ptrace_regs", "blink");
+    expect(blinkd.lines).toEqual([
+      "stopped(STOP)",
+      "entry 110 rax -38 (PEEKUSER orig_rax 110)",
+      "  SETREGS orig_rax = getpid: 0",
+      "exit  39 rax 2 (PEEKUSER orig_rax 39)",
+      "entry 231 rax -38 (PEEKUSER orig_rax 231)",
+      "exited(2)",
+    ]);
+  }, 120_000);
+});
