@@ -3,7 +3,7 @@
  * do_task_stat writes them (proc(5) numbers the 52 fields). The comm goes between
  * parentheses unescaped, so a reader must take the last ')' (procps does).
  */
-import { PAGE_SIZE } from "./host.js";
+import { PAGE_SIZE, hostStat } from "./host.js";
 import { PF_FORKNOEXEC, type ProcView, type TaskView } from "./view.js";
 
 /** RLIM_INFINITY as an unsigned long: the RLIMIT_RSS field. */
@@ -20,7 +20,7 @@ const low31 = (m: bigint): bigint => m & 0x7fffffffn;
 export function renderStat(v: ProcView, t: TaskView, whole: boolean): string {
   const mem = v.mem;
   // proc(5) field n of the host's stat (the whole process's, or this task's), else none.
-  const hs = whole ? v.hostStat : t.hostStat;
+  const hs = whole ? v.hostStat : t.hostTask && hostStat(...t.hostTask);
   const h = (n: number, none: number): string | number => hs?.[n - 3] ?? none;
   // A thread whose host thread is unknown has its process's niceness (threads inherit it).
   const [prio, nice] = hs ? [hs[18 - 3]!, hs[19 - 3]!] : (v.prioNice ?? [20, 0]);

@@ -22,8 +22,8 @@ export interface TaskView {
   readonly blocked: bigint;
   readonly queued: number;
   readonly leader: boolean;
-  /** The host's stat fields of this task's host thread, when known (hostStat). */
-  readonly hostStat: readonly string[] | undefined;
+  /** This task's host thread (host pid, tid), when known: stat reads its CPU times there. */
+  readonly hostTask: readonly [number, number] | undefined;
 }
 
 export interface ProcView {
@@ -198,7 +198,7 @@ export function viewOf(k: Kernel, pid: number, reader?: { readonly tid: number }
       queued: tc?.pending.q.length ?? 0,
       leader: tid === pid,
       // A native guest's host thread is the leader's host pid; other threads' are unknown.
-      hostStat: tid === pid && host ? hostStat(c.hostpid, c.hostpid) : undefined,
+      hostTask: tid === pid && host ? [c.hostpid, c.hostpid] : undefined,
     });
   }
   const whole = host ? hostStat(c.hostpid) : undefined;
