@@ -1,16 +1,6 @@
 /** The `blinkd` command. */
 import { DaemonGoneError, SyscallError } from "../client/errors.js";
 import { UsageError } from "./args.js";
-import { psCommand } from "./ps.js";
-import { checkCommand } from "./check.js";
-import { pstreeCommand } from "./pstree.js";
-import { inspectCommand } from "./inspect.js";
-import { eventsCommand } from "./events.js";
-import { procfsCommand } from "./procfs.js";
-import { runCommand } from "./run.js";
-import { serveCommand } from "./serve.js";
-import { scriptCommand } from "./script.js";
-import { webCommand } from "./web.js";
 
 const HELP = `blinkd: the kernel server for blink guests
 
@@ -49,17 +39,21 @@ The prefix is --prefix, else $BLINK_PREFIX, else $XDG_RUNTIME_DIR/blinkd, else /
 BLINKD_TRACE=1 (or --trace) prints every call and reply.
 `;
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  run: runCommand,
-  serve: serveCommand,
-  ps: psCommand,
-  check: checkCommand,
-  pstree: pstreeCommand,
-  inspect: inspectCommand,
-  events: eventsCommand,
-  procfs: procfsCommand,
-  script: scriptCommand,
-  web: webCommand,
+/**
+ * Each command's module is loaded when it runs: `blinkd ps` does not parse the daemon, nor
+ * `blinkd run` the browser view. In the bundle (bin/blinkd.js) each is its own chunk.
+ */
+const commands: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
+  run: async () => (await import("./run.js")).runCommand,
+  serve: async () => (await import("./serve.js")).serveCommand,
+  ps: async () => (await import("./ps.js")).psCommand,
+  check: async () => (await import("./check.js")).checkCommand,
+  pstree: async () => (await import("./pstree.js")).pstreeCommand,
+  inspect: async () => (await import("./inspect.js")).inspectCommand,
+  events: async () => (await import("./events.js")).eventsCommand,
+  procfs: async () => (await import("./procfs.js")).procfsCommand,
+  script: async () => (await import("./script.js")).scriptCommand,
+  web: async () => (await import("./web.js")).webCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -68,13 +62,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return cmd ? 0 : 2;
   }
-  const f = commands[cmd];
-  if (!f) {
+  const load = Object.hasOwn(commands, cmd) ? commands[cmd] : undefined;
+  if (!load) {
     process.stderr.write(`blinkd: unknown command ${JSON.stringify(cmd)}\n\n${HELP}`);
     return 2;
   }
   try {
-    return await f(rest);
+    return await (await load())(rest);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`blinkd ${cmd}: ${e.message}\n`);

@@ -11,6 +11,8 @@ import type * as Int64Buffer from "int64-buffer";
 // int64-buffer ships an ESM build and a CommonJS build with distinct classes, and
 // msgpack-lite (CommonJS) makes the CommonJS ones: take ours from the same build, or
 // `instanceof` would never match and 64-bit values would come back as opaque objects.
+// The command's bundle (package.json "bundle") keeps both packages external for the same
+// reason: a bundled copy of either would be a third set of classes.
 const require = createRequire(import.meta.url);
 const { Int64BE, Uint64BE } = require("int64-buffer") as typeof Int64Buffer;
 

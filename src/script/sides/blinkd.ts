@@ -4,11 +4,9 @@
  * agent's later call on the same connection has been answered, which the agent reports
  * itself ("b SEQ", the barrier).
  */
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { DaemonSide, type InitCommand } from "./daemon.js";
+import { TS_AGENT } from "../files.js";
 
-const TS_AGENT = path.join(path.dirname(fileURLToPath(import.meta.url)), "../agent.js");
 
 export class BlinkdSide extends DaemonSide {
   readonly label = "blinkd";

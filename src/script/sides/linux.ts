@@ -8,13 +8,10 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { hostWaitStatus } from "../../client/guest.js";
 import type { AgentInfo, Side } from "../coordinator.js";
+import { C_AGENT_SOURCE } from "../files.js";
 
-/** dist/src/script/sides → the package root. */
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
-const C_AGENT_SOURCE = path.join(ROOT, "src/script/linux-agent.c");
 
 /** Why the Linux side cannot run here, or undefined when it can. */
 export function linuxUnavailable(): string | undefined {
