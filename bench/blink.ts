@@ -6,6 +6,9 @@
  *    a signal-mask change and its restore per iteration, which blinkd must hear of);
  *  - the patched blink run without a daemon against upstream blink built the same way
  *    (`npm run build:blink -- --upstream`): what the patch costs those who do not use it.
+ * And the workloads of bench/workloads.ts (busybox sh loop, make -j2, dash pipelines, at a
+ * fifth of their size there) in blink with and without blinkd (issue 18's goal for them:
+ * ≤ 1.5×, as against native).
  * A loop's time is the loop alone: the command is timed at N iterations and at 0, and the
  * difference is divided by N, so the daemon's and blink's start-up are not in the ratio
  * (they are reported on their own row).
@@ -17,9 +20,11 @@ import * as path from "node:path";
 import { RESULTS, ROOT } from "./lib/procs.js";
 import { perS, type Result, type Row } from "./lib/report.js";
 import { median, timed } from "./lib/timed.js";
+import { workloads } from "./workloads.js";
 
 const BIN = path.join(ROOT, "bin/blinkd.js");
-const BLINK = path.join(ROOT, "dist/blink/blink");
+/** $BENCH_BLINK: another build of the patched blink (an A/B of two patch series). */
+const BLINK = process.env.BENCH_BLINK || path.join(ROOT, "dist/blink/blink");
 const UPSTREAM = path.join(ROOT, "dist/blink/upstream/blink");
 const SYSLOOP = path.join(RESULTS, "bin/sysloop");
 
@@ -54,6 +59,11 @@ export async function blink(quick: boolean): Promise<Result> {
     return f;
   };
   const loopN = loop(n), loop0 = loop(0);
+  // the workloads of bench/workloads.ts but the dash loop (the first row's), smaller: in
+  // blink each unit costs tens of milliseconds
+  const scale = quick ? 4 : 5;
+  const ws = workloads(quick).slice(1).map((w) => ({ ...w, n: Math.max(2, Math.round(w.n / scale)) }));
+  const work: Record<string, Record<"daemon" | "alone", number[]>> = {};
   const hows: How[] = ["daemon", "alone", "upstream"];
   const perIter: Record<How, number[]> = { daemon: [], alone: [], upstream: [] };
   const start: Record<How, number[]> = { daemon: [], alone: [], upstream: [] };
@@ -67,6 +77,12 @@ export async function blink(quick: boolean): Promise<Result> {
       perIter[how].push((full.ms - zero.ms) / n);
       sys[how].push((JSON.parse((await timed(argvFor(how, [SYSLOOP, String(sysN)]))).out) as { per_s: number }).per_s);
       sysMask[how].push((JSON.parse((await timed(argvFor(how, [SYSLOOP, String(sysN), "mask"]))).out) as { per_s: number }).per_s);
+      if (how === "upstream") continue;
+      for (const w of ws) {
+        const wz = await timed(argvFor(how, w.argv(dir, 0)));
+        const wf = await timed(argvFor(how, w.argv(dir, w.n)));
+        ((work[w.name] ??= { daemon: [], alone: [] })[how]).push((wf.ms - wz.ms) / w.n);
+      }
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });
@@ -78,6 +94,10 @@ export async function blink(quick: boolean): Promise<Result> {
     row(`syscall loop, iterations/s: with blinkd vs without`, perS(m(sys, "alone")), perS(m(sys, "daemon")), m(sys, "alone") / m(sys, "daemon"), "≤ 1.15×", 1.15),
     row(`syscall loop + a mask change and restore: with blinkd vs without`, perS(m(sysMask, "alone")), perS(m(sysMask, "daemon")), m(sysMask, "alone") / m(sysMask, "daemon"), "report", undefined),
     row(`start-up (blinkd run, dash, no loop): with blinkd vs without`, ms(m(start, "alone")), ms(m(start, "daemon")), m(start, "daemon") / m(start, "alone"), "report", undefined),
+    ...ws.map((w) => {
+      const a = median(work[w.name]!.alone), d = median(work[w.name]!.daemon);
+      return row(`${w.name}, per ${w.unit} (N = ${w.n}): with blinkd vs without`, ms(a), ms(d), d / a, "≤ 1.5×", 1.5);
+    }),
     row(`--enable-daemon, no daemon, vs upstream: fork+exec+wait per iteration`, ms(m(perIter, "upstream")), ms(m(perIter, "alone")), m(perIter, "alone") / m(perIter, "upstream"), "≤ 1.01×", 1.01),
     row(`--enable-daemon, no daemon, vs upstream: syscall loop`, perS(m(sys, "upstream")), perS(m(sys, "alone")), m(sys, "upstream") / m(sys, "alone"), "≤ 1.01×", 1.01),
   ];
@@ -89,6 +109,6 @@ export async function blink(quick: boolean): Promise<Result> {
       "ratio = time with ÷ time without (loops per second: without ÷ with); a loop's time excludes start-up (N iterations minus 0)",
       "the mask row: each mask change is a round trip to blinkd (spec/signals.md §2.3), the cost issue 18 names",
     ],
-    raw: { n, sysN, rounds, perIter, start, sys, sysMask },
+    raw: { n, sysN, rounds, perIter, start, sys, sysMask, work },
   };
 }

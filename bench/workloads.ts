@@ -22,7 +22,7 @@ import { median, timed } from "./lib/timed.js";
 const BIN = path.join(ROOT, "bin/blinkd.js");
 const GOAL = 1.5;
 
-interface Workload {
+export interface Workload {
   name: string;
   /** What one unit of N is. */
   unit: string;
@@ -50,7 +50,7 @@ function makefile(dir: string, k: number): string {
   return f;
 }
 
-function workloads(quick: boolean): Workload[] {
+export function workloads(quick: boolean): Workload[] {
   const n = quick ? 20 : 200;
   return [
     { name: "dash loop of /bin/true", unit: "iteration", n, argv: (d, k) => ["/bin/dash", loop(d, k)] },

@@ -99,7 +99,12 @@ static void bound(int s) {
 
 static void reap(pid_t pid, const char *who) {
   int ws;
-  must(waitpid(pid, &ws, 0) == pid, "waitpid");
+  pid_t r;
+  /* a signalling child may ring once more between its last check of `stop` and its exit:
+     that handler (no SA_RESTART) interrupts this wait on Linux too */
+  while ((r = waitpid(pid, &ws, 0)) == -1 && errno == EINTR) {
+  }
+  must(r == pid, "waitpid");
   if (!WIFEXITED(ws) || WEXITSTATUS(ws)) say("%s ended with status %#x", who, ws);
 }
 
