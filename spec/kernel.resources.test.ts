@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Kernel, defaultKernelConfig } from "../src/actors/kernel.js";
-import { execNative, execve, exitGroup, fork, forkAbort, register } from "../src/actors/lifecycle.js";
+import { execNative, execve, exitGroup, fork, forkAbort, register } from "../src/actors/exit.js";
 
 function kernel(): { k: Kernel; log: string[] } {
   const log: string[] = [];

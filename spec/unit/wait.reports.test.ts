@@ -2,7 +2,7 @@
 // kernel level: WUNTRACED / WCONTINUED, WNOWAIT, and the status words.
 import { describe, expect, it } from "vitest";
 import { Kernel, defaultKernelConfig } from "../../src/actors/kernel.js";
-import { claim, exitGroup, fork, register } from "../../src/actors/lifecycle.js";
+import { claim, exitGroup, fork, register } from "../../src/actors/exit.js";
 import { waitAttempt, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED, CLD_STOPPED, CLD_CONTINUED } from "../../src/syscalls/wait.js";
 
 const hooks = { killHost: () => {}, namespaceOver: () => {}, threadGone: () => {} };

@@ -17,8 +17,8 @@ import { ptraceMachine, type PtraceContext, type PtraceState, type PtraceStop } 
 import { KERNEL_ONLY, KERNEL_IGNORE, SA, SI, SIG, has, type SigInfo } from "../machine/sigset.js";
 import { WaitQueue } from "./waitqueue.js";
 import type { Kernel } from "./kernel.js";
-import { deliver, disposition, handlerChosen, killProcess, sendExitSignal, sendSignal } from "./signals.js";
-import { parentAutoReaps, reap } from "./lifecycle.js";
+import { deliver, disposition, handlerChosen, killProcess, sendExitSignal, sendSignal } from "./signal.js";
+import { parentAutoReaps, reap } from "./exit.js";
 
 export type PtraceActor = Actor<typeof ptraceMachine>;
 

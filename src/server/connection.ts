@@ -16,7 +16,7 @@ import type { CallEntry } from "../protocol/index.js";
 import { traceCall, traceInterrupt, traceReply } from "../protocol/trace.js";
 import type { Caller, CallCtx } from "../syscalls/types.js";
 import { dispatch } from "../syscalls/index.js";
-import { finishDeath } from "../actors/signals.js";
+import { finishDeath } from "../actors/signal.js";
 import type { ServerCore } from "./core.js";
 import { argsView } from "../actors/eventlog.js";
 import { secret } from "../actors/secrets.js";

@@ -5,7 +5,7 @@
  */
 import type * as net from "node:net";
 import { Kernel, defaultKernelConfig, type KernelConfig } from "../actors/kernel.js";
-import { exitGroup } from "../actors/lifecycle.js";
+import { exitGroup } from "../actors/exit.js";
 import { signaled } from "../machine/wstatus.js";
 import { Connection } from "./connection.js";
 import { frame } from "../protocol/frame.js";

@@ -1,7 +1,7 @@
 /** Identity, fork, threads, exec and exit. */
 import { E, Errno, errno } from "../protocol/errno.js";
 import type { process } from "../protocol/calls/process.js";
-import { execNative, execve, exitGroup, fork, forkAbort, reportStatus, threadAbort, threadCreate, threadExit } from "../actors/lifecycle.js";
+import { execNative, execve, exitGroup, fork, forkAbort, reportStatus, threadAbort, threadCreate, threadExit } from "../actors/exit.js";
 import type { Handlers } from "./types.js";
 import { ptraceExeced, ptraceForked } from "../actors/ptrace.js";
 

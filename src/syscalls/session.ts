@@ -2,8 +2,8 @@
 import { E, Errno, errno } from "../protocol/errno.js";
 import { PROTOCOL_VERSION } from "../protocol/index.js";
 import type { session } from "../protocol/calls/session.js";
-import { claim, register } from "../actors/lifecycle.js";
-import { deliver } from "../actors/signals.js";
+import { claim, register } from "../actors/exit.js";
+import { deliver } from "../actors/signal.js";
 import { ptraceClaimed } from "../actors/ptrace.js";
 import type { Handlers } from "./types.js";
 import type { Kernel } from "../actors/kernel.js";

@@ -1,7 +1,7 @@
 /** Signals: dispositions, masks and credentials the guest reports; kill, tkill, tgkill; delivery 1's dequeue. */
 import { E, errno } from "../protocol/errno.js";
 import type { signal } from "../protocol/calls/signal.js";
-import { actionChanged, dequeueFor, killSomething, pendingAll, pendingFor, sendSpecific, senderOf, setBlocked, waitFor, watchFor } from "../actors/signals.js";
+import { actionChanged, dequeueFor, killSomething, pendingAll, pendingFor, sendSpecific, senderOf, setBlocked, waitFor, watchFor } from "../actors/signal.js";
 import { ALL, NSIG, SIG, type SigInfo } from "../machine/sigset.js";
 import type { Handlers } from "./types.js";
 

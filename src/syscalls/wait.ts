@@ -6,7 +6,7 @@
  */
 import { E, errno, type Errno } from "../protocol/errno.js";
 import type { wait } from "../protocol/calls/wait.js";
-import { reap } from "../actors/lifecycle.js";
+import { reap } from "../actors/exit.js";
 import { NOT_READY, park, type Attempt } from "../actors/park.js";
 import type { Kernel } from "../actors/kernel.js";
 import type { ProcessContext } from "../machine/process.js";

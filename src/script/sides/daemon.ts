@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect";
 import * as Exit from "effect/Exit";
 import * as Scope from "effect/Scope";
 import { startDaemon, type Daemon } from "../../server/daemon.js";
-import { reserveFromOutside, reportStatus } from "../../actors/lifecycle.js";
+import { reserveFromOutside, reportStatus } from "../../actors/exit.js";
 import { hostWaitStatus } from "../../client/guest.js";
 import { Errno } from "../../protocol/errno.js";
 import { table } from "../../protocol/index.js";

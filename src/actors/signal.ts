@@ -31,7 +31,7 @@ import {
   type SigQueue,
 } from "../machine/sigset.js";
 import type { Kernel } from "./kernel.js";
-import { exitGroup } from "./lifecycle.js";
+import { exitGroup } from "./exit.js";
 import { ptraceContinued, ptraceStopped, signalDeliveryStop, traced } from "./ptrace.js";
 
 /** Queued real-time signals per queue (RLIMIT_SIGPENDING plays this role in Linux). */

@@ -7,7 +7,7 @@ import { E, errno, type Errno } from "../protocol/errno.js";
 import { signaled } from "../machine/wstatus.js";
 import { imageOf } from "../machine/process.js";
 import type { Kernel, Reservation } from "./kernel.js";
-import { killOrphanedPgrp, sendExitSignal } from "./signals.js";
+import { killOrphanedPgrp, sendExitSignal } from "./signal.js";
 import { secret } from "./secrets.js";
 import { ptraceExitNotify } from "./ptrace.js";
 
