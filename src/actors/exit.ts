@@ -1,182 +1,35 @@
 /**
- * The process lifecycle across actors: register, fork and its claim, threads, exec, and
- * exit with reparenting, in the order Linux's kernel/exit.c does them. Each rule is
- * stated beside the code that implements it.
+ * kernel/exit.c: a task's end and what follows from it, in the order Linux does them.
+ * A thread ends (do_exit of one thread, release_task); the last one ends the process
+ * (exit_group, a fatal signal, or the connection closing): its children move to the new
+ * reaper (forget_original_parent, find_new_reaper), an exit that orphans a stopped process
+ * group sends it SIGHUP and SIGCONT (kill_orphaned_pgrp), and the parent is told
+ * (exit_notify → do_notify_parent), auto-reaping when it ignores SIGCHLD. Init's death ends
+ * the namespace (zap_pid_ns_processes). The parent collects a zombie with wait4 or waitid
+ * (do_wait, wait_consider_task, wait_task_zombie, wait_task_stopped, wait_task_continued),
+ * walking only its own children. Each rule is stated beside the code that implements it.
  */
 import { E, errno, type Errno } from "../protocol/errno.js";
-import { signaled } from "../machine/wstatus.js";
-import { imageOf } from "../machine/process.js";
-import type { Kernel, Reservation } from "./kernel.js";
-import { killOrphanedPgrp, sendExitSignal } from "./signal.js";
-import { secret } from "./secrets.js";
-import { ptraceExitNotify } from "./ptrace.js";
-
-const SIGKILL = 9;
-
-const token = secret;
-
-function newProcessNumber(k: Kernel): number | Errno {
-  // copy_process: "if (data_race(nr_threads >= max_threads)) goto bad_fork_cleanup_count;"
-  // and the RLIMIT_NPROC check before it both fail with -EAGAIN (fork(2): "A system-imposed
-  // limit on the number of threads was encountered"). Zombies count until reaped.
-  const tasks = k.ns.getSnapshot().context.nprocs;
-  if (tasks >= k.config.maxTasks) return errno(E.EAGAIN, `the namespace holds ${tasks} tasks, its limit (--max-tasks)`);
-  // fork(2): EAGAIN "A system-imposed limit on the number of threads was encountered"
-  // (alloc_pid fails with -EAGAIN when the namespace's idr is full).
-  const pid = k.allocPid();
-  return pid === 0 ? errno(E.EAGAIN, `no free pid below pid_max ${k.config.pidMax}`) : pid;
-}
-
-function becomeInitIfFirst(k: Kernel, pid: number): void {
-  if (pid === 1) k.ns.send({ type: "INIT_BORN" });
-}
+import { CONTINUED, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WSTOPPED, __WALL, __WCLONE, __WNOTHREAD, signaled, stopped } from "../machine/wstatus.js";
+import type { ProcessContext } from "../machine/process.js";
+import { SA, SI, SIG, has, type SigInfo } from "../machine/sigset.js";
+import type { Kernel } from "./kernel.js";
+import { NOT_READY, park, type Attempt, type Interruptible } from "./park.js";
+import { sendExitSignal, sendSignal } from "./signal.js";
+import { ptraceExitNotify, ptraceReport, releaseToParent, tracedBy, tracerOf } from "./ptrace.js";
+import { unreserveAll, unreserveTask } from "./reservations.js";
 
 /**
- * A process enters the namespace from outside (its parent is not in it: getppid is 0,
- * and its group and session are not visible: getpgid/getsid give 0, as for the first
- * process of `unshare --pid --fork`). The first one is PID 1.
+ * One thread of the process ends (do_exit of a thread, then release_task for a non-leader):
+ * its actor stops and its number is free; the leader's number stays with the process.
  */
-export function register(k: Kernel, hostpid: number, exe: string, argv: string[], delivery: number): { pid: number } | Errno {
-  const pid = newProcessNumber(k);
-  if (typeof pid !== "number") return pid;
-  const p = k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, image: imageOf(exe, argv), hostpid, startTime: k.now(), delivery });
-  p.send({ type: "CLAIM", hostpid });
-  k.spawnThread(pid, pid).send({ type: "CLAIM" });
-  becomeInitIfFirst(k, pid);
-  return { pid };
-}
-
-/** The launcher's reservation for `blinkd run`'s command: never expires; the launcher reports its end. */
-export function reserveFromOutside(k: Kernel, exe: string, argv: string[], delivery = 0): { pid: number; token: string } | Errno {
-  const pid = newProcessNumber(k);
-  if (typeof pid !== "number") return pid;
-  k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, image: imageOf(exe, argv), hostpid: 0, startTime: k.now(), delivery });
-  k.spawnThread(pid, pid);
-  const t = token();
-  k.reservations.set(t, { kind: "process", pid, tid: pid, timer: undefined });
-  becomeInitIfFirst(k, pid);
-  return { pid, token: t };
-}
-
-/** fork(2): the child gets a new pid; it inherits the parent's group, session, exe and argv. */
-export function fork(k: Kernel, parentPid: number, parentTid: number = parentPid): { pid: number; token: string } | Errno {
-  const parent = k.ctx(parentPid);
-  if (!parent) return errno(E.ESRCH);
-  const pid = newProcessNumber(k);
-  if (typeof pid !== "number") return pid;
-  const child = k.spawnProcess({
-    pid,
-    ppid: parentPid,
-    pgid: parent.pgid,
-    sid: parent.sid,
-    // The same exe, argv and comm: an immutable value the child shares until it execs.
-    image: parent.image,
-    hostpid: 0,
-    startTime: k.now(),
-    delivery: parent.delivery,
-    // copy_process: p->real_parent = current, the forking thread.
-    parentTid,
-    // fork(2): "The child inherits copies of the parent's set of open file descriptors …
-    // signal dispositions"; copy_process also keeps the subreaper bit off in the child.
-    // Given as input rather than sent as an event: one xstate event less per fork.
-    inherit: parent,
-  });
-  // fork(2): the child's signal mask is the calling thread's (its pending set starts empty).
-  k.spawnThread(pid, pid, maskOf(k, parentTid));
-  k.forked(parentPid, pid);
-  // copy_process: list_add_tail(&p->sibling, &p->real_parent->children)
-  k.proc(parentPid)!.send({ type: "CHILD_ADD", pid });
-  return { pid, token: reserve(k, "process", pid, pid) };
-}
-
-function reserve(k: Kernel, kind: "process" | "thread", pid: number, tid: number): string {
-  const t = token();
-  const r: Reservation = { kind, pid, tid, timer: undefined };
-  r.timer = setTimeout(() => expire(k, t), k.config.reserveTimeoutMs);
-  r.timer.unref();
-  k.reservations.set(t, r);
-  return t;
-}
-
-function findReservation(k: Kernel, kind: "process" | "thread", pid: number, tid: number): string | undefined {
-  for (const [t, r] of k.reservations) if (r.kind === kind && r.pid === pid && r.tid === tid) return t;
-  return undefined;
-}
-
-function unreserve(k: Kernel, t: string): void {
-  const r = k.reservations.get(t);
-  if (r?.timer) clearTimeout(r.timer);
-  k.reservations.delete(t);
-}
-
-/** The host fork failed: undo the reservation as if fork had never happened. */
-export function forkAbort(k: Kernel, parentPid: number, pid: number): 0 | Errno {
-  const c = k.ctx(pid);
-  if (!c || c.ppid !== parentPid || k.state(pid) !== "embryo") return errno(E.ESRCH, `${pid} is not an unclaimed child of ${parentPid}`);
-  const t = findReservation(k, "process", pid, pid);
-  if (t) unreserve(k, t);
-  k.threads.get(pid)?.send({ type: "ABORT" });
-  k.dropThread(pid);
-  k.proc(pid)!.send({ type: "ABORT" });
-  k.proc(parentPid)?.send({ type: "CHILD_DROP", pid });
-  k.dropProcess(pid);
-  k.notifyParent(parentPid);
-  return 0;
-}
-
-/** A thread's signal mask (task->blocked), which fork and clone copy to the new task. */
-const maskOf = (k: Kernel, tid: number): bigint => k.threads.get(tid)?.getSnapshot().context.blocked ?? 0n;
-
-/**
- * clone(CLONE_THREAD): a new tid from the same number space, in the caller's thread group.
- * Its signal mask is the creating thread's (copy_process duplicates current->blocked;
- * pthread_create(3): "The new thread inherits a copy of the creating thread's signal mask").
- */
-export function threadCreate(k: Kernel, pid: number, creatorTid: number): { tid: number; token: string } | Errno {
-  if (k.state(pid) !== "running") return errno(E.ESRCH);
-  const tid = newProcessNumber(k);
-  if (typeof tid !== "number") return tid;
-  k.spawnThread(tid, pid, maskOf(k, creatorTid));
-  k.proc(pid)!.send({ type: "THREAD_ADD", tid });
-  return { tid, token: reserve(k, "thread", pid, tid) };
-}
-
-export function threadAbort(k: Kernel, pid: number, tid: number): 0 | Errno {
-  const t = findReservation(k, "thread", pid, tid);
-  if (!t) return errno(E.ESRCH, `${tid} is not an unclaimed thread of ${pid}`);
-  unreserve(k, t);
-  endThread(k, pid, tid);
-  return 0;
-}
-
-export function claim(k: Kernel, t: string, hostpid: number): { pid: number; tid: number } | Errno {
-  const r = k.reservations.get(t);
-  if (!r) return errno(E.ENOENT, "no such reservation: the token was claimed already, aborted, or expired");
-  unreserve(k, t);
-  if (r.kind === "process") k.proc(r.pid)!.send({ type: "CLAIM", hostpid });
-  k.threads.get(r.tid)!.send({ type: "CLAIM" });
-  return { pid: r.pid, tid: r.tid };
-}
-
-/** An unclaimed reservation expired: the child never came, so it died (SIGKILL) or the thread never was. */
-function expire(k: Kernel, t: string): void {
-  const r = k.reservations.get(t);
-  if (!r) return;
-  k.reservations.delete(t);
-  if (r.kind === "thread") endThread(k, r.pid, r.tid);
-  else exitGroup(k, r.pid, signaled(SIGKILL), true);
-}
-
-function endThread(k: Kernel, pid: number, tid: number): void {
+export function endThread(k: Kernel, pid: number, tid: number): void {
   // Only this process's thread: a number freed and reused since belongs to someone else.
   const t = k.threads.get(tid);
   const mine = t && t.getSnapshot().context.pid === pid ? t : undefined;
   // An unclaimed thread's reservation ends with it (execve's de_thread, exit of the group):
   // its token must never claim a thread that is gone, nor its expiry end one twice.
-  if (mine && tid !== pid && mine.getSnapshot().value === "embryo") {
-    const r = findReservation(k, "thread", pid, tid);
-    if (r) unreserve(k, r);
-  }
+  if (mine && tid !== pid && mine.getSnapshot().value === "embryo") unreserveTask(k, "thread", pid, tid);
   mine?.send({ type: "EXIT" });
   k.proc(pid)?.send({ type: "THREAD_DROP", tid });
   adoptThreadChildren(k, pid, tid);
@@ -249,10 +102,6 @@ export function findNewReaper(k: Kernel, pid: number): number {
   return 1;
 }
 
-const SIGCHLD = 17;
-/** include/uapi/asm-generic/signal-defs.h */
-export const SA_NOCLDWAIT = 2;
-
 /**
  * do_notify_parent's autoreap: "if the parent ignores SIGCHLD (SIG_IGN) or has
  * SA_NOCLDWAIT set, the child is released at once and no zombie is left" (wait(2),
@@ -261,7 +110,7 @@ export const SA_NOCLDWAIT = 2;
 export function parentAutoReaps(k: Kernel, ppid: number): boolean {
   const p = k.ctx(ppid);
   if (!p) return false;
-  return (p.sigactions.ignored & (1n << BigInt(SIGCHLD - 1))) !== 0n || ((p.sigactions.flags.get(SIGCHLD) ?? 0) & SA_NOCLDWAIT) !== 0;
+  return has(p.sigactions.ignored, SIG.SIGCHLD) || ((p.sigactions.flags.get(SIG.SIGCHLD) ?? 0) & SA.NOCLDWAIT) !== 0;
 }
 
 /**
@@ -274,8 +123,7 @@ export function exitGroup(k: Kernel, pid: number, wstatus: number, assumed: bool
   if (!p || (state !== "running" && state !== "embryo" && state !== "native")) return;
   const c = p.getSnapshot().context;
   for (const tid of [...c.threads]) {
-    const t = findReservation(k, tid === pid ? "process" : "thread", pid, tid);
-    if (t) unreserve(k, t);
+    unreserveTask(k, tid === pid ? "process" : "thread", pid, tid);
     endThread(k, pid, tid);
   }
   p.send({ type: "DIE", wstatus, assumed });
@@ -344,12 +192,12 @@ function initDied(k: Kernel, wstatus: number): void {
     const c = p.getSnapshot().context;
     if (c.hostpid > 0 && k.state(pid) !== "zombie") k.hooks.killHost(pid, c.hostpid, "SIGKILL");
     for (const tid of [...c.threads]) endThread(k, pid, tid);
-    if (k.state(pid) !== "zombie") p.send({ type: "DIE", wstatus: signaled(SIGKILL), assumed: false });
+    if (k.state(pid) !== "zombie") p.send({ type: "DIE", wstatus: signaled(SIG.SIGKILL), assumed: false });
     k.exited(pid);
     p.send({ type: "REAP" });
     k.dropProcess(pid);
   }
-  for (const t of [...k.reservations.keys()]) unreserve(k, t);
+  unreserveAll(k);
   k.proc(1)?.send({ type: "REAP" });
   k.dropProcess(1);
   const s = k.ns.getSnapshot();
@@ -367,45 +215,6 @@ export function reap(k: Kernel, pid: number): number {
 }
 
 /**
- * execve(2): same pid, parent and group; de_thread ends every other thread, and a
- * non-leader caller takes over the leader's tid. Returns the caller's new tid.
- */
-export function execve(k: Kernel, pid: number, tid: number, exe: string, argv: string[]): number | Errno {
-  const c = k.ctx(pid);
-  if (!c || k.state(pid) !== "running") return errno(E.ESRCH);
-  for (const other of [...c.threads]) if (other !== tid) endThread(k, pid, other);
-  if (tid !== pid) {
-    // The caller becomes the leader: its own number is released, the connection keeps going.
-    // de_thread swaps the pids of two task_structs, so the caller keeps its own signal mask
-    // (execve(2): "The signal mask is preserved") and its thread-directed pending signals.
-    const own = k.threads.get(tid)!.getSnapshot().context;
-    k.proc(pid)!.send({ type: "THREAD_DROP", tid });
-    k.dropThread(tid, false);
-    k.ns.send({ type: "PROC_GONE" });
-    k.dropThread(pid, false);
-    const leader = k.spawnThread(pid, pid, own.blocked);
-    leader.send({ type: "CLAIM" });
-    if (own.pending.mask !== 0n) leader.send({ type: "PENDING", pending: own.pending });
-    k.proc(pid)!.send({ type: "THREAD_ADD", tid: pid });
-  }
-  k.proc(pid)!.send({ type: "EXEC", exe, argv });
-  // do_execveat_common → begin_new_exec → do_close_on_exec, and the like.
-  k.execed(pid);
-  return pid;
-}
-
-/** The process now runs a native program: its threads end; the pid stays until reaped. */
-export function execNative(k: Kernel, pid: number, exe: string, argv: string[]): 0 | Errno {
-  const c = k.ctx(pid);
-  if (!c || k.state(pid) !== "running") return errno(E.ESRCH);
-  for (const tid of [...c.threads]) endThread(k, pid, tid);
-  k.proc(pid)!.send({ type: "EXEC_NATIVE", exe, argv });
-  // A native program cannot use daemon-owned resources: they are released as at exit.
-  k.exited(pid);
-  return 0;
-}
-
-/**
  * A reaper saw pid's host process end with this status: it ends a native or unclaimed
  * process, ends a running one whose connection has not closed yet, and corrects a
  * zombie whose SIGKILL was only assumed.
@@ -415,4 +224,169 @@ export function reportStatus(k: Kernel, pid: number, wstatus: number): void {
   if (s === "running" || s === "native" || s === "embryo") exitGroup(k, pid, wstatus, false);
   else if (s === "zombie") k.proc(pid)!.send({ type: "CORRECT_STATUS", wstatus });
   if (pid === 1) k.ns.send({ type: "INIT_STATUS", wstatus });
+}
+
+/**
+ * will_become_orphaned_pgrp: a group is orphaned when no member (but `ignored`, and
+ * leaving out dead ones) has a parent in another group of the same session. A parent
+ * outside the namespace never holds a group; the group of the namespace's first process
+ * (pgid 0, outside) is taken as held by its outside parent, as it is under a shell.
+ */
+export function pgrpOrphaned(k: Kernel, pgid: number, ignored: number | undefined): boolean {
+  if (pgid === 0) return false;
+  for (const m of k.pgrp(pgid)) {
+    if (m === ignored || k.state(m) === "zombie") continue;
+    const c = k.ctx(m)!;
+    const parent = c.ppid > 0 ? k.ctx(c.ppid) : undefined;
+    if (!parent) continue;
+    if (parent.pgid !== pgid && parent.sid === c.sid) return false;
+  }
+  return true;
+}
+
+function hasStoppedJobs(k: Kernel, pgid: number): boolean {
+  for (const m of k.pgrp(pgid)) if (k.ctx(m)?.job.stopped) return true;
+  return false;
+}
+
+/**
+ * kill_orphaned_pgrp (kernel/exit.c): when an exit orphans a process group that has a
+ * stopped member, every member gets SIGHUP then SIGCONT (from the kernel). `father`
+ * undefined: `pid` is exiting; else `pid` is a child of the exiting `father`, already
+ * moved to its new parent.
+ */
+export function killOrphanedPgrp(k: Kernel, pid: number, father: number | undefined): void {
+  const c = k.ctx(pid);
+  if (!c) return;
+  const parentPid = father ?? c.ppid;
+  const parent = parentPid > 0 ? k.ctx(parentPid) : undefined;
+  if (!parent) return;
+  if (parent.pgid !== c.pgid && parent.sid === c.sid && pgrpOrphaned(k, c.pgid, father === undefined ? pid : undefined) && hasStoppedJobs(k, c.pgid)) {
+    const kernel = (signo: number): SigInfo => ({ signo, code: SI.KERNEL, pid: 0, uid: 0, status: 0 });
+    for (const m of [...k.pgrp(c.pgid)]) sendSignal(k, m, undefined, kernel(SIG.SIGHUP), true);
+    for (const m of [...k.pgrp(c.pgid)]) sendSignal(k, m, undefined, kernel(SIG.SIGCONT), true);
+  }
+}
+
+/** Which children a wait looks at: wo_type and wo_pid. */
+export type Selector = { readonly kind: "pid"; readonly pid: number } | { readonly kind: "any" } | { readonly kind: "pgid"; readonly pgid: number };
+
+/** What a wait found: the pid, the wait4 status word, and waitid's si_code and si_status. */
+export interface Found {
+  readonly pid: number;
+  /** si_uid: the child's real uid (task_uid). */
+  readonly uid: number;
+  readonly wstatus: number;
+  readonly code: number;
+  readonly status: number;
+}
+
+/** eligible_child (kernel/exit.c): the selector, then __WALL / __WCLONE against the exit signal. */
+function eligible(sel: Selector, pid: number, c: ProcessContext, options: number, ptrace: boolean): boolean {
+  if (sel.kind === "pid" ? pid !== sel.pid : sel.kind === "pgid" ? c.pgid !== sel.pgid : false) return false;
+  // "Wait for all children (clone and not) if __WALL is set or if it is traced by us."
+  if (ptrace) return true;
+  // "Wait for all children (clone and not) if __WALL is set; otherwise, wait for clone
+  // children *only* if __WCLONE is set; otherwise, wait for non-clone children *only*."
+  // A clone child reports with a signal other than SIGCHLD; every child here is a fork
+  // child (exit_signal SIGCHLD), so __WCLONE alone finds none.
+  const isClone = c.flags.exitSignal !== SIG.SIGCHLD;
+  return (options & __WALL) !== 0 || ((options & __WCLONE) !== 0) === isClone;
+}
+
+/** wait_task_zombie's out_info: si_code and si_status from the status word. */
+function exitInfo(pid: number, uid: number, wstatus: number): Found {
+  if ((wstatus & 0x7f) === 0) return { pid, uid, wstatus, code: SI.CLD_EXITED, status: (wstatus >> 8) & 0xff };
+  return { pid, uid, wstatus, code: wstatus & 0x80 ? SI.CLD_DUMPED : SI.CLD_KILLED, status: wstatus & 0x7f };
+}
+
+/**
+ * One pass of __do_wait over the caller's children: the first child (in children-list
+ * order) with something to report is taken (reaped or its report consumed, unless
+ * WNOWAIT) in this same synchronous step. ECHILD when no child could ever match
+ * (notask_error), 0 for WNOHANG when some could, else NOT_READY (sleep and retry).
+ */
+export function waitAttempt(k: Kernel, caller: number, callerTid: number, sel: Selector, options: number): Attempt<Found | 0> {
+  const me = k.ctx(caller);
+  if (!me) return errno(E.ESRCH);
+  let notask = true;
+  // do_wait_pid looks only at the task with that pid (is_effectively_child); the other
+  // selectors walk the children lists (do_wait_thread).
+  // ptrace_do_wait: then the caller's tracees (tsk->ptraced) that are not its children.
+  const tracees = tracedBy(k, caller);
+  const extra = tracees.filter((t) => !me.children.has(t));
+  const candidates: Iterable<number> =
+    sel.kind === "pid" ? (me.children.has(sel.pid) || tracees.includes(sel.pid) ? [sel.pid] : []) : extra.length ? [...me.children, ...extra] : me.children;
+  for (const child of candidates) {
+    const c = k.ctx(child);
+    const state = k.state(child);
+    // EXIT_DEAD (being released) is never considered.
+    if (!c || state === "reaped" || state === "aborted") continue;
+    const tracer = tracerOf(k, child);
+    // wait_consider_task: traced by the caller (as tracer, or its real parent traces it).
+    const ptrace = tracer === caller;
+    // __WNOTHREAD: "Don't wait on children of other threads in this group".
+    if (!ptrace && options & __WNOTHREAD && c.parentTid !== callerTid) continue;
+    if (!eligible(sel, child, c, options, ptrace)) continue;
+    // "A zombie ptracee is only visible to its ptracer. Notification and reaping will be
+    // cascaded to the real parent when the ptracer detaches."
+    if (tracer !== 0 && !ptrace) {
+      notask = false;
+      continue;
+    }
+    // wait_consider_task: a zombie goes to wait_task_zombie, which without WEXITED returns 0
+    // straight back to the caller, so a zombie alone leaves notask_error at ECHILD; a live
+    // child always "is gonna stop, continue or exit" and clears it.
+    if (state === "zombie") {
+      if (options & WEXITED) {
+        const wstatus = c.wstatus ?? 0;
+        // WNOWAIT: "Leave the child in a waitable state; a later wait call can be used to
+        // again retrieve the child status information" (waitid(2)).
+        // wait_task_zombie: a tracer that is not the real parent only collects the status
+        // (EXIT_TRACE); the real parent is told then, and reaps.
+        if (!(options & WNOWAIT)) {
+          if (ptrace && c.ppid !== caller) releaseToParent(k, child);
+          else reap(k, child);
+        }
+        return exitInfo(child, c.creds.ruid, wstatus);
+      }
+      continue;
+    }
+    notask = false;
+    if (ptrace) {
+      // wait_task_stopped(ptrace): task->exit_code of a ptrace stop, reported without WUNTRACED, si_code CLD_TRAPPED.
+      const code = ptraceReport(k, child, !(options & WNOWAIT));
+      if (code) return { pid: child, uid: c.creds.ruid, wstatus: ((code & 0xffff) << 8) | 0x7f, code: SI.CLD_TRAPPED, status: code };
+    }
+    const rep = c.job.waitReport;
+    if (!rep) continue;
+    // wait_task_stopped: only with WUNTRACED/WSTOPPED; the code is cleared unless WNOWAIT.
+    if (rep.kind === "stopped" && options & WSTOPPED) {
+      if (!(options & WNOWAIT)) k.proc(child)!.send({ type: "WAIT_REPORT", report: null });
+      return { pid: child, uid: c.creds.ruid, wstatus: stopped(rep.signo), code: SI.CLD_STOPPED, status: rep.signo };
+    }
+    // wait_task_continued: only with WCONTINUED; wo_stat 0xffff, si_status SIGCONT.
+    if (rep.kind === "continued" && options & WCONTINUED) {
+      if (!(options & WNOWAIT)) k.proc(child)!.send({ type: "WAIT_REPORT", report: null });
+      return { pid: child, uid: c.creds.ruid, wstatus: CONTINUED, code: SI.CLD_CONTINUED, status: SIG.SIGCONT };
+    }
+  }
+  if (notask) return errno(E.ECHILD);
+  if (options & WNOHANG) return 0;
+  return NOT_READY;
+}
+
+/**
+ * do_wait: try, then sleep on the caller's child-wait queue until something changes.
+ * `shape` makes the reply of what was found (wait4's and waitid's differ); a wait that
+ * finds something at once returns it without parking.
+ */
+export function doWait<A>(k: Kernel, pid: number, tid: number, sel: Selector, options: number, interruptible: Interruptible, shape: (f: Found | 0) => A) {
+  const once = (): Attempt<A> => {
+    const r = waitAttempt(k, pid, tid, sel, options);
+    return r === NOT_READY || (typeof r === "object" && "_tag" in r) ? (r as Attempt<A>) : shape(r as Found | 0);
+  };
+  const first = once();
+  if (first !== NOT_READY) return first as A | Errno;
+  return park(interruptible, () => [k.waitQueue(pid)], once);
 }

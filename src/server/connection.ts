@@ -184,7 +184,7 @@ export class Connection implements Caller {
     const denied = this.permit(call);
     if (denied) return this.send(seq, call, denied);
     if (this.role === "guest" || this.role === "unbound") this.core.events.call(this.pid, this.role === "guest" ? this.tid : `conn:${this.id}`, call.name, req.args, seq);
-    // The caller is the process running now (signals.ts killProcess: who dies before the reply).
+    // The caller is the process running now (actors/signal.ts killProcess: who dies before the reply).
     k.running = this.role === "guest" ? this.pid : 0;
     let out: ReturnType<NonNullable<ReturnType<typeof dispatch.get>>>;
     try {

@@ -2,7 +2,7 @@
 import { E, Errno, errno } from "../protocol/errno.js";
 import { PROTOCOL_VERSION } from "../protocol/index.js";
 import type { session } from "../protocol/calls/session.js";
-import { claim, register } from "../actors/exit.js";
+import { claim, register } from "../actors/fork.js";
 import { deliver } from "../actors/signal.js";
 import { ptraceClaimed } from "../actors/ptrace.js";
 import type { Handlers } from "./types.js";
