@@ -23,6 +23,18 @@ function newProcessNumber(k: Kernel): number | Errno {
   return pid === 0 ? errno(E.EAGAIN, `no free pid below pid_max ${k.config.pidMax}`) : pid;
 }
 
+/**
+ * The overflow uid (/proc/sys/kernel/overflowuid, "nobody"): the credentials of a process
+ * that entered from outside without proving its host process, whose uids are unknown.
+ */
+const NOBODY = { ruid: 65534, euid: 65534, suid: 65534 };
+
+/** A process that enters from outside starts with its proven host process's uids (kill's permission rule reads them), else nobody's. */
+function credsFromHost(k: Kernel, pid: number, hostpid: number): void {
+  const creds = (hostpid > 0 && k.hooks.hostCreds?.(hostpid)) || NOBODY;
+  k.proc(pid)?.send({ type: "SET_CREDS", creds });
+}
+
 function becomeInitIfFirst(k: Kernel, pid: number): void {
   if (pid === 1) k.ns.send({ type: "INIT_BORN" });
 }
@@ -39,6 +51,7 @@ export function register(k: Kernel, hostpid: number, exe: string, argv: string[]
   p.send({ type: "CLAIM", hostpid });
   k.spawnThread(pid, pid).send({ type: "CLAIM" });
   becomeInitIfFirst(k, pid);
+  credsFromHost(k, pid, hostpid);
   return { pid };
 }
 
@@ -134,5 +147,8 @@ export function claim(k: Kernel, t: string, hostpid: number): { pid: number; tid
   if (!r) return errno(E.ENOENT, "no such reservation: the token was claimed already, aborted, or expired");
   if (r.kind === "process") k.proc(r.pid)!.send({ type: "CLAIM", hostpid });
   k.threads.get(r.tid)!.send({ type: "CLAIM" });
+  // A forked child has its parent's uids already (copy_creds: fork needs no permission, and
+  // the token is the capability); `blinkd run`'s command has its host's.
+  if (r.kind === "process" && k.ctx(r.pid)?.ppid === 0) credsFromHost(k, r.pid, hostpid);
   return { pid: r.pid, tid: r.tid };
 }

@@ -7,7 +7,7 @@
  */
 import { createActor, type Actor, type AnyActorRef } from "xstate";
 import { namespaceMachine, type NamespaceState } from "../machine/namespace.js";
-import { processMachine, type ProcessContext, type ProcessInput, type ProcessState } from "../machine/process.js";
+import { processMachine, type Creds, type ProcessContext, type ProcessInput, type ProcessState } from "../machine/process.js";
 import { threadMachine } from "../machine/thread.js";
 import { nextPid } from "../machine/pidalloc.js";
 import { WaitQueue } from "./waitqueue.js";
@@ -38,6 +38,8 @@ export const defaultKernelConfig: KernelConfig = { pidMax: 32768, reserveTimeout
 
 /** What the kernel asks of the world outside it. */
 export interface KernelHooks {
+  /** The real, effective and saved uids of a guest's (proven) host process, undefined when unknown. */
+  hostCreds?(hostpid: number): Creds | undefined;
   /** Deliver a host signal to a guest's host process (SIGKILL when the namespace dies). */
   killHost(pid: number, hostpid: number, signal: NodeJS.Signals | number): void;
   /** Sends a handled signal to a thread as an event on its connection (delivery 0). */
