@@ -144,11 +144,9 @@ export function exitGroup(k: Kernel, pid: number, wstatus: number, assumed: bool
     const autoReap = parentAutoReaps(k, reaper);
     let zombies = false;
     const moved = [...c.children];
-    c.children.clear();
-    for (const child of moved) {
-      k.proc(child)?.send({ type: "REPARENT", ppid: reaper, parentTid: heir });
-      rp?.send({ type: "CHILD_ADD", pid: child });
-    }
+    p.send({ type: "CHILDREN_GONE" });
+    for (const child of moved) k.proc(child)?.send({ type: "REPARENT", ppid: reaper, parentTid: heir });
+    rp?.send({ type: "ADOPT", children: moved });
     // reparent_leader, for each child in order: a zombie is reported to its new parent
     // (do_notify_parent: its exit signal, then release at once when that parent auto-reaps);
     // then kill_orphaned_pgrp: a group this exit orphans gets SIGHUP and SIGCONT if a

@@ -143,6 +143,8 @@ export type ProcessEvent =
   | { type: "SET_SUBREAPER"; on: boolean }
   | { type: "CHILD_ADD"; pid: number }
   | { type: "CHILD_DROP"; pid: number }
+  | { type: "ADOPT"; children: readonly number[] }
+  | { type: "CHILDREN_GONE" }
   | { type: "THREAD_ADD"; tid: number }
   | { type: "THREAD_DROP"; tid: number }
   | { type: "SIGACTION"; signo: number; handler: number; flags: number }
@@ -229,6 +231,12 @@ export const processMachine = setup({
     // Sets are updated in place: a copy per fork would make fork O(children).
     addChild: ({ context, event }) => void (event.type === "CHILD_ADD" && context.children.add(event.pid)),
     dropChild: ({ context, event }) => void (event.type === "CHILD_DROP" && context.children.delete(event.pid)),
+    // forget_original_parent: the new reaper appends the dying process's children (list_move_tail) …
+    adoptChildren: ({ context, event }) => {
+      if (event.type === "ADOPT") for (const c of event.children) context.children.add(c);
+    },
+    // … and the dying process's list is left empty.
+    dropAllChildren: ({ context }) => context.children.clear(),
     addThread: ({ context, event }) => void (event.type === "THREAD_ADD" && context.threads.add(event.tid)),
     dropThread: ({ context, event }) => void (event.type === "THREAD_DROP" && context.threads.delete(event.tid)),
     dropAllThreads: ({ context }) => context.threads.clear(),
@@ -275,6 +283,8 @@ export const processMachine = setup({
     SET_COMM: { actions: "setComm" },
     CHILD_ADD: { actions: "addChild" },
     CHILD_DROP: { actions: "dropChild" },
+    ADOPT: { actions: "adoptChildren" },
+    CHILDREN_GONE: { actions: "dropAllChildren" },
     THREAD_ADD: { actions: "addThread" },
     THREAD_DROP: { actions: "dropThread" },
   },
