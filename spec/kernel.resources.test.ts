@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Kernel, defaultKernelConfig } from "../src/actors/kernel.js";
-import { execNative, execve, exitGroup, fork, forkAbort, register } from "../src/actors/lifecycle.js";
+import { exitGroup } from "../src/actors/exit.js";
+import { execNative, execve } from "../src/actors/exec.js";
+import { fork, forkAbort, register } from "../src/actors/fork.js";
 
 function kernel(): { k: Kernel; log: string[] } {
   const log: string[] = [];

@@ -3,7 +3,9 @@
 // so a forked child that shares its parent's can diverge without touching the parent.
 import { describe, expect, it } from "vitest";
 import { Kernel, defaultKernelConfig } from "../../src/actors/kernel.js";
-import { claim, execve, exitGroup, fork, register, reportStatus } from "../../src/actors/lifecycle.js";
+import { exitGroup, reportStatus } from "../../src/actors/exit.js";
+import { execve } from "../../src/actors/exec.js";
+import { claim, fork, register } from "../../src/actors/fork.js";
 
 const hooks = { killHost: () => {}, namespaceOver: () => {}, threadGone: () => {} };
 const SIGCHLD = 17;

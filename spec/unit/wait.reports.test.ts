@@ -2,8 +2,12 @@
 // kernel level: WUNTRACED / WCONTINUED, WNOWAIT, and the status words.
 import { describe, expect, it } from "vitest";
 import { Kernel, defaultKernelConfig } from "../../src/actors/kernel.js";
-import { claim, exitGroup, fork, register } from "../../src/actors/lifecycle.js";
-import { waitAttempt, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED, CLD_STOPPED, CLD_CONTINUED } from "../../src/syscalls/wait.js";
+import { exitGroup, waitAttempt } from "../../src/actors/exit.js";
+import { claim, fork, register } from "../../src/actors/fork.js";
+import { WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED } from "../../src/machine/wstatus.js";
+import { SI } from "../../src/machine/sigset.js";
+
+const { CLD_STOPPED, CLD_CONTINUED } = SI;
 
 const hooks = { killHost: () => {}, namespaceOver: () => {}, threadGone: () => {} };
 

@@ -1,14 +1,20 @@
 /**
- * An eventfd's open file (struct file over struct eventfd_ctx): the eventfd actor that owns
- * the counter, the file's status flags (O_NONBLOCK is per open file, shared by dup and fork),
- * its wait queue (ctx->wqh, shared by blocked readers, writers and pollers), its references
- * (descriptors in any process, and calls in flight), and the optional host mirror for epoll.
+ * fs/eventfd.c. An eventfd's open file (struct file over struct eventfd_ctx): the eventfd
+ * actor that owns the counter (its rules: machine/eventfd.ts), the file's status flags
+ * (O_NONBLOCK is per open file, shared by dup and fork), its wait queue (ctx->wqh, shared by
+ * blocked readers, writers and pollers), its references (descriptors in any process, and
+ * calls in flight), and the optional host mirror for epoll. Then the calls: eventfd2,
+ * read and write with their EINVAL and EAGAIN rules and blocking through park.
  */
+import * as Effect from "effect/Effect";
 import { createActor, type Actor, type AnyActorRef } from "xstate";
-import { AGAIN, EFD_MAX, canRead, canWrite, eventfdMachine, type EventfdOutcome, type EventfdState } from "../machine/eventfd.js";
+import { AGAIN, EFD_MAX, ULLONG_MAX, canRead, canWrite, eventfdMachine, type EventfdOutcome, type EventfdState } from "../machine/eventfd.js";
 import { WaitQueue } from "./waitqueue.js";
+import { E, errno, type Errno } from "../protocol/errno.js";
+import { NOT_READY, park, type Interruptible } from "./park.js";
+import type { Files } from "./files.js";
 
-import { POLLIN, POLLOUT } from "../protocol/fdconst.js";
+import { EFD_CLOEXEC, EFD_NONBLOCK, EFD_SEMAPHORE, O_NONBLOCK, POLLIN, POLLOUT } from "../protocol/fdconst.js";
 
 /** A real host file descriptor whose readability follows the eventfd's (for host epoll). */
 export interface HostMirror {
@@ -43,13 +49,23 @@ export class Eventfd {
     readonly id: number,
     initval: bigint,
     semaphore: boolean,
-    /** f_flags: O_RDWR | O_NONBLOCK as eventfd2 opened it, changed by F_SETFL. */
-    public flags: number,
+    /** f_flags: O_RDWR | O_NONBLOCK as eventfd2 opened it, changed by F_SETFL (setFlags). */
+    private fFlags: number,
     watch?: (a: AnyActorRef) => void,
   ) {
     this.actor = createActor(eventfdMachine, { input: { id, count: initval, semaphore }, id: `eventfd:${id}` });
     this.actor.start();
     watch?.(this.actor);
+  }
+
+  /** f_flags (O_RDWR, O_NONBLOCK, …): per open file, shared by dup and fork. */
+  get flags(): number {
+    return this.fFlags;
+  }
+
+  /** fcntl F_SETFL (setfl): the open file's new status flags. */
+  setFlags(flags: number): void {
+    this.fFlags = flags;
   }
 
   get count(): bigint {
@@ -113,4 +129,65 @@ export class Eventfd {
     this.host?.close();
     this.host = undefined;
   }
+}
+
+const EFD_FLAGS_SET = EFD_SEMAPHORE | EFD_CLOEXEC | EFD_NONBLOCK;
+
+/** sizeof(__u64): the size of every eventfd read and write. */
+const SIZE = 8;
+
+/** do_eventfd: "if (flags & ~EFD_FLAGS_SET) return -EINVAL;", then the descriptor and the file (Files.createEventfd). */
+export function eventfd2(files: Files, pid: number, initval: number, flags: number): number | Errno {
+  if (flags & ~EFD_FLAGS_SET) return errno(E.EINVAL, `eventfd2.flags: unknown bits 0${((flags & ~EFD_FLAGS_SET) >>> 0).toString(8)} (allowed: EFD_SEMAPHORE 1, EFD_NONBLOCK 04000, EFD_CLOEXEC 02000000)`);
+  return files.createEventfd(pid, BigInt(initval), (flags & EFD_SEMAPHORE) !== 0, (flags & EFD_NONBLOCK) !== 0, (flags & EFD_CLOEXEC) !== 0);
+}
+
+/** fdget, then the file must be an eventfd (the only kind of daemon file so far). */
+export function eventfdOf(files: Files, pid: number, fd: number): Eventfd | Errno {
+  const d = files.get(pid, fd);
+  if (!d) return errno(E.EBADF, `descriptor ${fd} is not open`);
+  return d.file;
+}
+
+/** A call that may park keeps its file alive until it replies, as fdget does in read(2). */
+function holding<A>(files: Files, f: Eventfd, eff: Effect.Effect<A, Errno>): Effect.Effect<A, Errno> {
+  files.hold(f);
+  return Effect.ensuring(eff, Effect.sync(() => files.release(f)));
+}
+
+export type ReadOk = { result: number; out: { value: bigint } };
+
+/** eventfd_read_iter: the counter (or 1 in semaphore mode), EAGAIN when it is 0 and the file is O_NONBLOCK, else a wait until it is not. */
+export function eventfdRead(files: Files, pid: number, fd: number, size: number, interruptible: Interruptible): ReadOk | Errno | Effect.Effect<ReadOk, Errno> {
+  const f = eventfdOf(files, pid, fd);
+  if (!(f instanceof Eventfd)) return f;
+  // eventfd_read_iter: "if (iov_iter_count(to) < sizeof(ucnt)) return -EINVAL;"
+  if (size < SIZE) return errno(E.EINVAL, `eventfd_read.size: ${size} is less than 8 bytes`);
+  const attempt = (): ReadOk | typeof NOT_READY => {
+    const o = f.read();
+    return o.ok ? { result: SIZE, out: { value: o.value } } : NOT_READY;
+  };
+  const first = attempt();
+  if (first !== NOT_READY) return first;
+  // "if (file->f_flags & O_NONBLOCK ...) return -EAGAIN;" else wait until ctx->count.
+  if (f.flags & O_NONBLOCK) return errno(E.EAGAIN);
+  return holding(files, f, park(interruptible, () => [f.wq], attempt));
+}
+
+/** eventfd_write: the value added, EAGAIN when it would overflow and the file is O_NONBLOCK, else a wait until it fits. */
+export function eventfdWrite(files: Files, pid: number, fd: number, value: bigint, size: number, interruptible: Interruptible): number | Errno | Effect.Effect<number, Errno> {
+  const f = eventfdOf(files, pid, fd);
+  if (!(f instanceof Eventfd)) return f;
+  // eventfd_write since Linux 6.6 ("eventfd: strictly check the count parameter of
+  // eventfd_write"): "if (count != sizeof(ucnt)) return -EINVAL;" (eventfd(2) still says
+  // "fewer than 8"; real 6.x kernels refuse any size but 8), then
+  // "if (ucnt == ULLONG_MAX) return -EINVAL;".
+  if (size !== SIZE) return errno(E.EINVAL, `eventfd_write.size: ${size} bytes; a write to an eventfd is exactly 8`);
+  if (value === ULLONG_MAX) return errno(E.EINVAL, "eventfd_write.value: 0xffffffffffffffff is not a valid count");
+  const attempt = (): number | typeof NOT_READY => (f.write(value).ok ? SIZE : NOT_READY);
+  const first = attempt();
+  if (first !== NOT_READY) return first;
+  // "else if (!(file->f_flags & O_NONBLOCK))" waits until ULLONG_MAX - ctx->count > ucnt; else -EAGAIN.
+  if (f.flags & O_NONBLOCK) return errno(E.EAGAIN);
+  return holding(files, f, park(interruptible, () => [f.wq], attempt));
 }

@@ -98,6 +98,12 @@ export class Files implements ResourceHooks {
     return fd;
   }
 
+  /** fcntl F_SETFD: the descriptor's close-on-exec bit (the caller found it open). */
+  setCloexec(pid: number, fd: number, on: boolean): void {
+    const d = this.tables.get(pid)?.get(fd);
+    if (d) d.cloexec = on;
+  }
+
   /** close(2): EBADF when not open. */
   close(pid: number, fd: number): 0 | Errno {
     const d = this.tables.get(pid)?.remove(fd);

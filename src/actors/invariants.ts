@@ -67,6 +67,8 @@ export function checkKernel(k: Kernel): CheckReport {
     if (!k.threads.has(pid)) problem(`process ${pid}: its leader thread actor is missing`);
     wantRefs.set(c.pgid, (wantRefs.get(c.pgid) ?? 0) + 1);
     wantRefs.set(c.sid, (wantRefs.get(c.sid) ?? 0) + 1);
+    // The group index (Kernel.pgrps) lists every process under its actor's pgid.
+    if (!k.pgrp(c.pgid).has(pid)) problem(`process ${pid}: missing from the index of its process group ${c.pgid}`);
     // The parent/child links agree both ways (copy_process adds to ->children; reparenting moves it).
     if (c.ppid !== 0) {
       const p = k.ctx(c.ppid);
@@ -128,6 +130,12 @@ export function checkKernel(k: Kernel): CheckReport {
     if (wantRefs.get(n) !== refs) problem(`number ${n} is referenced ${refs} times, but ${wantRefs.get(n) ?? 0} processes use it as group or session`);
   }
   for (const [n, refs] of wantRefs) if (!k.pidRefs.has(n)) problem(`number ${n} is the group or session of ${refs} processes but holds no reference`);
+
+  // … and nothing else: no member of another group, no process that is gone, no empty group.
+  for (const [pgid, members] of k.pgrps) {
+    if (members.size === 0) problem(`process group ${pgid} is indexed with no member`);
+    for (const m of members) if (k.ctx(m)?.pgid !== pgid) problem(`process group ${pgid} lists ${m}, whose group is ${k.ctx(m)?.pgid ?? "none: it is gone"}`);
+  }
 
   const nsc = k.ns.getSnapshot().context;
   if (nsc.nprocs !== counts.tasks) problem(`the namespace counts ${nsc.nprocs} tasks, the registry holds ${counts.tasks}`);

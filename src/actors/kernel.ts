@@ -2,11 +2,12 @@
  * The registry: the namespace actor and every process and thread actor of one PID
  * namespace, indexed by number so that no operation scans the namespace. It spawns and
  * stops actors and allocates numbers; the Linux rules that move processes between states
- * live in lifecycle.ts and in the syscall families.
+ * live in the modules named after the kernel files they mirror (fork.ts, exec.ts, exit.ts,
+ * signal.ts, kill.ts, sys.ts, ptrace.ts: ARCHITECTURE.md).
  */
 import { createActor, type Actor, type AnyActorRef } from "xstate";
 import { namespaceMachine, type NamespaceState } from "../machine/namespace.js";
-import { processMachine, type ProcessContext, type ProcessInput, type ProcessState } from "../machine/process.js";
+import { processMachine, type Creds, type ProcessContext, type ProcessInput, type ProcessState } from "../machine/process.js";
 import { threadMachine } from "../machine/thread.js";
 import { nextPid } from "../machine/pidalloc.js";
 import { WaitQueue } from "./waitqueue.js";
@@ -37,6 +38,8 @@ export const defaultKernelConfig: KernelConfig = { pidMax: 32768, reserveTimeout
 
 /** What the kernel asks of the world outside it. */
 export interface KernelHooks {
+  /** The real, effective and saved uids of a guest's (proven) host process, undefined when unknown. */
+  hostCreds?(hostpid: number): Creds | undefined;
   /** Deliver a host signal to a guest's host process (SIGKILL when the namespace dies). */
   killHost(pid: number, hostpid: number, signal: NodeJS.Signals | number): void;
   /** Sends a handled signal to a thread as an event on its connection (delivery 0). */
@@ -55,7 +58,7 @@ export interface KernelHooks {
 
 /**
  * A per-process resource (descriptor tables, and whatever else a family keeps per process)
- * follows the process lifecycle through these listeners, so that lifecycle.ts calls each
+ * follows the process lifecycle through these listeners, so that fork.ts, exec.ts and exit.ts call each
  * point once instead of knowing every resource. Each listener must be idempotent for exit.
  */
 export interface ResourceHooks {
@@ -101,7 +104,7 @@ export class Kernel {
   /**
    * The process whose call the daemon is handling now (0: none, or a connection not bound
    * yet): it is the one "running", so a signal that kills it acts before its call returns,
-   * while one that kills another process acts once that process would run (signals.ts).
+   * while one that kills another process acts once that process would run (signal.ts).
    */
   running = 0;
   /** Processes a fatal signal has doomed (SIGNAL_GROUP_EXIT) that have not died yet: pid → the signal, and the process actor (a pid may be reused). */
@@ -166,7 +169,7 @@ export class Kernel {
     };
   }
 
-  /** Lifecycle points, called by lifecycle.ts only. */
+  /** Lifecycle points, called by fork.ts, exec.ts and exit.ts only. */
   forked(parent: number, child: number): void {
     for (const r of this.resources) r.onFork?.(parent, child);
   }

@@ -17,8 +17,8 @@ import { ptraceMachine, type PtraceContext, type PtraceState, type PtraceStop } 
 import { KERNEL_ONLY, KERNEL_IGNORE, SA, SI, SIG, has, type SigInfo } from "../machine/sigset.js";
 import { WaitQueue } from "./waitqueue.js";
 import type { Kernel } from "./kernel.js";
-import { deliver, disposition, handlerChosen, killProcess, sendExitSignal, sendSignal } from "./signals.js";
-import { parentAutoReaps, reap } from "./lifecycle.js";
+import { deliver, disposition, handlerChosen, killProcess, sendExitSignal, sendSignal } from "./signal.js";
+import { parentAutoReaps, reap } from "./exit.js";
 
 export type PtraceActor = Actor<typeof ptraceMachine>;
 
@@ -216,7 +216,7 @@ export function ring(k: Kernel, pid: number): void {
 /**
  * get_signal → ptrace_signal: a traced process does not act on a signal it dequeues (other
  * than SIGKILL): it stops in a signal-delivery stop and the tracer decides (kernel/signal.c).
- * Called by signals.ts with the signal already taken from its queue.
+ * Called by signal.ts with the signal already taken from its queue.
  */
 export function signalDeliveryStop(k: Kernel, pid: number, info: SigInfo): void {
   const l = link(k, pid);
@@ -224,7 +224,7 @@ export function signalDeliveryStop(k: Kernel, pid: number, info: SigInfo): void 
   enterStop(k, pid, l, { kind: "signal", exitCode: info.signo, info });
 }
 
-/** Whether signals.ts hands this process's signals to ptrace (task->ptrace) rather than acting on them. */
+/** Whether signal.ts hands this process's signals to ptrace (task->ptrace) rather than acting on them. */
 export function traced(k: Kernel, pid: number): boolean {
   return link(k, pid) !== undefined;
 }

@@ -15,7 +15,7 @@
  * may still collect (WUNTRACED / WCONTINUED), set with WAIT_REPORT.
  */
 import { assign, setup } from "xstate";
-import { EMPTY_QUEUE, type SigQueue } from "./sigset.js";
+import { EMPTY_QUEUE, HANDLER, SIG, bit, has, type SigQueue } from "./sigset.js";
 import { NO_INFO, afterExec, type ProcInfo } from "./procinfo.js";
 
 /** The ids kill(2)'s permission rule compares (kill_ok_by_cred): real, effective, saved. */
@@ -120,7 +120,7 @@ export interface ProcessContext {
 }
 
 /** A new process's flags: exit signal SIGCHLD, not execed, not a subreaper (copy_process clears it). */
-const NEW_FLAGS: ProcessFlags = Object.freeze({ exitSignal: 17, statusAssumed: false, execed: false, childSubreaper: false });
+const NEW_FLAGS: ProcessFlags = Object.freeze({ exitSignal: SIG.SIGCHLD, statusAssumed: false, execed: false, childSubreaper: false });
 /** Every signal at SIG_DFL with no flags. */
 const DEFAULT_SIGACTIONS: Sigactions = Object.freeze({ ignored: 0n, caught: 0n, flags: new Map<number, number>() });
 /** Running, nothing for wait to report. */
@@ -143,6 +143,8 @@ export type ProcessEvent =
   | { type: "SET_SUBREAPER"; on: boolean }
   | { type: "CHILD_ADD"; pid: number }
   | { type: "CHILD_DROP"; pid: number }
+  | { type: "ADOPT"; children: readonly number[] }
+  | { type: "CHILDREN_GONE" }
   | { type: "THREAD_ADD"; tid: number }
   | { type: "THREAD_DROP"; tid: number }
   | { type: "SIGACTION"; signo: number; handler: number; flags: number }
@@ -165,7 +167,7 @@ export function commOf(exe: string): string {
 /** Flags survive exec only for signals that stay ignored. */
 function resetFlags(sa: Sigactions): ReadonlyMap<number, number> {
   const m = new Map<number, number>();
-  for (const [sig, f] of sa.flags) if (sa.ignored & (1n << BigInt(sig - 1))) m.set(sig, f);
+  for (const [sig, f] of sa.flags) if (has(sa.ignored, sig)) m.set(sig, f);
   return m;
 }
 
@@ -192,14 +194,14 @@ export const processMachine = setup({
     sigaction: assign(({ context, event }) => {
       if (event.type !== "SIGACTION") return {};
       const sa = context.sigactions;
-      const bit = 1n << BigInt(event.signo - 1);
+      const b = bit(event.signo);
       const flags = new Map(sa.flags);
       if (event.flags) flags.set(event.signo, event.flags);
       else flags.delete(event.signo);
       return {
         sigactions: {
-          ignored: event.handler === 1 ? sa.ignored | bit : sa.ignored & ~bit,
-          caught: event.handler === 2 ? sa.caught | bit : sa.caught & ~bit,
+          ignored: event.handler === HANDLER.IGN ? sa.ignored | b : sa.ignored & ~b,
+          caught: event.handler === HANDLER.CAUGHT ? sa.caught | b : sa.caught & ~b,
           flags,
         },
       };
@@ -229,6 +231,12 @@ export const processMachine = setup({
     // Sets are updated in place: a copy per fork would make fork O(children).
     addChild: ({ context, event }) => void (event.type === "CHILD_ADD" && context.children.add(event.pid)),
     dropChild: ({ context, event }) => void (event.type === "CHILD_DROP" && context.children.delete(event.pid)),
+    // forget_original_parent: the new reaper appends the dying process's children (list_move_tail) …
+    adoptChildren: ({ context, event }) => {
+      if (event.type === "ADOPT") for (const c of event.children) context.children.add(c);
+    },
+    // … and the dying process's list is left empty.
+    dropAllChildren: ({ context }) => context.children.clear(),
     addThread: ({ context, event }) => void (event.type === "THREAD_ADD" && context.threads.add(event.tid)),
     dropThread: ({ context, event }) => void (event.type === "THREAD_DROP" && context.threads.delete(event.tid)),
     dropAllThreads: ({ context }) => context.threads.clear(),
@@ -275,6 +283,8 @@ export const processMachine = setup({
     SET_COMM: { actions: "setComm" },
     CHILD_ADD: { actions: "addChild" },
     CHILD_DROP: { actions: "dropChild" },
+    ADOPT: { actions: "adoptChildren" },
+    CHILDREN_GONE: { actions: "dropAllChildren" },
     THREAD_ADD: { actions: "addThread" },
     THREAD_DROP: { actions: "dropThread" },
   },

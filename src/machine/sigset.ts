@@ -25,12 +25,22 @@ export const SI = {
   CLD_EXITED: 1,
   CLD_KILLED: 2,
   CLD_DUMPED: 3,
+  CLD_TRAPPED: 4,
   CLD_STOPPED: 5,
   CLD_CONTINUED: 6,
 } as const;
 
 /** SA_* flags the daemon reads (include/uapi/asm-generic/signal-defs.h, x86 signal.h). */
 export const SA = { NOCLDSTOP: 0x1, NOCLDWAIT: 0x2, SIGINFO: 0x4, RESTART: 0x10000000, NODEFER: 0x40000000, RESETHAND: 0x80000000 } as const;
+
+/**
+ * rt_sigaction's handler as the guest reports it: SIG_DFL and SIG_IGN are Linux's (0 and 1,
+ * include/uapi/asm-generic/signal-defs.h); any other handler address travels as 2 (spec/protocol.md).
+ */
+export const HANDLER = { DFL: 0, IGN: 1, CAUGHT: 2 } as const;
+
+/** sigprocmask's how (include/uapi/asm-generic/signal-defs.h). */
+export const HOW = { BLOCK: 0, UNBLOCK: 1, SETMASK: 2 } as const;
 
 export const bit = (signo: number): bigint => 1n << BigInt(signo - 1);
 export const maskOf = (...sigs: number[]): bigint => sigs.reduce((m, s) => m | bit(s), 0n);

@@ -26,3 +26,20 @@ export function describeStatus(s: number): string {
   if ((s & 0xff) === 0x7f) return `stopped(${(s >> 8) & 0xff})`;
   return `raw(${s})`;
 }
+
+// include/uapi/linux/wait.h: the options of wait4 and waitid.
+export const WNOHANG = 0x00000001;
+export const WUNTRACED = 0x00000002;
+export const WSTOPPED = WUNTRACED;
+export const WEXITED = 0x00000004;
+export const WCONTINUED = 0x00000008;
+export const WNOWAIT = 0x01000000;
+export const __WNOTHREAD = 0x20000000;
+export const __WALL = 0x40000000;
+export const __WCLONE = 0x80000000 | 0;
+
+// include/uapi/linux/wait.h: waitid's idtype.
+export const P_ALL = 0;
+export const P_PID = 1;
+export const P_PGID = 2;
+export const P_PIDFD = 3;

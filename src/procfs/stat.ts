@@ -4,11 +4,11 @@
  * parentheses unescaped, so a reader must take the last ')' (procps does).
  */
 import { PAGE_SIZE, hostStat } from "./host.js";
+import { SIG } from "../machine/sigset.js";
 import { PF_FORKNOEXEC, type ProcView, type TaskView } from "./view.js";
 
 /** RLIM_INFINITY as an unsigned long: the RLIMIT_RSS field. */
 const RLIM_INFINITY = 18446744073709551615n;
-const SIGCHLD = 17;
 /** The obsolete decimal signal fields show only signals 1-31 ("sig[0] & 0x7fffffffUL"). */
 const low31 = (m: bigint): bigint => m & 0x7fffffffn;
 
@@ -70,7 +70,7 @@ export function renderStat(v: ProcView, t: TaskView, whole: boolean): string {
     0, // nswap
     0, // cnswap
     // exit_signal: SIGCHLD for a process, -1 for a thread (CLONE_THREAD)
-    t.leader ? SIGCHLD : -1,
+    t.leader ? SIG.SIGCHLD : -1,
     0, // processor
     0, // rt_priority
     0, // policy: SCHED_OTHER

@@ -16,10 +16,11 @@ import type { CallEntry } from "../protocol/index.js";
 import { traceCall, traceInterrupt, traceReply } from "../protocol/trace.js";
 import type { Caller, CallCtx } from "../syscalls/types.js";
 import { dispatch } from "../syscalls/index.js";
-import { finishDeath } from "../actors/signals.js";
+import { finishDeath } from "../actors/signal.js";
 import type { ServerCore } from "./core.js";
 import { argsView } from "../actors/eventlog.js";
 import { secret } from "../actors/secrets.js";
+import { provesHost } from "./hostproof.js";
 
 /** Interrupted before completing: the client returns EINTR, or restarts the call when the guest's handler has SA_RESTART (the kernel's ERESTARTSYS). */
 export { ERESTARTSYS };
@@ -64,7 +65,7 @@ export class Connection implements Caller {
     /** Accepted past maxConnections: only a control client may use it (limits.controlReserve). */
     readonly controlOnly = false,
   ) {
-    this.id = core.nextConnId++;
+    this.id = core.newConnectionId();
     this.reader = new FrameReader(core.limits.maxFrame);
     this.ctx = { k: core.kernel, caller: this, interruptible, daemon: core };
     // Judged after the poll phase (setImmediate): when the event loop was busy for longer than
@@ -124,9 +125,8 @@ export class Connection implements Caller {
     }
     if (this.closed) return;
     const held = this.reader.buffered;
-    this.core.buffered += held - before;
-    if (held > before && this.core.buffered > this.core.limits.maxBuffered)
-      return this.fatal(`the daemon holds ${this.core.buffered} bytes of unfinished frames, over its limit of ${this.core.limits.maxBuffered}`);
+    const over = this.core.holdBuffered(held - before);
+    if (over) return this.fatal(over);
     this.frameDeadline(held, frames);
     if (this.sock.writableNeedDrain && !this.paused) {
       this.paused = true;
@@ -184,7 +184,7 @@ export class Connection implements Caller {
     const denied = this.permit(call);
     if (denied) return this.send(seq, call, denied);
     if (this.role === "guest" || this.role === "unbound") this.core.events.call(this.pid, this.role === "guest" ? this.tid : `conn:${this.id}`, call.name, req.args, seq);
-    // The caller is the process running now (signals.ts killProcess: who dies before the reply).
+    // The caller is the process running now (actors/signal.ts killProcess: who dies before the reply).
     k.running = this.role === "guest" ? this.pid : 0;
     let out: ReturnType<NonNullable<ReturnType<typeof dispatch.get>>>;
     try {
@@ -331,7 +331,7 @@ export class Connection implements Caller {
     this.closed = true;
     if (this.closeHandled) return;
     this.closeHandled = true;
-    this.core.buffered -= this.reader.buffered;
+    this.core.holdBuffered(-this.reader.buffered);
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     if (this.frameTimer) clearTimeout(this.frameTimer);
     for (const [, p] of this.parked) p.fiber.unsafeInterruptAsFork(FiberId.none);
@@ -363,6 +363,9 @@ export class Connection implements Caller {
   }
   closeAfterReply(): void {
     this.closeAfter = true;
+  }
+  provesHost(hostpid: number): boolean {
+    return provesHost(hostpid, this.nonce);
   }
 
   /** The thread ended: interrupt what it has parked; its in-flight replies still go out. */

@@ -5,13 +5,14 @@
  */
 import type * as net from "node:net";
 import { Kernel, defaultKernelConfig, type KernelConfig } from "../actors/kernel.js";
-import { exitGroup } from "../actors/lifecycle.js";
+import { exitGroup } from "../actors/exit.js";
 import { signaled } from "../machine/wstatus.js";
+import { SIG } from "../machine/sigset.js";
 import { Connection } from "./connection.js";
 import { frame } from "../protocol/frame.js";
 import { EV, EVENT } from "../protocol/messages.js";
 import { defaultLimits, fitToDescriptors, type Limits } from "./limits.js";
-import { hostStartTime, signalHost } from "./hostproc.js";
+import { hostCreds, hostStartTime, signalHost } from "./hostproc.js";
 import { addCheck } from "../actors/invariants.js";
 import { liveHeap } from "./memory.js";
 
@@ -30,7 +31,6 @@ export interface CoreOptions {
   readonly onNamespaceOver?: (initStatus: number) => void;
 }
 
-const SIGKILL = 9;
 /** How long a closed connection's socket lingers for the client to read its last messages (Connection.close). */
 const LINGER_MS = 2000;
 
@@ -51,9 +51,30 @@ export class ServerCore implements DaemonView {
    * host process holds the connection, whose close is its death.
    */
   private readonly nativeStart = new Map<number, { hostpid: number; start: string | undefined }>();
-  nextConnId = 1;
-  /** Bytes of unfinished frames held for all connections (limits.maxBuffered). */
-  buffered = 0;
+  private connIds = 1;
+  /** Bytes of unfinished frames held for all connections (limits.maxBuffered): changed only through `holdBuffered`. */
+  private bufferedBytes = 0;
+
+  /** A new connection's number (`blinkd ps`, the event log). */
+  newConnectionId(): number {
+    return this.connIds++;
+  }
+
+  /** Bytes of unfinished frames held for all connections. */
+  get buffered(): number {
+    return this.bufferedBytes;
+  }
+
+  /**
+   * A connection now holds `delta` more (or, negative, fewer) bytes of unfinished frames;
+   * returns an error sentence when it grew the daemon's total past limits.maxBuffered.
+   */
+  holdBuffered(delta: number): string | undefined {
+    this.bufferedBytes += delta;
+    if (delta > 0 && this.bufferedBytes > this.limits.maxBuffered)
+      return `the daemon holds ${this.bufferedBytes} bytes of unfinished frames, over its limit of ${this.limits.maxBuffered}`;
+    return undefined;
+  }
 
   constructor(opts: CoreOptions = {}) {
     this.trace = opts.trace ?? false;
@@ -64,6 +85,7 @@ export class ServerCore implements DaemonView {
     this.kernel = new Kernel(
       { ...defaultKernelConfig, ...opts.kernel },
       {
+        hostCreds,
         killHost: (pid, hostpid, signal) => {
           const n = this.nativeStart.get(pid);
           signalHost(hostpid, n?.hostpid === hostpid ? n.start : undefined, signal);
@@ -207,7 +229,7 @@ export class ServerCore implements DaemonView {
     // (spec/protocol.md §7.8), rather than as the deaths a closed connection otherwise means.
     if (c.ended || c.detached || this.shuttingDown) return;
     const state = this.kernel.state(c.pid);
-    if (state === "running") exitGroup(this.kernel, c.pid, signaled(SIGKILL), true);
+    if (state === "running") exitGroup(this.kernel, c.pid, signaled(SIG.SIGKILL), true);
   }
 
   /**

@@ -1,75 +1,12 @@
-/** Process groups and sessions, with Linux's argument checks in Linux's order (kernel/sys.c). */
-import { E, errno, type Errno } from "../protocol/errno.js";
+/** setpgid, getpgid, getpgrp, setsid, getsid: the rules are kernel/sys.c's, in actors/sys.ts. */
 import type { group } from "../protocol/calls/group.js";
-import type { Kernel } from "../actors/kernel.js";
+import { idsOf, setpgid, setsid } from "../actors/sys.js";
 import type { Handlers } from "./types.js";
-
-/**
- * find_task_by_vpid: a process (its leader thread) or any live thread, zombies included;
- * returns the process (thread group) it belongs to and whether the number is its leader.
- */
-export function findTask(k: Kernel, nr: number): { pid: number; leader: boolean } | undefined {
-  if (nr <= 0) return undefined;
-  if (k.procs.has(nr)) return { pid: nr, leader: true };
-  const t = k.threads.get(nr);
-  return t ? { pid: t.getSnapshot().context.pid, leader: false } : undefined;
-}
-
-/** SYSCALL_DEFINE2(setpgid): each check in the kernel's order, so the errno precedence is Linux's. */
-export function setpgid(k: Kernel, caller: number, pid: number, pgid: number): 0 | Errno {
-  const me = k.ctx(caller);
-  if (!me) return errno(E.ESRCH);
-  if (pid === 0) pid = caller;
-  if (pgid === 0) pgid = pid;
-  // "if (pgid < 0) return -EINVAL;"
-  if (pgid < 0) return errno(E.EINVAL, `setpgid.pgid: ${pgid} is negative`);
-  // "p = find_task_by_vpid(pid); if (!p) goto out" with -ESRCH
-  const t = findTask(k, pid);
-  if (!t) return errno(E.ESRCH, `no process ${pid}`);
-  // "if (!thread_group_leader(p)) goto out" with -EINVAL
-  if (!t.leader) return errno(E.EINVAL, `${pid} is a thread, not a process`);
-  const p = k.ctx(pid)!;
-  if (p.ppid === caller && pid !== caller) {
-    // A child: it must be in the caller's session (EPERM) and not have exec'd (EACCES, PF_FORKNOEXEC).
-    if (p.sid !== me.sid) return errno(E.EPERM, `child ${pid} is in another session`);
-    if (p.flags.execed) return errno(E.EACCES, `child ${pid} has called execve`);
-  } else if (pid !== caller) {
-    return errno(E.ESRCH, `${pid} is neither the caller nor its child`);
-  }
-  // "if (p->signal->leader) goto out" with -EPERM: a session leader cannot change its group.
-  if (p.sid === pid) return errno(E.EPERM, `${pid} leads its session`);
-  if (pgid !== pid) {
-    // The group must exist and be in the caller's session (pid_task(pgrp, PIDTYPE_PGID)).
-    const members = k.pgrp(pgid);
-    const g = members.size ? k.ctx(members.values().next().value!) : undefined;
-    if (!g) return errno(E.EPERM, `no process group ${pgid}`);
-    if (g.sid !== me.sid) return errno(E.EPERM, `process group ${pgid} is in another session`);
-  }
-  k.setPgrp(pid, pgid, p.sid);
-  return 0;
-}
-
-/** ksys_setsid: EPERM for a session leader or when a group with the caller's pid exists. */
-export function setsid(k: Kernel, caller: number): number | Errno {
-  const me = k.ctx(caller);
-  if (!me) return errno(E.ESRCH);
-  if (me.sid === caller) return errno(E.EPERM, `${caller} leads a session already`);
-  if (k.pgrps.has(caller)) return errno(E.EPERM, `a process group ${caller} exists`);
-  k.setPgrp(caller, caller, caller);
-  return caller;
-}
-
-function lookup(k: Kernel, caller: number, pid: number, field: "pgid" | "sid"): number | Errno {
-  const t = pid === 0 ? { pid: caller } : findTask(k, pid);
-  const c = t && k.ctx(t.pid);
-  if (!c) return errno(E.ESRCH, `no process ${pid}`);
-  return c[field];
-}
 
 export const groupCalls: Handlers<typeof group> = {
   setpgid: (ctx, { pid, pgid }) => setpgid(ctx.k, ctx.caller.pid, pid, pgid),
-  getpgid: (ctx, { pid }) => lookup(ctx.k, ctx.caller.pid, pid, "pgid"),
-  getpgrp: (ctx) => lookup(ctx.k, ctx.caller.pid, 0, "pgid"),
+  getpgid: (ctx, { pid }) => idsOf(ctx.k, ctx.caller.pid, pid, "pgid"),
+  getpgrp: (ctx) => idsOf(ctx.k, ctx.caller.pid, 0, "pgid"),
   setsid: (ctx) => setsid(ctx.k, ctx.caller.pid),
-  getsid: (ctx, { pid }) => lookup(ctx.k, ctx.caller.pid, pid, "sid"),
+  getsid: (ctx, { pid }) => idsOf(ctx.k, ctx.caller.pid, pid, "sid"),
 };

@@ -1,9 +1,16 @@
-/** Identity, fork, threads, exec and exit. */
+/**
+ * Identity, fork, threads, exec and exit: fork and clone are actors/fork.ts's (kernel/fork.c),
+ * execve actors/exec.ts's (fs/exec.c), exit and the reaper's report actors/exit.ts's
+ * (kernel/exit.c), prctl's subreaper bit actors/sys.ts's (kernel/sys.c).
+ */
 import { E, Errno, errno } from "../protocol/errno.js";
 import type { process } from "../protocol/calls/process.js";
-import { execNative, execve, exitGroup, fork, forkAbort, reportStatus, threadAbort, threadCreate, threadExit } from "../actors/lifecycle.js";
+import { exitGroup, reportStatus, threadExit } from "../actors/exit.js";
+import { fork, forkAbort, threadAbort, threadCreate } from "../actors/fork.js";
+import { execNative, execve } from "../actors/exec.js";
+import { childSubreaper, setChildSubreaper } from "../actors/sys.js";
 import type { Handlers } from "./types.js";
-import { ptraceExeced, ptraceForked } from "../actors/ptrace.js";
+import { ptraceExeced } from "../actors/ptrace.js";
 
 export const processCalls: Handlers<typeof process> = {
   getpid: (ctx) => ctx.caller.pid,
@@ -12,10 +19,7 @@ export const processCalls: Handlers<typeof process> = {
   gettid: (ctx) => ctx.caller.tid,
   fork: (ctx) => {
     const r = fork(ctx.k, ctx.caller.pid, ctx.caller.tid);
-    if (r instanceof Errno) return r;
-    // copy_process → ptrace_init_task: a traced parent's child may be traced from its start.
-    ptraceForked(ctx.k, ctx.caller.pid, r.pid);
-    return { result: r.pid, out: { token: r.token } };
+    return r instanceof Errno ? r : { result: r.pid, out: { token: r.token } };
   },
   fork_abort: (ctx, { pid }) => forkAbort(ctx.k, ctx.caller.pid, pid),
   thread_create: (ctx) => {
@@ -36,7 +40,8 @@ export const processCalls: Handlers<typeof process> = {
     const tid = execve(ctx.k, ctx.caller.pid, ctx.caller.tid, exe, argv);
     if (tid instanceof Errno) return tid;
     if (tid !== ctx.caller.tid) ctx.caller.rebind(tid);
-    // exec_binprm → ptrace_event(PTRACE_EVENT_EXEC, old_vpid): the tracee stops as the new image starts.
+    // exec_binprm → ptrace_event(PTRACE_EVENT_EXEC, old_vpid): the tracee stops as the new image
+    // starts; after the rebind, so that the stop rings the connection under its new tid.
     ptraceExeced(ctx.k, ctx.caller.pid, former);
     return 0;
   },
@@ -45,16 +50,8 @@ export const processCalls: Handlers<typeof process> = {
     if (r === 0) ctx.caller.detach();
     return r;
   },
-  // prctl(2) PR_SET_CHILD_SUBREAPER: "If arg2 is nonzero, set the 'child subreaper'
-  // attribute of the calling process; if arg2 is zero, unset the attribute." Not
-  // inherited by fork, kept across execve (the flag lives in signal_struct).
-  prctl_set_child_subreaper: (ctx, { value }) => {
-    ctx.k.proc(ctx.caller.pid)?.send({ type: "SET_SUBREAPER", on: value !== 0 });
-    return 0;
-  },
-  // PR_GET_CHILD_SUBREAPER: "Return the 'child subreaper' setting of the caller, in the
-  // location pointed to by (int *) arg2"; the call itself returns 0, the value travels as the result here.
-  prctl_get_child_subreaper: (ctx) => (ctx.k.ctx(ctx.caller.pid)?.flags.childSubreaper ? 1 : 0),
+  prctl_set_child_subreaper: (ctx, { value }) => setChildSubreaper(ctx.k, ctx.caller.pid, value),
+  prctl_get_child_subreaper: (ctx) => childSubreaper(ctx.k, ctx.caller.pid),
   report_status: (ctx, { pid, wstatus }) => {
     const c = ctx.k.ctx(pid);
     if (!c || c.ppid !== ctx.caller.pid) return errno(E.ESRCH, `${pid} is not a child of ${ctx.caller.pid}`);

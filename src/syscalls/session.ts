@@ -2,25 +2,11 @@
 import { E, Errno, errno } from "../protocol/errno.js";
 import { PROTOCOL_VERSION } from "../protocol/index.js";
 import type { session } from "../protocol/calls/session.js";
-import { claim, register } from "../actors/lifecycle.js";
-import { deliver } from "../actors/signals.js";
+import { claim, register } from "../actors/fork.js";
+import { deliver } from "../actors/signal.js";
 import { ptraceClaimed } from "../actors/ptrace.js";
 import type { Handlers } from "./types.js";
 import type { Kernel } from "../actors/kernel.js";
-import { hostCreds } from "../server/hostproc.js";
-import { provesHost } from "../server/hostproof.js";
-
-/**
- * The overflow uid (/proc/sys/kernel/overflowuid, "nobody"): the credentials of a process
- * that entered from outside without proving its host process, whose uids are unknown.
- */
-const NOBODY = { ruid: 65534, euid: 65534, suid: 65534 };
-
-/** A process that enters from outside starts with its proven host process's uids (kill's permission rule reads them), else nobody's. */
-function credsFromHost(k: Kernel, pid: number, hostpid: number): void {
-  const creds = (hostpid > 0 && hostCreds(hostpid)) || NOBODY;
-  k.proc(pid)?.send({ type: "SET_CREDS", creds });
-}
 
 export const DAEMON_NAME = "blinkd 0.1.0";
 
@@ -56,22 +42,18 @@ export const sessionCalls: Handlers<typeof session> = {
     if (ctx.k.nsState() === "over" && ctx.k.config.renewNamespace) ctx.k.ns.send({ type: "RENEW" });
     if (ctx.k.nsState() === "dying" || ctx.k.nsState() === "over") return errno(E.ESRCH, "the namespace is over: its init has died");
     // An unproven host pid is not taken: the daemon signals and reads only a process that proved it is this guest.
-    const host = provesHost(hostpid, ctx.caller.nonce) ? hostpid : 0;
+    const host = ctx.caller.provesHost(hostpid) ? hostpid : 0;
     const r = register(ctx.k, host, exe, argv, delivery);
     if (r instanceof Errno) return r;
-    credsFromHost(ctx.k, r.pid, host);
     ctx.caller.bind(r.pid, r.pid, host);
     return r.pid;
   },
   claim: (ctx, { token, hostpid }) => {
     const bad = badHostPid(hostpid);
     if (bad) return errno(E.EINVAL, `claim.hostpid: ${bad}`);
-    const host = provesHost(hostpid, ctx.caller.nonce) ? hostpid : 0;
+    const host = ctx.caller.provesHost(hostpid) ? hostpid : 0;
     const r = claim(ctx.k, token, host);
     if (r instanceof Errno) return r;
-    // A forked child has its parent's uids already (copy_creds: fork needs no permission, and
-    // the token is the capability); `blinkd run`'s command has its host's.
-    if (r.pid === r.tid && ctx.k.ctx(r.pid)?.ppid === 0) credsFromHost(ctx.k, r.pid, host);
     ctx.caller.bind(r.pid, r.tid, host);
     ctx.k.running = r.pid;
     // The child existed, with its pending signals, since fork returned; they act as it

@@ -27,6 +27,8 @@ export interface Caller {
   rebind(tid: number): void;
   /** The process left emulation: a close of this connection is no longer a death. */
   detach(): void;
+  /** Whether host process `hostpid` holds this connection's nonce (server/hostproof.ts): only then is it the guest's. */
+  provesHost(hostpid: number): boolean;
   /** Close the connection once this call's reply is written. */
   closeAfterReply(): void;
   /** Sends an event message to this connection; false (and nothing sent) while its reader lags too far behind. */

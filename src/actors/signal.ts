@@ -1,8 +1,11 @@
 /**
- * Signals across processes, in the order kernel/signal.c handles them: permission
- * (check_kill_permission), generation (prepare_signal: stop and continue act at once;
- * sig_ignored discards), queueing (__send_signal_locked), and the action the receiving
- * thread would take (complete_signal, get_signal). The daemon applies every default action
+ * kernel/signal.c, generation and delivery: generation (prepare_signal: stop and continue
+ * act at once; sig_ignored discards), queueing (__send_signal_locked), the action the
+ * receiving thread would take (complete_signal, get_signal), job control's stop and
+ * continue with the parent's notice (do_signal_stop, do_notify_parent_cldstop), the exit
+ * signal (do_notify_parent), and the caller's own sigaction and sigprocmask. Who may send
+ * what to whom is kill.ts's; delivery 1's dequeue is dequeue.ts's; an orphaned group's
+ * SIGHUP is exit.ts's (kill_orphaned_pgrp lives in kernel/exit.c). The daemon applies every default action
  * itself: terminate (the process dies of the signal and its host process gets SIGKILL),
  * stop (state T, the host process gets SIGSTOP), continue (SIGCONT), ignore. Only a signal
  * the guest has a handler for reaches the guest: as an event on a thread's connection
@@ -11,9 +14,11 @@
  */
 import { E, errno, type Errno } from "../protocol/errno.js";
 import { signaled, ifExited, exitStatus, termSig, coreDumped } from "../machine/wstatus.js";
-import type { Creds, ProcessContext } from "../machine/process.js";
+import type { ProcessContext } from "../machine/process.js";
 import {
   ALL,
+  HANDLER,
+  HOW,
   KERNEL_IGNORE,
   KERNEL_ONLY,
   KERNEL_STOP,
@@ -26,27 +31,17 @@ import {
   flush,
   has,
   nextSignal,
-  validSignal,
+  NSIG,
   type SigInfo,
-  type SigQueue,
 } from "../machine/sigset.js";
 import type { Kernel } from "./kernel.js";
-import { exitGroup } from "./lifecycle.js";
+import { exitGroup, pgrpOrphaned } from "./exit.js";
 import { ptraceContinued, ptraceStopped, signalDeliveryStop, traced } from "./ptrace.js";
 
 /** Queued real-time signals per queue (RLIMIT_SIGPENDING plays this role in Linux). */
 export const MAX_QUEUED = 256;
 
-/** Who sends: a process of the namespace (pid > 0), or the kernel (pid 0: SEND_SIG_PRIV, always permitted). */
-export interface Sender {
-  readonly pid: number;
-  readonly creds: Creds;
-  readonly sid: number;
-}
-
-export const KERNEL_SENDER: Sender = { pid: 0, creds: { ruid: 0, euid: 0, suid: 0 }, sid: -1 };
-
-const alive = (k: Kernel, pid: number): boolean => {
+export const alive = (k: Kernel, pid: number): boolean => {
   const s = k.state(pid);
   return s === "running" || s === "native" || s === "embryo";
 };
@@ -58,27 +53,6 @@ export function disposition(c: ProcessContext, signo: number): Disposition {
   if (has(c.sigactions.caught, signo)) return "handler";
   if (has(c.sigactions.ignored, signo)) return "ignore";
   return "default";
-}
-
-/** kill_ok_by_cred: a shared real or effective uid with the target's real or saved uid, or CAP_KILL (euid 0 here). */
-function killOkByCred(s: Creds, t: Creds): boolean {
-  return s.euid === t.suid || s.euid === t.ruid || s.ruid === t.suid || s.ruid === t.ruid || s.euid === 0;
-}
-
-/**
- * check_kill_permission: EINVAL for an invalid signal, then (for a sender that is not the
- * kernel and not the target itself) EPERM unless the credentials allow it; SIGCONT is
- * allowed within the sender's session whatever the uids.
- */
-export function checkKillPermission(k: Kernel, sig: number, from: Sender, target: number): 0 | Errno {
-  if (!validSignal(sig)) return errno(E.EINVAL, `signal ${sig} is not 0..64`);
-  if (from.pid === 0 || from.pid === target) return 0;
-  const t = k.ctx(target)!;
-  if (!killOkByCred(from.creds, t.creds)) {
-    if (sig === SIG.SIGCONT && t.sid === from.sid) return 0;
-    return errno(E.EPERM, `uid ${from.creds.ruid}/${from.creds.euid} may not signal ${target} (uids ${t.creds.ruid}/${t.creds.suid})`);
-  }
-  return 0;
 }
 
 /** The thread a thread-group signal is checked against (the leader, as group_send_sig_info passes p). */
@@ -212,7 +186,7 @@ export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
   for (let sig = 1; ready !== 0n && sig <= 64; sig++) if (has(ready, sig)) k.hooks.killHost(pid, c.hostpid, sig);
 }
 
-interface Step {
+export interface Step {
   readonly tid: number;
   readonly from: "thread" | "shared";
   readonly signo: number;
@@ -250,7 +224,7 @@ function act(k: Kernel, pid: number, s: Step): SigInfo | undefined {
 }
 
 /** get_signal's action for a signal it has taken: a handler is chosen (the signal returned), or the default action or SIG_IGN applies. */
-function actOn(k: Kernel, pid: number, info: SigInfo): SigInfo | undefined {
+export function actOn(k: Kernel, pid: number, info: SigInfo): SigInfo | undefined {
   const c = k.ctx(pid)!;
   const signo = info.signo;
   // get_signal: "if (unlikely(current->ptrace) && (signr != SIGKILL) && …) signr = ptrace_signal(signr, &ksig->info, type);"
@@ -277,7 +251,7 @@ function actOn(k: Kernel, pid: number, info: SigInfo): SigInfo | undefined {
   return;
 }
 
-function take(k: Kernel, pid: number, s: Step): SigInfo {
+export function take(k: Kernel, pid: number, s: Step): SigInfo {
   if (s.from === "thread") {
     const t = k.threads.get(s.tid)!;
     const r = dequeue(t.getSnapshot().context.pending, s.signo);
@@ -384,143 +358,41 @@ export function sendExitSignal(k: Kernel, pid: number): void {
 }
 
 /**
- * will_become_orphaned_pgrp: a group is orphaned when no member (but `ignored`, and
- * leaving out dead ones) has a parent in another group of the same session. A parent
- * outside the namespace never holds a group; the group of the namespace's first process
- * (pgid 0, outside) is taken as held by its outside parent, as it is under a shell.
- */
-export function pgrpOrphaned(k: Kernel, pgid: number, ignored: number | undefined): boolean {
-  if (pgid === 0) return false;
-  for (const m of k.pgrp(pgid)) {
-    if (m === ignored || k.state(m) === "zombie") continue;
-    const c = k.ctx(m)!;
-    const parent = c.ppid > 0 ? k.ctx(c.ppid) : undefined;
-    if (!parent) continue;
-    if (parent.pgid !== pgid && parent.sid === c.sid) return false;
-  }
-  return true;
-}
-
-function hasStoppedJobs(k: Kernel, pgid: number): boolean {
-  for (const m of k.pgrp(pgid)) if (k.ctx(m)?.job.stopped) return true;
-  return false;
-}
-
-/**
- * kill_orphaned_pgrp (kernel/exit.c): when an exit orphans a process group that has a
- * stopped member, every member gets SIGHUP then SIGCONT (from the kernel). `father`
- * undefined: `pid` is exiting; else `pid` is a child of the exiting `father`, already
- * moved to its new parent.
- */
-export function killOrphanedPgrp(k: Kernel, pid: number, father: number | undefined): void {
-  const c = k.ctx(pid);
-  if (!c) return;
-  const parentPid = father ?? c.ppid;
-  const parent = parentPid > 0 ? k.ctx(parentPid) : undefined;
-  if (!parent) return;
-  if (parent.pgid !== c.pgid && parent.sid === c.sid && pgrpOrphaned(k, c.pgid, father === undefined ? pid : undefined) && hasStoppedJobs(k, c.pgid)) {
-    const kernel = (signo: number): SigInfo => ({ signo, code: SI.KERNEL, pid: 0, uid: 0, status: 0 });
-    for (const m of [...k.pgrp(c.pgid)]) sendSignal(k, m, undefined, kernel(SIG.SIGHUP), true);
-    for (const m of [...k.pgrp(c.pgid)]) sendSignal(k, m, undefined, kernel(SIG.SIGCONT), true);
-  }
-}
-
-/** group_send_sig_info: permission, then (for a real signal) generation. */
-export function groupSend(k: Kernel, from: Sender, target: number, info: SigInfo): 0 | Errno {
-  const e = checkKillPermission(k, info.signo, from, target);
-  if (e !== 0) return e;
-  if (info.signo !== 0) sendSignal(k, target, undefined, info);
-  return 0;
-}
-
-/**
- * kill_something_info: pid > 0 one process, 0 the caller's group, -1 every process but
- * init and the caller, < -1 the group -pid. The siginfo is SI_USER from the caller.
- */
-export function killSomething(k: Kernel, from: Sender, pid: number, sig: number): 0 | Errno {
-  const info: SigInfo = { signo: sig, code: SI.USER, pid: from.pid, uid: from.creds.ruid, status: 0 };
-  if (pid > 0) {
-    // kill_pid_info: pid_task(pid, PIDTYPE_TGID) finds only a thread-group leader.
-    if (!k.procs.has(pid) || k.state(pid) === "reaped") return errno(E.ESRCH, `no process ${pid}`);
-    return groupSend(k, from, pid, info);
-  }
-  // "-INT_MIN is undefined. Exclude this case to avoid a UBSAN warning"
-  if (pid === -0x80000000) return errno(E.ESRCH);
-  if (pid !== -1) {
-    // __kill_pgrp_info: ESRCH for an empty group; else 0 once any member was signalled,
-    // otherwise the last member's error.
-    const pgid = pid === 0 ? k.ctx(from.pid)!.pgid : -pid;
-    let ret: 0 | Errno = errno(E.ESRCH, `no process group ${pgid}`);
-    for (const m of [...k.pgrp(pgid)]) {
-      const err = groupSend(k, from, m, info);
-      if (ret !== 0) ret = err;
-    }
-    return ret;
-  }
-  // kill(-1): every process with a pid > 1 in the caller's namespace but the caller itself
-  // ("task_pid_vnr(p) > 1 && !same_thread_group(p, current)"); EPERM from some is not an
-  // error; ESRCH when there was nobody to try.
-  let retval: 0 | Errno = 0;
-  let count = 0;
-  for (const m of [...k.procs.keys()]) {
-    if (m <= 1 || m === from.pid || k.state(m) === "reaped" || k.state(m) === "aborted") continue;
-    const err = groupSend(k, from, m, info);
-    count++;
-    if (err === 0 || err.code !== E.EPERM) retval = err;
-  }
-  return count ? retval : errno(E.ESRCH, "no process to signal");
-}
-
-/** do_send_specific (tkill, tgkill): one thread; tgid > 0 must be its process. */
-export function sendSpecific(k: Kernel, from: Sender, tgid: number, tid: number, sig: number): 0 | Errno {
-  const pid = k.procs.has(tid) ? tid : k.threads.get(tid)?.getSnapshot().context.pid;
-  if (pid === undefined || !k.procs.has(pid) || (tgid > 0 && pid !== tgid)) return errno(E.ESRCH, `no thread ${tid}${tgid > 0 ? ` in process ${tgid}` : ""}`);
-  const e = checkKillPermission(k, sig, from, pid);
-  if (e !== 0) return e;
-  if (sig !== 0) sendSignal(k, pid, k.threads.has(tid) ? tid : undefined, { signo: sig, code: SI.TKILL, pid: from.pid, uid: from.creds.ruid, status: 0 });
-  return 0;
-}
-
-/**
- * A host signal for a process of the namespace from outside it (`blinkd run` forwarding
- * what its terminal or supervisor sent to PID 1), when its guest takes handled signals
- * with sig_dequeue (delivery 1) and has a handler for it or blocks it: generated here, so the guest's
- * doorbell finds it queued, with si_pid 0 and SI_USER, as Linux gives a sender in an
- * ancestor namespace (send_signal_locked: "From an ancestor pid namespace?" →
- * si_pid = 0, force). False when the signal should go to the host process as is.
- */
-export function sendFromOutside(k: Kernel, pid: number, signo: number, uid: number): boolean {
-  const c = k.ctx(pid);
-  if (!c || k.state(pid) !== "running" || c.delivery !== 1) return false;
-  // A handled signal, or one a thread blocks or waits for (sigwait): it must come from the
-  // daemon's queue with its siginfo, since the guest takes every host signal the daemon
-  // sends as a doorbell.
-  const t = k.threads.get(pid)?.getSnapshot().context;
-  if (!has(c.sigactions.caught, signo) && !(t && has(t.blocked | t.waiting, signo))) return false;
-  sendSignal(k, pid, undefined, { signo, code: SI.USER, pid: 0, uid, status: 0 }, true);
-  return true;
-}
-
-/** The caller as a sender. */
-export function senderOf(k: Kernel, pid: number): Sender {
-  const c = k.ctx(pid)!;
-  return { pid, creds: c.creds, sid: c.sid };
-}
-
-/**
- * do_sigaction: a signal whose new action ignores it is dropped from every queue of the
+ * do_sigaction (kernel/signal.c): "if (!valid_signal(sig) || sig < 1 || (act &&
+ * sig_kernel_only(sig))) return -EINVAL": a signal outside 1.._NSIG, or SIGKILL and SIGSTOP,
+ * is EINVAL. A signal whose new action ignores it is dropped from every queue of the
  * process; anything newly handled and pending may now be delivered.
  */
-export function actionChanged(k: Kernel, pid: number, signo: number): void {
-  const c = k.ctx(pid);
-  if (!c) return;
-  const d = disposition(c, signo);
+export function sigaction(k: Kernel, pid: number, signo: number, handler: number, flags: number): 0 | Errno {
+  if (signo < 1 || signo > NSIG) return errno(E.EINVAL, `rt_sigaction.signo: ${signo} is not a signal (1..${NSIG})`);
+  if (has(KERNEL_ONLY, signo)) return errno(E.EINVAL, `rt_sigaction: the disposition of signal ${signo} cannot be changed`);
+  if (handler > HANDLER.CAUGHT) return errno(E.EINVAL, `rt_sigaction.handler: expected 0 (SIG_DFL), 1 (SIG_IGN) or 2 (a handler), got ${handler}`);
+  const p = k.proc(pid);
+  if (!p) return 0;
+  p.send({ type: "SIGACTION", signo, handler, flags });
+  const d = disposition(p.getSnapshot().context, signo);
   if (d === "ignore" || (d === "default" && has(KERNEL_IGNORE, signo))) flushAll(k, pid, bit(signo));
   deliver(k, pid, bit(signo));
+  return 0;
 }
 
-/** The thread's new mask (SIGKILL and SIGSTOP cannot be blocked); signals it unblocked may act now. */
-export function setBlocked(k: Kernel, pid: number, tid: number, mask: bigint): bigint {
+/**
+ * sigprocmask (kernel/signal.c): the new mask from `how` ("default: return -EINVAL"), then
+ * set_current_blocked; returns the old mask.
+ */
+export function sigprocmask(k: Kernel, pid: number, tid: number, how: number, set: bigint): bigint | Errno {
+  const t = k.threads.get(tid);
+  if (!t) return errno(E.ESRCH);
+  const old = t.getSnapshot().context.blocked;
+  const s = set & ALL;
+  const mask = how === HOW.BLOCK ? old | s : how === HOW.UNBLOCK ? old & ~s : how === HOW.SETMASK ? s : undefined;
+  if (mask === undefined) return errno(E.EINVAL, `rt_sigprocmask.how: expected 0 (SIG_BLOCK), 1 (SIG_UNBLOCK) or 2 (SIG_SETMASK), got ${how}`);
+  setBlocked(k, pid, tid, mask);
+  return old;
+}
+
+/** set_current_blocked: the thread's new mask (SIGKILL and SIGSTOP cannot be blocked); signals it unblocked may act now. */
+function setBlocked(k: Kernel, pid: number, tid: number, mask: bigint): bigint {
   const t = k.threads.get(tid);
   if (!t) return 0n;
   const old = t.getSnapshot().context.blocked;
@@ -530,83 +402,3 @@ export function setBlocked(k: Kernel, pid: number, tid: number, mask: bigint): b
   return old;
 }
 
-/**
- * sig_dequeue for delivery 1: the thread's next signal blocked by neither its mask nor
- * `also` (the guest's mask of the moment), its own queue first (dequeue_signal).
- */
-export function dequeueFor(k: Kernel, pid: number, tid: number, also: bigint = 0n): SigInfo | undefined {
-  for (let guard = 0; guard < 4 * 64 + 8; guard++) {
-    const tc = k.threads.get(tid)?.getSnapshot().context;
-    if (!tc || !alive(k, pid)) return undefined;
-    const info = dequeueMasked(k, pid, tid, tc.blocked | (also & ALL));
-    if (!info) return undefined;
-    // get_signal's loop: the guest runs the handler of what it takes (the kernel's choice of
-    // handler); a signal whose action is no longer a handler (an SA_RESETHAND reset by an
-    // earlier one of the burst, a sigaction since it was rung) takes that action here.
-    if (actOn(k, pid, info)) return info;
-  }
-  return undefined;
-}
-
-/** dequeue_signal(tsk, mask, …): the next signal `mask` does not block, the thread's own queue first, then the process's. */
-function dequeueMasked(k: Kernel, pid: number, tid: number, mask: bigint): SigInfo | undefined {
-  const tc = k.threads.get(tid)?.getSnapshot().context;
-  const c = k.ctx(pid);
-  if (!tc || !c) return undefined;
-  const own = nextSignal(tc.pending, mask);
-  if (own) return take(k, pid, { tid, from: "thread", signo: own });
-  const shared = nextSignal(c.pending, mask);
-  return shared ? take(k, pid, { tid, from: "shared", signo: shared }) : undefined;
-}
-
-/**
- * sig_wait (sigwait, sigwaitinfo, sigtimedwait of a delivery-1 guest), as do_sigtimedwait:
- * the thread's earlier wait ends; dequeue_signal(tsk, ~set, …) takes the next signal of
- * `set` whatever the thread's mask, its own queue first. With none and `arm`, the thread
- * waits for `set` (do_sigtimedwait's "temporarily unblock those we're interested"): a
- * signal of the set generated later rings the host process (deliver) until its next call.
- * Its mask is not changed: the signals it blocked stay blocked for sig_ignored (Linux
- * checks real_blocked there) and no default action is taken for them.
- */
-export function waitFor(k: Kernel, pid: number, tid: number, set: bigint, arm: boolean): SigInfo | undefined {
-  const t = k.threads.get(tid);
-  if (!t || !k.ctx(pid)) return undefined;
-  const want = set & ALL & ~KERNEL_ONLY;
-  const info = dequeueMasked(k, pid, tid, ~want);
-  const waiting = !info && arm ? want : 0n;
-  if (waiting !== t.getSnapshot().context.waiting) t.send({ type: "SET_WAITING", waiting });
-  return info;
-}
-
-/**
- * sig_watch (signalfd of a delivery-1 guest): the thread reads `set` from signalfds; what
- * of it is pending rings now (a signalfd is readable while one is: signalfd_poll), and
- * what is generated later rings then (signalfd_notify). Its mask is not changed.
- */
-export function watchFor(k: Kernel, pid: number, tid: number, set: bigint): void {
-  const t = k.threads.get(tid);
-  if (!t) return;
-  const watched = set & ALL & ~KERNEL_ONLY;
-  const was = t.getSnapshot().context.watched;
-  if (watched === was) return;
-  t.send({ type: "SET_WATCHED", watched });
-  deliver(k, pid, watched & ~was);
-}
-
-/** sigpending(2): what is pending for the thread or its process and blocked by it. */
-export function pendingFor(k: Kernel, pid: number, tid: number): bigint {
-  const t = k.threads.get(tid)?.getSnapshot().context;
-  const c = k.ctx(pid);
-  if (!t || !c) return 0n;
-  return (t.pending.mask | c.pending.mask) & t.blocked;
-}
-
-/** Every signal pending for the thread or its process, blocked or not (sig_dequeue's out.pending). */
-export function pendingAll(k: Kernel, pid: number, tid: number): bigint {
-  const t = k.threads.get(tid)?.getSnapshot().context;
-  const c = k.ctx(pid);
-  if (!t || !c) return 0n;
-  return t.pending.mask | c.pending.mask;
-}
-
-export type { SigQueue };
