@@ -5,6 +5,8 @@
  * tracee are emulated: the tracer's ptrace(2) goes to blinkd, and the tracee, rung by blinkd,
  * serves its guest memory and its whole register file at an instruction boundary. Only blink
  * makes syscall stops (spec/native/ptrace_regs.c: PTRACE_SYSCALL, orig_rax rewritten at entry).
+ * spec/native/sigrestart.c: a signal that interrupts a blocking call is delivered as Linux does it,
+ * on the way back to user mode after the call's return, not nested inside the call.
  */
 import { expect, it } from "vitest";
 import { isRoot } from "./helpers/asinit.js";
@@ -42,6 +44,46 @@ describeBlink("ptrace between C programs in blink, as Linux", () => {
       "exit  39 rax 2 (PEEKUSER orig_rax 39)",
       "entry 231 rax -38 (PEEKUSER orig_rax 231)",
       "exited(2)",
+    ]);
+  }, 120_000);
+
+  it("a signal that interrupts a blocking call: the call returns first (its syscall-exit stop sees -ERESTARTSYS), then the signal-delivery stop, then the handler with that return's frame (-EINTR, or the call made again with SA_RESTART); sigsuspend's frame restores its mask; a suppressed signal restarts the call", async () => {
+    const blinkd = await sameAsLinux("sigrestart", "blink");
+    expect(blinkd.lines).toEqual([
+      "without SA_RESTART: handler ran 1 time(s), its frame: rax -EINTR, rip after the syscall instruction",
+      "without SA_RESTART: waitpid returned -1 EINTR",
+      "without SA_RESTART: waitpid again: the child, exited(7)",
+      "with SA_RESTART: handler ran 1 time(s), its frame: rax wait4's number, rip at the syscall instruction",
+      "with SA_RESTART: waitpid returned the child, exited(7)",
+      "sigsuspend: returned -1 EINTR; handler ran 1 time(s), its frame: rax -EINTR, rip after the syscall instruction",
+      "sigsuspend: the frame restores USR1 1 USR2 1; the handler ran with USR1 1 USR2 0; after: USR1 1 USR2 1",
+      "tracer: STOP",
+      "tracer: wait4 entry",
+      "tracer: wait4 exit = -ERESTARTSYS",
+      "tracer: signal-delivery stop USR1, let through",
+      "tracer: rt_sigreturn entry",
+      "tracer: rt_sigreturn exit = -EINTR",
+      "tracer: wait4 entry",
+      "tracer: wait4 exit = the child",
+      "tracer: signal-delivery stop CHLD",
+      "tracee round 0: handler ran 1 time(s), first waitpid EINTR, the child exited(7)",
+      "tracer: wait4 entry",
+      "tracer: wait4 exit = -ERESTARTSYS",
+      "tracer: signal-delivery stop USR1, let through",
+      "tracer: rt_sigreturn entry",
+      "tracer: rt_sigreturn exit = 61",
+      "tracer: wait4 entry",
+      "tracer: wait4 exit = the child",
+      "tracer: signal-delivery stop CHLD",
+      "tracee round 1: handler ran 1 time(s), first waitpid returned the child, the child exited(7)",
+      "tracer: wait4 entry",
+      "tracer: wait4 exit = -ERESTARTSYS",
+      "tracer: signal-delivery stop USR1, suppressed",
+      "tracer: wait4 entry",
+      "tracer: wait4 exit = the child",
+      "tracer: signal-delivery stop CHLD",
+      "tracee round 2: handler ran 0 time(s), first waitpid returned the child, the child exited(7)",
+      "tracer: the tracee exited(0)",
     ]);
   }, 120_000);
 });
