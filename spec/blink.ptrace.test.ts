@@ -86,4 +86,19 @@ describeBlink("ptrace between C programs in blink, as Linux", () => {
       "tracer: the tracee exited(0)",
     ]);
   }, 120_000);
+
+  it("PTRACE_SINGLESTEP: one instruction per step, each a SIGTRAP stop with TRAP_TRACE; a jump lands where it jumps, a system call is one step", async () => {
+    const blinkd = await sameAsLinux("ptrace_step", "blink");
+    expect(blinkd.lines).toEqual([
+      "stopped(STOP)",
+      "TRAP si_code 2 at +1 rax 0 rdx 0",
+      "TRAP si_code 2 at +6 rax 1 rdx 0",
+      "TRAP si_code 2 at +9 rax 3 rdx 0",
+      "TRAP si_code 2 at +13 rax 3 rdx 0",
+      "TRAP si_code 2 at +17 rax 3 rdx 6",
+      "TRAP si_code 2 at +22 rax 60 rdx 6",
+      "TRAP si_code 2 at +27 rax 60 rdx 6",
+      "exited(7)",
+    ]);
+  }, 120_000);
 });
