@@ -130,4 +130,26 @@ describe("ptrace between native programs under the preload, as Linux", () => {
       "tracee: exited(5)",
     ]);
   }, 60_000);
+
+  it("PTRACE_O_TRACEEXIT for a death the daemon deals: a fatal default action (SIGTERM let through) and SIGKILL each stop the tracee at PTRACE_EVENT_EXIT first, the signal as its message, its registers readable; it dies when resumed", async () => {
+    const blinkd = await sameAsLinux("ptrace_exitkill", "blinkd");
+    expect(blinkd.lines).toEqual([
+      "tracee: stopped(STOP) event 0",
+      "SETOPTIONS TRACEEXIT: 0",
+      "kill(TERM)",
+      "tracee: stopped(TERM) event 0",
+      "  CONT with TERM",
+      "tracee: stopped(TRAP) event 6",
+      "  GETEVENTMSG: 0, 15",
+      "  GETREGS: 0",
+      "tracee: killed(TERM)",
+      "tracee: stopped(STOP) event 0",
+      "SETOPTIONS TRACEEXIT: 0",
+      "kill(KILL)",
+      "tracee: stopped(TRAP) event 6",
+      "  GETEVENTMSG: 0, 9",
+      "  GETREGS: 0",
+      "tracee: killed(KILL)",
+    ]);
+  }, 60_000);
 });

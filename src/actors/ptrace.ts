@@ -85,6 +85,11 @@ interface Link {
    * arrive on its way back to user mode, not at this serving's end.
    */
   selfServe: boolean;
+  /**
+   * A death the daemon deals (a fatal signal's default action, SIGKILL) that waits for the
+   * tracee's PTRACE_EVENT_EXIT stop to end: the signal, -1 once the stop is over, 0 none.
+   */
+  exiting: number;
 }
 
 interface Table {
@@ -163,7 +168,7 @@ function attach(k: Kernel, tracer: number, tracee: number, seized: boolean, opti
   const actor = createActor(ptraceMachine, { input: { tracer, tracee, seized, options }, id: `ptrace:${tracee}` });
   actor.start();
   k.watch(actor);
-  const l: Link = { actor, proc: k.proc(tracee), requests: [], inflight: new Set(), serve: new WaitQueue(), answered: new WaitQueue(), selfServe: false };
+  const l: Link = { actor, proc: k.proc(tracee), requests: [], inflight: new Set(), serve: new WaitQueue(), answered: new WaitQueue(), selfServe: false, exiting: 0 };
   t.links.set(tracee, l);
   let s = t.byTracer.get(tracer);
   if (!s) t.byTracer.set(tracer, (s = new Set()));
@@ -252,6 +257,21 @@ export function signalDeliveryStop(k: Kernel, pid: number, info: SigInfo): void 
   const l = link(k, pid);
   if (!l) return;
   enterStop(k, pid, l, { kind: "signal", exitCode: info.signo, info });
+}
+
+/**
+ * do_exit → ptrace_event(PTRACE_EVENT_EXIT, code) for a death the daemon deals (a fatal
+ * signal's default action, SIGKILL; Linux 6.x stops a tracee with PTRACE_O_TRACEEXIT there for
+ * both): the tracee stops with the wait status as its message, and dies once its tracer
+ * resumes it (or detaches, or is gone). True when the death waits for that stop.
+ */
+export function ptraceExiting(k: Kernel, pid: number, signo: number): boolean {
+  const l = link(k, pid);
+  if (!l || l.exiting !== 0 || !(ctxOf(l).options & O.TRACEEXIT) || k.state(pid) !== "running") return false;
+  l.exiting = signo;
+  const code = SIG.SIGTRAP | (EVENT.EXIT << 8);
+  enterStop(k, pid, l, { kind: "event", exitCode: code, info: selfInfo(k, pid, SIG.SIGTRAP, code) }, BigInt(signo & 0x7f));
+  return true;
 }
 
 /** Whether signals.ts hands this process's signals to ptrace (task->ptrace) rather than acting on them. */
@@ -343,6 +363,13 @@ function resume(k: Kernel, pid: number, l: Link, mode: number, sig: number): Sig
   } else if (sig && stop?.kind === "syscall") sendSignal(k, pid, pid, { signo: sig, code: SI.USER, pid: ctxOf(l).tracer, uid: 0, status: 0 }, true);
   l.actor.send({ type: "RESUME", mode, inject });
   l.serve.wake();
+  // do_exit after ptrace_event(PTRACE_EVENT_EXIT): the death the stop held back goes on.
+  if (l.exiting > 0) {
+    const signo = l.exiting;
+    l.exiting = -1;
+    killProcess(k, pid, signo);
+    return null;
+  }
   // get_signal: "if (unlikely(current->jobctl & JOBCTL_TRAP_MASK)) do_jobctl_trap()": a SIGCONT
   // that came during the stop traps it again at once.
   if (notify) interruptStop(k, pid, l);
