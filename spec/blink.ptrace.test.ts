@@ -123,4 +123,23 @@ describeBlink("ptrace between C programs in blink, as Linux", () => {
       "tracee: killed(KILL)",
     ]);
   }, 60_000);
+
+  it("PTRACE_EVENT_VFORK: a vfork under PTRACE_O_TRACEVFORK stops the tracee with event 2 (a fork with event 1), the child traced from its start", async () => {
+    const blinkd = await sameAsLinux("ptrace_vfork", "blink");
+    expect(blinkd.lines).toEqual([
+      "tracee: stopped(STOP) event 0",
+      "SETOPTIONS: 0",
+      "tracee: stopped(TRAP) event 2",
+      "  GETEVENTMSG: 0, a child: yes",
+      "  the child: stopped(STOP) event 0",
+      "  the child: exited(5)",
+      "tracee: stopped(CHLD) event 0",
+      "tracee: stopped(TRAP) event 1",
+      "  GETEVENTMSG: 0, a child: yes",
+      "  the child: stopped(STOP) event 0",
+      "  the child: exited(6)",
+      "tracee: stopped(CHLD) event 0",
+      "tracee: exited(6)",
+    ]);
+  }, 120_000);
 });
