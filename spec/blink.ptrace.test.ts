@@ -12,6 +12,7 @@ import { expect, it } from "vitest";
 import { isRoot } from "./helpers/asinit.js";
 import { describeBlink } from "./helpers/blink.js";
 import { sameAsLinux } from "./helpers/signalprograms.js";
+import { EXITKILL_LINES } from "./helpers/ptracelines.js";
 
 describeBlink("ptrace between C programs in blink, as Linux", () => {
   if (!isRoot) return;
@@ -104,24 +105,7 @@ describeBlink("ptrace between C programs in blink, as Linux", () => {
 
   it("PTRACE_O_TRACEEXIT for a death the daemon deals: a fatal default action (SIGTERM let through) and SIGKILL each stop the tracee at PTRACE_EVENT_EXIT first, the signal as its message, its registers readable; it dies when resumed", async () => {
     const blinkd = await sameAsLinux("ptrace_exitkill", "blink");
-    expect(blinkd.lines).toEqual([
-      "tracee: stopped(STOP) event 0",
-      "SETOPTIONS TRACEEXIT: 0",
-      "kill(TERM)",
-      "tracee: stopped(TERM) event 0",
-      "  CONT with TERM",
-      "tracee: stopped(TRAP) event 6",
-      "  GETEVENTMSG: 0, 15",
-      "  GETREGS: 0",
-      "tracee: killed(TERM)",
-      "tracee: stopped(STOP) event 0",
-      "SETOPTIONS TRACEEXIT: 0",
-      "kill(KILL)",
-      "tracee: stopped(TRAP) event 6",
-      "  GETEVENTMSG: 0, 9",
-      "  GETREGS: 0",
-      "tracee: killed(KILL)",
-    ]);
+    expect(blinkd.lines).toEqual(EXITKILL_LINES);
   }, 60_000);
 
   it("PTRACE_EVENT_VFORK: a vfork under PTRACE_O_TRACEVFORK stops the tracee with event 2 (a fork with event 1), the child traced from its start", async () => {
