@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { sameAsLinux } from "./helpers/signalprograms.js";
+import { EXITKILL_LINES } from "./helpers/ptracelines.js";
 
 describe("ptrace between native programs under the preload, as Linux", () => {
   it("TRACEME and raise(SIGSTOP): the tracer sees the stop, its siginfo, peeks and pokes a variable (EIO at a bad address), continues the tracee and collects its exit; the errors (EPERM, ESRCH)", async () => {
@@ -129,5 +130,10 @@ describe("ptrace between native programs under the preload, as Linux", () => {
       "tracee's getppid: 1",
       "tracee: exited(5)",
     ]);
+  }, 60_000);
+
+  it("PTRACE_O_TRACEEXIT for a death the daemon deals: a fatal default action (SIGTERM let through) and SIGKILL each stop the tracee at PTRACE_EVENT_EXIT first, the signal as its message, its registers readable; it dies when resumed", async () => {
+    const blinkd = await sameAsLinux("ptrace_exitkill", "blinkd");
+    expect(blinkd.lines).toEqual(EXITKILL_LINES);
   }, 60_000);
 });

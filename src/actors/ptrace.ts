@@ -79,6 +79,17 @@ interface Link {
   readonly serve: WaitQueue;
   /** Woken when a request is answered or the tracee leaves its stop: the tracer's ptrace call sleeps on it. */
   readonly answered: WaitQueue;
+  /**
+   * The tracee's serving began with its ptrace_event (a stop point of its own, inside its
+   * system call or fork): when that ends, a stop decided meanwhile still waits for it to
+   * arrive on its way back to user mode, not at this serving's end.
+   */
+  selfServe: boolean;
+  /**
+   * A death the daemon deals (a fatal signal's default action, SIGKILL) that waits for the
+   * tracee's PTRACE_EVENT_EXIT stop to end: the signal, -1 once the stop is over, 0 none.
+   */
+  exiting: number;
 }
 
 interface Table {
@@ -157,7 +168,7 @@ function attach(k: Kernel, tracer: number, tracee: number, seized: boolean, opti
   const actor = createActor(ptraceMachine, { input: { tracer, tracee, seized, options }, id: `ptrace:${tracee}` });
   actor.start();
   k.watch(actor);
-  const l: Link = { actor, proc: k.proc(tracee), requests: [], inflight: new Set(), serve: new WaitQueue(), answered: new WaitQueue() };
+  const l: Link = { actor, proc: k.proc(tracee), requests: [], inflight: new Set(), serve: new WaitQueue(), answered: new WaitQueue(), selfServe: false, exiting: 0 };
   t.links.set(tracee, l);
   let s = t.byTracer.get(tracer);
   if (!s) t.byTracer.set(tracer, (s = new Set()));
@@ -189,19 +200,43 @@ function selfInfo(k: Kernel, pid: number, signo: number, code: number): SigInfo 
  * ptrace_stop: the tracee stops, its tracer is told (do_notify_parent_cldstop with
  * for_ptrace: SIGCHLD with CLD_TRAPPED unless the tracer's SIGCHLD is ignored or has
  * SA_NOCLDSTOP; its wait wakes either way), and the tracee is rung so that it serves.
+ *
+ * A stop the daemon decides for a delivery-1 tracee that runs (a signal for ptrace_signal,
+ * an interrupt) is only decided here: Linux's tracee stops in get_signal on its way back to
+ * user mode, after the system call it is in has ended and made its own syscall-exit stop.
+ * So the tracee is rung and the stop waits (trapping) until it arrives: its ptrace_serve
+ * (arrive), where the tracer is told. `self`: a stop the tracee reports (ptrace_event),
+ * whose reply is its serving: no ring.
  */
-function enterStop(k: Kernel, pid: number, l: Link, stop: PtraceStop, message?: bigint): void {
-  const wasStopped = stateOf(l) !== "running";
+function enterStop(k: Kernel, pid: number, l: Link, stop: PtraceStop, message?: bigint, self = false): void {
+  const st = stateOf(l);
+  const c = k.ctx(pid);
+  if (st === "running" && !self && c?.delivery === 1 && !c.job.stopped && (stop.kind === "signal" || stop.kind === "interrupt")) {
+    l.actor.send({ type: "TRAP", stop, message });
+    ring(k, pid);
+    return;
+  }
   l.actor.send({ type: "STOP", stop, message });
+  tellTracer(k, pid, l, stop);
+  if ((st === "running" || st === "trapping") && !self) ring(k, pid);
+}
+
+/** do_notify_parent_cldstop(current, true, CLD_TRAPPED) as the tracee enters its stop. */
+function tellTracer(k: Kernel, pid: number, l: Link, stop: PtraceStop): void {
   const tracer = ctxOf(l).tracer;
   const tc = k.ctx(tracer);
-  if (tc) {
-    const flags = tc.sigactions.flags.get(SIG.SIGCHLD) ?? 0;
-    if (!has(tc.sigactions.ignored, SIG.SIGCHLD) && !(flags & SA.NOCLDSTOP))
-      sendSignal(k, tracer, undefined, { signo: SIG.SIGCHLD, code: CLD_TRAPPED, pid, uid: k.ctx(pid)?.creds.ruid ?? 0, status: stop.exitCode & 0x7f });
-    k.notifyParent(tracer);
-  }
-  if (!wasStopped) ring(k, pid);
+  if (!tc) return;
+  const flags = tc.sigactions.flags.get(SIG.SIGCHLD) ?? 0;
+  if (!has(tc.sigactions.ignored, SIG.SIGCHLD) && !(flags & SA.NOCLDSTOP))
+    sendSignal(k, tracer, undefined, { signo: SIG.SIGCHLD, code: CLD_TRAPPED, pid, uid: k.ctx(pid)?.creds.ruid ?? 0, status: stop.exitCode & 0x7f });
+  k.notifyParent(tracer);
+}
+
+/** A trapping tracee reached its stop (its ptrace_serve on the way to user mode): it stops now. */
+function arrive(k: Kernel, pid: number, l: Link): void {
+  l.actor.send({ type: "ARRIVE" });
+  const stop = ctxOf(l).stop;
+  if (stop) tellTracer(k, pid, l, stop);
 }
 
 /** Tells the tracee it is in a ptrace stop: it calls ptrace_serve (spec/ptrace.md §4.2). */
@@ -222,6 +257,21 @@ export function signalDeliveryStop(k: Kernel, pid: number, info: SigInfo): void 
   const l = link(k, pid);
   if (!l) return;
   enterStop(k, pid, l, { kind: "signal", exitCode: info.signo, info });
+}
+
+/**
+ * do_exit → ptrace_event(PTRACE_EVENT_EXIT, code) for a death the daemon deals (a fatal
+ * signal's default action, SIGKILL; Linux 6.x stops a tracee with PTRACE_O_TRACEEXIT there for
+ * both): the tracee stops with the wait status as its message, and dies once its tracer
+ * resumes it (or detaches, or is gone). True when the death waits for that stop.
+ */
+export function ptraceExiting(k: Kernel, pid: number, signo: number): boolean {
+  const l = link(k, pid);
+  if (!l || l.exiting !== 0 || !(ctxOf(l).options & O.TRACEEXIT) || k.state(pid) !== "running") return false;
+  l.exiting = signo;
+  const code = SIG.SIGTRAP | (EVENT.EXIT << 8);
+  enterStop(k, pid, l, { kind: "event", exitCode: code, info: selfInfo(k, pid, SIG.SIGTRAP, code) }, BigInt(signo & 0x7f));
+  return true;
 }
 
 /** Whether signal.ts hands this process's signals to ptrace (task->ptrace) rather than acting on them. */
@@ -313,6 +363,13 @@ function resume(k: Kernel, pid: number, l: Link, mode: number, sig: number): Sig
   } else if (sig && stop?.kind === "syscall") sendSignal(k, pid, pid, { signo: sig, code: SI.USER, pid: ctxOf(l).tracer, uid: 0, status: 0 }, true);
   l.actor.send({ type: "RESUME", mode, inject });
   l.serve.wake();
+  // do_exit after ptrace_event(PTRACE_EVENT_EXIT): the death the stop held back goes on.
+  if (l.exiting > 0) {
+    const signo = l.exiting;
+    l.exiting = -1;
+    killProcess(k, pid, signo);
+    return null;
+  }
   // get_signal: "if (unlikely(current->jobctl & JOBCTL_TRAP_MASK)) do_jobctl_trap()": a SIGCONT
   // that came during the stop traps it again at once.
   if (notify) interruptStop(k, pid, l);
@@ -330,11 +387,15 @@ function dropRequests(l: Link): void {
 
 /** __ptrace_detach / ptrace_detach: unlinked; a stopped tracee runs on with `sig`. */
 function detach(k: Kernel, pid: number, l: Link, sig: number): void {
+  // A signal taken for a stop the tracee had not reached (trapping) is its again, as a
+  // signal still pending on Linux is once its tracer is gone.
+  const owed = stateOf(l) === "trapping" ? ctxOf(l).pending?.stop : undefined;
   const stopped = stateOf(l) !== "running" && k.state(pid) === "running";
   // The signal it leaves the stop with is its to run, told by ptrace_serve once unlinked.
   const inj = stopped ? resume(k, pid, l, MODE.CONT, sig) : null;
   if (inj) pendingInject.set(l.proc as object, inj);
   unlink(k, pid);
+  if (owed?.kind === "signal" && owed.info && k.state(pid) === "running") sendSignal(k, pid, undefined, owed.info, true);
   // What it had pending while traced acts now, as an untraced process's.
   if (k.state(pid) === "running") deliver(k, pid);
 }
@@ -624,8 +685,11 @@ export function serveNext(k: Kernel, pid: number): Served | undefined {
     if (p && inj) pendingInject.delete(p);
     return runOn(-1, 0, inj ?? null);
   }
+  // A trapping tracee that serves on its way back to user mode has arrived at its stop.
+  if (stateOf(l) === "trapping" && !l.selfServe) arrive(k, pid, l);
   const c = ctxOf(l);
-  if (stateOf(l) === "running") {
+  if (stateOf(l) === "running" || stateOf(l) === "trapping") {
+    l.selfServe = false;
     if (c.inject) l.actor.send({ type: "INJECTED" });
     return runOn(c.options, c.mode, c.inject);
   }
@@ -660,15 +724,16 @@ export function serveQueue(k: Kernel, pid: number): WaitQueue[] {
  * legacy SIGTRAP sent to itself (ptrace_event: "else if (event == PTRACE_EVENT_EXEC) … if
  * ((current->ptrace & (PT_PTRACED|PT_SEIZED)) == PT_PTRACED) send_sig(SIGTRAP, current, 0)").
  */
-export function reportEvent(k: Kernel, pid: number, event: number, message: bigint): 0 | Errno {
+export function reportEvent(k: Kernel, pid: number, event: number, message: bigint, self = false): 0 | Errno {
   const l = link(k, pid);
-  if (!l || stateOf(l) !== "running") return 0;
+  if (!l || (stateOf(l) !== "running" && stateOf(l) !== "trapping")) return 0;
+  if (self) l.selfServe = true;
   const c = ctxOf(l);
   const enabled: Record<number, number> = { [EVENT.FORK]: O.TRACEFORK, [EVENT.VFORK]: O.TRACEVFORK, [EVENT.CLONE]: O.TRACECLONE, [EVENT.EXEC]: O.TRACEEXEC, [EVENT.VFORK_DONE]: O.TRACEVFORKDONE, [EVENT.EXIT]: O.TRACEEXIT };
   if (event in enabled) {
     if (c.options & enabled[event]!) {
       const code = SIG.SIGTRAP | (event << 8);
-      enterStop(k, pid, l, { kind: "event", exitCode: code, info: selfInfo(k, pid, SIG.SIGTRAP, code) }, message);
+      enterStop(k, pid, l, { kind: "event", exitCode: code, info: selfInfo(k, pid, SIG.SIGTRAP, code) }, message, self);
     } else if (event === EVENT.EXEC && !c.seized) {
       sendSignal(k, pid, pid, { signo: SIG.SIGTRAP, code: SI.USER, pid, uid: k.ctx(pid)?.creds.ruid ?? 0, status: 0 }, true);
     }
@@ -677,7 +742,7 @@ export function reportEvent(k: Kernel, pid: number, event: number, message: bigi
   if (event === POINT.SYSCALL_ENTRY || event === POINT.SYSCALL_EXIT) {
     if (c.mode !== MODE.SYSCALL) return 0;
     const code = SIG.SIGTRAP | (c.options & O.TRACESYSGOOD ? 0x80 : 0);
-    enterStop(k, pid, l, { kind: "syscall", exitCode: code, info: selfInfo(k, pid, SIG.SIGTRAP, code) }, message);
+    enterStop(k, pid, l, { kind: "syscall", exitCode: code, info: selfInfo(k, pid, SIG.SIGTRAP, code) }, message, true);
     return 0;
   }
   if (event === POINT.STEP) {

@@ -36,7 +36,7 @@ import {
 } from "../machine/sigset.js";
 import type { Kernel } from "./kernel.js";
 import { exitGroup, pgrpOrphaned } from "./exit.js";
-import { ptraceContinued, ptraceStopped, signalDeliveryStop, traced } from "./ptrace.js";
+import { ptraceContinued, ptraceExiting, ptraceStopped, signalDeliveryStop, traced } from "./ptrace.js";
 
 /** Queued real-time signals per queue (RLIMIT_SIGPENDING plays this role in Linux). */
 export const MAX_QUEUED = 256;
@@ -300,6 +300,8 @@ export function finishDeath(k: Kernel, pid: number): void {
 
 function die(k: Kernel, pid: number, signo: number): void {
   if (!alive(k, pid)) return;
+  // A tracee with PTRACE_O_TRACEEXIT stops first (ptrace.ts, ptraceExiting).
+  if (ptraceExiting(k, pid, signo)) return;
   const hostpid = k.ctx(pid)!.hostpid;
   // No core is written: the status never has WCOREDUMP (Linux with RLIMIT_CORE 0).
   exitGroup(k, pid, signaled(signo), false);

@@ -82,7 +82,7 @@ export const ptraceCalls: Handlers<typeof ptrace> = {
     return serve(ctx);
   },
   ptrace_event: (ctx, { event, message }) => {
-    const r = reportEvent(ctx.k, ctx.caller.pid, event, message);
+    const r = reportEvent(ctx.k, ctx.caller.pid, event, message, true);
     if (r !== 0) return r;
     return serve(ctx);
   },
