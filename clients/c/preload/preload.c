@@ -371,7 +371,7 @@ static void report_ignored(void) {
   for (int s = 1; s < 65; s++) {
     struct sigaction old;
     if (s == SIGKILL || s == SIGSTOP || get_sigaction()(s, NULL, &old) != 0) continue;
-    if (old.sa_handler == SIG_IGN) blinkd_rt_sigaction(&conn, s, 1, (uint32_t)old.sa_flags);
+    if (old.sa_handler == SIG_IGN) blinkd_rt_sigaction(&conn, s, BLINKD_SIGACTION_SIG_IGN, (uint32_t)old.sa_flags);
   }
 }
 
@@ -535,7 +535,7 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
       if (r == -ENOENT) get_kill()(myhost, SIGKILL); /* killed before it ran (§7.4) */
       if (r < 0) return warn("claiming BLINKD_TOKEN", r);
     } else {
-      r = blinkd_register(&conn, myhost, exe, (const char *const *)argv, 1);
+      r = blinkd_register(&conn, myhost, exe, (const char *const *)argv, BLINKD_DELIVERY_HOST);
       if (r < 0) return warn("register", r);
       told = 0; /* a registered process starts with an empty mask (spec/signals.md §2.2) */
       mypid = (int32_t)r;
@@ -1331,7 +1331,7 @@ static int choose(struct frame *f, int taken) {
     get_sigaction()(s, &dfl, NULL);
     wrapped &= ~b;
     norestart &= ~b;
-    if (active && !taken) blinkd_rt_sigaction(&conn, s, 0, (uint32_t)f->flags);
+    if (active && !taken) blinkd_rt_sigaction(&conn, s, BLINKD_SIGACTION_SIG_DFL, (uint32_t)f->flags);
   }
   return 1;
 }
@@ -1526,8 +1526,8 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
   if (r != 0) return errno = e, r;
   if (old && was && old->sa_sigaction == doorbell) *old = prev;
   if (act) {
-    uint32_t kind = !handler ? (want.sa_handler == SIG_DFL ? 0 : 1) : 2;
-    if (kind == 2 && !(want.sa_flags & SA_RESTART)) norestart |= b;
+    uint32_t kind = !handler ? (want.sa_handler == SIG_DFL ? BLINKD_SIGACTION_SIG_DFL : BLINKD_SIGACTION_SIG_IGN) : BLINKD_SIGACTION_HANDLER;
+    if (kind == BLINKD_SIGACTION_HANDLER && !(want.sa_flags & SA_RESTART)) norestart |= b;
     else norestart &= ~b;
     blinkd_rt_sigaction(&conn, sig, kind, (uint32_t)want.sa_flags);
   }
