@@ -12,7 +12,7 @@ import { startDaemon } from "../server/daemon.js";
 import { reserveFromOutside, reportStatus } from "../actors/lifecycle.js";
 import { sendFromOutside } from "../actors/signals.js";
 import { hostWaitStatus } from "../client/guest.js";
-import { shellCode, describeStatus } from "../machine/wstatus.js";
+import { shellCode, describeStatus } from "../protocol/linux/wait.js";
 import { Errno } from "../protocol/errno.js";
 import { daemonOptions, kernelOptions } from "./serve.js";
 import { LIMIT_USAGE } from "./limitopts.js";
