@@ -124,33 +124,46 @@ export class ClientConnection {
   /** Sends one request; resolves with its reply, rejects with SyscallError for a negative result. */
   call<N extends CallName>(name: N, args: ArgsOf<N>, opts: { signal?: AbortSignal } = {}): Promise<CallResult<N>> {
     if (this.goneReason !== undefined) return Promise.reject(new DaemonGoneError(this.goneReason));
-    const { seq, reply } = this.request(name, args);
-    const signal = opts.signal;
-    if (!signal) return reply.then((r) => settle(name, r));
-    // The interrupt has no reply of its own: the call still gets exactly one reply.
-    const onAbort = (): void => this.interrupt(seq);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-    return reply.then(
-      (r) => {
-        signal.removeEventListener("abort", onAbort);
-        return settle(name, r);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        throw e;
-      },
-    );
+    return new Promise<CallResult<N>>((resolve, reject) => {
+      const signal = opts.signal;
+      // The interrupt has no reply of its own: the call still gets exactly one reply.
+      const onAbort = (): void => this.interrupt(seq);
+      const seq = this.put(name, args, {
+        resolve: (r) => {
+          signal?.removeEventListener("abort", onAbort);
+          try {
+            resolve(settle(name, r));
+          } catch (e) {
+            reject(e as Error);
+          }
+        },
+        reject: (e) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(e);
+        },
+      });
+      if (signal) {
+        if (signal.aborted) onAbort();
+        else signal.addEventListener("abort", onAbort, { once: true });
+      }
+    });
   }
 
   /** Puts a request on the wire; its reply, whatever its result, or a rejection when the connection ends first. */
   request<N extends CallName>(name: N, args: ArgsOf<N>): { seq: number; reply: Promise<Reply> } {
+    if (this.goneReason !== undefined) return { seq: 0, reply: Promise.reject(new DaemonGoneError(this.goneReason)) };
+    let seq = 0;
+    const reply = new Promise<Reply>((resolve, reject) => (seq = this.put(name, args, { resolve, reject })));
+    return { seq, reply };
+  }
+
+  /** Sends the request under the next seq, with what to do with its one reply. */
+  private put<N extends CallName>(name: N, args: ArgsOf<N>, on: Pick<Pending, "resolve" | "reject">): number {
     const call = callByName(name);
     const seq = (this.seq = (this.seq + 1) >>> 0);
-    if (this.goneReason !== undefined) return { seq, reply: Promise.reject(new DaemonGoneError(this.goneReason)) };
-    const reply = new Promise<Reply>((resolve, reject) => this.pending.set(seq, { call, resolve, reject }));
+    this.pending.set(seq, { call, resolve: on.resolve, reject: on.reject });
     this.sock.write(frame(requestMessage(seq, call, args as Record<string, unknown>)));
-    return { seq, reply };
+    return seq;
   }
 
   /** Asks the daemon to interrupt request seq if it is parked (§6); nothing when it was answered. */
