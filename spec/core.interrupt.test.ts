@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serve, type Served } from "./helpers/daemon.js";
 import { Raw, StandIn } from "./helpers/raw.js";
 import { agent, type Agent } from "./helpers/agent.js";
+import { Guest } from "../src/client/guest.js";
+import { SyscallError } from "../src/client/errors.js";
+import { SA, SIG } from "../src/protocol/linux/signals.js";
 
 const ERESTARTSYS = -512;
 let d: Served;
@@ -133,4 +136,48 @@ describe("the TypeScript client", () => {
       await e.stop();
     }
   });
+
+  // The call's statechart (src/client/call.ts) end to end: a handled signal while wait4 is
+  // parked sends the interrupt; the -512 reply becomes a restart under SA_RESTART (the wait
+  // goes on and returns the child), else EINTR (signal(7)).
+  for (const restart of [true, false]) {
+    it(`a handled signal interrupts a parked wait4: ${restart ? "SA_RESTART restarts it" : "without SA_RESTART it fails with EINTR"}`, async () => {
+      const e = await serve();
+      const g = await Guest.connect({ socket: e.socket, onDaemonGone: "throw", env: {} });
+      const child = await Raw.open(e.socket);
+      try {
+        const ran: number[] = [];
+        await g.sigaction(SIG.SIGUSR1, (i) => ran.push(i.pid), restart ? SA.RESTART : 0);
+        const { pid, token } = await g.forkReserve();
+        expect(await child.claim(token, host)).toBe(pid);
+        const w = g.wait4(pid, 0).then(
+          (r) => r,
+          (err: unknown) => err,
+        );
+        // wait4 is parked once a later call on the same connection has been answered.
+        await g.getppid();
+        expect((await child.call("kill", { pid: 1, sig: SIG.SIGUSR1 })).result).toBe(0);
+        const deadline = Date.now() + 10_000;
+        while (ran.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        expect(ran, "the SIGNAL event never reached the handler in 10 s").toEqual([pid]);
+        // Give an EINTR time to come back before the child ends, so the wait cannot have
+        // completed with the child instead.
+        await g.getppid();
+        if (restart) {
+          await child.call("exit_group", { status: 5 });
+          expect(await w).toEqual({ pid, wstatus: 5 << 8 });
+        } else {
+          const err = await w;
+          expect(err).toBeInstanceOf(SyscallError);
+          expect((err as SyscallError).code).toBe("EINTR");
+          await child.call("exit_group", { status: 6 });
+          expect(await g.wait4(pid, 0)).toEqual({ pid, wstatus: 6 << 8 });
+        }
+      } finally {
+        child.destroy();
+        g.close();
+        await e.stop();
+      }
+    });
+  }
 });

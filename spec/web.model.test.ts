@@ -8,8 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Control } from "../src/client/control.js";
-import type { ActorRecord } from "../src/syscalls/control.js";
-import type { EventRecord } from "../src/actors/eventlog.js";
+import type { ActorRecord, EventRecord } from "../src/protocol/records.js";
 import { History, apply, comparable, copyWorld, emptyWorld, fromSnapshot, type World } from "../src/web/page/model.js";
 import { namespace } from "./helpers/namespace.js";
 import { cli } from "./helpers/daemon.js";

@@ -948,7 +948,10 @@ int blinkd_conn_post(struct blinkd_conn *c, const struct blinkd_call *call, cons
   return e;
 }
 
+/* One call walks the states of enum blinkd_call_state (spec/client.md), as the TypeScript
+   client's machine (src/client/call.ts) does: each is named where the code enters it. */
 int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, const void *args, void *out) {
+  /* BLINKD_CALL_IDLE */
   if (c->gone == BLINKD_PEER_GONE && gone_policy == BLINKD_GONE_KILL) blinkd_daemon_gone(c, NULL);
   if (c->gone || c->fd < 0) return seterr(c, "the connection to blinkd is closed%s%s", 0, 0), -ECONNRESET;
   sigset_t all, old;
@@ -967,6 +970,7 @@ int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, 
       result = e;
       break;
     }
+    /* BLINKD_CALL_IN_CALL (interrupted == 0), BLINKD_CALL_INTERRUPTING (interrupted == 1) */
     int interrupted = 0;
     for (;;) {
       int k = pump(c, seq, call, out, &result);
@@ -977,6 +981,7 @@ int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, 
       }
       k = fill(c, &old);
       if (k < 0) {
+        /* BLINKD_CALL_GONE */
         if (!c->error[0]) seterr(c, "blinkd closed the connection%s%s", 0, 0);
         result = k;
         break;
@@ -999,7 +1004,10 @@ int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, 
         }
       }
     }
+    /* BLINKD_CALL_ANSWERED: the real result (the call completed before any interrupt). */
     if (result != -ERESTARTSYS_) break;
+    /* BLINKD_CALL_ERESTARTSYS: BLINKD_CALL_RESTART when the guest's handler has SA_RESTART
+       (c->restart says), else BLINKD_CALL_EINTR. */
     if (!(c->restart && c->restart(c, c->restart_arg))) {
       result = -EINTR;
       break;

@@ -53,10 +53,11 @@ build("libblinkd.a", lib, (file) => {
 const preload = path.join(src, "preload");
 if (fs.existsSync(preload)) {
   const pre = fs.readdirSync(preload).filter((f) => f.endsWith(".c")).map((f) => path.join(preload, f));
-  build("libblinkd-preload.so", [...pre, ...lib], (file) => [
+  const preHeaders = fs.readdirSync(preload).filter((f) => f.endsWith(".h")).map((f) => path.join(preload, f));
+  build("libblinkd-preload.so", [...pre, ...preHeaders, ...lib], (file) => [
     "-shared",
     "-fvisibility=hidden",
-    // The preload interposes these two: the client inside it uses the host's (preload.c).
+    // The preload interposes these: the client inside it uses the host's (masks.c, threads.c).
     "-DBLINKD_SIGPROCMASK=blinkd_host_sigprocmask",
     "-DBLINKD_PPOLL=blinkd_host_ppoll",
     "-DBLINKD_PTHREAD_CREATE=blinkd_host_pthread_create",

@@ -16,7 +16,7 @@ int main(void) {
   struct blinkd_conn c;
   if (blinkd_conn_open(&c, NULL) != 0 || blinkd_conn_handshake(&c, "guest", "deliver1") < 0) return 2;
   const char *argv[] = {"deliver1", NULL};
-  int64_t pid = blinkd_register(&c, getpid(), "/bin/deliver1", argv, 1);
+  int64_t pid = blinkd_register(&c, getpid(), "/bin/deliver1", argv, BLINKD_DELIVERY_HOST);
   if (pid < 0) return 3;
   struct sigaction sa = {0};
   sa.sa_handler = on;
@@ -25,7 +25,7 @@ int main(void) {
   sigemptyset(&block);
   sigaddset(&block, SIGUSR1);
   sigprocmask(SIG_BLOCK, &block, &old);
-  if (blinkd_rt_sigaction(&c, SIGUSR1, 2, 0) != 0) return 4;
+  if (blinkd_rt_sigaction(&c, SIGUSR1, BLINKD_SIGACTION_HANDLER, 0) != 0) return 4;
   printf("ready %lld\n", (long long)pid);
   while (!got) sigsuspend(&old);
   struct blinkd_sig_dequeue_out o;

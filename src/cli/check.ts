@@ -1,5 +1,5 @@
 /** `blinkd check`: runs the daemon's consistency checker; exit 0 when every invariant holds, 1 otherwise. */
-import type { CheckReport } from "../actors/invariants.js";
+import type { CheckReport } from "../protocol/records.js";
 import { CONTROL_USAGE, connectControl, controlOptions, parse } from "./args.js";
 
 const USAGE = `usage: blinkd check ${CONTROL_USAGE} [--json]`;

@@ -1,5 +1,5 @@
 /** `blinkd events [--follow] [--pid N]`: the daemon's recent actor transitions and calls, or a live stream of them. */
-import type { EventRecord } from "../actors/eventlog.js";
+import type { EventRecord } from "../protocol/records.js";
 import { CONTROL_USAGE, UsageError, connectControl, controlOptions, parse, wholeNumber } from "./args.js";
 
 const USAGE = `usage: blinkd events ${CONTROL_USAGE} [--json] [--follow] [--pid N]`;

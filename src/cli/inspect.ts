@@ -1,5 +1,5 @@
 /** `blinkd inspect PID` / `inspect --all`: the actors' snapshots (state, context, parked calls, descriptors). */
-import type { ActorRecord } from "../syscalls/control.js";
+import type { ActorRecord } from "../protocol/records.js";
 import { CONTROL_USAGE, UsageError, connectControl, controlOptions, parse, pidOperand } from "./args.js";
 import { checkCommand } from "./check.js";
 

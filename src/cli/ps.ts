@@ -1,5 +1,5 @@
 /** `blinkd ps`: the namespace's processes, as procps prints `ps -eo pid,ppid,pgid,sid,stat,comm,args`. */
-import type { ProcRecord } from "../syscalls/control.js";
+import type { ProcRecord } from "../protocol/records.js";
 import { CONTROL_USAGE, connectControl, controlOptions, parse } from "./args.js";
 
 const USAGE = `usage: blinkd ps ${CONTROL_USAGE} [--json]`;

@@ -4,7 +4,7 @@
  * the process's unless -t asks for the thread's own, line-drawing characters when the
  * locale is UTF-8 and ASCII otherwise.
  */
-import type { ProcRecord } from "../syscalls/control.js";
+import type { ProcRecord } from "../protocol/records.js";
 import { connectControl, controlOptions, parse, pidOperand } from "./args.js";
 
 const USAGE = "usage: blinkd pstree [--prefix DIR] [--socket PATH] [--timeout-ms MS] [--json] [-t|--thread-names] [-A|--ascii] [-U|--unicode] [PID]";

@@ -13,7 +13,7 @@ import { reserveFromOutside } from "../actors/fork.js";
 import { reportStatus } from "../actors/exit.js";
 import { sendFromOutside } from "../actors/kill.js";
 import { hostWaitStatus } from "../client/guest.js";
-import { shellCode, describeStatus } from "../machine/wstatus.js";
+import { shellCode, describeStatus } from "../protocol/linux/wait.js";
 import { Errno } from "../protocol/errno.js";
 import { daemonOptions, kernelOptions } from "./serve.js";
 import { LIMIT_USAGE } from "./limitopts.js";

@@ -3,7 +3,7 @@ import * as Deferred from "effect/Deferred";
 import * as Effect from "effect/Effect";
 import { startDaemon } from "../server/daemon.js";
 import { PROTOCOL_VERSION } from "../protocol/index.js";
-import { describeStatus } from "../machine/wstatus.js";
+import { describeStatus } from "../protocol/linux/wait.js";
 import { intOption, parse } from "./args.js";
 import { LIMIT_USAGE, limitOptions, limitValues } from "./limitopts.js";
 

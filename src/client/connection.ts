@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { FrameReader, frame } from "../protocol/frame.js";
 import { decode } from "../protocol/codec.js";
 import { EVENT, INTERRUPT, REPLY, parseReply, requestMessage, type Reply } from "../protocol/messages.js";
+import { EV } from "../protocol/events.js";
 import { PROTOCOL_VERSION, callByName, table, type ArgsOf, type CallEntry, type CallName, type OutOf } from "../protocol/index.js";
 import { E, ERESTARTSYS } from "../protocol/errno.js";
 import { DaemonGoneError, SyscallError } from "./errors.js";
@@ -24,6 +25,16 @@ interface Pending {
   readonly call: CallEntry;
   resolve(r: Reply): void;
   reject(e: Error): void;
+}
+
+/** A reply as the caller sees it: the result, or SyscallError for a negative one (ERESTARTSYS, an interrupted call, as EINTR). */
+export function settle<N extends CallName>(name: N, r: Reply): CallResult<N> {
+  const res = r.result;
+  if (res < 0) {
+    const code = -Number(res);
+    throw new SyscallError(name, code === ERESTARTSYS ? E.EINTR : code, r.detail);
+  }
+  return { result: Number(res), big: typeof res === "bigint" ? res : undefined, out: r.out as OutOf<N> };
 }
 
 export type EventHandler = (kind: number, fields: unknown[]) => void;
@@ -112,37 +123,52 @@ export class ClientConnection {
 
   /** Sends one request; resolves with its reply, rejects with SyscallError for a negative result. */
   call<N extends CallName>(name: N, args: ArgsOf<N>, opts: { signal?: AbortSignal } = {}): Promise<CallResult<N>> {
-    const call = callByName(name);
     if (this.goneReason !== undefined) return Promise.reject(new DaemonGoneError(this.goneReason));
-    const seq = (this.seq = (this.seq + 1) >>> 0);
     return new Promise<CallResult<N>>((resolve, reject) => {
       const signal = opts.signal;
-      const onAbort = (): void => {
-        // The interrupt has no reply of its own: the call still gets exactly one reply.
-        if (this.pending.has(seq)) this.sock.write(frame([INTERRUPT, seq]));
-      };
-      this.pending.set(seq, {
-        call,
+      // The interrupt has no reply of its own: the call still gets exactly one reply.
+      const onAbort = (): void => this.interrupt(seq);
+      const seq = this.put(name, args, {
         resolve: (r) => {
           signal?.removeEventListener("abort", onAbort);
-          const res = r.result;
-          if (res < 0) {
-            const code = -Number(res);
-            return reject(new SyscallError(name, code === ERESTARTSYS ? E.EINTR : code, r.detail));
+          try {
+            resolve(settle(name, r));
+          } catch (e) {
+            reject(e as Error);
           }
-          resolve({ result: Number(res), big: typeof res === "bigint" ? res : undefined, out: r.out as OutOf<N> });
         },
         reject: (e) => {
           signal?.removeEventListener("abort", onAbort);
           reject(e);
         },
       });
-      this.sock.write(frame(requestMessage(seq, call, args as Record<string, unknown>)));
       if (signal) {
         if (signal.aborted) onAbort();
         else signal.addEventListener("abort", onAbort, { once: true });
       }
     });
+  }
+
+  /** Puts a request on the wire; its reply, whatever its result, or a rejection when the connection ends first. */
+  request<N extends CallName>(name: N, args: ArgsOf<N>): { seq: number; reply: Promise<Reply> } {
+    if (this.goneReason !== undefined) return { seq: 0, reply: Promise.reject(new DaemonGoneError(this.goneReason)) };
+    let seq = 0;
+    const reply = new Promise<Reply>((resolve, reject) => (seq = this.put(name, args, { resolve, reject })));
+    return { seq, reply };
+  }
+
+  /** Sends the request under the next seq, with what to do with its one reply. */
+  private put<N extends CallName>(name: N, args: ArgsOf<N>, on: Pick<Pending, "resolve" | "reject">): number {
+    const call = callByName(name);
+    const seq = (this.seq = (this.seq + 1) >>> 0);
+    this.pending.set(seq, { call, resolve: on.resolve, reject: on.reject });
+    this.sock.write(frame(requestMessage(seq, call, args as Record<string, unknown>)));
+    return seq;
+  }
+
+  /** Asks the daemon to interrupt request seq if it is parked (§6); nothing when it was answered. */
+  interrupt(seq: number): void {
+    if (this.pending.has(seq)) this.sock.write(frame([INTERRUPT, seq]));
   }
 
   private dispatch(msg: unknown): void {
@@ -157,7 +183,7 @@ export class ClientConnection {
       if ("message" in r) p.reject(new Error(`blinkd: bad reply to ${p.call.name}: ${r.message}`));
       else p.resolve(r);
     } else if (msg[0] === EVENT) {
-      if (msg[1] === 0) this.goneReason = `the daemon closed the connection: ${String(msg[2])}`;
+      if (msg[1] === EV.FATAL) this.goneReason = `the daemon closed the connection: ${String(msg[2])}`;
       this.onEvent(msg[1] as number, msg.slice(2));
     }
   }

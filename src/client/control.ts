@@ -9,11 +9,9 @@ import * as path from "node:path";
 import { ClientConnection, type CallResult } from "./connection.js";
 import type { ArgsOf } from "../protocol/index.js";
 import { DaemonGoneError } from "./errors.js";
-import { RUNTIME_DIR, SOCKET_NAME, probe, resolvePrefix, runSockets, type ProbeState } from "../server/paths.js";
-import type { CheckReport } from "../actors/invariants.js";
-import type { ActorRecord, ProcRecord } from "../syscalls/control.js";
-import type { EventRecord } from "../actors/eventlog.js";
-import { EV } from "../protocol/messages.js";
+import { RUNTIME_DIR, SOCKET_NAME, probe, resolvePrefix, runSockets, type ProbeState } from "../protocol/rendezvous.js";
+import type { ActorRecord, CheckReport, EventRecord, ProcRecord } from "../protocol/records.js";
+import { EV } from "../protocol/events.js";
 
 /** How long a control command waits for the daemon (connect, hello, each call) unless told otherwise. */
 export const CONTROL_TIMEOUT_MS = 10_000;

@@ -5,24 +5,22 @@
  */
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import { createActor, type Actor } from "xstate";
-import { proxyMachine } from "../machine/proxy.js";
+import { proxyMachine } from "./proxy.js";
+import type { CallPort } from "./call.js";
 import { callByName, type ArgsOf, type CallName } from "../protocol/index.js";
-import { exited, signaled } from "../machine/wstatus.js";
-import { ClientConnection, type CallResult } from "./connection.js";
-import { guestSocket } from "./locate.js";
+import { exited, signaled } from "../protocol/linux/wait.js";
+import { ClientConnection, settle, type CallResult } from "./connection.js";
+import { guestSocket } from "../protocol/rendezvous.js";
 import { DaemonGoneError, SyscallError } from "./errors.js";
-import { EV } from "../protocol/messages.js";
+import { parseEvent, type EventFields } from "../protocol/events.js";
+import type { Reply } from "../protocol/messages.js";
 import { E } from "../protocol/errno.js";
-import { SA } from "../machine/sigset.js";
+import { SA, SIG } from "../protocol/linux/signals.js";
+import { SIGACTION } from "../protocol/calls/signal.js";
+import { DELIVERY } from "../protocol/calls/session.js";
 
-/** What a handled signal brings (siginfo_t's si_signo, si_pid, si_code, si_uid, si_status). */
-export interface SignalInfo {
-  readonly signo: number;
-  readonly pid: number;
-  readonly code: number;
-  readonly uid: number;
-  readonly status: number;
-}
+/** What a handled signal brings (siginfo_t's si_signo, si_pid, si_code, si_uid, si_status): the SIGNAL event's fields. */
+export type SignalInfo = Readonly<EventFields<"SIGNAL">>;
 
 export type SignalHandler = (info: SignalInfo) => void;
 export type SignalAction = SignalHandler | "default" | "ignore";
@@ -64,11 +62,9 @@ export interface ForkOptions {
   readonly command?: string;
 }
 
-const signalNumbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
-
 /** The host wait status of a child process that Node reports as (code, signal). */
 export function hostWaitStatus(code: number | null, signal: NodeJS.Signals | null): number {
-  if (signal) return signaled(signalNumbers[signal] ?? 9);
+  if (signal) return signaled((SIG as Record<string, number>)[signal] ?? SIG.SIGKILL);
   return exited(code ?? 0);
 }
 
@@ -78,8 +74,8 @@ export class Guest {
   /** The handlers this process installed, with their SA_* flags. */
   private readonly handlers = new Map<number, { fn: SignalHandler; flags: number }>();
   private readonly listeners = new Set<(kind: number, fields: unknown[]) => void>();
-  /** Blocking calls in flight: a handled signal interrupts them (EINTR, or a restart with SA_RESTART). */
-  private readonly blocking = new Set<{ ac: AbortController; bySignal: boolean; restart: boolean }>();
+  /** Numbers the blocking calls' actors (call:N, children of the proxy). */
+  private calls = 0;
 
   /** This side ended the connection (close, exit): its end is not the daemon's. */
   private leaving = false;
@@ -88,7 +84,7 @@ export class Guest {
     readonly conn: ClientConnection,
     private readonly onDaemonGone: "kill" | "throw",
   ) {
-    this.proxy = createActor(proxyMachine, { input: { socket: conn.socketPath } });
+    this.proxy = createActor(proxyMachine);
     this.proxy.start();
     this.proxy.send({ type: "OPEN" });
     conn.onGone = (reason) => {
@@ -97,7 +93,8 @@ export class Guest {
       if (bound && !this.leaving && this.onDaemonGone === "kill") daemonGone(reason);
     };
     conn.onEvent = (kind, fields) => {
-      if (kind === EV.SIGNAL) this.signalArrived(fields);
+      const ev = parseEvent(kind, fields);
+      if (ev?.name === "SIGNAL") this.signalArrived(ev.fields);
       for (const l of this.listeners) l(kind, fields);
     };
   }
@@ -113,19 +110,13 @@ export class Guest {
    * interrupts a sleeping syscall, then run the handler. A call interrupted under a
    * handler with SA_RESTART is made again; otherwise it fails with EINTR.
    */
-  private signalArrived(fields: unknown[]): void {
-    const [signo, pid, code, uid, status] = fields as number[];
-    const h = this.handlers.get(signo!);
-    const restart = ((h?.flags ?? 0) & SA.RESTART) !== 0;
+  private signalArrived(info: SignalInfo): void {
+    const h = this.handlers.get(info.signo);
     // get_signal: under SA_RESETHAND the action is SIG_DFL once its handler is chosen; the
     // daemon reset its copy as it sent this event, so no more events come for it.
-    if (h && h.flags & SA.RESETHAND) this.handlers.delete(signo!);
-    for (const b of this.blocking) {
-      b.bySignal = true;
-      b.restart = restart;
-      b.ac.abort();
-    }
-    h?.fn({ signo: signo!, pid: pid!, code: code!, uid: uid!, status: status! });
+    if (h && h.flags & SA.RESETHAND) this.handlers.delete(info.signo);
+    this.proxy.send({ type: "SIGNAL", restart: ((h?.flags ?? 0) & SA.RESTART) !== 0 });
+    h?.fn({ signo: info.signo, pid: info.pid, code: info.code, uid: info.uid, status: info.status });
   }
 
   /** Connects this process as a guest: claims a reservation from BLINKD_TOKEN or registers. */
@@ -150,7 +141,7 @@ export class Guest {
           hostpid: process.pid,
           exe: opts.exe ?? process.execPath,
           argv: opts.argv ?? process.argv,
-          delivery: opts.delivery ?? 0,
+          delivery: opts.delivery ?? DELIVERY.EVENTS,
         }).finally(() => conn.dropProof())
       ).result;
       g.bound(pid, pid);
@@ -171,33 +162,59 @@ export class Guest {
   async call<N extends CallName>(name: N, args: ArgsOf<N>, opts: { signal?: AbortSignal } = {}): Promise<CallResult<N>> {
     const snap = this.proxy.getSnapshot();
     if (snap.value === "gone") throw new DaemonGoneError(snap.context.reason);
-    if (!callByName(name).blocks) return this.send(name, args, opts);
-    for (;;) {
-      const b = { ac: new AbortController(), bySignal: false, restart: false };
-      const onAbort = (): void => b.ac.abort();
-      opts.signal?.addEventListener("abort", onAbort, { once: true });
-      if (opts.signal?.aborted) b.ac.abort();
-      this.blocking.add(b);
-      try {
-        return await this.send(name, args, { signal: b.ac.signal });
-      } catch (e) {
-        // ERESTARTSYS: restart when the signal's handler asked for SA_RESTART and the caller did not abort.
-        if (e instanceof SyscallError && e.errno === E.EINTR && b.bySignal && b.restart && !opts.signal?.aborted) continue;
-        throw e;
-      } finally {
-        this.blocking.delete(b);
-        opts.signal?.removeEventListener("abort", onAbort);
-      }
-    }
+    if (!callByName(name).blocks) return this.conn.call(name, args);
+    return this.blockingCall(name, args, opts.signal);
   }
 
-  private async send<N extends CallName>(name: N, args: ArgsOf<N>, opts: { signal?: AbortSignal }): Promise<CallResult<N>> {
-    this.proxy.send({ type: "SENT" });
-    try {
-      return await this.conn.call(name, args, opts);
-    } finally {
-      this.proxy.send({ type: "ANSWERED" });
-    }
+  /**
+   * A call that may park, run on its own actor (call.ts, spawned by the proxy): the actor
+   * decides (interrupt, restart, EINTR); this gives it the wire through its port and settles
+   * the promise from its final state.
+   */
+  private blockingCall<N extends CallName>(name: N, args: ArgsOf<N>, abort: AbortSignal | undefined): Promise<CallResult<N>> {
+    const id = `call:${++this.calls}`;
+    let seq = 0;
+    let last: Reply | undefined;
+    let failure: Error | undefined;
+    const port: CallPort = {
+      request: () => {
+        const r = this.conn.request(name, args);
+        seq = r.seq;
+        r.reply.then(
+          (reply) => {
+            last = reply;
+            ref?.send({ type: "ANSWERED", result: reply.result, detail: reply.detail });
+          },
+          (e: Error) => {
+            failure = e;
+            ref?.send({ type: "GONE", reason: e.message });
+          },
+        );
+      },
+      interrupt: () => this.conn.interrupt(seq),
+    };
+    this.proxy.send({ type: "CALL", id, port });
+    const ref = this.proxy.getSnapshot().context.calls[id];
+    if (!ref) return Promise.reject(new DaemonGoneError(this.proxy.getSnapshot().context.reason));
+    return new Promise<CallResult<N>>((resolve, reject) => {
+      const onAbort = (): void => ref.send({ type: "ABORT" });
+      const sub = ref.subscribe((s) => {
+        if (s.status !== "done") return;
+        sub.unsubscribe();
+        abort?.removeEventListener("abort", onAbort);
+        this.proxy.send({ type: "CALL_END", id });
+        try {
+          if (s.value === "answered") resolve(settle(name, last!));
+          else if (s.value === "eintr") reject(new SyscallError(name, E.EINTR, s.context.detail));
+          else reject(failure ?? new DaemonGoneError(s.context.reason));
+        } catch (e) {
+          reject(e as Error);
+        }
+      });
+      ref.send({ type: "SEND" });
+      if (abort?.aborted) onAbort();
+      else abort?.addEventListener("abort", onAbort, { once: true });
+    });
   }
 
   /**
@@ -206,7 +223,7 @@ export class Guest {
    * actions itself. flags are SA_* bits (SA_RESTART, SA_NOCLDSTOP, SA_NOCLDWAIT).
    */
   async sigaction(signo: number, action: SignalAction, flags = 0): Promise<void> {
-    const handler = action === "default" ? 0 : action === "ignore" ? 1 : 2;
+    const handler = action === "default" ? SIGACTION.SIG_DFL : action === "ignore" ? SIGACTION.SIG_IGN : SIGACTION.HANDLER;
     await this.call("rt_sigaction", { signo, handler, flags });
     if (typeof action === "function") this.handlers.set(signo, { fn: action, flags });
     else this.handlers.delete(signo);

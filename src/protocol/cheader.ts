@@ -12,7 +12,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PROTOCOL_VERSION, table, type CallEntry } from "./index.js";
-import { EV, EVENT, INTERRUPT, REPLY, REQUEST, SEQ_MAX } from "./messages.js";
+import { EVENT, INTERRUPT, REPLY, REQUEST, SEQ_MAX } from "./messages.js";
+import { events } from "./events.js";
+import { SIGACTION } from "./calls/signal.js";
+import { DELIVERY } from "./calls/session.js";
+import * as signals from "./linux/signals.js";
+import * as wait from "./linux/wait.js";
+import * as fd from "./fdconst.js";
+import { E } from "./errno.js";
+import { CALL_STATES } from "./callstates.js";
 import { DEFAULT_MAX_FRAME } from "./frame.js";
 import { ERESTARTSYS } from "./errno.js";
 import type { FieldType, Role } from "./schema.js";
@@ -23,6 +31,25 @@ export const CROLE: Record<Role, number> = { any: 0, unbound: 1, guest: 2, contr
 
 /** Longest string an out field can hold in C (a token, the daemon's name); longer is -EMSGSIZE. */
 export const STR_OUT_MAX = 256;
+
+/** The protocol's own codes: numbers the wire gives a meaning Linux does not, as BLINKD_<GROUP>_<NAME>. */
+const CODES: Record<string, Readonly<Record<string, number>>> = { SIGACTION, DELIVERY };
+
+/**
+ * Linux's values the protocol carries (signals, si_codes, SA_* bits, wait options, fcntl and
+ * eventfd flags, errnos), as the schema declares them. A C program takes them from libc; the
+ * generated blinkd_calls.c checks at compile time that libc agrees with the schema.
+ */
+const LINUX: [Readonly<Record<string, number>>, (k: string) => string][] = [
+  [signals.SIG, signals.cNames.SIG],
+  [signals.SI, signals.cNames.SI],
+  [signals.SA, signals.cNames.SA],
+  [signals.SIGMASK_HOW, signals.cNames.SIGMASK_HOW],
+  [wait.WAIT, wait.cNames.WAIT],
+  [wait.IDTYPE, wait.cNames.IDTYPE],
+  [Object.fromEntries(Object.entries(fd).filter(([, v]) => typeof v === "number")) as Record<string, number>, (k) => k],
+  [E, (k) => k],
+];
 
 const calls = (): CallEntry[] => [...table.byNr.values()].sort((a, b) => a.nr - b.nr);
 const up = (s: string): string => s.toUpperCase();
@@ -80,12 +107,23 @@ export function header(): string {
     `#define BLINKD_MSG_REPLY ${REPLY}`,
     `#define BLINKD_MSG_INTERRUPT ${INTERRUPT}`,
     `#define BLINKD_MSG_EVENT ${EVENT}`,
-    ...Object.entries(EV).map(([k, v]) => `#define BLINKD_EV_${k} ${v}`),
+    ...Object.entries(events).flatMap(([k, e]) => [
+      `#define BLINKD_EV_${k} ${e.nr} /* [3, ${e.nr}${Object.entries(e.fields).map(([n, t]) => `, ${n}: ${t}`).join("")}] */`,
+      ...Object.keys(e.fields).map((n, i) => `#define BLINKD_EV_${k}_${up(n)} ${i + 2} /* its index in the event's array */`),
+    ]),
     `#define BLINKD_SEQ_MAX ${SEQ_MAX}u`,
     `#define BLINKD_MAX_FRAME ${DEFAULT_MAX_FRAME}`,
     "/* The result of an interrupted call, negated: restart on SA_RESTART, else EINTR (§6). */",
     `#define BLINKD_ERESTARTSYS ${ERESTARTSYS}`,
     `#define BLINKD_STR_OUT_MAX ${STR_OUT_MAX}`,
+    "",
+    "/* The protocol's own codes (src/protocol/calls/FAMILY.ts). */",
+    ...Object.entries(CODES).flatMap(([g, t]) => Object.entries(t).map(([k, v]) => `#define BLINKD_${g}_${k} ${v}`)),
+    "",
+    "/* The states of one call on a guest's side (spec/client.md; src/protocol/callstates.ts). */",
+    "enum blinkd_call_state {",
+    ...Object.entries(CALL_STATES).map(([k, d]) => `  BLINKD_CALL_${k.replace(/[A-Z]/g, (x) => "_" + x).toUpperCase()}, /* ${d} */`),
+    "};",
     "",
     "/* Field types and roles as the call table below encodes them. */",
     "enum blinkd_type {",
@@ -157,9 +195,21 @@ function signature(c: CallEntry): string {
 export function source(): string {
   const L: string[] = [
     "/* blinkd_calls.c: GENERATED from src/protocol/calls/FAMILY.ts by src/protocol/cheader.ts. Do not edit. */",
+    "#define _GNU_SOURCE",
+    "#include <errno.h>",
+    "#include <fcntl.h>",
+    "#include <poll.h>",
+    "#include <signal.h>",
     "#include <string.h>",
+    "#include <sys/eventfd.h>",
+    "#include <sys/wait.h>",
     '#include "blinkd_protocol.h"',
     '#include "blinkd.h"',
+    "",
+    "/* Linux's values as the schema has them (src/protocol/linux/, fdconst.ts, errno.ts): libc must agree. */",
+    ...LINUX.flatMap(([t, cname]) =>
+      Object.entries(t).map(([k, v]) => `_Static_assert((uint32_t)(${cname(k)}) == ${v >>> 0}u, "${cname(k)} is ${v} in the schema");`),
+    ),
     "",
   ];
   for (const c of calls()) {

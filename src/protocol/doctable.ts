@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { PROTOCOL_VERSION, callByName, table } from "./index.js";
 import { frame } from "./frame.js";
 import { requestMessage } from "./messages.js";
+import { events } from "./events.js";
 
 const fields = (f: Readonly<Record<string, string>>): string => {
   const e = Object.entries(f);
@@ -26,6 +27,16 @@ export function callTable(): string {
   ];
   for (const c of [...table.byNr.values()].sort((a, b) => a.nr - b.nr))
     rows.push(`| ${c.nr} | \`${c.name}\` | ${c.family} | ${cell(fields(c.args))} | ${cell(fields(c.out))} | ${c.blocks ? "yes" : "no"} | ${c.role} | ${cell(c.doc)} |`);
+  return rows.join("\n");
+}
+
+/** One markdown row per daemon event (§4.4), by number. */
+export function eventTable(): string {
+  const rows = ["| event | layout | meaning |", "| ---: | --- | --- |"];
+  for (const [name, e] of Object.entries(events).sort((a, b) => a[1].nr - b[1].nr)) {
+    const f = Object.entries(e.fields).map(([n, t]) => `, ${n}: ${t}`).join("");
+    rows.push(`| ${e.nr} | \`[3, ${e.nr}${f}]\` ${name} | ${cell(e.doc)} |`);
+  }
   return rows.join("\n");
 }
 
@@ -55,7 +66,7 @@ export function helloExample(): string {
   ].join("\n");
 }
 
-const regions: Record<string, () => string> = { calls: callTable, hello: helloExample };
+const regions: Record<string, () => string> = { calls: callTable, events: eventTable, hello: helloExample };
 
 /** Replaces every `<!-- BEGIN GENERATED: x -->…<!-- END GENERATED: x -->` region with what the schema says. */
 export function regenerate(doc: string): string {

@@ -15,25 +15,8 @@ export const REPLY = 1;
 export const INTERRUPT = 2;
 export const EVENT = 3;
 
-/** Events the daemon starts. */
-export const EV = {
-  /** [3, 0, message]: the daemon closes this connection for a protocol error. */
-  FATAL: 0,
-  /**
-   * [3, 1, signo, senderPid, code, senderUid, status]: a handled signal for this thread
-   * (delivery mode 0): siginfo's si_signo, si_pid, si_code, si_uid and si_status
-   * (SIGCHLD). The signal is delivered when the event is sent. See spec/signals.md.
-   */
-  SIGNAL: 1,
-  /** [3, 2, record]: one record of `events` with follow (an actor transition, a call, or {kind: "lost", count}). */
-  INSPECT: 2,
-  /**
-   * [3, 3]: PTRACE_STOP, the thread is in a ptrace stop (delivery mode 0; a delivery-1 guest
-   * is rung with host signal 64 instead): it calls ptrace_serve until told to run on.
-   * See spec/ptrace.md §4.
-   */
-  PTRACE_STOP: 3,
-} as const;
+/** Events the daemon starts: their schema is events.ts. */
+export { EV } from "./events.js";
 
 export const SEQ_MAX = 0xffffffff;
 

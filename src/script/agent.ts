@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 import { Guest, type SignalInfo } from "../client/guest.js";
 import { SyscallError } from "../client/errors.js";
 import type { ArgsOf, CallName } from "../protocol/index.js";
+import { SIG } from "../protocol/linux/signals.js";
+import { SIGACTION } from "../protocol/calls/signal.js";
 
 const self = fileURLToPath(import.meta.url);
 const name = process.argv[2] ?? "init";
@@ -83,7 +85,7 @@ const say = (line: string, then?: () => void): void => {
 };
 say(`hello ${name} ${g.getpid()} ${process.pid}`);
 
-const siginfo = (i: SignalInfo): number[] => [i.signo, i.pid, i.code, i.uid, i.signo === 17 ? i.status : 0];
+const siginfo = (i: SignalInfo): number[] => [i.signo, i.pid, i.code, i.uid, i.signo === SIG.SIGCHLD ? i.status : 0];
 
 /** The agent's calls, by the coordinator's command name; arguments are numbers (fork: a name). */
 const ops: Record<string, (a: string[]) => Promise<Out>> = {
@@ -109,7 +111,7 @@ const ops: Record<string, (a: string[]) => Promise<Out>> = {
   },
   sigaction: async ([sig, handler, flags, code]) => {
     try {
-      const action = handler === "0" ? "default" : handler === "1" ? "ignore" : handlerFor(+handler!, +code! & 0xff);
+      const action = +handler! === SIGACTION.SIG_DFL ? "default" : +handler! === SIGACTION.SIG_IGN ? "ignore" : handlerFor(+handler!, +code! & 0xff);
       await g.sigaction(+sig!, action, +flags! >>> 0);
       if (typeof action === "function") installed[+sig!] = [+handler!, +flags! >>> 0, +code! & 0xff];
       else delete installed[+sig!];

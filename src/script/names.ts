@@ -1,41 +1,22 @@
 /**
  * Linux's numbers for the names a scenario may write (x86-64): wait options, waitid's
  * idtypes and si_codes, signals, SA_* flags, prctl options. One table each, used both to
- * parse a scenario and to print a trace.
+ * parse a scenario and to print a trace, made from the protocol's declarations
+ * (src/protocol/linux/).
  */
+import { SA, SI, SIG } from "../protocol/linux/signals.js";
+import { IDTYPE, WAIT, describeStatus } from "../protocol/linux/wait.js";
 
-export const WAIT_FLAGS: Record<string, number> = {
-  WNOHANG: 0x1,
-  WUNTRACED: 0x2,
-  WSTOPPED: 0x2,
-  WEXITED: 0x4,
-  WCONTINUED: 0x8,
-  WNOWAIT: 0x01000000,
-  __WNOTHREAD: 0x20000000,
-  __WALL: 0x40000000,
-  __WCLONE: 0x80000000 | 0,
-};
+export const WAIT_FLAGS: Record<string, number> = WAIT;
 
-export const SA_FLAGS: Record<string, number> = {
-  SA_NOCLDSTOP: 0x1,
-  SA_NOCLDWAIT: 0x2,
-  SA_SIGINFO: 0x4,
-  SA_ONSTACK: 0x08000000,
-  SA_RESTART: 0x10000000,
-  SA_NODEFER: 0x40000000,
-  SA_RESETHAND: 0x80000000 | 0,
-};
+/** SA_* by their C names (SA_RESETHAND as the i32 it is on the wire). */
+export const SA_FLAGS: Record<string, number> = Object.fromEntries(Object.entries(SA).map(([k, v]) => [`SA_${k}`, v | 0]));
 
-export const IDTYPES: Record<string, number> = { P_ALL: 0, P_PID: 1, P_PGID: 2, P_PIDFD: 3 };
+export const IDTYPES: Record<string, number> = IDTYPE;
 
-export const CLD_CODES: Record<number, string> = { 1: "CLD_EXITED", 2: "CLD_KILLED", 3: "CLD_DUMPED", 4: "CLD_TRAPPED", 5: "CLD_STOPPED", 6: "CLD_CONTINUED" };
+export const CLD_CODES: Record<number, string> = Object.fromEntries(Object.entries(SI).filter(([k]) => k.startsWith("CLD_")).map(([k, v]) => [v, k]));
 
-export const SIGNALS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10,
-  SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGSTKFLT: 16, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19,
-  SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28,
-  SIGIO: 29, SIGPWR: 30, SIGSYS: 31,
-};
+export const SIGNALS: Record<string, number> = SIG;
 
 const sigNames = new Map(Object.entries(SIGNALS).map(([k, v]) => [v, k]));
 
@@ -74,15 +55,10 @@ export function showFlags(v: number, table: Record<string, number>): string {
 }
 
 /** Linux's wait status word, as the conformance traces print it. */
-export function showStatus(s: number): string {
-  if ((s & 0x7f) === 0) return `exited(${(s >> 8) & 0xff})`;
-  if ((s & 0xff) === 0x7f) return `stopped(${(s >> 8) & 0xff})`;
-  if (s === 0xffff) return "continued";
-  return `killed(${s & 0x7f}${s & 0x80 ? ",core" : ""})`;
-}
+export const showStatus = describeStatus;
 
 /** si_code values of signals sent by a process or the kernel (siginfo.h). */
-export const SI_CODES: Record<number, string> = { 0: "SI_USER", 0x80: "SI_KERNEL", [-1]: "SI_QUEUE", [-6]: "SI_TKILL" };
+export const SI_CODES: Record<number, string> = Object.fromEntries(Object.entries(SI).filter(([k]) => !k.startsWith("CLD_")).map(([k, v]) => [v, `SI_${k}`]));
 
 /**
  * A sender's or child's uid as a trace prints it: `UID` for the user the scenario runs as

@@ -6,8 +6,7 @@
  * When the daemon goes away the history stays, so a page can still step through it.
  */
 import { Control } from "../client/control.js";
-import type { ActorRecord } from "../syscalls/control.js";
-import type { EventRecord } from "../actors/eventlog.js";
+import type { ActorRecord, EventRecord } from "../protocol/records.js";
 
 /** One message to the pages, as server-sent event name and JSON text. */
 export interface Item {

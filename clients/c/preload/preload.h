@@ -8,7 +8,7 @@
 /* The host signal that rings a tracee into its ptrace stop (spec/ptrace.md §4.2): SIGRTMAX. */
 #define BLINKD_PTRACE_BELL 64
 
-/* preload.c */
+/* doorbell.c */
 /* The calling thread's connection once it has one (NULL before), usable from a handler. */
 struct blinkd_conn *blinkd_preload_conn(void);
 int blinkd_preload_active(void);

@@ -377,10 +377,10 @@ static int calls(void) {
   r = blinkd_getpid(&conn);
   printf("getpid before register = %lld\n", (long long)r);
   const char *argv[] = {"blinkd-ctest", "calls", NULL};
-  int64_t me = blinkd_register(&conn, getpid(), "/blinkd-ctest", argv, 0);
+  int64_t me = blinkd_register(&conn, getpid(), "/blinkd-ctest", argv, BLINKD_DELIVERY_EVENTS);
   printf("register = %lld\n", (long long)me);
   printf("getpid = %lld getppid = %lld gettid = %lld\n", (long long)blinkd_getpid(&conn), (long long)blinkd_getppid(&conn), (long long)blinkd_gettid(&conn));
-  r = blinkd_register(&conn, getpid(), "/x", argv, 0);
+  r = blinkd_register(&conn, getpid(), "/x", argv, BLINKD_DELIVERY_EVENTS);
   printf("register again = %lld\n", (long long)r);
 
   /* process: fork + claim, exit_group's exact status through wait4 */
@@ -435,9 +435,9 @@ static int calls(void) {
   printf("thread_abort = %lld\n", (long long)blinkd_thread_abort(&conn, (int32_t)tid2));
 
   /* signal: rt_sigaction's checks */
-  printf("rt_sigaction(SIGCHLD, SIG_DFL) = %lld\n", (long long)blinkd_rt_sigaction(&conn, SIGCHLD, 0, 0));
-  printf("rt_sigaction(SIGKILL) = %lld\n", (long long)blinkd_rt_sigaction(&conn, SIGKILL, 1, 0));
-  printf("rt_sigaction(65) = %lld\n", (long long)blinkd_rt_sigaction(&conn, 65, 1, 0));
+  printf("rt_sigaction(SIGCHLD, SIG_DFL) = %lld\n", (long long)blinkd_rt_sigaction(&conn, SIGCHLD, BLINKD_SIGACTION_SIG_DFL, 0));
+  printf("rt_sigaction(SIGKILL) = %lld\n", (long long)blinkd_rt_sigaction(&conn, SIGKILL, BLINKD_SIGACTION_SIG_IGN, 0));
+  printf("rt_sigaction(65) = %lld\n", (long long)blinkd_rt_sigaction(&conn, 65, BLINKD_SIGACTION_SIG_IGN, 0));
 
   /* wait: a parked wait4 interrupted by a signal, without SA_RESTART: EINTR; the handler's
      own call on the same connection is answered while the wait is parked. */

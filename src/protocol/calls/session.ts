@@ -1,5 +1,8 @@
 import { family } from "../schema.js";
 
+/** register's delivery: how the daemon delivers the process's handled signals (spec/signals.md §3, §4; C: BLINKD_DELIVERY_*). */
+export const DELIVERY = { EVENTS: 0, HOST: 1 } as const;
+
 /** The handshake and identity binding: the first calls on every connection. */
 export const session = family({
   hello: {
@@ -16,7 +19,7 @@ export const session = family({
     out: {},
     blocks: false,
     role: "unbound",
-    doc: "Bind this connection to a new process (PID 1 if the namespace is empty, else a process whose parent is outside the namespace: getppid 0). hostpid is proven by a descriptor named blinkd-proof-NONCE in that process (§7.3); unproven, the process has no host process and the overflow uid 65534. delivery: 0 = signals as messages, 1 = as host signals. Returns the pid.",
+    doc: `Bind this connection to a new process (PID 1 if the namespace is empty, else a process whose parent is outside the namespace: getppid 0). hostpid is proven by a descriptor named blinkd-proof-NONCE in that process (§7.3); unproven, the process has no host process and the overflow uid 65534. delivery: ${DELIVERY.EVENTS} = signals as messages, ${DELIVERY.HOST} = as host signals. Returns the pid.`,
   },
   claim: {
     nr: 2,

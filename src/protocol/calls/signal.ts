@@ -1,5 +1,8 @@
 import { family } from "../schema.js";
 
+/** rt_sigaction's handler argument: the protocol's codes for a disposition (C: BLINKD_SIGACTION_*). */
+export const SIGACTION = { SIG_DFL: 0, SIG_IGN: 1, HANDLER: 2 } as const;
+
 /** Signals: kill and its relatives, the dispositions, mask and credentials the guest reports, and delivery. */
 export const signal = family({
   rt_sigaction: {
@@ -8,7 +11,7 @@ export const signal = family({
     out: {},
     blocks: false,
     role: "guest",
-    doc: "The guest changed a disposition: handler 0 = SIG_DFL, 1 = SIG_IGN, 2 = a handler; flags are the SA_* bits (SA_NOCLDSTOP, SA_NOCLDWAIT, SA_RESTART, …). The daemon applies the rules that depend on them (default actions, init's protections, SIGCHLD, auto-reap).",
+    doc: `The guest changed a disposition: handler ${SIGACTION.SIG_DFL} = SIG_DFL, ${SIGACTION.SIG_IGN} = SIG_IGN, ${SIGACTION.HANDLER} = a handler; flags are the SA_* bits (SA_NOCLDSTOP, SA_NOCLDWAIT, SA_RESTART, …). The daemon applies the rules that depend on them (default actions, init's protections, SIGCHLD, auto-reap).`,
   },
   kill: {
     nr: 71,

@@ -3,6 +3,8 @@
  * awaiting a handler's run (with its siginfo).
  */
 import { CLD_CODES, SA_FLAGS, SI_CODES, parseFlags, showFlags, showUid, signalName } from "../names.js";
+import { SIG } from "../../protocol/linux/signals.js";
+import { SIGACTION } from "../../protocol/calls/signal.js";
 import { type Facts, type Parsed, type Reply, type Settle, type SigState, type StepDef, arity, err, intArg, pidArg, plainResult, resolve, sigArg } from "./common.js";
 
 /** Default actions (signal(7)): which signals stop, which are ignored; the rest terminate. */
@@ -101,9 +103,9 @@ function setOf(lo: number, hi: number): number[] {
 
 /** siginfo as a handler saw it: si_status only for SIGCHLD (the rest of the union is 0). */
 export function showSiginfo(signo: number, pid: number, code: number, uid: number, status: number): string {
-  const codeName = signo === 17 && code > 0 ? (CLD_CODES[code] ?? String(code)) : (SI_CODES[code] ?? String(code));
+  const codeName = signo === SIG.SIGCHLD && code > 0 ? (CLD_CODES[code] ?? String(code)) : (SI_CODES[code] ?? String(code));
   const base = `{si_signo ${signalName(signo)}, si_code ${codeName}, si_pid ${pid}, si_uid ${pid ? showUid(uid) : uid}`;
-  if (signo !== 17) return base + "}";
+  if (signo !== SIG.SIGCHLD) return base + "}";
   return `${base}, si_status ${code === 1 ? String(status) : signalName(status)}}`;
 }
 
@@ -141,7 +143,7 @@ export const SIGNAL_STEPS: Record<string, StepDef> = {
       if (bad) return bad;
       const sig = sigArg(args[0]);
       if (typeof sig === "string") return sig;
-      let disp = ({ SIG_DFL: 0, SIG_IGN: 1, handler: 2 } as Record<string, number>)[args[1]!];
+      let disp = ({ SIG_DFL: SIGACTION.SIG_DFL, SIG_IGN: SIGACTION.SIG_IGN, handler: SIGACTION.HANDLER } as Record<string, number>)[args[1]!];
       let code = 0;
       const ex = /^exit:(\d+)$/.exec(args[1]!);
       if (ex) {

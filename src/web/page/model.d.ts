@@ -1,6 +1,5 @@
 // Types of model.js (plain JavaScript served to the browser as it is), for the TypeScript tests.
-import type { ActorRecord } from "../../syscalls/control.js";
-import type { EventRecord } from "../../actors/eventlog.js";
+import type { ActorRecord, EventRecord } from "../../protocol/records.js";
 
 export interface Call {
   req: number | undefined;

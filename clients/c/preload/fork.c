@@ -1,0 +1,239 @@
+/* fork, vfork and posix_spawn: the child reserved in the daemon, made on the host, claimed on its own connection (libblinkd-preload.so; see preload.c). */
+#include "shared.h"
+
+/* In the host child: its own connection, claiming the reservation. */
+static void child_attach(const char *token, int32_t pid, int vforked) {
+  /* fork(2) copies the calling thread's mask, the daemon's copy included: the child's one
+     thread, its main thread now, starts with it. */
+  uint64_t m = told;
+  if (vforked) {
+    /* In the parent's memory (vfork): its connection's copy is closed in this child's
+       descriptor table only, nothing of its is freed (the parent puts it back). */
+    if (conn.proof > 0) close(conn.proof - 1);
+    close(conn.fd);
+  } else {
+    forget_threads();
+    blinkd_conn_forget(&conn);
+  }
+  told = m;
+  nkids = 0;
+  nreaped = 0;
+  myhost = host_getpid();
+  mainthr.host = myhost;
+  mainthr.pt = pthread_self();
+  mainthr.live = 1;
+  int32_t p = 0;
+  int64_t r = blinkd_conn_attach(&conn, sockpath, token, myhost, &p);
+  if (r >= 0) r = settle_fd();
+  if (r == -ENOENT) {
+    /* The reservation is gone: the child was killed (or timed out) before it ran, and the
+       daemon already counts it dead of SIGKILL (spec/protocol.md §7.4). Make it so. */
+    get_kill()(myhost, SIGKILL);
+  }
+  if (r < 0) {
+    if (daemon_gone_code(r)) blinkd_daemon_gone(&conn, conn.error[0] ? conn.error : NULL);
+    warn("the forked child cannot claim its pid", r);
+    active = 0;
+    return;
+  }
+  conn.restart = restart_hook;
+  daemonhost = peer_pid(conn.fd);
+  /* No thread in a vfork child: it execs (the new image starts its own watcher) or exits. */
+  if (!vforked) blinkd_watch_daemon(conn.fd);
+  mypid = p;
+  watching = 0;
+  if (nsfd) tell_watch(); /* the signalfds it inherited */
+}
+
+EXPORT pid_t fork(void) {
+  if (!active) return get_fork()();
+  /* A ptrace stop the fork makes (a traced parent's) is served once the host child exists:
+     its tracer may wait for the child first (the bell waits on the host until then). */
+  sigset_t bellset, bom;
+  sigemptyset(&bellset);
+  sigaddset(&bellset, BLINKD_PTRACE_BELL);
+  hmask(SIG_BLOCK, &bellset, &bom);
+  struct blinkd_fork_out fo;
+  int64_t pid = blinkd_fork(&conn, &fo);
+  if (pid < 0) {
+    hmask(SIG_SETMASK, &bom, NULL);
+    return (pid_t)ret(pid);
+  }
+  char token[BLINKD_STR_OUT_MAX];
+  memcpy(token, fo.token, sizeof token);
+  /* The child's host SIGCHLD must find it in the table (guest_child): none until it is there. */
+  sigset_t chld, om;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  hmask(SIG_BLOCK, &chld, &om);
+  om = bom;
+  pid_t h = get_fork()();
+  if (h < 0) {
+    int e = errno;
+    hmask(SIG_SETMASK, &om, NULL);
+    blinkd_fork_abort(&conn, (int32_t)pid);
+    errno = e;
+    return -1;
+  }
+  if (h == 0) {
+    /* Until it has claimed its pid, the child is not yet itself (its pid and connection are
+       the parent's): a doorbell for a signal sent to it before it ran (the daemon rings once
+       it claims) waits on the host until then, and its handler runs as the child. */
+    sigset_t all;
+    sigfillset(&all);
+    hmask(SIG_SETMASK, &all, NULL);
+    blinkd_ptrace_child();
+    child_attach(token, (int32_t)pid, 0);
+    hmask(SIG_SETMASK, &om, NULL);
+    return 0;
+  }
+  kid_add(h, (int32_t)pid);
+  hmask(SIG_SETMASK, &om, NULL);
+  blinkd_ptrace_forked((int32_t)pid);
+  return (pid_t)pid;
+}
+
+/*
+ * vfork(2): the child runs in the parent's memory, on its stack, until it execs or exits, and
+ * the parent waits for that. It returns twice in its caller's frame, so it is reached by a
+ * jump (the asm below, as glibc's own), never a call.
+ *  - Not a guest: glibc's vfork.
+ *  - A guest with threads, or called from a thread: fork() (the child must not share them).
+ *  - A lone guest thread: the parent reserves the child (fork → pid + token) and saves the
+ *    library's state; the child attaches as fork's child does (its own connection, claiming
+ *    the token), writing that state, with no thread and nothing freed or allocated (its
+ *    exec's environment array is static); when vfork returns in the parent, the child
+ *    having exec'd or exited, the parent puts its state back. A fork instead cost a dash
+ *    loop of /bin/true 2.4 ms of CPU and 36 page faults per iteration (bench/README.md).
+ */
+REAL(pid_t, vfork, (void))
+static struct {
+  struct thr main;
+  int32_t pid;
+  pid_t host, daemonhost;
+  int confd, nkids, active;
+  unsigned nreaped;
+  uint64_t watching, wrapped, norestart;
+  struct sigaction user_act[65];
+  /* the child's reservation, and the parent's mask to restore */
+  int32_t child;
+  char token[BLINKD_STR_OUT_MAX];
+  sigset_t om;
+  int err;
+  int ptrace_opts;
+} vf;
+
+static pid_t vfork_failed(void) {
+  errno = vf.err;
+  return -1;
+}
+
+/* In the parent, before the vfork: the function to jump to instead, or NULL to vfork here. */
+void *blinkd_vfork_target(void) {
+  if (!active) return (void *)get_vfork();
+  if (__atomic_load_n(&nthr, __ATOMIC_SEQ_CST) > 0 || self || !main_thread()) return (void *)fork;
+  struct blinkd_fork_out fo;
+  int64_t pid = blinkd_fork(&conn, &fo);
+  if (pid < 0) {
+    vf.err = (int)-pid;
+    return (void *)vfork_failed;
+  }
+  vf.child = (int32_t)pid;
+  memcpy(vf.token, fo.token, sizeof vf.token);
+  /* Every host signal blocked: the child is not itself until it has claimed its pid (as in
+     fork), and the child table (guest_child) gets the child before a SIGCHLD is let in. */
+  sigset_t all;
+  sigfillset(&all);
+  hmask(SIG_SETMASK, &all, &vf.om);
+  vf.main = mainthr;
+  vf.pid = mypid, vf.host = myhost, vf.daemonhost = daemonhost;
+  vf.confd = confd, vf.nkids = nkids, vf.active = active, vf.nreaped = nreaped;
+  vf.watching = watching, vf.wrapped = wrapped, vf.norestart = norestart;
+  memcpy(vf.user_act, user_act, sizeof user_act);
+  vf.ptrace_opts = blinkd_ptrace_child();
+  return NULL;
+}
+
+/* After the vfork syscall: r is 0 in the child, else the child's host pid (or -errno) in the parent. */
+pid_t blinkd_vfork_after(long r) {
+  if (r == 0) {
+    vchild = 1;
+    child_attach(vf.token, vf.child, 1); /* not traced: blinkd_vfork_target cleared the options */
+    hmask(SIG_SETMASK, &vf.om, NULL);
+    return 0;
+  }
+  mainthr = vf.main;
+  mypid = vf.pid, myhost = vf.host, daemonhost = vf.daemonhost;
+  confd = vf.confd, nkids = vf.nkids, active = vf.active, nreaped = vf.nreaped;
+  watching = vf.watching, wrapped = vf.wrapped, norestart = vf.norestart;
+  memcpy(user_act, vf.user_act, sizeof user_act);
+  blinkd_ptrace_restore(vf.ptrace_opts);
+  vchild = 0;
+  /* The child's exit disarmed the watcher it shares with this process (blinkd_watch_daemon(-1)
+     in end_group): armed again on this process's connection. */
+  blinkd_watch_daemon(mainthr.c.fd);
+  if (r < 0) {
+    int e = (int)-r;
+    blinkd_fork_abort(&conn, vf.child);
+    hmask(SIG_SETMASK, &vf.om, NULL);
+    errno = e;
+    return -1;
+  }
+  kid_add((pid_t)r, vf.child);
+  hmask(SIG_SETMASK, &vf.om, NULL);
+  blinkd_ptrace_forked(vf.child); /* reported as a fork (spec/ptrace.md §7) */
+  return vf.child;
+}
+
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, @function\n"
+        "vfork:\n"
+        "  sub $8, %rsp\n" /* aligned for the call, and nothing left on the stack after it */
+        "  call blinkd_vfork_target\n"
+        "  add $8, %rsp\n"
+        "  test %rax, %rax\n"
+        "  jz 1f\n"
+        "  jmp *%rax\n"
+        "1:\n"
+        "  pop %rdi\n" /* the return address, in a register across the syscall (glibc's vfork.S) */
+        "  mov $58, %eax\n" /* SYS_vfork */
+        "  syscall\n"
+        "  push %rdi\n"
+        "  sub $8, %rsp\n"
+        "  mov %rax, %rdi\n"
+        "  call blinkd_vfork_after\n"
+        "  add $8, %rsp\n"
+        "  ret\n"
+        ".size vfork, .-vfork\n");
+
+static int spawn(int p, pid_t *pidp, const char *path, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+  if (!active) return (p ? get_posix_spawnp() : get_posix_spawn())(pidp, path, fa, attr, argv, envp);
+  struct blinkd_fork_out fo;
+  int64_t pid = blinkd_fork(&conn, &fo);
+  if (pid < 0) return (int)-pid;
+  char buf[2048];
+  char **e = guest_env(envp, fo.token, buf, sizeof buf);
+  /* The spawned child claims its own pid with the token on a connection of its own (ours is
+     close-on-exec); it inherits the door, to reach the daemon whatever its uid. */
+  if (blinkd_door() >= 0) fcntl(blinkd_door(), F_SETFD, 0);
+  pid_t h;
+  int r = (p ? get_posix_spawnp() : get_posix_spawn())(&h, path, fa, attr, argv, e ? e : envp);
+  if (blinkd_door() >= 0) fcntl(blinkd_door(), F_SETFD, FD_CLOEXEC);
+  env_free(e);
+  if (r != 0) {
+    blinkd_fork_abort(&conn, (int32_t)pid);
+    return r;
+  }
+  kid_add(h, (int32_t)pid);
+  if (pidp) *pidp = (pid_t)pid;
+  return 0;
+}
+
+EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+  return spawn(0, pid, path, fa, attr, argv, envp);
+}
+
+EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+  return spawn(1, pid, file, fa, attr, argv, envp);
+}
