@@ -6,34 +6,10 @@
  */
 import type { Kernel, StepSnapshot } from "./kernel.js";
 import { recordedChanges } from "./actorview.js";
+import type { EventRecord } from "../protocol/records.js";
+// The records a control call returns are declared once in the protocol (the CLI and the web view read them).
+export type { EventRecord } from "../protocol/records.js";
 
-export interface EventRecord {
-  /** Increases by one per record: a gap tells a follower it lost some. */
-  readonly seq: number;
-  /** Milliseconds since the namespace started. */
-  readonly t: number;
-  readonly kind: "spawn" | "transition" | "update" | "call" | "reply";
-  /** The actor ("namespace", "proc:N", "thread:N") or, for calls, the thread "thread:N". */
-  readonly actor: string;
-  /** The process the record concerns (0: the namespace). */
-  readonly pid: number;
-  /** The event that caused the transition, or the call's name. */
-  readonly event: string;
-  readonly from?: string;
-  readonly to?: string;
-  readonly args?: Record<string, unknown>;
-  readonly result?: number;
-  /**
-   * spawn: the actor's whole context; transition and update: the context fields the event
-   * changed (named as `inspect` names them). Sets a machine updates in place are left out
-   * (a process's children and threads: the records of those actors tell them). Applied in
-   * order to a snapshot from `inspect`, they give each actor's context at every record (the
-   * web view's time travel, src/web/page/model.js).
-   */
-  readonly changes?: Record<string, unknown>;
-  /** call and reply: the request's sequence number on its connection, which pairs the two. */
-  readonly req?: number;
-}
 
 export type Follower = (r: EventRecord) => void;
 

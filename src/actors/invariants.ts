@@ -9,15 +9,10 @@
  */
 import { tracerOf } from "./ptrace.js";
 import type { Kernel } from "./kernel.js";
+import type { CheckReport } from "../protocol/records.js";
+// The records a control call returns are declared once in the protocol (the CLI and the web view read them).
+export type { CheckReport } from "../protocol/records.js";
 
-export interface CheckReport {
-  /** True when no problem was found. */
-  ok: boolean;
-  /** One sentence per broken invariant, naming the pid, tid or object. */
-  problems: string[];
-  /** What the daemon holds, by kind (processes, zombies, parked calls, heap bytes, …). */
-  counts: Record<string, number>;
-}
 
 export type Check = (problem: (s: string) => void, count: (name: string, n: number) => void, counts: Readonly<Record<string, number>>) => void;
 

@@ -23,7 +23,6 @@ import { parentAutoReaps, reap } from "./exit.js";
 export type PtraceActor = Actor<typeof ptraceMachine>;
 
 /** si_code of a ptrace stop's SIGCHLD (include/uapi/asm-generic/siginfo.h). */
-const CLD_TRAPPED = 4;
 
 /** The host signal that rings a delivery-1 tracee into its stop (spec/ptrace.md §4.2): SIGRTMAX. */
 export const BELL = 64;
@@ -228,7 +227,7 @@ function tellTracer(k: Kernel, pid: number, l: Link, stop: PtraceStop): void {
   if (!tc) return;
   const flags = tc.sigactions.flags.get(SIG.SIGCHLD) ?? 0;
   if (!has(tc.sigactions.ignored, SIG.SIGCHLD) && !(flags & SA.NOCLDSTOP))
-    sendSignal(k, tracer, undefined, { signo: SIG.SIGCHLD, code: CLD_TRAPPED, pid, uid: k.ctx(pid)?.creds.ruid ?? 0, status: stop.exitCode & 0x7f });
+    sendSignal(k, tracer, undefined, { signo: SIG.SIGCHLD, code: SI.CLD_TRAPPED, pid, uid: k.ctx(pid)?.creds.ruid ?? 0, status: stop.exitCode & 0x7f });
   k.notifyParent(tracer);
 }
 

@@ -4,45 +4,22 @@
  * queued signal. Pure data and functions; the process and thread machines own the values.
  */
 
-/** x86-64 signal numbers (arch/x86/include/uapi/asm/signal.h). */
-export const SIG = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8,
-  SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15,
-  SIGSTKFLT: 16, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22,
-  SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29,
-  SIGPWR: 30, SIGSYS: 31,
-} as const;
-
-/** _NSIG: signals are 1..64; 32..64 are real-time (SIGRTMIN is 32 in the kernel). */
-export const NSIG = 64;
-export const SIGRTMIN = 32;
-
-/** si_code values (include/uapi/asm-generic/siginfo.h). */
-export const SI = {
-  USER: 0, // kill(2)
-  KERNEL: 0x80, // sent by the kernel (SEND_SIG_PRIV)
-  TKILL: -6, // tkill(2), tgkill(2)
-  CLD_EXITED: 1,
-  CLD_KILLED: 2,
-  CLD_DUMPED: 3,
-  CLD_TRAPPED: 4,
-  CLD_STOPPED: 5,
-  CLD_CONTINUED: 6,
-} as const;
-
-/** SA_* flags the daemon reads (include/uapi/asm-generic/signal-defs.h, x86 signal.h). */
-export const SA = { NOCLDSTOP: 0x1, NOCLDWAIT: 0x2, SIGINFO: 0x4, RESTART: 0x10000000, NODEFER: 0x40000000, RESETHAND: 0x80000000 } as const;
+// The signal ABI (numbers, si_code, SA_* flags, sigprocmask's how, rt_sigaction's handler
+// codes) is declared once in the protocol, from which the C header is generated and checked
+// against libc; the daemon's rules take it from there.
+import { SIGACTION } from "../protocol/calls/signal.js";
+export { SIG, NSIG, SIGRTMIN, SI, SA, bit } from "../protocol/linux/signals.js";
+import { NSIG, SI, SIG, SIGMASK_HOW, SIGRTMIN, bit } from "../protocol/linux/signals.js";
 
 /**
  * rt_sigaction's handler as the guest reports it: SIG_DFL and SIG_IGN are Linux's (0 and 1,
  * include/uapi/asm-generic/signal-defs.h); any other handler address travels as 2 (spec/protocol.md).
  */
-export const HANDLER = { DFL: 0, IGN: 1, CAUGHT: 2 } as const;
+export const HANDLER = { DFL: SIGACTION.SIG_DFL, IGN: SIGACTION.SIG_IGN, CAUGHT: SIGACTION.HANDLER } as const;
 
 /** sigprocmask's how (include/uapi/asm-generic/signal-defs.h). */
-export const HOW = { BLOCK: 0, UNBLOCK: 1, SETMASK: 2 } as const;
+export const HOW = { BLOCK: SIGMASK_HOW.SIG_BLOCK, UNBLOCK: SIGMASK_HOW.SIG_UNBLOCK, SETMASK: SIGMASK_HOW.SIG_SETMASK } as const;
 
-export const bit = (signo: number): bigint => 1n << BigInt(signo - 1);
 export const maskOf = (...sigs: number[]): bigint => sigs.reduce((m, s) => m | bit(s), 0n);
 export const has = (mask: bigint, signo: number): boolean => (mask & bit(signo)) !== 0n;
 export const ALL = (1n << BigInt(NSIG)) - 1n;

@@ -5,32 +5,19 @@
  * runs over one prefix both work.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import * as net from "node:net";
 // Sub-path imports: every guest loads this file (client/locate.ts), and the "effect" barrel costs it ~150 ms more.
 import * as Data from "effect/Data";
 import * as Effect from "effect/Effect";
 
-export const SOCKET_NAME = "blinkd.sock";
-export const RUNTIME_DIR = ".blinkd";
-/** sizeof(sockaddr_un.sun_path) is 108, and the path needs its terminating NUL. */
-export const SUN_PATH_MAX = 107;
+// Where a socket is, what answers there, and the private sockets of running daemons: the
+// guest side needs them too, so they are declared once in the protocol.
+import { RUNTIME_DIR, SOCKET_NAME, SUN_PATH_MAX } from "../protocol/rendezvous.js";
+export { SOCKET_NAME, RUNTIME_DIR, SUN_PATH_MAX, defaultPrefix, resolvePrefix, probe, runSockets, type ProbeState } from "../protocol/rendezvous.js";
 
 export class PathError extends Data.TaggedError("PathError")<{ readonly message: string }> {}
 
 const uid = (): number => process.getuid?.() ?? 0;
-
-/** $BLINK_PREFIX, else $XDG_RUNTIME_DIR/blinkd, else /tmp/blinkd-UID. */
-export function defaultPrefix(env: NodeJS.ProcessEnv = process.env): { prefix: string; implicit: boolean } {
-  if (env.BLINK_PREFIX) return { prefix: path.resolve(env.BLINK_PREFIX), implicit: false };
-  if (env.XDG_RUNTIME_DIR) return { prefix: path.join(env.XDG_RUNTIME_DIR, "blinkd"), implicit: true };
-  return { prefix: path.join(os.tmpdir(), `blinkd-${uid()}`), implicit: true };
-}
-
-export function resolvePrefix(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): { prefix: string; implicit: boolean } {
-  return explicit ? { prefix: path.resolve(explicit), implicit: false } : defaultPrefix(env);
-}
 
 export function checkSunPath(p: string): PathError | undefined {
   const n = Buffer.byteLength(p);
@@ -79,40 +66,6 @@ export function preparePrefix(prefix: string, implicit: boolean): Effect.Effect<
   });
 }
 
-/**
- * What answers at a socket path. Only "stale" (ECONNREFUSED: no socket listens at that inode)
- * and "absent" say that no daemon is there; "busy" (EAGAIN from a full backlog, or no answer
- * in time: a stopped or overloaded daemon) and "denied" (EACCES: another user's socket) do not.
- */
-export type ProbeState = "live" | "stale" | "absent" | "busy" | "denied";
-
-export function probe(p: string, timeoutMs = 1000): Promise<ProbeState> {
-  return new Promise((resolve) => {
-    if (!fs.existsSync(p)) {
-      // A path in a directory this user may not search looks absent to existsSync.
-      try {
-        fs.lstatSync(p);
-      } catch (e) {
-        return resolve((e as NodeJS.ErrnoException).code === "EACCES" ? "denied" : "absent");
-      }
-    }
-    const s = net.connect(p);
-    const t = setTimeout(() => {
-      s.destroy();
-      resolve("busy");
-    }, timeoutMs);
-    s.once("connect", () => {
-      clearTimeout(t);
-      s.destroy();
-      resolve("live");
-    });
-    s.once("error", (e: NodeJS.ErrnoException) => {
-      clearTimeout(t);
-      resolve(e.code === "ECONNREFUSED" ? "stale" : e.code === "ENOENT" ? "absent" : e.code === "EACCES" || e.code === "EPERM" ? "denied" : "busy");
-    });
-  });
-}
-
 /** Checks what is at the path before a daemon takes it: nothing, a socket of this user's, or an error. */
 export function checkSocketPath(p: string): Effect.Effect<"absent" | "socket", PathError> {
   return Effect.gen(function* () {
@@ -133,14 +86,3 @@ export function lockPathFor(runtimeDir: string, socket: string): string {
   return path.join(runtimeDir, `${path.basename(socket, ".sock")}.lock`);
 }
 
-/** The private sockets of running daemons in a runtime directory. */
-export function runSockets(runtimeDir: string): string[] {
-  try {
-    return fs
-      .readdirSync(runtimeDir)
-      .filter((f) => /^run-\d+\.sock$/.test(f))
-      .map((f) => path.join(runtimeDir, f));
-  } catch {
-    return [];
-  }
-}

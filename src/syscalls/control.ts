@@ -12,24 +12,10 @@ import { NODE_KIND, walk } from "../procfs/tree.js";
 import { viewOf, type ProcView } from "../procfs/view.js";
 import { fdsOf } from "../procfs/fdinfo.js";
 import type { DaemonView, Handlers } from "./types.js";
+import type { ProcRecord, ActorRecord } from "../protocol/records.js";
+// The records a control call returns are declared once in the protocol (the CLI and the web view read them).
+export type { ProcRecord, ActorRecord } from "../protocol/records.js";
 
-export interface ProcRecord {
-  pid: number;
-  ppid: number;
-  pgid: number;
-  sid: number;
-  /** The lifecycle state ("running", "zombie", …; "stopped" while stopped). */
-  state: string;
-  /** procps's STAT: the state letter and its flags (s session leader, l multithreaded, L locked pages). */
-  stat: string;
-  threads: number[];
-  comm: string;
-  exe: string;
-  argv: string[];
-  hostpid: number;
-  wstatus: number | null;
-  startTime: number;
-}
 
 /** procps's pr_stat (ps/output.c): the state, then '<'/'N' for nice, 'L', 's', 'l', '+'. */
 export function procpsStat(v: ProcView): string {
@@ -69,22 +55,6 @@ export function listProcesses(k: Kernel): ProcRecord[] {
   return out;
 }
 
-export interface ActorRecord {
-  id: string;
-  kind: "namespace" | "process" | "thread" | "eventfd";
-  state: unknown;
-  context: unknown;
-  parked?: { seq: number; call: string; args?: Record<string, unknown> }[];
-  fds?: unknown[];
-  /** An eventfd: the descriptors that refer to it, in every process. */
-  holders?: { pid: number; fd: number; cloexec: boolean }[];
-  /** An eventfd: the calls parked on its wait queue (readers, writers, pollers). */
-  waiters?: number;
-  /** The namespace: the sequence number of the last event record the snapshot includes. */
-  seq?: number;
-  /** An eventfd: the open file's status flags (O_NONBLOCK …), in octal as fdinfo prints them. */
-  flags?: string;
-}
 
 function processActors(k: Kernel, d: DaemonView, pid: number): ActorRecord[] {
   const snap = k.proc(pid)!.getSnapshot();
