@@ -34,6 +34,7 @@ import {
   NSIG,
   type SigInfo,
 } from "../machine/sigset.js";
+import { DELIVERY } from "../protocol/calls/session.js";
 import type { Kernel } from "./kernel.js";
 import { exitGroup, pgrpOrphaned } from "./exit.js";
 import { ptraceContinued, ptraceExiting, ptraceStopped, signalDeliveryStop, traced } from "./ptrace.js";
@@ -157,7 +158,7 @@ export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
       if (!alive(k, pid) || k.dying.has(pid) || k.state(pid) === "native") return;
       const c = k.ctx(pid)!;
       // A traced process's every signal goes through its tracer first (ptrace_signal): the daemon takes them all.
-      const skip = c.delivery === 1 && !traced(k, pid) ? c.sigactions.caught : 0n;
+      const skip = c.delivery === DELIVERY.HOST && !traced(k, pid) ? c.sigactions.caught : 0n;
       const step = nextAction(k, pid, c, skip, frames);
       if (!step) break;
       const info = act(k, pid, step);
@@ -173,7 +174,7 @@ export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
   }
   if (!alive(k, pid)) return;
   const c = k.ctx(pid)!;
-  if (c.delivery !== 1 || c.job.stopped || c.hostpid <= 0 || ptraceStopped(k, pid)) return;
+  if (c.delivery !== DELIVERY.HOST || c.job.stopped || c.hostpid <= 0 || ptraceStopped(k, pid)) return;
   let ready = 0n;
   for (const tid of c.threads) {
     const t = k.threads.get(tid)?.getSnapshot().context;

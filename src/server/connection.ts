@@ -10,7 +10,8 @@ import * as Fiber from "effect/Fiber";
 import * as FiberId from "effect/FiberId";
 import { FrameReader, FrameError, frame } from "../protocol/frame.js";
 import { decode } from "../protocol/codec.js";
-import { EV, EVENT, REPLY, parseIncoming, type Request } from "../protocol/messages.js";
+import { EVENT, REPLY, parseIncoming, type Request } from "../protocol/messages.js";
+import { eventMessage } from "../protocol/events.js";
 import { E, ERESTARTSYS, Errno, errno } from "../protocol/errno.js";
 import type { CallEntry } from "../protocol/index.js";
 import { traceCall, traceInterrupt, traceReply } from "../protocol/trace.js";
@@ -300,11 +301,16 @@ export class Connection implements Caller {
     if (!this.closed) this.write(frame([EVENT, kind, ...fields]));
   }
 
+  /** Sends an event as protocol/events.ts lays it out (eventMessage: its number, then its fields in wire order). */
+  emit([kind, ...fields]: [number, ...unknown[]]): void {
+    this.event(kind, ...fields);
+  }
+
   /** A protocol error: say why, then close this connection only. */
   fatal(message: string): void {
     if (this.closed) return;
     this.core.log(`${this.who} protocol error, closing: ${message}`);
-    this.event(EV.FATAL, message);
+    this.emit(eventMessage("FATAL", { message }));
     this.close();
   }
 

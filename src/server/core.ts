@@ -10,7 +10,8 @@ import { signaled } from "../machine/wstatus.js";
 import { SIG } from "../machine/sigset.js";
 import { Connection } from "./connection.js";
 import { frame } from "../protocol/frame.js";
-import { EV, EVENT } from "../protocol/messages.js";
+import { EVENT } from "../protocol/messages.js";
+import { eventMessage } from "../protocol/events.js";
 import { defaultLimits, fitToDescriptors, type Limits } from "./limits.js";
 import { hostCreds, hostStartTime, signalHost } from "./hostproc.js";
 import { addCheck } from "../actors/invariants.js";
@@ -91,8 +92,8 @@ export class ServerCore implements DaemonView {
           signalHost(hostpid, n?.hostpid === hostpid ? n.start : undefined, signal);
         },
         processGone: (pid) => void this.nativeStart.delete(pid),
-        signalEvent: (tid, i) => this.byTid.get(tid)?.event(EV.SIGNAL, i.signo, i.pid, i.code, i.uid, i.status),
-        ptraceStop: (tid) => this.byTid.get(tid)?.event(EV.PTRACE_STOP),
+        signalEvent: (tid, i) => this.byTid.get(tid)?.emit(eventMessage("SIGNAL", i)),
+        ptraceStop: (tid) => this.byTid.get(tid)?.emit(eventMessage("PTRACE_STOP", {})),
         reachable: (tid) => this.byTid.has(tid),
         namespaceOver: (status) => opts.onNamespaceOver?.(status),
         threadGone: (tid) => {
@@ -173,7 +174,7 @@ export class ServerCore implements DaemonView {
       const why = `refusing a connection: ${this.limits.maxConnections} connections are open (the limit)`;
       this.log(why);
       sock.on("error", () => {});
-      sock.write(frame([EVENT, EV.FATAL, why]));
+      sock.write(frame([EVENT, ...eventMessage("FATAL", { message: why })]));
       this.linger(sock);
       return undefined;
     }
@@ -241,7 +242,7 @@ export class ServerCore implements DaemonView {
   closeAll(reason = "the daemon is shutting down"): void {
     this.shuttingDown = true;
     for (const c of [...this.connections]) {
-      c.event(EV.FATAL, reason);
+      c.emit(eventMessage("FATAL", { message: reason }));
       c.close();
     }
   }
