@@ -4,7 +4,9 @@
 //           {op: "exit", status}   exit_group then process exit
 //           {op: "close"}          close the connection, keep the host process
 //           {op: "hang"}           stop reading commands (to be killed)
+//           {op: "open", count}    opens `count` host descriptors on /dev/null and keeps them
 // 64-bit values travel as {"$big": "123"}, binaries as {"$bytes": "<base64>"}.
+import { openSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { Guest } from "../../dist/src/client/guest.js";
 import { SyscallError } from "../../dist/src/client/errors.js";
@@ -64,5 +66,11 @@ createInterface({ input: process.stdin }).on("line", async (line) => {
       break;
     case "hang":
       break;
+    case "open": {
+      // grows this host process's descriptor table (what FDSize reports for a host process)
+      const fds = Array.from({ length: m.count }, () => openSync("/dev/null", "r"));
+      say({ id: m.id, ok: true, result: Math.max(...fds) });
+      break;
+    }
   }
 });

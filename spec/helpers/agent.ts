@@ -100,6 +100,16 @@ export class Agent {
     this.proc.stdin!.write(enc({ op: "abort", target }) + "\n");
   }
 
+  /** Opens `count` host descriptors in this agent's process (grows its host table); the highest fd. */
+  async openHostFds(count: number): Promise<number> {
+    const id = this.nextId++;
+    const r = await new Promise<Reply>((resolve) => {
+      this.waiting.set(id, resolve);
+      this.proc.stdin!.write(enc({ id, op: "open", count }) + "\n");
+    });
+    return r.result!;
+  }
+
   /** fork: the reservation here, and a new agent process that claims it. */
   async fork(opts: { exec?: boolean } = {}): Promise<Agent> {
     const r = await this.ok("fork");
