@@ -7,12 +7,13 @@
  * read and write with their EINVAL and EAGAIN rules and blocking through park.
  */
 import * as Effect from "effect/Effect";
-import { createActor, type Actor, type AnyActorRef } from "xstate";
+import { createActor, type Actor } from "xstate";
 import { AGAIN, EFD_MAX, ULLONG_MAX, canRead, canWrite, eventfdMachine, type EventfdOutcome, type EventfdState } from "../machine/eventfd.js";
 import { WaitQueue } from "./waitqueue.js";
 import { E, errno, type Errno } from "../protocol/errno.js";
 import { NOT_READY, park, type Interruptible } from "./park.js";
 import type { Files } from "./files.js";
+import type { ActorHost } from "./kernel.js";
 
 import { EFD_CLOEXEC, EFD_NONBLOCK, EFD_SEMAPHORE, O_NONBLOCK, POLLIN, POLLOUT } from "../protocol/fdconst.js";
 
@@ -51,11 +52,10 @@ export class Eventfd {
     semaphore: boolean,
     /** f_flags: O_RDWR | O_NONBLOCK as eventfd2 opened it, changed by F_SETFL (setFlags). */
     private fFlags: number,
-    watch?: (a: AnyActorRef) => void,
+    private readonly actors?: ActorHost,
   ) {
-    this.actor = createActor(eventfdMachine, { input: { id, count: initval, semaphore }, id: `eventfd:${id}` });
-    this.actor.start();
-    watch?.(this.actor);
+    const input = { id, count: initval, semaphore };
+    this.actor = actors ? actors.spawn(eventfdMachine, `eventfd:${id}`, input) : createActor(eventfdMachine, { input, id: `eventfd:${id}` }).start();
   }
 
   /** f_flags (O_RDWR, O_NONBLOCK, …): per open file, shared by dup and fork. */
@@ -125,7 +125,8 @@ export class Eventfd {
   /** The last reference is gone (eventfd_release → eventfd_free_ctx). */
   free(): void {
     this.actor.send({ type: "FREE" });
-    this.actor.stop();
+    if (this.actors) this.actors.release(this.actor);
+    else this.actor.stop();
     this.host?.close();
     this.host = undefined;
   }

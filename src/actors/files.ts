@@ -10,11 +10,10 @@
  * CLOEXEC descriptor, exit, death, a fork that never happened.
  */
 import * as Effect from "effect/Effect";
-import type { AnyActorRef } from "xstate";
 import { E, errno, type Errno } from "../protocol/errno.js";
 import { Eventfd, type FdInfo, type HostMirror } from "./eventfd.js";
 import { FdTable, type Desc } from "./fdtable.js";
-import type { ResourceHooks } from "./kernel.js";
+import type { ActorHost, ResourceHooks } from "./kernel.js";
 
 import { O_NONBLOCK, O_RDWR } from "../protocol/fdconst.js";
 
@@ -42,8 +41,8 @@ export class Files implements ResourceHooks {
 
   constructor(
     readonly limits: FileLimits,
-    /** The kernel's recorder hook for the actors made here (Kernel.watch). */
-    private readonly watch?: (a: AnyActorRef) => void,
+    /** Where the eventfd actors are made: the namespace's actor system (Kernel); standalone ones without it. */
+    private readonly host?: ActorHost,
   ) {}
 
   setMirrorFactory(f: MirrorFactory | undefined): void {
@@ -92,7 +91,7 @@ export class Files implements ResourceHooks {
     if (fd < 0) return errno(E.EMFILE, `no free descriptor below RLIMIT_NOFILE ${this.limits.maxFdsPerProcess}`);
     if (this.open >= this.limits.maxFiles) return errno(E.ENFILE, `${this.open} daemon files are open, the limit (file-max) is ${this.limits.maxFiles}`);
     this.open++;
-    const f = new Eventfd(++this.nextId, initval, semaphore, O_RDWR | (nonblock ? O_NONBLOCK : 0), this.watch);
+    const f = new Eventfd(++this.nextId, initval, semaphore, O_RDWR | (nonblock ? O_NONBLOCK : 0), this.host);
     f.refs = 1;
     t.set(fd, { file: f, cloexec }, 0);
     return fd;

@@ -5,7 +5,7 @@
  * live in the modules named after the kernel files they mirror (fork.ts, exec.ts, exit.ts,
  * signal.ts, kill.ts, sys.ts, ptrace.ts: ARCHITECTURE.md).
  */
-import { createActor, type Actor, type AnyActorRef } from "xstate";
+import { createActor, type Actor, type AnyActorLogic, type AnyActorRef, type InputFrom, type InspectionEvent, type Subscription } from "xstate";
 import { namespaceMachine, type NamespaceState } from "../machine/namespace.js";
 import { processMachine, type Creds, type ProcessContext, type ProcessInput, type ProcessState } from "../machine/process.js";
 import { threadMachine } from "../machine/thread.js";
@@ -90,7 +90,23 @@ export interface Reservation {
   timer: NodeJS.Timeout | undefined;
 }
 
-export class Kernel {
+/**
+ * Where the actors of one namespace are made and stopped: in one xstate actor system whose
+ * root is the namespace actor, so that an actor reaches another by its system id
+ * (`system.get("proc:7")`) and the system's bookkeeping is paid once, not per actor.
+ */
+export interface ActorHost {
+  /** Creates and starts an actor of the namespace's system, registered under `id`. */
+  spawn<T extends AnyActorLogic>(logic: T, id: string, input: InputFrom<T>): Actor<T>;
+  /** Stops one: xstate lets only its parent stop it, so the namespace actor does (RELEASE). */
+  release(a: AnyActorRef): void;
+}
+
+/** The system id of a process's actor and of a thread's: what one actor sends to another by. */
+export const procId = (pid: number): string => `proc:${pid}`;
+export const threadId = (tid: number): string => `thread:${tid}`;
+
+export class Kernel implements ActorHost {
   readonly ns: Actor<typeof namespaceMachine>;
   readonly procs = new Map<number, ProcessActor>();
   readonly threads = new Map<number, ThreadActor>();
@@ -121,8 +137,7 @@ export class Kernel {
   ) {
     this.ns = createActor(namespaceMachine, { input: { pidMax: config.pidMax, reserveTimeoutMs: config.reserveTimeoutMs }, id: "namespace" });
     this.ns.start();
-    this.watch(this.ns);
-    this.files = new Files(config.files, this.watch);
+    this.files = new Files(config.files, this);
     this.addResource(this.files);
   }
 
@@ -132,32 +147,51 @@ export class Kernel {
   }
 
   /**
-   * Reports a started actor, and then every event sent to it with the snapshot it left, to
-   * the recorders (`blinkd events`). Only the kernel's own sends reach these actors (none
-   * sends to another, raises or delays), so wrapping `send` sees every event. This replaces
-   * xstate's inspection API, which builds and spreads an inspection event per event, per
-   * microstep and per action, on every actor whether or not anyone reads them: about a
-   * fifth of an eventfd ping-pong's daemon time (bench/README.md).
+   * Every actor of the namespace is one of the namespace actor's system (spawned with it as
+   * parent and its id as system id): an actor sends to another with `sendTo(system.get(id))`,
+   * and the two actors of a process cost 5.0 KiB instead of 8.3 KiB, a system (its maps,
+   * scheduler and a dozen closures) being made once instead of once per actor
+   * (bench/README.md, 2026-12-07).
    */
-  readonly watch = (a: AnyActorRef): void => {
-    const id = a.id;
-    const send = a.send.bind(a);
-    this.step(a, id, "xstate.init");
-    (a as { send: (e: { type: string }) => void }).send = (e) => {
-      send(e);
-      if (this.recorders.size) this.step(a, id, e.type);
-    };
-  };
-
-  private step(a: AnyActorRef, id: string, event: string): void {
-    if (!this.recorders.size) return;
-    const snap = a.getSnapshot() as StepSnapshot;
-    for (const f of this.recorders) f(a, id, event, snap);
+  spawn<T extends AnyActorLogic>(logic: T, id: string, input: InputFrom<T>): Actor<T> {
+    const a = createActor(logic as AnyActorLogic, { input, id, systemId: id, parent: this.ns }) as Actor<T>;
+    a.start();
+    return a;
   }
+
+  release(a: AnyActorRef): void {
+    this.ns.send({ type: "RELEASE", ref: a });
+  }
+
+  /**
+   * The recorders (`blinkd events`) see every event an actor of the namespace takes, with
+   * the snapshot it left, those one actor sends another included, through the system's
+   * inspection; it is subscribed only while a recorder is attached, since xstate builds an
+   * inspection event per event, microstep and action once anyone listens: about a fifth of
+   * an eventfd ping-pong's daemon time (bench/README.md).
+   */
+  private inspection: Subscription | undefined;
+
+  private readonly onInspect = (e: InspectionEvent): void => {
+    if (e.type !== "@xstate.snapshot") return;
+    const type = e.event.type;
+    // xstate's own bookkeeping (a child's done event to the namespace) is not a kernel event.
+    if (type.startsWith("xstate.") && type !== "xstate.init") return;
+    const snap = e.snapshot as unknown as StepSnapshot;
+    const a = e.actorRef as AnyActorRef;
+    for (const f of this.recorders) f(a, a.id, type, snap);
+  };
 
   addRecorder(f: ActorRecorder): () => void {
     this.recorders.add(f);
-    return () => this.recorders.delete(f);
+    this.inspection ??= this.ns.system.inspect(this.onInspect);
+    return () => {
+      this.recorders.delete(f);
+      if (this.recorders.size === 0) {
+        this.inspection?.unsubscribe();
+        this.inspection = undefined;
+      }
+    };
   }
 
   /** Registers a per-process resource's lifecycle listeners; returns the unregister function. */
@@ -195,9 +229,7 @@ export class Kernel {
   }
 
   spawnProcess(input: ProcessInput): ProcessActor {
-    const a = createActor(processMachine, { input, id: `proc:${input.pid}` });
-    a.start();
-    this.watch(a);
+    const a = this.spawn(processMachine, procId(input.pid), input);
     this.procs.set(input.pid, a);
     this.ns.send({ type: "PID_ALLOCATED", pid: input.pid });
     this.ref(input.pgid);
@@ -208,9 +240,7 @@ export class Kernel {
 
   /** A new thread actor; `blocked` is its starting signal mask (the creator's, for fork and clone). */
   spawnThread(tid: number, pid: number, blocked = 0n): ThreadActor {
-    const t = createActor(threadMachine, { input: { tid, pid, blocked }, id: `thread:${tid}` });
-    t.start();
-    this.watch(t);
+    const t = this.spawn(threadMachine, threadId(tid), { tid, pid, blocked });
     this.threads.set(tid, t);
     if (tid !== pid) this.ns.send({ type: "PID_ALLOCATED", pid: tid });
     return t;
@@ -220,7 +250,7 @@ export class Kernel {
   dropThread(tid: number, notify = true): void {
     const t = this.threads.get(tid);
     if (!t) return;
-    t.stop();
+    this.release(t);
     this.threads.delete(tid);
     if (notify) this.hooks.threadGone(tid);
   }
@@ -235,7 +265,7 @@ export class Kernel {
     this.unref(c.pgid);
     this.unref(c.sid);
     this.leavePgrp(pid, c.pgid);
-    p.stop();
+    this.release(p);
     this.procs.delete(pid);
     this.dropThread(pid, false);
     this.childWait.delete(pid);

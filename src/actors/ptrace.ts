@@ -11,7 +11,7 @@
  * BELL for delivery 1, a PTRACE_STOP event for delivery 0); it then calls ptrace_serve,
  * which hands it the tracer's requests one by one until the tracer resumes it.
  */
-import { createActor, type Actor } from "xstate";
+import type { Actor } from "xstate";
 import { E, errno, type Errno } from "../protocol/errno.js";
 import { ptraceMachine, type PtraceContext, type PtraceState, type PtraceStop } from "../machine/ptrace.js";
 import { KERNEL_ONLY, KERNEL_IGNORE, SA, SI, SIG, has, type SigInfo } from "../machine/sigset.js";
@@ -165,9 +165,7 @@ export function ptraceReport(k: Kernel, pid: number, take: boolean): number {
 
 function attach(k: Kernel, tracer: number, tracee: number, seized: boolean, options: number): Link {
   const t = table(k);
-  const actor = createActor(ptraceMachine, { input: { tracer, tracee, seized, options }, id: `ptrace:${tracee}` });
-  actor.start();
-  k.watch(actor);
+  const actor = k.spawn(ptraceMachine, `ptrace:${tracee}`, { tracer, tracee, seized, options });
   const l: Link = { actor, proc: k.proc(tracee), requests: [], inflight: new Set(), serve: new WaitQueue(), answered: new WaitQueue(), selfServe: false, exiting: 0 };
   t.links.set(tracee, l);
   let s = t.byTracer.get(tracer);
@@ -186,7 +184,7 @@ function unlink(k: Kernel, pid: number): void {
   t.byTracer.get(tracer)?.delete(pid);
   if (t.byTracer.get(tracer)?.size === 0) t.byTracer.delete(tracer);
   l.actor.send({ type: "DETACH" });
-  l.actor.stop();
+  k.release(l.actor);
   l.serve.wake();
   l.answered.wake();
 }

@@ -5,11 +5,15 @@
  *
  *   empty ──INIT_BORN──▶ live ──INIT_DIED──▶ dying ──ALL_GONE──▶ over ──RENEW──▶ empty
  *
+ * The namespace actor is the root of the actor system every process, thread, eventfd and
+ * tracee actor of the namespace belongs to (actors/kernel.ts, ActorHost): they find one
+ * another by system id, and it stops them (RELEASE) when they are gone.
+ *
  * RENEW is `blinkd serve`'s: a namespace that is over is never entered again (Linux has no
  * way into a dead PID namespace); the daemon starts a new one, numbered from 1, for the next
  * process that registers. `blinkd run` ends with its namespace instead.
  */
-import { assign, setup } from "xstate";
+import { assign, setup, stopChild, type AnyActorRef } from "xstate";
 
 export interface NamespaceInput {
   pidMax: number;
@@ -34,7 +38,9 @@ export type NamespaceEvent =
   | { type: "INIT_BORN" }
   | { type: "INIT_DIED"; wstatus: number }
   | { type: "INIT_STATUS"; wstatus: number }
-  | { type: "RENEW" };
+  | { type: "RENEW" }
+  /** Stop one of the namespace's actors (a process, thread, eventfd or tracee gone for good): they are its children in one actor system, and only a parent may stop its child. */
+  | { type: "RELEASE"; ref: AnyActorRef };
 
 export const namespaceMachine = setup({
   types: { context: {} as NamespaceContext, events: {} as NamespaceEvent, input: {} as NamespaceInput },
@@ -42,6 +48,8 @@ export const namespaceMachine = setup({
     countAlloc: assign(({ context, event }) => (event.type === "PID_ALLOCATED" ? { lastPid: event.pid, nprocs: context.nprocs + 1, created: context.created + 1 } : {})),
     countGone: assign({ nprocs: ({ context }) => context.nprocs - 1 }),
     renew: assign({ lastPid: 0, nprocs: 0, created: 0, initStatus: null }),
+    // An event other than RELEASE names no actor: the empty id stops nothing.
+    release: stopChild(({ event }) => (event.type === "RELEASE" ? event.ref : "")),
     recordInit: assign({ initStatus: ({ context, event }) => (event.type === "INIT_DIED" || event.type === "INIT_STATUS" ? event.wstatus : context.initStatus) }),
   },
   guards: {
@@ -53,6 +61,7 @@ export const namespaceMachine = setup({
   initial: "empty",
   on: {
     PID_ALLOCATED: { actions: "countAlloc" },
+    RELEASE: { actions: "release" },
   },
   states: {
     empty: {
