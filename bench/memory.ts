@@ -9,6 +9,7 @@
 import { createActor, type Actor, type AnyStateMachine } from "xstate";
 import { imageOf, processMachine } from "../src/machine/process.js";
 import { threadMachine } from "../src/machine/thread.js";
+import { namespaceMachine } from "../src/machine/namespace.js";
 import { PROTOCOL_VERSION } from "../src/protocol/index.js";
 import { holdInit } from "./lib/init.js";
 import { holdLoadgen, startDaemon, type Memory } from "./lib/procs.js";
@@ -20,9 +21,14 @@ function gc(): void {
   for (let i = 0; i < 3; i++) f();
 }
 
-/** Heap per process of its two actors alone (process + leader thread), as the kernel spawns them (no xstate inspection). */
+/**
+ * Heap per process of its two actors alone (process + leader thread), as the kernel spawns
+ * them: in the namespace actor's system, with their system ids (actors/kernel.ts), no xstate
+ * inspection.
+ */
 export function actorsOwnCost(n: number): number {
   const keep: Actor<AnyStateMachine>[] = [];
+  const ns = createActor(namespaceMachine, { input: { pidMax: 1 << 22, reserveTimeoutMs: 10_000 }, id: "namespace" }).start();
   gc();
   const before = process.memoryUsage().heapUsed;
   for (let i = 0; i < n; i++) {
@@ -30,15 +36,17 @@ export function actorsOwnCost(n: number): number {
     const p = createActor(processMachine, {
       input: { pid, ppid: 1, pgid: 0, sid: 0, image: imageOf("/bench/loadgen", ["loadgen"]), hostpid: 0, startTime: i, delivery: 0 },
       id: `proc:${pid}`,
+      systemId: `proc:${pid}`,
+      parent: ns,
     });
     p.start();
-    const t = createActor(threadMachine, { input: { tid: pid, pid, blocked: 0n }, id: `thread:${pid}` });
+    const t = createActor(threadMachine, { input: { tid: pid, pid, blocked: 0n }, id: `thread:${pid}`, systemId: `thread:${pid}`, parent: ns });
     t.start();
     keep.push(p, t);
   }
   gc();
   const per = (process.memoryUsage().heapUsed - before) / n;
-  for (const a of keep) a.stop();
+  ns.stop();
   return per;
 }
 

@@ -12,7 +12,7 @@
 import { E, errno, type Errno } from "../protocol/errno.js";
 import { CONTINUED, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WSTOPPED, __WALL, __WCLONE, __WNOTHREAD, signaled, stopped } from "../machine/wstatus.js";
 import type { ProcessContext } from "../machine/process.js";
-import { SA, SI, SIG, has, type SigInfo } from "../machine/sigset.js";
+import { SI, SIG, type SigInfo } from "../machine/sigset.js";
 import type { Kernel } from "./kernel.js";
 import { NOT_READY, park, type Attempt, type Interruptible } from "./park.js";
 import { sendExitSignal, sendSignal } from "./signal.js";
@@ -79,10 +79,9 @@ function adoptThreadChildren(k: Kernel, pid: number, tid: number): void {
   if (!c || c.children.size === 0) return;
   const heir = aliveThread(k, pid);
   if (heir === 0) return; // the whole group is exiting: exitGroup moves the children
-  for (const child of c.children) {
-    const cc = k.ctx(child);
-    if (cc && cc.parentTid === tid) k.proc(child)!.send({ type: "REPARENT", ppid: pid, parentTid: heir });
-  }
+  // The process's actor tells its children (THREAD_CHILDREN → PARENT_THREAD_GONE); those
+  // the thread forked take the heir as their parent thread.
+  k.proc(pid)!.send({ type: "THREAD_CHILDREN", tid, heir });
 }
 
 /**
@@ -103,14 +102,25 @@ export function findNewReaper(k: Kernel, pid: number): number {
 }
 
 /**
- * do_notify_parent's autoreap: "if the parent ignores SIGCHLD (SIG_IGN) or has
- * SA_NOCLDWAIT set, the child is released at once and no zombie is left" (wait(2),
- * NOTES: POSIX.1-2001 and Linux).
+ * exit_notify → do_notify_parent, once the exit signal is sent: the zombie's actor tells its
+ * parent's (NOTIFY_PARENT → CHILD_EXITED), and a parent that auto-reaps (SIGCHLD ignored or
+ * SA_NOCLDWAIT: the parent's own guard, machine/process.ts) releases it at once (REAP); its
+ * number is then free. Waking the parent's waiters is the caller's (Kernel.notifyParent).
  */
-export function parentAutoReaps(k: Kernel, ppid: number): boolean {
-  const p = k.ctx(ppid);
-  if (!p) return false;
-  return has(p.sigactions.ignored, SIG.SIGCHLD) || ((p.sigactions.flags.get(SIG.SIGCHLD) ?? 0) & SA.NOCLDWAIT) !== 0;
+function tellParent(k: Kernel, pid: number): void {
+  k.proc(pid)?.send({ type: "NOTIFY_PARENT" });
+  if (k.state(pid) === "reaped") k.dropProcess(pid);
+}
+
+/**
+ * do_notify_parent: the exit signal (SIGCHLD, unless the parent ignores it: signal.ts), the
+ * parent told (and auto-reaping), its waiters woken either way (a wait that finds no child
+ * left returns ECHILD).
+ */
+export function notifyParentOfExit(k: Kernel, pid: number, ppid: number): void {
+  sendExitSignal(k, pid);
+  tellParent(k, pid);
+  k.notifyParent(ppid);
 }
 
 /**
@@ -137,26 +147,22 @@ export function exitGroup(k: Kernel, pid: number, wstatus: number, assumed: bool
   // to the new parent as if it had just died.
   if (c.children.size) {
     const reaper = findNewReaper(k, pid);
-    const rp = k.proc(reaper);
     const heir = aliveThread(k, reaper) || reaper;
-    // reparent_leader: a zombie among them is notified to its new parent, and released at
-    // once when that parent auto-reaps (do_notify_parent returned autoreap: EXIT_DEAD).
-    const autoReap = parentAutoReaps(k, reaper);
-    let zombies = false;
     const moved = [...c.children];
-    p.send({ type: "CHILDREN_GONE" });
-    for (const child of moved) k.proc(child)?.send({ type: "REPARENT", ppid: reaper, parentTid: heir });
-    rp?.send({ type: "ADOPT", children: moved });
+    // The dying process's actor hands its children over: REPARENT to each, ADOPT to the
+    // reaper's actor, its own list left empty (machine/process.ts, FORGET_CHILDREN).
+    p.send({ type: "FORGET_CHILDREN", reaper, heir });
     // reparent_leader, for each child in order: a zombie is reported to its new parent
-    // (do_notify_parent: its exit signal, then release at once when that parent auto-reaps);
-    // then kill_orphaned_pgrp: a group this exit orphans gets SIGHUP and SIGCONT if a
-    // member is stopped.
+    // (do_notify_parent: its exit signal, then released at once when that parent auto-reaps:
+    // EXIT_DEAD); then kill_orphaned_pgrp: a group this exit orphans gets SIGHUP and SIGCONT
+    // if a member is stopped.
+    let zombies = false;
     for (const child of moved) {
       const zombie = k.state(child) === "zombie";
       if (zombie) sendExitSignal(k, child);
       killOrphanedPgrp(k, child, pid);
       if (zombie) {
-        if (autoReap) reap(k, child);
+        tellParent(k, child);
         zombies = true;
       }
     }
@@ -171,12 +177,7 @@ export function exitGroup(k: Kernel, pid: number, wstatus: number, assumed: bool
   // exit_notify: a process whose parent is outside the namespace is released by that
   // parent; nothing inside can wait for it.
   if (c.ppid === 0) return void k.dropProcess(pid);
-  // exit_notify → do_notify_parent: the exit signal (SIGCHLD) unless the parent ignores
-  // SIGCHLD; an auto-reaping parent releases the child at once; its waiters wake either
-  // way (a wait that finds no child left returns ECHILD).
-  sendExitSignal(k, pid);
-  if (parentAutoReaps(k, c.ppid)) reap(k, pid);
-  k.notifyParent(c.ppid);
+  notifyParentOfExit(k, pid, c.ppid);
 }
 
 /**
@@ -202,12 +203,14 @@ function initDied(k: Kernel, wstatus: number): void {
   k.hooks.namespaceOver(s.context.initStatus ?? wstatus);
 }
 
-/** The parent collects a zombie (release_task): its number is free once nothing refers to it. */
+/**
+ * The parent collects a zombie (release_task): the parent's actor drops it from its list and
+ * tells it REAP (REAP_CHILD); its number is free once nothing refers to it.
+ */
 export function reap(k: Kernel, pid: number): number {
   const c = k.ctx(pid)!;
   const wstatus = c.wstatus ?? 0;
-  k.proc(pid)!.send({ type: "REAP" });
-  k.proc(c.ppid)?.send({ type: "CHILD_DROP", pid });
+  k.proc(c.ppid)?.send({ type: "REAP_CHILD", pid });
   k.dropProcess(pid);
   return wstatus;
 }

@@ -7,8 +7,8 @@
  */
 import { createActor, type Actor, type AnyActorLogic, type AnyActorRef, type InputFrom, type InspectionEvent, type Subscription } from "xstate";
 import { namespaceMachine, type NamespaceState } from "../machine/namespace.js";
-import { processMachine, type Creds, type ProcessContext, type ProcessInput, type ProcessState } from "../machine/process.js";
-import { threadMachine } from "../machine/thread.js";
+import { procId, processMachine, type Creds, type ProcessContext, type ProcessInput, type ProcessState } from "../machine/process.js";
+import { threadId, threadMachine } from "../machine/thread.js";
 import { nextPid } from "../machine/pidalloc.js";
 import { WaitQueue } from "./waitqueue.js";
 import type { SigInfo } from "../machine/sigset.js";
@@ -101,10 +101,6 @@ export interface ActorHost {
   /** Stops one: xstate lets only its parent stop it, so the namespace actor does (RELEASE). */
   release(a: AnyActorRef): void;
 }
-
-/** The system id of a process's actor and of a thread's: what one actor sends to another by. */
-export const procId = (pid: number): string => `proc:${pid}`;
-export const threadId = (tid: number): string => `thread:${tid}`;
 
 export class Kernel implements ActorHost {
   readonly ns: Actor<typeof namespaceMachine>;

@@ -18,8 +18,8 @@ import { KERNEL_ONLY, KERNEL_IGNORE, SA, SI, SIG, has, type SigInfo } from "../m
 import { DELIVERY } from "../protocol/calls/session.js";
 import { WaitQueue } from "./waitqueue.js";
 import type { Kernel } from "./kernel.js";
-import { deliver, disposition, handlerChosen, killProcess, sendExitSignal, sendSignal } from "./signal.js";
-import { parentAutoReaps, reap } from "./exit.js";
+import { deliver, disposition, handlerChosen, killProcess, sendSignal } from "./signal.js";
+import { notifyParentOfExit } from "./exit.js";
 
 export type PtraceActor = Actor<typeof ptraceMachine>;
 
@@ -411,9 +411,7 @@ export function releaseToParent(k: Kernel, pid: number): void {
   const c = k.ctx(pid);
   if (!c || k.state(pid) !== "zombie") return;
   if (c.ppid === 0) return void k.dropProcess(pid);
-  sendExitSignal(k, pid);
-  if (parentAutoReaps(k, c.ppid)) reap(k, pid);
-  k.notifyParent(c.ppid);
+  notifyParentOfExit(k, pid, c.ppid);
 }
 
 /**

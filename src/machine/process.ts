@@ -14,8 +14,8 @@
  * and clear it, DIE clears it. `job.waitReport` is the stop or continue its parent's wait
  * may still collect (WUNTRACED / WCONTINUED), set with WAIT_REPORT.
  */
-import { assign, setup } from "xstate";
-import { EMPTY_QUEUE, HANDLER, SIG, bit, has, type SigQueue } from "./sigset.js";
+import { assign, enqueueActions, setup } from "xstate";
+import { EMPTY_QUEUE, HANDLER, SA, SIG, bit, has, type SigQueue } from "./sigset.js";
 import { NO_INFO, afterExec, type ProcInfo } from "./procinfo.js";
 
 /** The ids kill(2)'s permission rule compares (kill_ok_by_cred): real, effective, saved. */
@@ -126,6 +126,9 @@ const DEFAULT_SIGACTIONS: Sigactions = Object.freeze({ ignored: 0n, caught: 0n, 
 /** Running, nothing for wait to report. */
 const NO_JOB: JobControl = Object.freeze({ stopped: 0, waitReport: null });
 
+/** The system id of a process's actor (actors/kernel.ts, ActorHost): how another actor sends to it. */
+export const procId = (pid: number): string => `proc:${pid}`;
+
 /** A process image from its executable and arguments. */
 export function imageOf(exe: string, argv: string[]): Image {
   return { exe, argv, comm: commOf(exe) };
@@ -143,8 +146,20 @@ export type ProcessEvent =
   | { type: "SET_SUBREAPER"; on: boolean }
   | { type: "CHILD_ADD"; pid: number }
   | { type: "CHILD_DROP"; pid: number }
+  /** forget_original_parent: this dying process hands its children to `reaper` (thread `heir`). */
+  | { type: "FORGET_CHILDREN"; reaper: number; heir: number }
+  /** From the dying parent: these children are now this process's (appended, list_move_tail). */
   | { type: "ADOPT"; children: readonly number[] }
-  | { type: "CHILDREN_GONE" }
+  /** Thread `tid` of this live process ended: the children it forked go to thread `heir`. */
+  | { type: "THREAD_CHILDREN"; tid: number; heir: number }
+  /** From the parent: its thread `tid` ended; if that thread forked this process, `heir` is its parent thread now. */
+  | { type: "PARENT_THREAD_GONE"; tid: number; heir: number }
+  /** exit_notify → do_notify_parent: this zombie tells its parent (CHILD_EXITED). */
+  | { type: "NOTIFY_PARENT" }
+  /** From a child that died (or a zombie handed over by reparenting): the parent reaps it at once if it ignores SIGCHLD. */
+  | { type: "CHILD_EXITED"; pid: number }
+  /** wait collected zombie `pid` (release_task): the parent drops it and tells it REAP. */
+  | { type: "REAP_CHILD"; pid: number }
   | { type: "THREAD_ADD"; tid: number }
   | { type: "THREAD_DROP"; tid: number }
   | { type: "SIGACTION"; signo: number; handler: number; flags: number }
@@ -163,6 +178,9 @@ export function commOf(exe: string): string {
   const b = Buffer.from(base, "utf8");
   return b.length <= 15 ? base : b.subarray(0, 15).toString("utf8").replace(/\uFFFD+$/, "");
 }
+
+/** An event for another process actor (sendTo's argument), checked against ProcessEvent. */
+const to = (e: ProcessEvent): ProcessEvent => e;
 
 /** Flags survive exec only for signals that stay ignored. */
 function resetFlags(sa: Sigactions): ReadonlyMap<number, number> {
@@ -230,19 +248,59 @@ export const processMachine = setup({
     setSubreaper: assign(({ context, event }) => (event.type === "SET_SUBREAPER" ? { flags: { ...context.flags, childSubreaper: event.on } } : {})),
     // Sets are updated in place: a copy per fork would make fork O(children).
     addChild: ({ context, event }) => void (event.type === "CHILD_ADD" && context.children.add(event.pid)),
-    dropChild: ({ context, event }) => void (event.type === "CHILD_DROP" && context.children.delete(event.pid)),
-    // forget_original_parent: the new reaper appends the dying process's children (list_move_tail) …
+    dropChild: ({ context, event }) =>
+      void ((event.type === "CHILD_DROP" || event.type === "CHILD_EXITED" || event.type === "REAP_CHILD") && context.children.delete(event.pid)),
+    // The rest travels to other actors of the namespace by system id (sendTo, through the
+    // system: actors/kernel.ts), after this actor's transition, in the same synchronous step.
+    // release_task: the child is reaped (its actor goes to its final state).
+    reapChild: enqueueActions(({ event, system, enqueue }) => {
+      if (event.type !== "CHILD_EXITED" && event.type !== "REAP_CHILD") return;
+      const child = system.get(procId(event.pid));
+      if (child) enqueue.sendTo(child, to({ type: "REAP" }));
+    }),
+    // forget_original_parent: each child gets its new parent, and the reaper appends them to
+    // its children (list_move_tail) …
+    forgetChildren: enqueueActions(({ context, event, system, enqueue }) => {
+      if (event.type !== "FORGET_CHILDREN") return;
+      const moved = [...context.children];
+      for (const pid of moved) {
+        const child = system.get(procId(pid));
+        if (child) enqueue.sendTo(child, to({ type: "REPARENT", ppid: event.reaper, parentTid: event.heir }));
+      }
+      const reaper = system.get(procId(event.reaper));
+      if (reaper) enqueue.sendTo(reaper, to({ type: "ADOPT", children: moved }));
+    }),
+    // … and the dying process's list is left empty.
+    dropAllChildren: ({ context }) => context.children.clear(),
     adoptChildren: ({ context, event }) => {
       if (event.type === "ADOPT") for (const c of event.children) context.children.add(c);
     },
-    // … and the dying process's list is left empty.
-    dropAllChildren: ({ context }) => context.children.clear(),
+    // find_new_reaper's find_alive_thread: a live group's children of an ended thread go to
+    // another of its threads; each child knows which thread forked it (parentTid).
+    tellThreadChildren: enqueueActions(({ context, event, system, enqueue }) => {
+      if (event.type !== "THREAD_CHILDREN") return;
+      for (const pid of context.children) {
+        const child = system.get(procId(pid));
+        if (child) enqueue.sendTo(child, to({ type: "PARENT_THREAD_GONE", tid: event.tid, heir: event.heir }));
+      }
+    }),
+    parentThreadGone: assign(({ event }) => (event.type === "PARENT_THREAD_GONE" ? { parentTid: event.heir } : {})),
+    // exit_notify → do_notify_parent: the zombie tells its parent.
+    notifyParent: enqueueActions(({ context, system, enqueue }) => {
+      const parent = context.ppid > 0 ? system.get(procId(context.ppid)) : undefined;
+      if (parent) enqueue.sendTo(parent, to({ type: "CHILD_EXITED", pid: context.pid }));
+    }),
     addThread: ({ context, event }) => void (event.type === "THREAD_ADD" && context.threads.add(event.tid)),
     dropThread: ({ context, event }) => void (event.type === "THREAD_DROP" && context.threads.delete(event.tid)),
     dropAllThreads: ({ context }) => context.threads.clear(),
   },
   guards: {
     statusWasAssumed: ({ context }) => context.flags.statusAssumed,
+    // do_notify_parent's autoreap: "if the parent ignores SIGCHLD (SIG_IGN) or has
+    // SA_NOCLDWAIT set, the child is released at once and no zombie is left" (wait(2),
+    // NOTES: POSIX.1-2001 and Linux). The parent decides from its own dispositions.
+    autoReaps: ({ context }) => has(context.sigactions.ignored, SIG.SIGCHLD) || ((context.sigactions.flags.get(SIG.SIGCHLD) ?? 0) & SA.NOCLDWAIT) !== 0,
+    forkedByThread: ({ context, event }) => event.type === "PARENT_THREAD_GONE" && context.parentTid === event.tid,
   },
 }).createMachine({
   id: "process",
@@ -284,7 +342,13 @@ export const processMachine = setup({
     CHILD_ADD: { actions: "addChild" },
     CHILD_DROP: { actions: "dropChild" },
     ADOPT: { actions: "adoptChildren" },
-    CHILDREN_GONE: { actions: "dropAllChildren" },
+    FORGET_CHILDREN: { actions: ["forgetChildren", "dropAllChildren"] },
+    THREAD_CHILDREN: { actions: "tellThreadChildren" },
+    PARENT_THREAD_GONE: { guard: "forkedByThread", actions: "parentThreadGone" },
+    // A child's death: the parent releases it at once when it auto-reaps; otherwise the
+    // zombie stays in its list for wait (whose waiters the kernel wakes: actors/exit.ts).
+    CHILD_EXITED: { guard: "autoReaps", actions: ["dropChild", "reapChild"] },
+    REAP_CHILD: { actions: ["dropChild", "reapChild"] },
     THREAD_ADD: { actions: "addThread" },
     THREAD_DROP: { actions: "dropThread" },
   },
@@ -313,6 +377,7 @@ export const processMachine = setup({
     zombie: {
       on: {
         CORRECT_STATUS: { guard: "statusWasAssumed", actions: "correctStatus" },
+        NOTIFY_PARENT: { actions: "notifyParent" },
         REAP: "reaped",
       },
     },

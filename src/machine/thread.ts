@@ -7,6 +7,9 @@
 import { assign, setup } from "xstate";
 import { EMPTY_QUEUE, type SigQueue } from "./sigset.js";
 
+/** The system id of a thread's actor (actors/kernel.ts, ActorHost). */
+export const threadId = (tid: number): string => `thread:${tid}`;
+
 export interface ThreadInput {
   tid: number;
   pid: number;
