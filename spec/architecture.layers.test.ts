@@ -21,6 +21,13 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   server: ["server", "syscalls", "procfs", "actors", "machine", "protocol"],
 };
 
+/**
+ * The entry points (ARCHITECTURE.md, above the layers) may import any layer but the rules:
+ * they reach the namespace through src/server (server/outside.ts), never src/actors.
+ */
+const ENTRY_POINTS = ["cli", "script", "web"];
+const ENTRY_MAY_NOT = ["actors"];
+
 /** The packages (and node: modules) each layer may import; protocol (with its generators) and server may import any. */
 const MAY_USE: Record<string, readonly string[]> = {
   // The statecharts are pure: no I/O, no clock but what their input gives.
@@ -75,15 +82,27 @@ function violations(src: string): string[] {
       }
     }
   }
+  for (const entry of ENTRY_POINTS) {
+    const dir = path.join(src, entry);
+    if (!fs.existsSync(dir)) continue;
+    for (const file of filesUnder(dir)) {
+      const rel = path.relative(src, file);
+      for (const { spec, line } of importsOf(file)) {
+        if (!spec.startsWith(".")) continue;
+        const folder = path.relative(src, path.resolve(path.dirname(file), spec)).split(path.sep)[0]!;
+        if (ENTRY_MAY_NOT.includes(folder)) bad.push(`src/${rel}:${line} imports ${spec} (src/${folder}), which an entry point may not: it goes through src/server`);
+      }
+    }
+  }
   return bad;
 }
 
 describe("the daemon's import layers (ARCHITECTURE.md)", () => {
-  it("no import in protocol, machine, actors, procfs, syscalls or server runs against the layers", () => {
+  it("no import in protocol, machine, actors, procfs, syscalls or server runs against the layers, and no entry point (cli, script, web) imports src/actors", () => {
     expect(violations(SRC)).toEqual([]);
   });
 
-  it("the check sees an import that does: machine importing src/server, and machine using node:fs", () => {
+  it("the check sees an import that does: machine importing src/server, machine using node:fs, an entry point importing src/actors", () => {
     // The check itself, on a tree laid out as src/ is: a machine file with two bad imports
     // (one of them over several lines) and a server file whose imports are all allowed.
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-layers-"));
@@ -92,10 +111,14 @@ describe("the daemon's import layers (ARCHITECTURE.md)", () => {
       fs.mkdirSync(path.join(tmp, "server"));
       fs.writeFileSync(path.join(tmp, "machine", "sub", "leak.ts"), 'import * as fs from "node:fs";\nimport {\n  x,\n} from "../../server/hostproc.js";\n');
       fs.writeFileSync(path.join(tmp, "server", "fine.ts"), 'import * as fs from "node:fs";\nimport { y } from "../machine/sub/leak.js";\n');
+      // An entry point may import src/server and src/machine, not src/actors.
+      fs.mkdirSync(path.join(tmp, "cli"));
+      fs.writeFileSync(path.join(tmp, "cli", "run.ts"), 'import { core } from "../server/core.js";\nimport type { Kernel } from "../actors/kernel.js";\n');
       const found = violations(tmp);
-      expect(found).toHaveLength(2);
+      expect(found).toHaveLength(3);
       expect(found[0]).toMatch(/leak\.ts:1 uses the package node:fs/);
       expect(found[1]).toMatch(/leak\.ts:4 imports \.\.\/\.\.\/server\/hostproc\.js \(src\/server\), which machine may not/);
+      expect(found[2]).toMatch(/cli\/run\.ts:2 imports \.\.\/actors\/kernel\.js \(src\/actors\), which an entry point may not/);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

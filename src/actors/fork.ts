@@ -45,6 +45,10 @@ function becomeInitIfFirst(k: Kernel, pid: number): void {
  * process of `unshare --pid --fork`). The first one is PID 1.
  */
 export function register(k: Kernel, hostpid: number, exe: string, argv: string[], delivery: number): { pid: number } | Errno {
+  // `serve`: a namespace that is over is started anew for the next process (namespace.ts,
+  // RENEW); otherwise a dying or dead namespace takes nobody.
+  if (k.nsState() === "over" && k.config.renewNamespace) k.ns.send({ type: "RENEW" });
+  if (k.nsState() === "dying" || k.nsState() === "over") return errno(E.ESRCH, "the namespace is over: its init has died");
   const pid = newProcessNumber(k);
   if (typeof pid !== "number") return pid;
   const p = k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, image: imageOf(exe, argv), hostpid, startTime: k.now(), delivery });

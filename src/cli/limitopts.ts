@@ -1,10 +1,9 @@
 /**
  * The daemon's limits as command-line options (serve and run), each documented in the README's
  * "Limits" table. Unset options keep the defaults of src/server/limits.ts, src/actors/kernel.ts
- * and src/actors/files.ts.
+ * and src/actors/files.ts (re-exported by src/server/limits.ts).
  */
-import { defaultLimits, type Limits } from "../server/limits.js";
-import { defaultFileLimits } from "../actors/files.js";
+import { defaultFileLimits, defaultLimits, type Limits } from "../server/limits.js";
 import { intOption } from "./args.js";
 
 export const limitOptions = {

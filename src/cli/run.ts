@@ -9,9 +9,6 @@ import * as os from "node:os";
 import * as Deferred from "effect/Deferred";
 import * as Effect from "effect/Effect";
 import { startDaemon } from "../server/daemon.js";
-import { reserveFromOutside } from "../actors/fork.js";
-import { reportStatus } from "../actors/exit.js";
-import { sendFromOutside } from "../actors/kill.js";
 import { hostWaitStatus } from "../client/guest.js";
 import { shellCode, describeStatus } from "../protocol/linux/wait.js";
 import { Errno } from "../protocol/errno.js";
@@ -61,7 +58,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       // guest (delivery 0).
       const nat = blink ? { native: true, env: {} } : nativeEnv(cmd, process.env);
       say(blink ? `in blink: ${blink}` : nat.native ? `native command: LD_PRELOAD=${nat.env.LD_PRELOAD}` : `not preloading ${cmd}`);
-      const r = reserveFromOutside(d.core.kernel, cmd, [cmd, ...args], nat.native ? 1 : 0);
+      const r = d.core.outside.reserveInit(cmd, [cmd, ...args], nat.native ? 1 : 0);
       if (r instanceof Errno) return yield* Effect.fail(new Error(`cannot reserve PID 1: ${r.message}`));
       const hostStatus = yield* Deferred.make<number>();
       const [exe, exeArgs, env] = blink
@@ -70,20 +67,20 @@ export async function runCommand(argv: string[]): Promise<number> {
       const child = spawn(exe, exeArgs, { stdio: "inherit", env });
       child.once("error", (e) => {
         process.stderr.write(`blinkd run: cannot start ${cmd}: ${e.message}\n`);
-        reportStatus(d.core.kernel, r.pid, 127 << 8);
+        d.core.outside.reportStatus(r.pid, 127 << 8);
         Deferred.unsafeDone(hostStatus, Effect.succeed(127 << 8));
       });
       child.once("exit", (code, sig) => {
         const s = hostWaitStatus(code, sig);
         say(`PID 1 (host ${child.pid}) ended: ${describeStatus(s)}`);
-        reportStatus(d.core.kernel, r.pid, s);
+        d.core.outside.reportStatus(r.pid, s);
         Deferred.unsafeDone(hostStatus, Effect.succeed(s));
       });
       // The launcher forwards the signals a terminal or supervisor sends it to PID 1, as tini
       // does: one PID 1 handles as a native guest is queued by the daemon (its host signal
       // would otherwise look like a doorbell with nothing queued); the rest go to its host process.
       const forward = (s: NodeJS.Signals): void => {
-        if (!sendFromOutside(d.core.kernel, r.pid, os.constants.signals[s], process.getuid?.() ?? 0)) child.kill(s);
+        if (!d.core.outside.forwardSignal(r.pid, os.constants.signals[s], process.getuid?.() ?? 0)) child.kill(s);
       };
       for (const s of ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const) process.on(s, forward);
       const status = yield* Deferred.await(hostStatus);

@@ -21,6 +21,7 @@ import { liveHeap } from "./memory.js";
 const HEAP_SLACK = 16 << 20;
 const HEAP_PER_TASK = 64 << 10;
 import { EventLog } from "../actors/eventlog.js";
+import { Outside } from "./outside.js";
 import type { DaemonView, ParkedCall } from "../syscalls/types.js";
 
 export interface CoreOptions {
@@ -37,6 +38,8 @@ const LINGER_MS = 2000;
 
 export class ServerCore implements DaemonView {
   readonly kernel: Kernel;
+  /** What the entry points (`blinkd run`, scenarios) do to the namespace from outside it. */
+  readonly outside: Outside;
   /** Actor transitions and calls, for `blinkd events`. */
   readonly events: EventLog;
   readonly limits: Limits;
@@ -105,6 +108,7 @@ export class ServerCore implements DaemonView {
         },
       },
     );
+    this.outside = new Outside(this.kernel);
     this.events = new EventLog(this.kernel, this.limits.eventHistory);
     this.addChecks();
   }

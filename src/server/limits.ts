@@ -1,6 +1,8 @@
 /** Every resource has a limit; these are the daemon's, each configurable (spec/protocol.md, "Limits"). */
 import * as fs from "node:fs";
 import { DEFAULT_MAX_FRAME } from "../protocol/frame.js";
+/** The descriptor limits' defaults (RLIMIT_NOFILE, file-max: actors/files.ts), for the entry points' options. */
+export { defaultFileLimits } from "../actors/files.js";
 
 export interface Limits {
   /** Largest frame body a client may send, in bytes. */

@@ -1,7 +1,7 @@
 /** procfs: rendering /proc for a guest, and the facts only the guest knows, which it reports. */
 import { E, errno } from "../protocol/errno.js";
 import type { procfs } from "../protocol/calls/procfs.js";
-import { withMem } from "../machine/procinfo.js";
+import { reportInfo, reportMem, setComm } from "../actors/facts.js";
 import { render } from "../procfs/tree.js";
 import type { Handlers } from "./types.js";
 
@@ -28,13 +28,13 @@ export const procfsCalls: Handlers<typeof procfs> = {
   },
   report_environ: (ctx, { environ }) => {
     if (environ.length > ENVIRON_MAX) return errno(E.E2BIG, `report_environ.environ: ${environ.length} bytes, more than the ${ENVIRON_MAX} the daemon keeps`);
-    ctx.k.proc(ctx.caller.pid)?.send({ type: "INFO", info: { environ: Buffer.from(environ) } });
+    reportInfo(ctx.k, ctx.caller.pid, { environ: Buffer.from(environ) });
     return 0;
   },
   report_cwd: (ctx, { cwd }) => {
     if (!cwd.startsWith("/")) return errno(E.EINVAL, `report_cwd.cwd: ${JSON.stringify(cwd)} is not an absolute path`);
     if (Buffer.byteLength(cwd) >= PATH_MAX) return errno(E.ENAMETOOLONG, `report_cwd.cwd: longer than PATH_MAX (${PATH_MAX})`);
-    ctx.k.proc(ctx.caller.pid)?.send({ type: "INFO", info: { cwd } });
+    reportInfo(ctx.k, ctx.caller.pid, { cwd });
     return 0;
   },
   report_gids: (ctx, { rgid, egid, sgid, fsgid, groups }) => {
@@ -44,20 +44,16 @@ export const procfsCalls: Handlers<typeof procfs> = {
     if (bad >= 0) return errno(E.EINVAL, `report_gids.groups[${bad}]: ${groups[bad]} is not a gid`);
     // setgroups stores the list sorted (groups_sort), and /proc shows it in that order.
     const sorted = [...groups].sort((a, b) => a - b);
-    ctx.k.proc(ctx.caller.pid)?.send({ type: "INFO", info: { gids: { rgid, egid, sgid, fsgid, groups: sorted } } });
+    reportInfo(ctx.k, ctx.caller.pid, { gids: { rgid, egid, sgid, fsgid, groups: sorted } });
     return 0;
   },
   report_mem: (ctx, m) => {
-    const p = ctx.k.proc(ctx.caller.pid);
-    if (!p) return errno(E.ESRCH);
-    p.send({ type: "INFO", info: { mem: withMem(p.getSnapshot().context.info.mem, m) } });
-    return 0;
+    return reportMem(ctx.k, ctx.caller.pid, m) ? 0 : errno(E.ESRCH);
   },
   report_comm: (ctx, { comm }) => {
     // __set_task_comm: strscpy_pad into TASK_COMM_LEN (16) bytes: at most 15 bytes, cut at a NUL.
     const cut = cut15(comm.split("\0")[0]!);
-    if (ctx.caller.tid === ctx.caller.pid) ctx.k.proc(ctx.caller.pid)?.send({ type: "SET_COMM", comm: cut });
-    else ctx.k.threads.get(ctx.caller.tid)?.send({ type: "SET_COMM", comm: cut });
+    setComm(ctx.k, ctx.caller.pid, ctx.caller.tid, cut);
     return 0;
   },
 };

@@ -39,8 +39,6 @@ export const sessionCalls: Handlers<typeof session> = {
     const bad = badHostPid(hostpid);
     if (bad) return errno(E.EINVAL, `register.hostpid: ${bad}`);
     if (delivery > 1) return errno(E.EINVAL, `register.delivery: expected 0 (messages) or 1 (host signals), got ${delivery}`);
-    if (ctx.k.nsState() === "over" && ctx.k.config.renewNamespace) ctx.k.ns.send({ type: "RENEW" });
-    if (ctx.k.nsState() === "dying" || ctx.k.nsState() === "over") return errno(E.ESRCH, "the namespace is over: its init has died");
     // An unproven host pid is not taken: the daemon signals and reads only a process that proved it is this guest.
     const host = ctx.caller.provesHost(hostpid) ? hostpid : 0;
     const r = register(ctx.k, host, exe, argv, delivery);

@@ -13,12 +13,10 @@ import * as Effect from "effect/Effect";
 import * as Exit from "effect/Exit";
 import * as Scope from "effect/Scope";
 import { startDaemon, type Daemon } from "../../server/daemon.js";
-import { reserveFromOutside } from "../../actors/fork.js";
-import { reportStatus } from "../../actors/exit.js";
 import { hostWaitStatus } from "../../client/guest.js";
 import { Errno } from "../../protocol/errno.js";
 import { table } from "../../protocol/index.js";
-import type { Kernel } from "../../actors/kernel.js";
+import type { Outside } from "../../server/outside.js";
 import type { AgentInfo, Side } from "../coordinator.js";
 
 /** How init starts: the host command, and the environment beside the daemon's. */
@@ -39,7 +37,7 @@ export abstract class DaemonSide implements Side {
   private endedWith!: (s: number) => void;
   private scope: Scope.CloseableScope | undefined;
   protected daemon!: Daemon;
-  protected kernel!: Kernel;
+  protected outside!: Outside;
   private init: ChildProcess | undefined;
   private initExited: Promise<void> = Promise.resolve();
   private readonly prefix = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-script-"));
@@ -59,20 +57,20 @@ export abstract class DaemonSide implements Side {
         scope,
       ),
     ));
-    this.kernel = d.core.kernel;
+    this.outside = d.core.outside;
     const c = this.initCommand(coord);
-    const r = reserveFromOutside(this.kernel, c.image.exe, c.image.argv, c.delivery);
+    const r = this.outside.reserveInit(c.image.exe, c.image.argv, c.delivery);
     if (r instanceof Errno) throw new Error(`cannot reserve PID 1: ${r.message}`);
     const child = (this.init = spawn(c.command, c.args, { stdio: ["ignore", "ignore", "inherit"], env: c.env(d, r.token) }));
     // As `blinkd run`: the launcher is init's parent outside the namespace and reports its real end.
     this.initExited = new Promise((resolve) => {
       child.once("exit", (code, sig) => {
-        reportStatus(this.kernel, r.pid, hostWaitStatus(code, sig));
+        this.outside.reportStatus(r.pid, hostWaitStatus(code, sig));
         resolve();
       });
       child.once("error", (e) => {
         process.stderr.write(`blinkd script (${this.label}): cannot start ${c.command}: ${e.message}\n`);
-        reportStatus(this.kernel, r.pid, 127 << 8);
+        this.outside.reportStatus(r.pid, 127 << 8);
         resolve();
       });
     });
@@ -81,17 +79,17 @@ export abstract class DaemonSide implements Side {
   abstract blockedIn(a: AgentInfo, syscall: number): boolean;
 
   state(a: AgentInfo): "dead" | "stopped" | "running" {
-    const s = this.kernel.state(a.pid);
-    if (s === undefined || s === "zombie" || s === "reaped" || s === "aborted") return "dead";
-    return (this.kernel.ctx(a.pid)?.job.stopped ?? 0) !== 0 ? "stopped" : "running";
+    const p = this.outside.process(a.pid);
+    if (p === undefined || p.state === "zombie" || p.state === "reaped" || p.state === "aborted") return "dead";
+    return p.stopped !== 0 ? "stopped" : "running";
   }
 
   pgid(a: AgentInfo): number | undefined {
-    return this.kernel.ctx(a.pid)?.pgid;
+    return this.outside.process(a.pid)?.pgid;
   }
 
   sid(a: AgentInfo): number | undefined {
-    return this.kernel.ctx(a.pid)?.sid;
+    return this.outside.process(a.pid)?.sid;
   }
 
   /** init's host process is the one this side spawned. */
