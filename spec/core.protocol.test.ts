@@ -10,6 +10,7 @@ import { PROTOCOL_VERSION } from "../src/protocol/index.js";
 import { frame } from "../src/protocol/frame.js";
 import { ClientConnection } from "../src/client/connection.js";
 import { DaemonGoneError, SyscallError } from "../src/client/errors.js";
+import { EVENT, EV } from "../src/protocol/messages.js";
 
 const EPERM = -1, ESRCH = -3, EINVAL = -22, ENOSYS = -38, EPROTO = -71, ECHILD = -10;
 
@@ -199,7 +200,7 @@ describe("bad input affects only the client that sent it", () => {
     await bad.hello();
     bad.write(Buffer.from("00100001", "hex")); // 1 MiB + 1: the body never needs to come
     const ev = await bad.nextEvent();
-    expect(ev).toEqual([3, 0, "frame of 1048577 bytes is over the limit of 1048576"]);
+    expect(ev).toEqual([EVENT, EV.FATAL, "frame of 1048577 bytes is over the limit of 1048576"]);
     await bad.closed;
     await initStillWorks();
   });
@@ -232,7 +233,7 @@ describe("bad input affects only the client that sent it", () => {
       child.send([0, 77, 50, -1, 0]); // wait4 parks: the grandchild runs
       child.send([0, 77, 50, -1, 0]);
       const ev = await child.nextEvent();
-      expect(ev).toEqual([3, 0, "seq 77 reused while that call is parked"]);
+      expect(ev).toEqual([EVENT, EV.FATAL, "seq 77 reused while that call is parked"]);
       await child.closed;
       // Exactly one reply for seq 77 was ever sent: none, since the connection died parked.
       expect(child.replies.get(77)).toBeUndefined();
@@ -259,7 +260,7 @@ describe("bad input affects only the client that sent it", () => {
         await new Promise((r) => setImmediate(r));
       }
       const ev = await bad.nextEvent();
-      expect(ev?.slice(0, 2), `round ${round}`).toEqual([3, 0]);
+      expect(ev?.slice(0, 2), `round ${round}`).toEqual([EVENT, EV.FATAL]);
       expect(String(ev?.[2]), `round ${round}`).toContain("malformed msgpack");
       await bad.closed;
       expect(sockError, `round ${round}: the client's socket error`).toBeUndefined();

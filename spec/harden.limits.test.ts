@@ -18,6 +18,7 @@ import { SyscallError } from "../src/client/errors.js";
 import { FrameReader, frame } from "../src/protocol/frame.js";
 import { decode } from "../src/protocol/codec.js";
 import { PROTOCOL_VERSION, callByName } from "../src/protocol/index.js";
+import { EVENT, EV } from "../src/protocol/messages.js";
 
 const { daemon, guest } = hardenSetup("limits");
 
@@ -141,7 +142,7 @@ describe("limits", () => {
     expect(await controls[7]!.ps()).toHaveLength(1);
     const last = await raw(d.socket);
     await last.closed;
-    expect(last.msgs).toEqual([[3, 0, expect.stringMatching(/2 connections are open/)]]);
+    expect(last.msgs).toEqual([[EVENT, EV.FATAL, expect.stringMatching(/2 connections are open/)]]);
     for (const c of controls) c.close();
     ctl.close();
     // The daemon has seen the control connections go once a new one is answered.
@@ -168,7 +169,7 @@ describe("limits", () => {
     const t = Date.now();
     await half.closed;
     expect(Date.now() - t).toBeLessThan(5000);
-    expect(half.msgs).toEqual([[1, 1, 0, expect.any(String), expect.any(Number), expect.any(String)], [3, 0, expect.stringMatching(/a frame was begun and not finished within 400 ms/)]]);
+    expect(half.msgs).toEqual([[1, 1, 0, expect.any(String), expect.any(Number), expect.any(String)], [EVENT, EV.FATAL, expect.stringMatching(/a frame was begun and not finished within 400 ms/)]]);
     // Each frame within the deadline, however long the connection lives.
     const steady = await raw(d.socket);
     steady.s.write(frame([0, 1, callByName("hello").nr, PROTOCOL_VERSION, "control", "steady"]));
@@ -216,7 +217,7 @@ describe("limits", () => {
     await polite.hello("control", "polite");
     const silent = await raw(d.socket);
     await silent.closed;
-    expect(silent.msgs).toEqual([[3, 0, expect.stringMatching(/no hello within 300 ms/)]]);
+    expect(silent.msgs).toEqual([[EVENT, EV.FATAL, expect.stringMatching(/no hello within 300 ms/)]]);
     expect((await polite.call("ps", {})).result).toBe(0);
     polite.close();
   });
@@ -252,7 +253,7 @@ describe("limits", () => {
     const big = await raw(d.socket);
     big.s.write(frame([0, 1, callByName("hello").nr, PROTOCOL_VERSION, "control", "x".repeat(1100)]));
     await big.closed;
-    expect(big.msgs).toEqual([[3, 0, expect.stringMatching(/over the limit of 1024/)]]);
+    expect(big.msgs).toEqual([[EVENT, EV.FATAL, expect.stringMatching(/over the limit of 1024/)]]);
     ok.s.write(frame([0, 2, callByName("ps").nr]));
     while (ok.msgs.length < 2) await new Promise((r) => ok.s.once("data", r));
     expect(ok.msgs).toEqual([[1, 1, 0, expect.any(String), expect.any(Number), expect.any(String)], [1, 2, 0, []]]);

@@ -22,6 +22,7 @@ import { Agent } from "./helpers/agent.js";
 import { namespace } from "./helpers/namespace.js";
 import { writeSnapshot, ExportError } from "../src/cli/procfs.js";
 import { withoutRoot } from "./helpers/root.js";
+import { PROC_NODE } from "../src/protocol/calls/procfs.js";
 
 const isRoot = process.getuid?.() === 0;
 const ns = namespace();
@@ -82,10 +83,10 @@ describe("the tree as /proc shows it", () => {
     await idle();
     expect([init.pid, server.pid, worker.tid, zombie.pid, sleeper.pid]).toEqual([1, 2, 3, 4, 5]);
     const root = await read(sleeper, "");
-    expect(root.kind).toBe(2);
+    expect(root.kind).toBe(PROC_NODE.DIR);
     expect(root.entries.filter((e) => /^\d+$/.test(e))).toEqual(["1", "2", "4", "5"]);
-    expect(await read(sleeper, "self")).toMatchObject({ kind: 1, target: "5" });
-    expect(await read(worker, "thread-self")).toMatchObject({ kind: 1, target: "2/task/3" });
+    expect(await read(sleeper, "self")).toMatchObject({ kind: PROC_NODE.LINK, target: "5" });
+    expect(await read(worker, "thread-self")).toMatchObject({ kind: PROC_NODE.LINK, target: "2/task/3" });
     expect((await read(worker, "self/stat")).text).toMatch(/^2 \(my \(server\)\) S 1 /);
     expect((await read(sleeper, "2/task")).entries).toEqual(["2", "3"]);
     // A thread's directory is reachable though not listed, as in Linux.
@@ -112,8 +113,8 @@ describe("the tree as /proc shows it", () => {
     expect((await read(init, "2/cmdline")).text).toBe("my (server)\0--port\0" + "80\0");
     expect((await read(init, "2/comm")).text).toBe("my (server)\n");
     expect((await read(init, "2/task/3/comm")).text).toBe("wo rk(er)\n");
-    expect(await read(init, "2/exe")).toMatchObject({ kind: 1, target: "/usr/sbin/my (server)" });
-    expect((await read(init, "2/cwd")).kind).toBe(1);
+    expect(await read(init, "2/exe")).toMatchObject({ kind: PROC_NODE.LINK, target: "/usr/sbin/my (server)" });
+    expect((await read(init, "2/cwd")).kind).toBe(PROC_NODE.LINK);
     expect((await read(init, "4/cmdline")).text).toBe("");
     for (const p of ["4/exe", "4/cwd", "9/stat", "2/nothing", "2/task/4", "../etc/passwd"]) expect((await init.call("proc_read", { path: p })).ok).toBe(false);
     expect((await init.call("proc_read", { path: "9/stat" })).code).toBe("ENOENT");

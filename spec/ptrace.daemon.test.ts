@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { namespace } from "./helpers/namespace.js";
+import { EV } from "../src/protocol/messages.js";
 
 const ns = namespace();
 const { track } = ns;
@@ -22,7 +23,7 @@ describe("ptrace between two guests through the daemon", () => {
     // Not stopped yet: ESRCH (ptrace_check_attach).
     expect((await init.call("ptrace", req(2, c.pid, 0x1000n))).code).toBe("ESRCH");
     await c.ok("kill", { pid: c.pid, sig: 19 });
-    await c.waitEvent((e) => e.event === 3);
+    await c.waitEvent((e) => e.event === EV.PTRACE_STOP);
     const w = await init.ok("wait4", { pid: c.pid, options: 0 });
     expect(w.out!.wstatus).toBe(0x137f);
     const status = String((await init.ok("proc_read", { path: `${c.pid}/status` })).out!.data);
@@ -62,7 +63,7 @@ describe("ptrace between two guests through the daemon", () => {
     await tracer.ok("ptrace", req(0x4206, c.pid, 0n, 0x100000n)); // SEIZE with PTRACE_O_EXITKILL
     expect((await tracer.call("ptrace", req(0x4206, c.pid))).code).toBe("EPERM");
     await tracer.ok("ptrace", req(0x4207, c.pid)); // INTERRUPT
-    await c.waitEvent((e) => e.event === 3);
+    await c.waitEvent((e) => e.event === EV.PTRACE_STOP);
     const w = await tracer.ok("waitid", { idtype: 1, id: c.pid, options: 4 }); // WEXITED only: ptrace stops need no WSTOPPED
     expect(w.out).toMatchObject({ pid: c.pid, signo: 17, code: 4, status: 5 | (128 << 8) });
     // The real parent sees nothing of the stop.

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ROOT, serve, type Served } from "./helpers/daemon.js";
 import { agent, agentTracker, type Agent } from "./helpers/agent.js";
 import { Raw } from "./helpers/raw.js";
+import { EVENT, EV } from "../src/protocol/messages.js";
 
 const SIGHUP = 1, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19, SIGTSTP = 20;
 const HANDLER = 2, SA_NOCLDSTOP = 1;
@@ -63,7 +64,7 @@ function printingHost(sigs: string[]): { host: ChildProcess; lines: string[]; li
   };
   return { host, lines, line: (l) => until(() => lines.includes(l)), count: (n) => until(() => lines.length >= n), prove };
 }
-const signals = (a: Agent): unknown[][] => a.events.filter((e) => e.event === 1).map((e) => e.fields);
+const signals = (a: Agent): unknown[][] => a.events.filter((e) => e.event === EV.SIGNAL).map((e) => e.fields);
 
 describe("init's protections (sig_task_ignored, SIGNAL_UNKILLABLE) and kill(-1)", () => {
   it("init ignores an unhandled SIGTERM and SIGKILL/SIGSTOP from inside; kill(-1) skips init and the caller; a handled SIGTERM reaches init, whose handler exits", async () => {
@@ -81,7 +82,7 @@ describe("init's protections (sig_task_ignored, SIGNAL_UNKILLABLE) and kill(-1)"
     // kill(-1): every process with pid > 1 but the caller's thread group (kill_something_info).
     for (const g of [init, a, b]) await g.ok("rt_sigaction", { signo: SIGUSR1, handler: HANDLER, flags: 0 });
     expect((await a.call("kill", { pid: -1, sig: SIGUSR1 })).ok).toBe(true);
-    const e = await b.waitEvent((x) => x.event === 1);
+    const e = await b.waitEvent((x) => x.event === EV.SIGNAL);
     expect(e.fields).toEqual([SIGUSR1, a.pid, SI_USER, uid, 0]);
     // A signal to init or to the caller would have been written before a's reply; a round trip on each shows none.
     await init.ok("getpid");
@@ -92,7 +93,7 @@ describe("init's protections (sig_task_ignored, SIGNAL_UNKILLABLE) and kill(-1)"
     // A handled SIGTERM reaches init; its handler exits, which ends the namespace.
     await init.ok("rt_sigaction", { signo: SIGTERM, handler: HANDLER, flags: 0 });
     expect((await a.call("kill", { pid: 1, sig: SIGTERM })).ok).toBe(true);
-    const t = await init.waitEvent((x) => x.event === 1 && x.fields[0] === SIGTERM);
+    const t = await init.waitEvent((x) => x.event === EV.SIGNAL && x.fields[0] === SIGTERM);
     expect(t.fields).toEqual([SIGTERM, a.pid, SI_USER, uid, 0]);
     void init.exit(0);
     // zap_pid_ns_processes: the other guests' host processes are SIGKILLed.
@@ -115,8 +116,8 @@ describe("orphaned process group (kill_orphaned_pgrp)", () => {
     expect(w.out!.wstatus).toBe(0x137f); // WIFSTOPPED, WSTOPSIG 19
     // p exits: q goes to init (another session); group q is orphaned with a stopped member.
     void p.exit(0);
-    const hup = await q.waitEvent((x) => x.event === 1 && x.fields[0] === SIGHUP);
-    const cont = await q.waitEvent((x) => x.event === 1 && x.fields[0] === SIGCONT);
+    const hup = await q.waitEvent((x) => x.event === EV.SIGNAL && x.fields[0] === SIGHUP);
+    const cont = await q.waitEvent((x) => x.event === EV.SIGNAL && x.fields[0] === SIGCONT);
     expect(hup.fields).toEqual([SIGHUP, 0, SI_KERNEL, 0, 0]);
     expect(cont.fields).toEqual([SIGCONT, 0, SI_KERNEL, 0, 0]);
     // Both are deliverable at once when q resumes: SIGHUP is taken first, so SIGCONT's frame
@@ -180,7 +181,7 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
     void g.call("rt_sigprocmask", { how: 1, set: bit(SIGUSR1) | bit(SIGTERM) }); // no reply: the process dies in it
     expect((await init.ok("wait4", { pid, options: 0 })).out!.wstatus).toBe(SIGTERM);
     expect(await exited).toBe("SIGKILL");
-    expect(g.events.filter((e) => e[1] === 1)).toEqual([]);
+    expect(g.events.filter((e) => e[1] === EV.SIGNAL)).toEqual([]);
     g.destroy();
   }, 60_000);
 
@@ -213,7 +214,7 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
     await init.ok("rt_sigaction", { signo: SIGUSR1, handler: HANDLER, flags: 0 });
     e = await early(SIGUSR1);
     await init.ok("rt_sigaction", { signo: SIGUSR1, handler: 0, flags: 0 });
-    expect(e.g.events.filter((x) => x[1] === 1)).toEqual([[3, 1, SIGUSR1, 1, SI_USER, uid, 0]]);
+    expect(e.g.events.filter((x) => x[1] === EV.SIGNAL)).toEqual([[EVENT, EV.SIGNAL, SIGUSR1, 1, SI_USER, uid, 0]]);
     // An ignored one (inherited SIG_IGN): dropped; the child lives on with nothing pending.
     await init.ok("rt_sigaction", { signo: SIGUSR2_, handler: 1, flags: 0 });
     const f = await early(SIGUSR2_);

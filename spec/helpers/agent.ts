@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { ROOT } from "./daemon.js";
+import { EV } from "../../src/protocol/messages.js";
 
 const AGENT = path.join(ROOT, "spec/guests/agent.mjs");
 
@@ -135,7 +136,7 @@ export class Agent {
 
   /** The signal events received so far: [signo, pid, code, uid, status] each. */
   signals(): number[][] {
-    return this.events.filter((e) => e.event === 1).map((e) => e.fields as number[]);
+    return this.events.filter((e) => e.event === EV.SIGNAL).map((e) => e.fields as number[]);
   }
 
   async exit(status: number): Promise<void> {

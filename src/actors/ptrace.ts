@@ -15,6 +15,7 @@ import type { Actor } from "xstate";
 import { E, errno, type Errno } from "../protocol/errno.js";
 import { ptraceMachine, type PtraceContext, type PtraceState, type PtraceStop } from "../machine/ptrace.js";
 import { KERNEL_ONLY, KERNEL_IGNORE, SA, SI, SIG, has, type SigInfo } from "../machine/sigset.js";
+import { PTRACE_MODE as MODE, PTRACE_OPTIONS, PTRACE_POINT as POINT } from "../protocol/calls/ptrace.js";
 import { DELIVERY } from "../protocol/calls/session.js";
 import { WaitQueue } from "./waitqueue.js";
 import type { Kernel } from "./kernel.js";
@@ -44,10 +45,7 @@ export const O = {
 export const O_MASK = 0xff | O.EXITKILL | O.SUSPEND_SECCOMP;
 
 export const EVENT = { FORK: 1, VFORK: 2, CLONE: 3, EXEC: 4, VFORK_DONE: 5, EXIT: 6, SECCOMP: 7, STOP: 128 } as const;
-/** The tracee's own stop points beyond PTRACE_EVENT_* (ptrace_event's event numbers, spec/ptrace.md §4.3). */
-export const POINT = { SYSCALL_ENTRY: 256, SYSCALL_EXIT: 257, STEP: 258 } as const;
-/** How the tracer resumed the tracee (ptrace_serve's out.mode). */
-export const MODE = { CONT: 0, SYSCALL: 1, SINGLESTEP: 2 } as const;
+
 
 /** The requests only the tracee answers: its memory and its registers. */
 export const TRACEE_REQUESTS: ReadonlySet<number> = new Set([
@@ -147,7 +145,7 @@ export function ptraceStopped(k: Kernel, pid: number): boolean {
 /** The options of the tracee's tracing, -1 when it is not traced. */
 export function ptraceOptions(k: Kernel, pid: number): number {
   const l = link(k, pid);
-  return l ? ctxOf(l).options : -1;
+  return l ? ctxOf(l).options : PTRACE_OPTIONS.NOT_TRACED;
 }
 
 /**
@@ -423,7 +421,7 @@ export function releaseToParent(k: Kernel, pid: number): void {
 export function ptraceExitNotify(k: Kernel, pid: number): boolean {
   const l = link(k, pid);
   if (!l) return false;
-  l.actor.send({ type: "RESUME", mode: 0, inject: null });
+  l.actor.send({ type: "RESUME", mode: MODE.CONT, inject: null });
   dropRequests(l);
   l.serve.wake();
   const c = k.ctx(pid)!;
@@ -679,7 +677,7 @@ export function serveNext(k: Kernel, pid: number): Served | undefined {
     const p = k.proc(pid);
     const inj = p ? pendingInject.get(p) : undefined;
     if (p && inj) pendingInject.delete(p);
-    return runOn(-1, 0, inj ?? null);
+    return runOn(PTRACE_OPTIONS.NOT_TRACED, MODE.CONT, inj ?? null);
   }
   // A trapping tracee that serves on its way back to user mode has arrived at its stop.
   if (stateOf(l) === "trapping" && !l.selfServe) arrive(k, pid, l);

@@ -16,6 +16,8 @@ import { EVENT, INTERRUPT, REPLY, REQUEST, SEQ_MAX } from "./messages.js";
 import { events } from "./events.js";
 import { SIGACTION } from "./calls/signal.js";
 import { DELIVERY } from "./calls/session.js";
+import { PTRACE_MODE, PTRACE_OPTIONS, PTRACE_POINT } from "./calls/ptrace.js";
+import { PROC_NODE } from "./calls/procfs.js";
 import * as signals from "./linux/signals.js";
 import * as wait from "./linux/wait.js";
 import * as fd from "./fdconst.js";
@@ -33,7 +35,7 @@ export const CROLE: Record<Role, number> = { any: 0, unbound: 1, guest: 2, contr
 export const STR_OUT_MAX = 256;
 
 /** The protocol's own codes: numbers the wire gives a meaning Linux does not, as BLINKD_<GROUP>_<NAME>. */
-const CODES: Record<string, Readonly<Record<string, number>>> = { SIGACTION, DELIVERY };
+const CODES: Record<string, Readonly<Record<string, number>>> = { SIGACTION, DELIVERY, PTRACE_POINT, PTRACE_MODE, PTRACE_OPTIONS, PROC_NODE };
 
 /**
  * Linux's values the protocol carries (signals, si_codes, SA_* bits, wait options, fcntl and
@@ -118,7 +120,7 @@ export function header(): string {
     `#define BLINKD_STR_OUT_MAX ${STR_OUT_MAX}`,
     "",
     "/* The protocol's own codes (src/protocol/calls/FAMILY.ts). */",
-    ...Object.entries(CODES).flatMap(([g, t]) => Object.entries(t).map(([k, v]) => `#define BLINKD_${g}_${k} ${v}`)),
+    ...Object.entries(CODES).flatMap(([g, t]) => Object.entries(t).map(([k, v]) => `#define BLINKD_${g}_${k} ${v < 0 ? `(${v})` : v}`)),
     "",
     "/* The states of one call on a guest's side (spec/client.md; src/protocol/callstates.ts). */",
     "enum blinkd_call_state {",

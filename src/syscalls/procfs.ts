@@ -1,6 +1,6 @@
 /** procfs: rendering /proc for a guest, and the facts only the guest knows, which it reports. */
 import { E, errno } from "../protocol/errno.js";
-import type { procfs } from "../protocol/calls/procfs.js";
+import { PROC_NODE, type procfs } from "../protocol/calls/procfs.js";
 import { reportInfo, reportMem, setComm } from "../actors/facts.js";
 import { render } from "../procfs/tree.js";
 import type { Handlers } from "./types.js";
@@ -19,11 +19,11 @@ export const procfsCalls: Handlers<typeof procfs> = {
     if ("_tag" in n) return n;
     switch (n.kind) {
       case "file":
-        return { result: 0, out: { data: n.data, target: "", entries: [] } };
+        return { result: PROC_NODE.FILE, out: { data: n.data, target: "", entries: [] } };
       case "link":
-        return { result: 1, out: { data: Buffer.alloc(0), target: n.target, entries: [] } };
+        return { result: PROC_NODE.LINK, out: { data: Buffer.alloc(0), target: n.target, entries: [] } };
       case "dir":
-        return { result: 2, out: { data: Buffer.alloc(0), target: "", entries: [...n.entries] } };
+        return { result: PROC_NODE.DIR, out: { data: Buffer.alloc(0), target: "", entries: [...n.entries] } };
     }
   },
   report_environ: (ctx, { environ }) => {

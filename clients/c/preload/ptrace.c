@@ -39,8 +39,8 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* The tracing options the daemon last told (-1: not traced, as far as this process knows). */
-static int pt_opts = -1;
+/* The tracing options the daemon last told (BLINKD_PTRACE_OPTIONS_NOT_TRACED as far as this process knows). */
+static int pt_opts = BLINKD_PTRACE_OPTIONS_NOT_TRACED;
 
 /* ---- the tracer's side ---- */
 
@@ -271,24 +271,24 @@ static void stop_point(int event, uint64_t message) {
 }
 
 void blinkd_ptrace_forked(int32_t child) {
-  if (pt_opts >= 0 && (pt_opts & PTRACE_O_TRACEFORK)) stop_point(PTRACE_EVENT_FORK, (uint64_t)child);
+  if (pt_opts != BLINKD_PTRACE_OPTIONS_NOT_TRACED && (pt_opts & PTRACE_O_TRACEFORK)) stop_point(PTRACE_EVENT_FORK, (uint64_t)child);
 }
 
 void blinkd_ptrace_exiting(int wstatus) {
-  if (pt_opts >= 0 && (pt_opts & PTRACE_O_TRACEEXIT)) stop_point(PTRACE_EVENT_EXIT, (uint64_t)(unsigned)wstatus);
+  if (pt_opts != BLINKD_PTRACE_OPTIONS_NOT_TRACED && (pt_opts & PTRACE_O_TRACEEXIT)) stop_point(PTRACE_EVENT_EXIT, (uint64_t)(unsigned)wstatus);
 }
 
 /* A new process is not traced (unless its tracer's options say so, which the daemon tells it):
    forgets the options, and returns them for a vfork parent, which shares this memory, to put back. */
 int blinkd_ptrace_child(void) {
   int o = pt_opts;
-  pt_opts = -1;
+  pt_opts = BLINKD_PTRACE_OPTIONS_NOT_TRACED;
   return o;
 }
 
 /* Whether this process knows it is traced (its tracer's options came with a stop or a ring). */
 int blinkd_ptrace_traced(void) {
-  return pt_opts >= 0;
+  return pt_opts != BLINKD_PTRACE_OPTIONS_NOT_TRACED;
 }
 
 void blinkd_ptrace_restore(int opts) {

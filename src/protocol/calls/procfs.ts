@@ -1,5 +1,8 @@
 import { family } from "../schema.js";
 
+/** proc_read's result: what kind of node the path is (C: BLINKD_PROC_NODE_*). */
+export const PROC_NODE = { FILE: 0, LINK: 1, DIR: 2 } as const;
+
 /** procfs: reading /proc as the namespace sees it, and what only the guest can report for it. */
 export const procfs = family({
   proc_read: {
@@ -8,7 +11,7 @@ export const procfs = family({
     out: { data: "bytes", target: "str", entries: "strs" },
     blocks: false,
     role: "guest",
-    doc: "Renders a path under /proc ('' is /proc; 'self' and 'thread-self' are the caller) in Linux's format. Returns 0 for a file (out.data), 1 for a symbolic link (out.target), 2 for a directory (out.entries). ENOENT for a path that does not exist.",
+    doc: `Renders a path under /proc ('' is /proc; 'self' and 'thread-self' are the caller) in Linux's format. Returns ${PROC_NODE.FILE} for a file (out.data), ${PROC_NODE.LINK} for a symbolic link (out.target), ${PROC_NODE.DIR} for a directory (out.entries). ENOENT for a path that does not exist.`,
   },
   report_environ: {
     nr: 161,

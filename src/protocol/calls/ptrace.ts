@@ -1,5 +1,12 @@
 import { family } from "../schema.js";
 
+/** ptrace_event's stop points beyond Linux's PTRACE_EVENT_* (spec/ptrace.md §4.3; C: BLINKD_PTRACE_POINT_*). */
+export const PTRACE_POINT = { SYSCALL_ENTRY: 256, SYSCALL_EXIT: 257, STEP: 258 } as const;
+/** ptrace_serve's out.mode: how the tracer resumed the tracee (C: BLINKD_PTRACE_MODE_*). */
+export const PTRACE_MODE = { CONT: 0, SYSCALL: 1, SINGLESTEP: 2 } as const;
+/** ptrace_serve's out.options for a caller that is not traced (C: BLINKD_PTRACE_OPTIONS_NOT_TRACED). */
+export const PTRACE_OPTIONS = { NOT_TRACED: -1 } as const;
+
 /** What a tracee is told by ptrace_serve and ptrace_event: a request to answer, or that it runs on (spec/ptrace.md §4). */
 const served = {
   id: "u32",
@@ -31,7 +38,7 @@ export const ptrace = family({
     out: served,
     blocks: true,
     role: "guest",
-    doc: "The tracee's side: answers request id (0: none) with result (>= 0, or a negated errno), value (a PEEK's word) and bytes (registers), then takes the next. Result > 0 is a request to answer (its PTRACE_* number; out.id, addr, data, bytes); 0 means run on: out.signo (with its siginfo) is the signal to deliver now (0 for none), out.mode how the tracer resumed it (0 CONT, 1 SYSCALL, 2 SINGLESTEP), out.options the tracing options (-1: not traced). Parks while the caller is in a ptrace stop with nothing to answer.",
+    doc: `The tracee's side: answers request id (0: none) with result (>= 0, or a negated errno), value (a PEEK's word) and bytes (registers), then takes the next. Result > 0 is a request to answer (its PTRACE_* number; out.id, addr, data, bytes); 0 means run on: out.signo (with its siginfo) is the signal to deliver now (0 for none), out.mode how the tracer resumed it (${PTRACE_MODE.CONT} CONT, ${PTRACE_MODE.SYSCALL} SYSCALL, ${PTRACE_MODE.SINGLESTEP} SINGLESTEP), out.options the tracing options (${PTRACE_OPTIONS.NOT_TRACED}: not traced). Parks while the caller is in a ptrace stop with nothing to answer.`,
   },
   ptrace_event: {
     nr: 192,
@@ -39,6 +46,6 @@ export const ptrace = family({
     out: served,
     blocks: true,
     role: "guest",
-    doc: "The tracee reached a stop point only it sees: event PTRACE_EVENT_FORK/VFORK/CLONE (message: the child's pid), EXEC (the former tid), EXIT (the wait status), 256 syscall entry, 257 syscall exit, 258 a single step done. When its tracer asked for that stop (options, or the resume mode) it stops there; then it answers as ptrace_serve(0).",
+    doc: `The tracee reached a stop point only it sees: event PTRACE_EVENT_FORK/VFORK/CLONE (message: the child's pid), EXEC (the former tid), EXIT (the wait status), ${PTRACE_POINT.SYSCALL_ENTRY} syscall entry, ${PTRACE_POINT.SYSCALL_EXIT} syscall exit, ${PTRACE_POINT.STEP} a single step done. When its tracer asked for that stop (options, or the resume mode) it stops there; then it answers as ptrace_serve(0).`,
   },
 });
