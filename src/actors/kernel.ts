@@ -5,7 +5,7 @@
  * live in the modules named after the kernel files they mirror (fork.ts, exec.ts, exit.ts,
  * signal.ts, kill.ts, sys.ts, ptrace.ts: ARCHITECTURE.md).
  */
-import { createActor, type Actor, type AnyActorLogic, type AnyActorRef, type InputFrom, type InspectionEvent, type Subscription } from "xstate";
+import { createActor, type Actor, type AnyActorLogic, type AnyActorRef, type InputFrom, type InspectionEvent } from "xstate";
 import { namespaceMachine, type NamespaceState } from "../machine/namespace.js";
 import { procId, processMachine, type Creds, type ProcessContext, type ProcessInput, type ProcessState } from "../machine/process.js";
 import { threadId, threadMachine } from "../machine/thread.js";
@@ -133,6 +133,7 @@ export class Kernel implements ActorHost {
   ) {
     this.ns = createActor(namespaceMachine, { input: { pidMax: config.pidMax, reserveTimeoutMs: config.reserveTimeoutMs }, id: "namespace" });
     this.ns.start();
+    this.hookInspection();
     this.files = new Files(config.files, this);
     this.addResource(this.files);
   }
@@ -156,38 +157,37 @@ export class Kernel implements ActorHost {
   }
 
   release(a: AnyActorRef): void {
-    this.ns.send({ type: "RELEASE", ref: a });
+    // An actor in a final state (reaped, exited, freed) has stopped itself already.
+    if (a.getSnapshot().status === "active") this.ns.send({ type: "RELEASE", ref: a });
   }
 
   /**
-   * The recorders (`blinkd events`) see every event an actor of the namespace takes, with
-   * the snapshot it left, those one actor sends another included, through the system's
-   * inspection; it is subscribed only while a recorder is attached, since xstate builds an
-   * inspection event per event, microstep and action once anyone listens: about a fifth of
-   * an eventfd ping-pong's daemon time (bench/README.md).
+   * The recorders (`blinkd events`) see every event an actor of the namespace takes, with the
+   * snapshot it left, those one actor sends another included. xstate hands every inspection
+   * event (one per event, microstep and action, built whether anyone listens or not) to its
+   * system's `_sendInspectionEvent`, whose public form (`system.inspect`) copies each one for
+   * every observer: about a fifth of an eventfd ping-pong's daemon time (bench/README.md).
+   * The kernel takes the snapshots alone from that one hook of its system (xstate is pinned,
+   * 5.33.3; `spec/procfs.test.ts` follows a process's transitions through it).
    */
-  private inspection: Subscription | undefined;
+  private hookInspection(): void {
+    const sys = this.ns.system as unknown as { _sendInspectionEvent: (e: InspectionEvent) => void };
+    const next = sys._sendInspectionEvent;
+    sys._sendInspectionEvent = (e) => {
+      if (e.type === "@xstate.snapshot" && this.recorders.size) this.onSnapshot(e.actorRef as AnyActorRef, e.event.type, e.snapshot as unknown as StepSnapshot);
+      next(e);
+    };
+  }
 
-  private readonly onInspect = (e: InspectionEvent): void => {
-    if (e.type !== "@xstate.snapshot") return;
-    const type = e.event.type;
+  private onSnapshot(a: AnyActorRef, type: string, snap: StepSnapshot): void {
     // xstate's own bookkeeping (a child's done event to the namespace) is not a kernel event.
     if (type.startsWith("xstate.") && type !== "xstate.init") return;
-    const snap = e.snapshot as unknown as StepSnapshot;
-    const a = e.actorRef as AnyActorRef;
     for (const f of this.recorders) f(a, a.id, type, snap);
-  };
+  }
 
   addRecorder(f: ActorRecorder): () => void {
     this.recorders.add(f);
-    this.inspection ??= this.ns.system.inspect(this.onInspect);
-    return () => {
-      this.recorders.delete(f);
-      if (this.recorders.size === 0) {
-        this.inspection?.unsubscribe();
-        this.inspection = undefined;
-      }
-    };
+    return () => this.recorders.delete(f);
   }
 
   /** Registers a per-process resource's lifecycle listeners; returns the unregister function. */
