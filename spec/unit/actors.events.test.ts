@@ -1,0 +1,72 @@
+/**
+ * Cross-process effects travel as events between the namespace's actors (ARCHITECTURE.md,
+ * "Who owns what"): the actors are one xstate system rooted at the namespace actor, a dying
+ * process's actor hands its children over (REPARENT to each, ADOPT to the reaper), a zombie
+ * tells its parent (CHILD_EXITED), and a parent that auto-reaps releases it (REAP). Read from
+ * the kernel's own event records, as `blinkd events` shows them.
+ */
+import { describe, expect, it } from "vitest";
+import { Kernel, defaultKernelConfig } from "../../src/actors/kernel.js";
+import { exitGroup, waitAttempt } from "../../src/actors/exit.js";
+import { claim, fork, register } from "../../src/actors/fork.js";
+import { sigaction } from "../../src/actors/signal.js";
+import { HANDLER, SIG } from "../../src/machine/sigset.js";
+import { E } from "../../src/protocol/errno.js";
+
+function namespace(): { k: Kernel; seen: string[]; child: (parent: number) => number } {
+  const k = new Kernel(defaultKernelConfig, { killHost: () => {}, namespaceOver: () => {}, threadGone: () => {} });
+  const seen: string[] = [];
+  k.addRecorder((_a, id, event) => void (event !== "xstate.init" && seen.push(`${id} ${event}`)));
+  register(k, 0, "/sbin/init", ["init"], 0);
+  const child = (parent: number): number => {
+    const f = fork(k, parent);
+    if (!("pid" in f)) throw new Error(`fork from ${parent}: ${f.message}`);
+    claim(k, f.token, 0);
+    return f.pid;
+  };
+  return { k, seen, child };
+}
+
+describe("effects between processes are events between their actors", () => {
+  it("every actor of the namespace is in the namespace actor's system, found by its id until it is gone", () => {
+    const { k, child } = namespace();
+    const p = child(1);
+    expect(k.proc(p)!.system).toBe(k.ns.system);
+    expect(k.ns.system.get(`proc:${p}`)).toBe(k.proc(p));
+    expect(k.ns.system.get(`thread:${p}`)).toBe(k.threads.get(p));
+    exitGroup(k, p, 0, false);
+    expect(waitAttempt(k, 1, 1, { kind: "any" }, 4)).toMatchObject({ pid: p });
+    expect(k.ns.system.get(`proc:${p}`)).toBeUndefined();
+    expect(k.ns.system.get(`thread:${p}`)).toBeUndefined();
+  });
+
+  it("a dying process's actor gives each child REPARENT and init ADOPT, in list order; a zombie child tells init CHILD_EXITED and waits for init's wait", () => {
+    const { k, seen, child } = namespace();
+    const p = child(1);
+    const [a, b, c] = [child(p), child(p), child(p)];
+    exitGroup(k, b, 3 << 8, false);
+    seen.length = 0;
+    exitGroup(k, p, 0, false);
+    const moves = seen.filter((s) => / (FORGET_CHILDREN|REPARENT|ADOPT|CHILD_EXITED)$/.test(s));
+    expect(moves).toEqual([`proc:${a} REPARENT`, `proc:${b} REPARENT`, `proc:${c} REPARENT`, "proc:1 ADOPT", `proc:${p} FORGET_CHILDREN`, "proc:1 CHILD_EXITED", "proc:1 CHILD_EXITED"]);
+    expect([...k.ctx(1)!.children]).toEqual([p, a, b, c]);
+    expect(k.ctx(p)!.children.size).toBe(0);
+    expect([a, b, c].map((x) => k.ctx(x)!.ppid)).toEqual([1, 1, 1]);
+    // init does not auto-reap: the zombies stay until its wait takes them, in list order.
+    expect(k.state(b)).toBe("zombie");
+    expect(waitAttempt(k, 1, 1, { kind: "any" }, 4)).toMatchObject({ pid: p });
+    expect(waitAttempt(k, 1, 1, { kind: "any" }, 4)).toMatchObject({ pid: b, wstatus: 3 << 8 });
+  });
+
+  it("a parent that ignores SIGCHLD releases its dead child itself: CHILD_EXITED to the parent, REAP to the child, nothing left to wait for", () => {
+    const { k, seen, child } = namespace();
+    expect(sigaction(k, 1, SIG.SIGCHLD, HANDLER.IGN, 0)).toBe(0);
+    const p = child(1);
+    seen.length = 0;
+    exitGroup(k, p, 0, false);
+    expect(seen.filter((s) => / (NOTIFY_PARENT|CHILD_EXITED|REAP)$/.test(s))).toEqual(["proc:1 CHILD_EXITED", `proc:${p} NOTIFY_PARENT`, `proc:${p} REAP`]);
+    expect(k.procs.has(p)).toBe(false);
+    expect(k.ctx(1)!.children.size).toBe(0);
+    expect(waitAttempt(k, 1, 1, { kind: "any" }, 4)).toMatchObject({ code: E.ECHILD });
+  });
+});
