@@ -1,7 +1,8 @@
 /**
  * The record of what happened in a namespace, for `blinkd events`: every actor's
- * transitions and context updates (every event the kernel sends to one of its actors,
- * reported by Kernel.watch) and every guest call and its reply. The last `capacity` records are
+ * transitions and context updates (every event one of its actors takes, from the kernel or
+ * from another actor, reported by the kernel's hook on the namespace's actor system) and
+ * every guest call and its reply. The last `capacity` records are
  * kept in a ring; followers get each new one as it happens.
  */
 import type { Kernel, StepSnapshot } from "./kernel.js";
