@@ -8,7 +8,7 @@
  */
 import * as fs from "node:fs";
 import { parseScenario, ScenarioError, type Scenario } from "../script/format.js";
-import { runScenario, type Trace } from "../script/coordinator.js";
+import { STEP_TIMEOUT_MS, runScenario, type Trace } from "../script/coordinator.js";
 import { BlinkSide, BlinkdSide, LinuxSide, blinkUnavailable, linuxUnavailable, missingCalls } from "../script/sides/index.js";
 import type { Side } from "../script/coordinator.js";
 import { TraceFileError, readTraces, recordVariant, traceFileOf, writeTraces, type Variant } from "../script/traces.js";
@@ -45,7 +45,9 @@ export async function runOn(sc: Scenario, side: SideName, opts: { trace?: boolea
     if (why) return { ...base, skipped: `the blink side cannot run here: ${why}` };
   }
   const trace = opts.trace ?? false;
-  const where: Side = side === "linux" ? new LinuxSide() : side === "blink" ? new BlinkSide({ trace }) : new BlinkdSide({ trace });
+  // A fork's child may take as long to start as any step may take (the daemon's reservation lives that long).
+  const daemonOpts = { trace, reserveTimeoutMs: opts.timeoutMs ?? STEP_TIMEOUT_MS };
+  const where: Side = side === "linux" ? new LinuxSide() : side === "blink" ? new BlinkSide(daemonOpts) : new BlinkdSide(daemonOpts);
   try {
     const t: Trace = await runScenario(sc, where, {
       ...(opts.timeoutMs ? { stepTimeoutMs: opts.timeoutMs } : {}),
