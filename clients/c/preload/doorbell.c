@@ -129,6 +129,11 @@ int is_doorbell(int s, const siginfo_t *hi) {
  * only that thread's connection can take (sig_dequeue: its own queue, then the process's).
  * A doorbell that found nothing for this thread is passed on to every other thread of the
  * library, once (a passed doorbell is not passed again); each takes what is its own.
+ * A thread has one flag per signal, not a count: a doorbell is passed to it only while its
+ * flag is clear (one already on its way makes it dequeue, after it clears the flag, anyway).
+ * Setting the flag again for a second tgkill let the first delivery clear it and the second
+ * arrive unflagged, and run the handler again with the host's siginfo (raise in a thread:
+ * its own ring_self and the main thread's pass_on crossed; si_pid was a host pid).
  */
 static void pass_on(int s) {
   struct thr *me_ = self ? self : main_thread() ? &mainthr : NULL;
@@ -137,7 +142,7 @@ static void pass_on(int s) {
   for (int i = -1; i < nthr; i++) {
     struct thr *t = i < 0 ? &mainthr : thrs[i];
     if (t == me_ || !t->live || t->host <= 0) continue;
-    __atomic_store_n(&t->passed[s], 1, __ATOMIC_SEQ_CST);
+    if (__atomic_exchange_n(&t->passed[s], 1, __ATOMIC_SEQ_CST)) continue;
     if (syscall(SYS_tgkill, myhost, t->host, s) != 0) __atomic_store_n(&t->passed[s], 0, __ATOMIC_SEQ_CST);
   }
   unlock_threads(&om);
