@@ -11,7 +11,7 @@
  *   4 my (server)     child of 2, forked without exec, exited 3: a zombie
  *   5 sleeper         child of 1, setsid: leads session and group 5
  */
-import { spawn, spawnSync, execFileSync, type ChildProcess } from "node:child_process";
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -483,23 +483,31 @@ describe("inspection commands", () => {
     expect(await sleeper.call("procfs_snapshot", {})).toMatchObject({ ok: false, code: "EPERM" });
   });
 
+  // Five commands, each a Node.js start (a few seconds each at load 14): the independent ones run at once.
   it("says what to do when no daemon runs at the prefix or the socket is stale", async () => {
     const empty = fs.mkdtempSync(path.join(tmp, "prefix-"));
-    const r = await cli(["ps", "--prefix", empty], { BLINKD_SOCKET: "" });
+    // A socket whose daemon died without removing it.
+    const staleDir = fs.mkdtempSync(path.join(tmp, "prefix-"));
+    const sock = path.join(staleDir, "blinkd.sock");
+    const leftBehind = new Promise<void>((resolve, reject) => {
+      const p = spawn(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(sock)}, () => process.kill(process.pid, "SIGKILL"))`], { stdio: "ignore" });
+      p.once("error", reject);
+      p.once("exit", () => resolve());
+    });
+    const [r, gone] = await Promise.all([
+      cli(["ps", "--prefix", empty], { BLINKD_SOCKET: "" }),
+      cli(["inspect", "--all", "--prefix", path.join(tmp, "no-such-dir")], { BLINKD_SOCKET: "" }),
+      leftBehind,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no blinkd daemon is running at .*start one with 'blinkd run -- CMD' or 'blinkd serve'/);
-    const gone = await cli(["inspect", "--all", "--prefix", path.join(tmp, "no-such-dir")], { BLINKD_SOCKET: "" });
     expect(gone.stderr).toMatch(/the prefix does not exist/);
-    // A socket whose daemon died without removing it.
-    const sock = path.join(empty, "blinkd.sock");
-    spawnSync(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(sock)}, () => process.kill(process.pid, "SIGKILL"))`]);
     expect(fs.statSync(sock).isSocket()).toBe(true);
-    const stale = await cli(["ps", "--prefix", empty], { BLINKD_SOCKET: "" });
+    const [stale, direct] = await Promise.all([cli(["ps", "--prefix", staleDir], { BLINKD_SOCKET: "" }), cli(["events", "--socket", sock])]);
     expect(stale.code).toBe(1);
     expect(stale.stderr).toMatch(/nothing listens on it \(a socket left by a daemon that is gone/);
-    const direct = await cli(["events", "--socket", sock]);
     expect(direct.stderr).toMatch(/nothing listens on it/);
-  });
+  }, 90_000);
 });
 
 describe("signal state in /proc", () => {

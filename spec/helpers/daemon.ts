@@ -78,9 +78,15 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 200
     let stderr = "";
     p.stdout.on("data", (d: Buffer) => (stdout += d));
     p.stderr.on("data", (d: Buffer) => (stderr += d));
-    const t = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
+    let killed = false;
+    const t = setTimeout(() => {
+      killed = true;
+      p.kill("SIGKILL");
+    }, timeoutMs);
     p.once("exit", (code, signal) => {
       clearTimeout(t);
+      // Whatever the test expects of it then fails, and says what did not come.
+      if (killed) stderr += `\n[test harness: \`blinkd ${args.join(" ")}\` had not ended after ${timeoutMs} ms; killed]\n`;
       resolve({ code, signal, stdout, stderr });
     });
   });
