@@ -223,9 +223,9 @@ describe("formats field by field against a real process of the same state", () =
     expect((await read(init, "2/task/3/comm")).text).toBe(realFile(`${rpid}/task/${rtid}/comm`));
     expect((await read(init, "2/cmdline")).text).toBe(realFile(`${rpid}/cmdline`));
     expect((await read(init, "4/cmdline")).text).toBe(realFile(`${rchild}/cmdline`));
-    // A zombie's environ cannot be opened: ESRCH, as Linux says to root. (To another user
-    // Linux says EACCES first: a zombie's files are root's, task_dump_owner; blinkd's procfs
-    // checks no file permission.)
+    // A zombie's environ cannot be opened: ESRCH, as Linux says to root. (To any other user
+    // Linux says EACCES first: a zombie's files are root's, task_dump_owner; so does blinkd,
+    // spec/harden.trust.test.ts.)
     if (!withoutRoot("a zombie's environ: Linux says EACCES to a user, before ESRCH")) expect(() => realFile(`${rchild}/environ`)).toThrow(/ESRCH/);
     expect((await init.call("proc_read", { path: "4/environ" })).code).toBe("ESRCH");
   });

@@ -50,9 +50,12 @@ function taskFile(v: ProcView, t: TaskView, name: string, whole: boolean, may: A
     case "comm":
       return file(renderComm(t));
     case "environ":
+      // A zombie has no mm: task_dump_owner makes its files root's, and environ is 0400, so the
+      // open's permission check refuses everyone but root (CAP_DAC_OVERRIDE), even the zombie's
+      // own user; root gets to environ_open → proc_mem_open → mm_access, which finds no mm: ESRCH.
+      if (!v.mem) return may.root() ? errno(E.ESRCH, `/proc/${v.pid}/environ: the process has no memory image (a zombie)`) : denied(`${v.pid}/environ`, "a zombie's files are root's (task_dump_owner)");
       if (!may.ptrace()) return denied(`${v.pid}/environ`, "ptrace_may_access: another user's process");
-      // environ_open → proc_mem_open: a zombie has no mm, and the open fails with ESRCH.
-      return v.mem ? file(renderEnviron(v)) : errno(E.ESRCH, `/proc/${v.pid}/environ: the process has no memory image (a zombie)`);
+      return file(renderEnviron(v));
   }
   return undefined;
 }
@@ -61,13 +64,21 @@ function taskFile(v: ProcView, t: TaskView, name: string, whole: boolean, may: A
 interface Access {
   ptrace(): boolean;
   owner(): boolean;
+  /** The reader has root's capabilities (euid 0), past any file mode. */
+  root(): boolean;
 }
 
 function accessOf(k: Kernel, target: ProcView, reader: Reader | undefined): Access {
-  if (!reader || reader.pid === target.pid) return { ptrace: () => true, owner: () => true };
+  if (!reader || reader.pid === target.pid) return { ptrace: () => true, owner: () => true, root: () => true };
   let r: ProcView | undefined | null = null;
   const rv = (): ProcView | undefined => (r === null ? (r = viewOf(k, reader.pid)) : r);
-  return { ptrace: () => !!rv() && ptraceMayRead(rv()!, target), owner: () => !!rv() && ownerMayOpen(rv()!, target) };
+  const root = (): boolean => !!rv() && rv()!.uids[1] === 0;
+  return {
+    ptrace: () => !!rv() && ptraceMayRead(rv()!, target),
+    // task_dump_owner: a zombie's (no mm) fd/ and fdinfo/ are root's, not its user's.
+    owner: () => (target.mem ? !!rv() && ownerMayOpen(rv()!, target) : root()),
+    root,
+  };
 }
 
 /** /proc/N/…: N is a process, or (as Linux allows, unlisted) a thread of one. */
