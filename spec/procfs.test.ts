@@ -22,6 +22,7 @@ import { Agent } from "./helpers/agent.js";
 import { namespace } from "./helpers/namespace.js";
 import { writeSnapshot, ExportError } from "../src/cli/procfs.js";
 import { withoutRoot } from "./helpers/root.js";
+import { until } from "./helpers/bounded.js";
 
 const isRoot = process.getuid?.() === 0;
 const ns = namespace();
@@ -145,11 +146,13 @@ describe("formats field by field against a real process of the same state", () =
     execFileSync("cc", ["-O1", "-pthread", "-o", exe, path.join(ROOT, "spec/native/procstate.c")]);
     // detached: a session of its own without a terminal, like the emulated processes.
     real = spawn(exe, ["--port", "80"], { argv0: "my (server)", detached: true, stdio: ["ignore", "pipe", "inherit"] });
-    const line = await new Promise<string>((resolve) => createInterface({ input: real.stdout! }).once("line", resolve));
+    let line = "";
+    createInterface({ input: real.stdout! }).once("line", (l) => (line = l));
+    await until("procstate's line of pids", () => line !== "", 20_000);
     [rpid, rchild, rtid, refd1, refd2] = line.split(" ").map(Number) as [number, number, number, number, number];
     // It prints just before pause(): wait until the kernel says both threads sleep.
     const state = (p: string): string => statFields(fs.readFileSync(`/proc/${p}/stat`, "utf8"))[2]!;
-    while (state(`${rpid}/task/${rpid}`) !== "S" || state(`${rpid}/task/${rtid}`) !== "S") await new Promise((r) => setImmediate(r));
+    await until("procstate's two threads asleep (S) in /proc", () => state(`${rpid}/task/${rpid}`) === "S" && state(`${rpid}/task/${rtid}`) === "S", 20_000);
   });
   afterAll(() => {
     real.kill("SIGKILL");
