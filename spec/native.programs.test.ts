@@ -45,6 +45,18 @@ describe("dash's report of a job killed by a signal", () => {
   }, 300_000);
 });
 
+describe("an orphaned process group", () => {
+  // kill_orphaned_pgrp sends one SIGHUP and one SIGCONT; under the preload the host kernel,
+  // whose groups, sessions and stops mirror the namespace's, sent its own pair beside the
+  // daemon's, and the handlers ran twice (clients/c/preload/groups.c, host_orphan_signal).
+  it("gets one SIGHUP and one SIGCONT when an exit orphans it with a stopped member, as on Linux", async () => {
+    const r = await both([buildNative("orphan_once")]);
+    expect(r.blinkd.out).toBe("p: c stopped; exiting\nc: SIGHUP 1 time(s), SIGCONT 1 time(s)\n");
+    expect(r.blinkd.code).toBe(0);
+    if (r.linux) expect(r.blinkd).toEqual(r.linux);
+  });
+});
+
 describe("vfork", () => {
   // The preload's vfork is reached by a jump (it returns twice in its caller's frame): a
   // guest's child attaches in its parent's memory and the parent puts its state back; a

@@ -207,7 +207,7 @@ void doorbell(int s, siginfo_t *hi, void *uc) {
       if (n == 0) break;
       while (n-- > 0) run_frame(&frames[n], NULL, uc, entry, was_told);
     }
-  } else {
+  } else if (!host_orphan_signal(s, hi)) { /* the namespace's pair comes from the daemon (groups.c) */
     struct frame f = {.s = s, .before = mask_bits(&base)};
     if (choose(&f, 0)) run_frame(&f, hi, uc, f.before, was_told);
   }
