@@ -57,6 +57,17 @@ describe("an orphaned process group", () => {
   });
 });
 
+describe("a subreaper's adopted child", () => {
+  // init is the host's subreaper too (it mirrors the daemon's reaper), so the host kernel gives
+  // it an adopted orphan's SIGCHLD: that stands for the daemon's, as a forked child's does.
+  it("ends with one SIGCHLD to init, with its pid in the namespace, as on Linux", async () => {
+    const r = await both([buildNative("adopt_sigchld")]);
+    expect(r.blinkd.out).toBe("reaped 3 (status 5); SIGCHLD handled 2 time(s): pid 2 code 1; pid 3 code 1;\n");
+    expect(r.blinkd.code).toBe(0);
+    if (r.linux) expect(r.blinkd).toEqual(r.linux);
+  });
+});
+
 describe("vfork", () => {
   // The preload's vfork is reached by a jump (it returns twice in its caller's frame): a
   // guest's child attaches in its parent's memory and the parent puts its state back; a

@@ -115,8 +115,9 @@ int is_doorbell(int s, const siginfo_t *hi) {
   /* The host kernel's SIGCHLD for a guest child (CLD_EXITED, CLD_KILLED, CLD_STOPPED, …)
      stands for the daemon's own, with the emulated pid, queued at the child's exit_group
      or at the stop the daemon made (do_notify_parent, do_notify_parent_cldstop): taken
-     with sig_dequeue like a doorbell, so the handler does not run twice, with a host pid. */
-  if (s == SIGCHLD && hi->si_code > 0 && hi->si_code <= CLD_CONTINUED && guest_child(hi->si_pid)) return 1;
+     with sig_dequeue like a doorbell, so the handler does not run twice, with a host pid.
+     So does an adopted orphan's, for a subreaper (groups.c, host_subreaper). */
+  if (s == SIGCHLD && hi->si_code > 0 && hi->si_code <= CLD_CONTINUED && (guest_child(hi->si_pid) || host_subreaper())) return 1;
   /* One another thread passed on (pass_on). */
   struct thr *m = self ? self : main_thread() ? &mainthr : NULL;
   if (m && hi->si_code == SI_TKILL && hi->si_pid == myhost && __atomic_exchange_n(&m->passed[s], 0, __ATOMIC_SEQ_CST)) return 2;

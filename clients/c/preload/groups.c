@@ -34,6 +34,20 @@ int host_orphan_signal(int s, const siginfo_t *hi) {
   return active && (s == SIGHUP || s == SIGCONT) && hi->si_code == SI_KERNEL;
 }
 
+/*
+ * Whether this host process is a child subreaper (the prctl below mirrors the daemon's
+ * attribute; init is one from its start, preload.c): the host kernel then hands it the
+ * namespace's orphans as the daemon does, and an adopted child's host SIGCHLD (its end, or
+ * a zombie reparented to it: reparent_leader) stands for the daemon's, as a forked child's
+ * does (doorbell.c, is_doorbell). Without this, it ran the handler a second time with the
+ * host's pid (blink's patch 0002 does the same, IsHostSubreaper). A plain system call, safe
+ * in a signal handler.
+ */
+int host_subreaper(void) {
+  int v = 0;
+  return syscall(SYS_prctl, PR_GET_CHILD_SUBREAPER, (unsigned long)&v, 0, 0, 0) == 0 && v;
+}
+
 EXPORT int setpgrp(void) {
   return setpgid(0, 0);
 }

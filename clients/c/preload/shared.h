@@ -162,6 +162,7 @@ int guest_child(pid_t host);
 
 /* groups.c */
 int host_orphan_signal(int s, const siginfo_t *hi);
+int host_subreaper(void);
 
 /* exec.c */
 void env_free(char **e);
