@@ -233,6 +233,18 @@ describe("formats field by field against a real process of the same state", () =
     expect((await init.call("proc_read", { path: "4/environ" })).code).toBe("ESRCH");
   });
 
+  it("maps: a native guest's is its host process's memory map (the same files mapped), a zombie's reads empty", async () => {
+    const files = (t: string): string[] => [...new Set(t.split("\n").map((l) => l.split(/\s+/).slice(5).join(" ")).filter((f) => f.startsWith("/")))].sort();
+    const ours = (await read(init, `${sleeper.pid}/maps`)).text;
+    const real = fs.readFileSync(`/proc/${sleeper.proc.pid}/maps`, "utf8");
+    for (const l of ours.trimEnd().split("\n")) expect(l).toMatch(/^[0-9a-f]+-[0-9a-f]+ [r-][w-][x-][ps] [0-9a-f]+ [0-9a-f]+:[0-9a-f]+ \d+/);
+    expect(files(ours)).toContain(fs.realpathSync(process.execPath));
+    expect(files(ours)).toEqual(files(real));
+    expect((await read(init, `${sleeper.pid}`)).entries).toContain("maps");
+    // proc_maps_open finds no mm: an empty file, as Linux gives (spec/native/procaccess.c reads one).
+    expect((await read(init, `${zombie.pid}/maps`)).text).toBe("");
+  });
+
   it("fd and fdinfo of eventfds: the same link target and lines (the ids are the file's own)", async () => {
     const e1 = (await sleeper.ok("eventfd2", { initval: 5, flags: 1 | 0o4000 })).result;
     const e2 = (await sleeper.ok("eventfd2", { initval: 0, flags: 0o2000000 })).result;

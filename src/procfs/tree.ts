@@ -12,6 +12,7 @@ import { processCounters, renderSysStat } from "./sysstat.js";
 import { renderCmdline, renderComm, renderEnviron } from "./text.js";
 import { pidList, viewOf, type ProcView, type TaskView } from "./view.js";
 import { ownerMayOpen, ptraceMayRead } from "./access.js";
+import { hostMaps } from "./host.js";
 
 export type Node =
   | { readonly kind: "file"; readonly data: Buffer }
@@ -26,8 +27,10 @@ export interface Reader {
   readonly tid: number;
 }
 
-const PID_FILES = ["cmdline", "comm", "cwd", "environ", "exe", "fd", "fdinfo", "stat", "statm", "status", "task"] as const;
-const TASK_FILES = ["cmdline", "comm", "environ", "stat", "statm", "status"] as const;
+const PID_FILES = ["cmdline", "comm", "cwd", "environ", "exe", "fd", "fdinfo", "maps", "stat", "statm", "status", "task"] as const;
+const TASK_FILES = ["cmdline", "comm", "environ", "maps", "stat", "statm", "status"] as const;
+/** An emulated guest's directories lack maps (ProcView.emulated). */
+const listed = (v: ProcView, names: readonly string[]): readonly string[] => (v.emulated ? names.filter((n) => n !== "maps") : names);
 
 const file = (data: string | Buffer): Node => ({ kind: "file", data: typeof data === "string" ? Buffer.from(data, "utf8") : data });
 const dir = (entries: readonly string[]): Node => ({ kind: "dir", entries });
@@ -56,6 +59,15 @@ function taskFile(v: ProcView, t: TaskView, name: string, whole: boolean, may: A
       if (!v.mem) return may.root() ? errno(E.ESRCH, `/proc/${v.pid}/environ: the process has no memory image (a zombie)`) : denied(`${v.pid}/environ`, "a zombie's files are root's (task_dump_owner)");
       if (!may.ptrace()) return denied(`${v.pid}/environ`, "ptrace_may_access: another user's process");
       return file(renderEnviron(v));
+    case "maps":
+      // proc_maps_open → proc_mem_open → mm_access: a zombie has no mm and its maps reads
+      // empty (for any reader); another user's live process is EACCES (ptrace_may_access).
+      // A native guest's map is its host process's; an emulated one's (blink) is only
+      // blink's, which serves none (spec/blink.md): not here.
+      if (v.emulated) return undefined;
+      if (!v.mem) return file("");
+      if (!may.ptrace()) return denied(`${v.pid}/maps`, "ptrace_may_access: another user's process");
+      return file(hostMaps(v.hostpid) ?? Buffer.alloc(0));
   }
   return undefined;
 }
@@ -89,7 +101,7 @@ function pidNode(k: Kernel, n: number, rest: string[], path: string, views?: Vie
   const self = v.tasks.find((t) => t.tid === n) ?? v.tasks[0];
   if (!self) return noent(path);
   const [name, arg, sub, extra] = rest;
-  if (name === undefined) return dir(PID_FILES);
+  if (name === undefined) return dir(listed(v, PID_FILES));
   const may = accessOf(k, v, reader);
   switch (name) {
     case "exe":
@@ -114,7 +126,7 @@ function pidNode(k: Kernel, n: number, rest: string[], path: string, views?: Vie
       if (arg === undefined) return dir(v.tasks.map((t) => String(t.tid)));
       const t = v.tasks.find((x) => String(x.tid) === arg);
       if (!t) return noent(path);
-      if (sub === undefined) return dir(TASK_FILES);
+      if (sub === undefined) return dir(listed(v, TASK_FILES));
       return (extra === undefined && taskFile(v, t, sub, false, may)) || noent(path);
     }
   }
