@@ -42,9 +42,27 @@ async function middle(g: Guest): Promise<never> {
   // leaf is told middle's pid: on a busy machine it may start only after middle has exited.
   const { pid } = await g.fork(self, ["leaf", String(g.getpid())]);
   console.log(`middle: pid ${g.getpid()}, ppid ${await g.getppid()}, started leaf as ${pid}`);
+  await running(g, pid);
   await sleep(hold);
   console.log("middle: exiting without waiting for leaf");
   return g.exit(0);
+}
+
+/**
+ * Until the forked leaf runs: fork returns once pid is reserved, and leaf claims it only when
+ * its Node.js has started (seconds on a loaded machine). Leaf names itself first thing, so
+ * its /proc/PID/comm reads "leaf" from then on (before, it is still the embryo with middle's
+ * name). Without this, middle's hold could end first and an embryo be orphaned, not leaf.
+ * Bounded by the daemon's reservation (10 s by default), after which the embryo counts as killed.
+ */
+async function running(g: Guest, pid: number): Promise<void> {
+  const until = Date.now() + 15_000;
+  while (Date.now() < until) {
+    const r = await g.call("proc_read", { path: `${pid}/comm` }).catch(() => undefined);
+    if (r && Buffer.from(r.out.data).toString() === "leaf\n") return;
+    await sleep(20);
+  }
+  console.log(`middle: leaf (${pid}) did not start within 15 s; going on`);
 }
 
 async function leaf(g: Guest): Promise<never> {

@@ -6,6 +6,7 @@ import { parked } from "./helpers/efd.js";
 import { Guest } from "../src/client/guest.js";
 import { SyscallError } from "../src/client/errors.js";
 import { EFD_NONBLOCK, EFD_SEMAPHORE, EventFd, POLLIN, POLLOUT, dup2, poll } from "../src/client/eventfd.js";
+import { until } from "./helpers/bounded.js";
 
 let d: Served;
 let g: Guest;
@@ -44,7 +45,7 @@ it("EventFd: create, write, read, semaphore, non-blocking, dup, dup2, ready, pol
   const ac = new AbortController();
   const r = f.read({ signal: ac.signal });
   await new Promise((res) => setImmediate(res));
-  while ((await f.info()).waiters !== 1) await new Promise((res) => setImmediate(res));
+  await until("the read parked on the eventfd (one waiter)", async () => (await f.info()).waiters === 1);
   ac.abort();
   const err = await r.catch((x: unknown) => x);
   expect(err).toBeInstanceOf(SyscallError);

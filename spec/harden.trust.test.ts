@@ -135,7 +135,7 @@ describe("a guest's host pid is taken only when that process proves it", () => {
 });
 
 describe("/proc between users follows Linux's access rules", () => {
-  it.skipIf(!root)("a process that dropped to uid 1001 may not read root's environ, exe, cwd, fd or fdinfo, and may read its status, cmdline and stat, as in a real PID namespace", async () => {
+  it.skipIf(!root)("a process that dropped to uid 1001 may not read root's environ, exe, cwd, fd or fdinfo, nor its own zombie child's environ or fd, and may read their status, cmdline and stat, as in a real PID namespace", async () => {
     const exe = buildNative("procaccess");
     const linux = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", exe], { encoding: "utf8", timeout: 30_000 });
     expect(linux.status, linux.stderr).toBe(0);
@@ -150,6 +150,12 @@ describe("/proc between users follows Linux's access rules", () => {
     expect(await child.claim(token, host)).toBe(pid);
     expect(Number((await child.call("report_gids", { rgid: 1001, egid: 1001, sgid: 1001, fsgid: 1001, groups: [] })).result)).toBe(0);
     expect(Number((await child.call("setresuid", { ruid: 1001, euid: 1001, suid: 1001 })).result)).toBe(0);
+    // The child's own child, a zombie, as the program's third process.
+    const g = await child.fork();
+    const gc = await Raw.open(d.socket);
+    expect(await gc.claim(g.token, standIn())).toBe(3);
+    await gc.call("exit_group", { status: 0 });
+    gc.sock.destroy();
     const lines: string[] = [];
     const names: Record<number, string> = { 13: "EACCES", 2: "ENOENT", 1: "EPERM", 3: "ESRCH" };
     for (const p of paths) {

@@ -13,6 +13,7 @@ import { ROOT, serve, type Served } from "./helpers/daemon.js";
 import { agent, agentTracker, type Agent } from "./helpers/agent.js";
 import { Raw } from "./helpers/raw.js";
 import { EVENT, EV } from "../src/protocol/messages.js";
+import { until as bounded } from "./helpers/bounded.js";
 
 const SIGHUP = 1, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19, SIGTSTP = 20;
 const HANDLER = 2, SA_NOCLDSTOP = 1;
@@ -51,9 +52,7 @@ function printingHost(sigs: string[]): { host: ChildProcess; lines: string[]; li
     lines.push(l);
     for (const w of waiters.splice(0)) w();
   });
-  const until = async (done: () => boolean): Promise<void> => {
-    while (!done()) await new Promise<void>((r) => waiters.push(r));
-  };
+  const until = (done: () => boolean, what = "the host program's next line"): Promise<void> => bounded(what, done, 20_000, () => new Promise<void>((r) => waiters.push(r)));
   const prove = async (nonce: string): Promise<void> => {
     const f = path.join(os.tmpdir(), `blinkd-proof-${nonce}`);
     fs.writeFileSync(f, "");
@@ -338,7 +337,7 @@ describe("SIGCHLD, masks and delivery 1 (one daemon)", () => {
     });
     const exited = new Promise<number | null>((r) => prog.once("exit", (c) => r(c)));
     const nth = async (n: number): Promise<string> => {
-      while (out.length <= n) await new Promise<void>((r) => (wake = r));
+      await bounded(`line ${n + 1} of the program`, () => out.length > n, 20_000, () => new Promise<void>((r) => (wake = r)));
       return out[n]!;
     };
     const pid = Number(/^ready (\d+)$/.exec(await nth(0))![1]);

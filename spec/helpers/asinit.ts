@@ -45,11 +45,11 @@ export interface AsInitOptions {
   onLine?(line: string, launcher: number, where: Where): void;
   /** The program's arguments. */
   readonly args?: readonly string[];
-  /** When it is killed (default 30 s). */
+  /** When it is killed (default 60 s: at load 14 a blink run with four inspections took over 30 s). */
   readonly timeoutMs?: number;
 }
 
-/** Runs `exe` as PID 1 and collects its lines (its stderr last, prefixed) and exit status; killed after 30 s (o.timeoutMs). */
+/** Runs `exe` as PID 1 and collects its lines (its stderr last, prefixed) and exit status; killed after 60 s (o.timeoutMs), saying what it was waiting for. */
 export function runAsInit(where: Where, exe: string, o: AsInitOptions): Promise<Ran> {
   const prefix = tempPrefix();
   const [cmd, ...args] = asInitArgv(where, [exe, ...(o.args ?? [])], prefix);
@@ -57,13 +57,16 @@ export function runAsInit(where: Where, exe: string, o: AsInitOptions): Promise<
     const p = spawn(cmd!, args, { stdio: ["pipe", "pipe", "pipe"] });
     const lines: string[] = [];
     let err = "";
+    let inspecting = false;
     p.stderr.on("data", (d: Buffer) => (err += d.toString()));
     createInterface({ input: p.stdout }).on("line", (l) => {
       lines.push(l);
       o.onLine?.(l, p.pid!, where);
-      if (l === "inspect")
+      if (l === "inspect") {
+        inspecting = true;
         o.inspect(where, p.pid!, prefix).then(
           (s) => {
+            inspecting = false;
             lines.push(...s);
             if (o.resume === "end") p.stdin.end("done\n");
             else p.stdin.write("go on\n");
@@ -73,9 +76,10 @@ export function runAsInit(where: Where, exe: string, o: AsInitOptions): Promise<
             reject(e);
           },
         );
+      }
     });
     let killed = false;
-    const limit = o.timeoutMs ?? 30_000;
+    const limit = o.timeoutMs ?? 60_000;
     const t = setTimeout(() => {
       killed = true;
       p.kill("SIGKILL");
@@ -83,7 +87,7 @@ export function runAsInit(where: Where, exe: string, o: AsInitOptions): Promise<
     p.once("error", reject);
     p.once("close", (code) => {
       clearTimeout(t);
-      if (killed) lines.push(`killed: it had not ended after ${limit / 1000} s`);
+      if (killed) lines.push(`killed: it had not ended after ${limit / 1000} s (${inspecting ? "the inspection of /proc from outside had not answered" : `no line after ${JSON.stringify(lines[lines.length - 1] ?? "")}`})`);
       if (err) lines.push(`stderr: ${err.trim()}`);
       resolve({ lines, code });
     });

@@ -21,9 +21,15 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** Starts `blinkd serve` as its own process and waits until it listens. */
+/**
+ * Starts `blinkd serve` as its own process and waits until it listens. A fork's reservation
+ * lives as long as a test may wait (30 s, vitest.config.ts) unless the test says otherwise:
+ * a Node.js guest child can take more than the daemon's default 10 s to start and claim it
+ * on a loaded machine, and would then count as killed.
+ */
 export async function serve(args: string[] = [], prefix = tempPrefix()): Promise<Served> {
-  const proc = spawn(process.execPath, [BIN, "serve", "--prefix", prefix, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  const reserve = args.includes("--reserve-timeout-ms") ? [] : ["--reserve-timeout-ms", "30000"];
+  const proc = spawn(process.execPath, [BIN, "serve", "--prefix", prefix, ...reserve, ...args], { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   const watchers = new Set<() => void>();
   await new Promise<void>((resolve, reject) => {
@@ -72,9 +78,15 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 200
     let stderr = "";
     p.stdout.on("data", (d: Buffer) => (stdout += d));
     p.stderr.on("data", (d: Buffer) => (stderr += d));
-    const t = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
+    let killed = false;
+    const t = setTimeout(() => {
+      killed = true;
+      p.kill("SIGKILL");
+    }, timeoutMs);
     p.once("exit", (code, signal) => {
       clearTimeout(t);
+      // Whatever the test expects of it then fails, and says what did not come.
+      if (killed) stderr += `\n[test harness: \`blinkd ${args.join(" ")}\` had not ended after ${timeoutMs} ms; killed]\n`;
       resolve({ code, signal, stdout, stderr });
     });
   });

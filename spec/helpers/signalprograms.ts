@@ -69,7 +69,7 @@ export function signalProgramSuites(where: Where, skip: { signalfd?: string } = 
       "SigBlk:\t0000000000000000",
       "SigCgt:\t0000008000010a00",
     ]);
-  }, 60_000);
+  }, 150_000);
 
   it("takes blocked signals with sigwait, sigwaitinfo and sigtimedwait, with the sender's siginfo, as in a real PID namespace", async () => {
     const blinkd = await sameAsLinux("sigwait", where);
@@ -102,7 +102,7 @@ export function signalProgramSuites(where: Where, skip: { signalfd?: string } = 
       "SigBlk:\t0000008000014200",
       "SigCgt:\t0000000000000800",
     ]);
-  }, 60_000);
+  }, 150_000);
 
   it.skipIf(!!skip.signalfd)(`reads blocked signals from a signalfd with the sender's siginfo, as in a real PID namespace${skip.signalfd ? ` [skipped: ${skip.signalfd}]` : ""}`, async () => {
     const blinkd = await sameAsLinux("signalfd", where);
@@ -128,5 +128,5 @@ export function signalProgramSuites(where: Where, skip: { signalfd?: string } = 
       "SigBlk:\t0000008000014a00",
       "SigCgt:\t0000000000000000",
     ]);
-  }, 60_000);
+  }, 150_000);
 }

@@ -64,5 +64,5 @@ export function threadProgramSuites(where: Where): void {
       "task: 1 11",
     ] });
     expect(blinkd).toEqual(linux);
-  }, 60_000);
+  }, 150_000);
 }

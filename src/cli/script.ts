@@ -7,12 +7,14 @@
  * Linux trace (NAME.linux beside the scenario). --record (root) writes the stored traces.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseScenario, ScenarioError, type Scenario } from "../script/format.js";
-import { runScenario, type Trace } from "../script/coordinator.js";
+import { STEP_TIMEOUT_MS, runScenario, type Trace } from "../script/coordinator.js";
 import { BlinkSide, BlinkdSide, LinuxSide, blinkUnavailable, linuxUnavailable, missingCalls } from "../script/sides/index.js";
 import type { Side } from "../script/coordinator.js";
 import { TraceFileError, readTraces, recordVariant, traceFileOf, writeTraces, type Variant } from "../script/traces.js";
-import { judge } from "../script/verdict.js";
+import { judge, judgeBlink } from "../script/verdict.js";
+import { blinkDeviations } from "../script/blinkdeviations.js";
 import { UsageError, intOption, parse } from "./args.js";
 
 const USAGE = "usage: blinkd script [--linux | --compare | --record] [--blink] [--json] [--trace] [--timeout-ms N] FILE…";
@@ -45,7 +47,9 @@ export async function runOn(sc: Scenario, side: SideName, opts: { trace?: boolea
     if (why) return { ...base, skipped: `the blink side cannot run here: ${why}` };
   }
   const trace = opts.trace ?? false;
-  const where: Side = side === "linux" ? new LinuxSide() : side === "blink" ? new BlinkSide({ trace }) : new BlinkdSide({ trace });
+  // A fork's child may take as long to start as any step may take (the daemon's reservation lives that long).
+  const daemonOpts = { trace, reserveTimeoutMs: opts.timeoutMs ?? STEP_TIMEOUT_MS };
+  const where: Side = side === "linux" ? new LinuxSide() : side === "blink" ? new BlinkSide(daemonOpts) : new BlinkdSide(daemonOpts);
   try {
     const t: Trace = await runScenario(sc, where, {
       ...(opts.timeoutMs ? { stepTimeoutMs: opts.timeoutMs } : {}),
@@ -125,7 +129,7 @@ function compareOne(sc: Scenario, l: ScriptResult, b: ScriptResult, out: (s: str
     if (l.lines) out(l.lines.join("\n") + "\n== linux side only\n");
     return 0;
   }
-  const v = judge(sc, stored, l.lines, b.lines, false, b.side);
+  const v = b.side === "blink" ? judgeBlink(sc, blinkDeviations().get(path.basename(sc.file, ".scenario")), stored, l.lines, b.lines, false) : judge(sc, stored, l.lines, b.lines, false, b.side);
   if (!v.against) {
     out(b.lines.join("\n") + `\n== ${b.side} side only\n`);
     for (const n of v.notes) out(`== ${n}\n`);
@@ -135,7 +139,7 @@ function compareOne(sc: Scenario, l: ScriptResult, b: ScriptResult, out: (s: str
   for (const n of v.notes) out(`== ${n}\n`);
   if (v.problems.length === 0) out(b.lines.join("\n") + (l.lines && v.against.lines === l.lines ? "\n== same on both sides\n" : `\n== same as ${v.against.from}\n`));
   else for (const p of v.problems) out(`${p}\n== the traces differ\n`);
-  if (sc.deviation) out(`== deviation: ${sc.deviation}\n`);
+  if (sc.deviation && b.side === "blinkd") out(`== deviation: ${sc.deviation}\n`);
   return v.problems.length ? 1 : 0;
 }
 

@@ -48,6 +48,11 @@ export function hostEnviron(hostpid: number): Uint8Array | undefined {
   return hostpid > 1 ? read(`/proc/${hostpid}/environ`) : undefined;
 }
 
+/** The host process's memory map (/proc/HOSTPID/maps): a native guest's own. */
+export function hostMaps(hostpid: number): Buffer | undefined {
+  return hostpid > 1 ? read(`/proc/${hostpid}/maps`) : undefined;
+}
+
 export function hostCwd(hostpid: number): string | undefined {
   if (hostpid <= 1) return undefined;
   try {

@@ -12,6 +12,7 @@ import { processCounters, renderSysStat } from "./sysstat.js";
 import { renderCmdline, renderComm, renderEnviron } from "./text.js";
 import { pidList, viewOf, type ProcView, type TaskView } from "./view.js";
 import { ownerMayOpen, ptraceMayRead } from "./access.js";
+import { hostMaps } from "./host.js";
 
 export type Node =
   | { readonly kind: "file"; readonly data: Buffer }
@@ -26,8 +27,10 @@ export interface Reader {
   readonly tid: number;
 }
 
-const PID_FILES = ["cmdline", "comm", "cwd", "environ", "exe", "fd", "fdinfo", "stat", "statm", "status", "task"] as const;
-const TASK_FILES = ["cmdline", "comm", "environ", "stat", "statm", "status"] as const;
+const PID_FILES = ["cmdline", "comm", "cwd", "environ", "exe", "fd", "fdinfo", "maps", "stat", "statm", "status", "task"] as const;
+const TASK_FILES = ["cmdline", "comm", "environ", "maps", "stat", "statm", "status"] as const;
+/** An emulated guest's directories lack maps (ProcView.emulated). */
+const listed = (v: ProcView, names: readonly string[]): readonly string[] => (v.emulated ? names.filter((n) => n !== "maps") : names);
 
 const file = (data: string | Buffer): Node => ({ kind: "file", data: typeof data === "string" ? Buffer.from(data, "utf8") : data });
 const dir = (entries: readonly string[]): Node => ({ kind: "dir", entries });
@@ -50,9 +53,21 @@ function taskFile(v: ProcView, t: TaskView, name: string, whole: boolean, may: A
     case "comm":
       return file(renderComm(t));
     case "environ":
+      // A zombie has no mm: task_dump_owner makes its files root's, and environ is 0400, so the
+      // open's permission check refuses everyone but root (CAP_DAC_OVERRIDE), even the zombie's
+      // own user; root gets to environ_open → proc_mem_open → mm_access, which finds no mm: ESRCH.
+      if (!v.mem) return may.root() ? errno(E.ESRCH, `/proc/${v.pid}/environ: the process has no memory image (a zombie)`) : denied(`${v.pid}/environ`, "a zombie's files are root's (task_dump_owner)");
       if (!may.ptrace()) return denied(`${v.pid}/environ`, "ptrace_may_access: another user's process");
-      // environ_open → proc_mem_open: a zombie has no mm, and the open fails with ESRCH.
-      return v.mem ? file(renderEnviron(v)) : errno(E.ESRCH, `/proc/${v.pid}/environ: the process has no memory image (a zombie)`);
+      return file(renderEnviron(v));
+    case "maps":
+      // proc_maps_open → proc_mem_open → mm_access: a zombie has no mm and its maps reads
+      // empty (for any reader); another user's live process is EACCES (ptrace_may_access).
+      // A native guest's map is its host process's; an emulated one's (blink) is only
+      // blink's, which serves none (spec/blink.md): not here.
+      if (v.emulated) return undefined;
+      if (!v.mem) return file("");
+      if (!may.ptrace()) return denied(`${v.pid}/maps`, "ptrace_may_access: another user's process");
+      return file(hostMaps(v.hostpid) ?? Buffer.alloc(0));
   }
   return undefined;
 }
@@ -61,13 +76,21 @@ function taskFile(v: ProcView, t: TaskView, name: string, whole: boolean, may: A
 interface Access {
   ptrace(): boolean;
   owner(): boolean;
+  /** The reader has root's capabilities (euid 0), past any file mode. */
+  root(): boolean;
 }
 
 function accessOf(k: Kernel, target: ProcView, reader: Reader | undefined): Access {
-  if (!reader || reader.pid === target.pid) return { ptrace: () => true, owner: () => true };
+  if (!reader || reader.pid === target.pid) return { ptrace: () => true, owner: () => true, root: () => true };
   let r: ProcView | undefined | null = null;
   const rv = (): ProcView | undefined => (r === null ? (r = viewOf(k, reader.pid)) : r);
-  return { ptrace: () => !!rv() && ptraceMayRead(rv()!, target), owner: () => !!rv() && ownerMayOpen(rv()!, target) };
+  const root = (): boolean => !!rv() && rv()!.uids[1] === 0;
+  return {
+    ptrace: () => !!rv() && ptraceMayRead(rv()!, target),
+    // task_dump_owner: a zombie's (no mm) fd/ and fdinfo/ are root's, not its user's.
+    owner: () => (target.mem ? !!rv() && ownerMayOpen(rv()!, target) : root()),
+    root,
+  };
 }
 
 /** /proc/N/…: N is a process, or (as Linux allows, unlisted) a thread of one. */
@@ -78,7 +101,7 @@ function pidNode(k: Kernel, n: number, rest: string[], path: string, views?: Vie
   const self = v.tasks.find((t) => t.tid === n) ?? v.tasks[0];
   if (!self) return noent(path);
   const [name, arg, sub, extra] = rest;
-  if (name === undefined) return dir(PID_FILES);
+  if (name === undefined) return dir(listed(v, PID_FILES));
   const may = accessOf(k, v, reader);
   switch (name) {
     case "exe":
@@ -103,7 +126,7 @@ function pidNode(k: Kernel, n: number, rest: string[], path: string, views?: Vie
       if (arg === undefined) return dir(v.tasks.map((t) => String(t.tid)));
       const t = v.tasks.find((x) => String(x.tid) === arg);
       if (!t) return noent(path);
-      if (sub === undefined) return dir(TASK_FILES);
+      if (sub === undefined) return dir(listed(v, TASK_FILES));
       return (extra === undefined && taskFile(v, t, sub, false, may)) || noent(path);
     }
   }

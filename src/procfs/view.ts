@@ -68,6 +68,11 @@ export interface ProcView {
   readonly prioNice: readonly [string, string] | undefined;
   /** The descriptor table's size (status FDSize); 0 for a zombie. */
   readonly fdSize: number;
+  /**
+   * The guest runs in an emulator (it reports its memory: blink), so its host process's
+   * memory map is the emulator's, not the guest's: no maps is served for it.
+   */
+  readonly emulated: boolean;
 }
 
 // include/linux/sched.h
@@ -240,6 +245,7 @@ export function viewOf(k: Kernel, pid: number, reader?: { readonly tid: number }
     // FDSize: files->fdt->max_fds. A guest in an emulator has a table of its own, which a
     // process with few descriptors has never grown past NR_OPEN_DEFAULT.
     fdSize: zombie ? 0 : emulated ? NR_OPEN_DEFAULT : Number(host?.get("FDSize") ?? NR_OPEN_DEFAULT),
+    emulated,
   };
 }
 

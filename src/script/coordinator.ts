@@ -107,8 +107,11 @@ function within<T>(p: Promise<T>, what: string, timeoutMs: number): Promise<T> {
   ]).finally(() => clearTimeout(t));
 }
 
+/** One step's longest wait when the caller gives none (RunOptions.stepTimeoutMs). */
+export const STEP_TIMEOUT_MS = 30_000;
+
 export async function runScenario(sc: Scenario, side: Side, opts: RunOptions = {}): Promise<Trace> {
-  const timeout = opts.stepTimeoutMs ?? 30_000;
+  const timeout = opts.stepTimeoutMs ?? STEP_TIMEOUT_MS;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-coord-"));
   const coordPath = path.join(dir, "coord.sock");
   const agents = new Map<string, AgentConn>();

@@ -5,6 +5,7 @@
  */
 import type { Scenario } from "./format.js";
 import { expectedVariant, matchingVariant, sameLines, storedProblems, thisKernel, type Variant } from "./traces.js";
+import { changedLines, type BlinkDeviation } from "./blinkdeviations.js";
 
 export interface Verdict {
   /** What fails the comparison. */
@@ -65,4 +66,17 @@ export function judge(sc: Scenario, stored: readonly Variant[] | undefined, live
     else notes.push(`known deviation (${sc.deviation}):\n${diffLines(against.lines, blinkd, "linux", side)}`);
   } else if (!same) problems.push(`${sc.file}: ${side}'s trace differs from ${against.from}\n${diffLines(against.lines, blinkd, "linux", side)}`);
   return { problems, notes, against };
+}
+
+/**
+ * judge() for the blink side: a scenario's `deviation:` header is the Node.js agents' (blinkd's
+ * side), not blink's; blink's are spec/blink.md's list (blinkdeviations.ts), and where one is
+ * listed blink's difference from Linux must be exactly its lines.
+ */
+export function judgeBlink(sc: Scenario, dev: BlinkDeviation | undefined, stored: readonly Variant[] | undefined, live: readonly string[] | undefined, blink: readonly string[], requireStored: boolean): Verdict {
+  const v = judge({ ...sc, deviation: dev?.reason }, stored, live, blink, requireStored, "blink");
+  if (!dev || !v.against || sameLines(v.against.lines, blink)) return v;
+  const diff = diffLines(v.against.lines, blink, "linux", "blink");
+  if (changedLines(diff).join("\n") === dev.diff.join("\n")) return v;
+  return { ...v, problems: [...v.problems, `${sc.file}: blink's difference from Linux is no longer the one spec/blink.md lists:\n${diff}`] };
 }

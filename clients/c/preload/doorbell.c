@@ -115,8 +115,9 @@ int is_doorbell(int s, const siginfo_t *hi) {
   /* The host kernel's SIGCHLD for a guest child (CLD_EXITED, CLD_KILLED, CLD_STOPPED, …)
      stands for the daemon's own, with the emulated pid, queued at the child's exit_group
      or at the stop the daemon made (do_notify_parent, do_notify_parent_cldstop): taken
-     with sig_dequeue like a doorbell, so the handler does not run twice, with a host pid. */
-  if (s == SIGCHLD && hi->si_code > 0 && hi->si_code <= CLD_CONTINUED && guest_child(hi->si_pid)) return 1;
+     with sig_dequeue like a doorbell, so the handler does not run twice, with a host pid.
+     So does an adopted orphan's, for a subreaper (groups.c, host_subreaper). */
+  if (s == SIGCHLD && hi->si_code > 0 && hi->si_code <= CLD_CONTINUED && (guest_child(hi->si_pid) || host_subreaper())) return 1;
   /* One another thread passed on (pass_on). */
   struct thr *m = self ? self : main_thread() ? &mainthr : NULL;
   if (m && hi->si_code == SI_TKILL && hi->si_pid == myhost && __atomic_exchange_n(&m->passed[s], 0, __ATOMIC_SEQ_CST)) return 2;
@@ -129,6 +130,11 @@ int is_doorbell(int s, const siginfo_t *hi) {
  * only that thread's connection can take (sig_dequeue: its own queue, then the process's).
  * A doorbell that found nothing for this thread is passed on to every other thread of the
  * library, once (a passed doorbell is not passed again); each takes what is its own.
+ * A thread has one flag per signal, not a count: a doorbell is passed to it only while its
+ * flag is clear (one already on its way makes it dequeue, after it clears the flag, anyway).
+ * Setting the flag again for a second tgkill let the first delivery clear it and the second
+ * arrive unflagged, and run the handler again with the host's siginfo (raise in a thread:
+ * its own ring_self and the main thread's pass_on crossed; si_pid was a host pid).
  */
 static void pass_on(int s) {
   struct thr *me_ = self ? self : main_thread() ? &mainthr : NULL;
@@ -137,7 +143,7 @@ static void pass_on(int s) {
   for (int i = -1; i < nthr; i++) {
     struct thr *t = i < 0 ? &mainthr : thrs[i];
     if (t == me_ || !t->live || t->host <= 0) continue;
-    __atomic_store_n(&t->passed[s], 1, __ATOMIC_SEQ_CST);
+    if (__atomic_exchange_n(&t->passed[s], 1, __ATOMIC_SEQ_CST)) continue;
     if (syscall(SYS_tgkill, myhost, t->host, s) != 0) __atomic_store_n(&t->passed[s], 0, __ATOMIC_SEQ_CST);
   }
   unlock_threads(&om);
@@ -202,7 +208,7 @@ void doorbell(int s, siginfo_t *hi, void *uc) {
       if (n == 0) break;
       while (n-- > 0) run_frame(&frames[n], NULL, uc, entry, was_told);
     }
-  } else {
+  } else if (!host_orphan_signal(s, hi)) { /* the namespace's pair comes from the daemon (groups.c) */
     struct frame f = {.s = s, .before = mask_bits(&base)};
     if (choose(&f, 0)) run_frame(&f, hi, uc, f.before, was_told);
   }

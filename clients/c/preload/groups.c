@@ -20,6 +20,34 @@ EXPORT int setpgid(pid_t pid, pid_t pgid) {
   return (int)ret(r);
 }
 
+/*
+ * The host kernel's own kill_orphaned_pgrp (kernel/exit.c). Groups and sessions are mirrored on
+ * the host (setpgid above, setsid below), fork is a host fork and a stop is a host SIGSTOP, so
+ * an exit that orphans a group with a stopped member makes the host kernel send it SIGHUP and
+ * SIGCONT too (SEND_SIG_PRIV: si_code SI_KERNEL, si_pid 0), beside the daemon's pair for the
+ * namespace (src/actors/exit.ts, killOrphanedPgrp): a handler ran twice for each, where Linux
+ * runs it once (spec/native/orphan_once.c). The daemon's pair is the namespace's; the host's
+ * is dropped (doorbell.c). A terminal's hangup (tty_vhangup) is SI_KERNEL as well, and a
+ * handled SIGHUP from it is dropped with them: the daemon has no terminals to hang up.
+ */
+int host_orphan_signal(int s, const siginfo_t *hi) {
+  return active && (s == SIGHUP || s == SIGCONT) && hi->si_code == SI_KERNEL;
+}
+
+/*
+ * Whether this host process is a child subreaper (the prctl below mirrors the daemon's
+ * attribute; init is one from its start, preload.c): the host kernel then hands it the
+ * namespace's orphans as the daemon does, and an adopted child's host SIGCHLD (its end, or
+ * a zombie reparented to it: reparent_leader) stands for the daemon's, as a forked child's
+ * does (doorbell.c, is_doorbell). Without this, it ran the handler a second time with the
+ * host's pid (blink's patch 0002 does the same, IsHostSubreaper). A plain system call, safe
+ * in a signal handler.
+ */
+int host_subreaper(void) {
+  int v = 0;
+  return syscall(SYS_prctl, PR_GET_CHILD_SUBREAPER, (unsigned long)&v, 0, 0, 0) == 0 && v;
+}
+
 EXPORT int setpgrp(void) {
   return setpgid(0, 0);
 }

@@ -160,6 +160,10 @@ extern unsigned nreaped;
 void kid_drop(pid_t host);
 int guest_child(pid_t host);
 
+/* groups.c */
+int host_orphan_signal(int s, const siginfo_t *hi);
+int host_subreaper(void);
+
 /* exec.c */
 void env_free(char **e);
 char **guest_env(char *const envp[], const char *token, char *buf, size_t bn);

@@ -206,8 +206,9 @@ EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)
 void ring_self(int sig) {
   if (!self || !self->live || sig < 1 || sig > 64 || !(wrapped & (1ull << (sig - 1)))) return;
   int e = errno;
-  __atomic_store_n(&self->passed[sig], 1, __ATOMIC_SEQ_CST);
-  if (syscall(SYS_tgkill, myhost, self->host, sig) != 0) __atomic_store_n(&self->passed[sig], 0, __ATOMIC_SEQ_CST);
+  /* One passed doorbell at a time (see pass_on): a set flag means one is on its way. */
+  if (!__atomic_exchange_n(&self->passed[sig], 1, __ATOMIC_SEQ_CST) && syscall(SYS_tgkill, myhost, self->host, sig) != 0)
+    __atomic_store_n(&self->passed[sig], 0, __ATOMIC_SEQ_CST);
   errno = e;
 }
 

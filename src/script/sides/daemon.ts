@@ -42,7 +42,13 @@ export abstract class DaemonSide implements Side {
   private initExited: Promise<void> = Promise.resolve();
   private readonly prefix = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-script-"));
 
-  constructor(private readonly opts: { trace?: boolean } = {}) {
+  /**
+   * reserveTimeoutMs: how long a fork's reservation waits for the child's claim. The
+   * coordinator waits one step's timeout for a child to start; the daemon must not call the
+   * child dead sooner (a Node.js agent can take more than the default 10 s to start at load 14,
+   * and its claim was then refused: "no such reservation").
+   */
+  constructor(private readonly opts: { trace?: boolean; reserveTimeoutMs?: number } = {}) {
     this.ended = new Promise((r) => (this.endedWith = r));
   }
 
@@ -53,7 +59,13 @@ export abstract class DaemonSide implements Side {
     const scope = (this.scope = Effect.runSync(Scope.make()));
     const d = (this.daemon = await Effect.runPromise(
       Scope.extend(
-        startDaemon({ mode: "run", prefix: this.prefix, trace: this.opts.trace ?? false, onNamespaceOver: (s) => this.endedWith(s) }),
+        startDaemon({
+          mode: "run",
+          prefix: this.prefix,
+          trace: this.opts.trace ?? false,
+          ...(this.opts.reserveTimeoutMs ? { kernel: { reserveTimeoutMs: this.opts.reserveTimeoutMs } } : {}),
+          onNamespaceOver: (s) => this.endedWith(s),
+        }),
         scope,
       ),
     ));

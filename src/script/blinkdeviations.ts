@@ -2,12 +2,13 @@
  * The scenarios that differ in blink for a reason of blink's, as spec/blink.md lists them
  * under "Scenarios that differ in blink": a `### NAME` heading (the scenario's file name
  * without `.scenario`), the reason, and a ```diff block holding exactly the lines that
- * differ (`- ` Linux's, `+ ` blink's, in diffLines' order). The suite requires blink's
- * difference to be that one: a deviation that goes away or changes fails it.
+ * differ (`- ` Linux's, `+ ` blink's, in diffLines' order). `blinkd script --compare --blink`
+ * and the suite (spec/blink.scenarios.test.ts) require blink's difference to be that one
+ * (verdict.ts, judgeBlink): a deviation that goes away or changes fails.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ROOT } from "./daemon.js";
+import { ROOT } from "./files.js";
 
 export interface BlinkDeviation {
   readonly name: string;
@@ -18,7 +19,9 @@ export interface BlinkDeviation {
 
 const HEADING = "## Scenarios that differ in blink";
 
+/** spec/blink.md's list; an empty one where the checkout has no spec/ (an installed package). */
 export function blinkDeviations(file = path.join(ROOT, "spec/blink.md")): Map<string, BlinkDeviation> {
+  if (!fs.existsSync(file)) return new Map();
   const text = fs.readFileSync(file, "utf8");
   const at = text.indexOf(`\n${HEADING}\n`);
   if (at < 0) throw new Error(`${file} has no "${HEADING}" section`);
