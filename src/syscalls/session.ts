@@ -1,7 +1,7 @@
 /** hello, register, claim: the handshake and binding a connection to a thread. */
 import { E, Errno, errno } from "../protocol/errno.js";
 import { PROTOCOL_VERSION } from "../protocol/index.js";
-import type { session } from "../protocol/calls/session.js";
+import { DELIVERY, type session } from "../protocol/calls/session.js";
 import { claim, register } from "../actors/fork.js";
 import { deliver } from "../actors/signal.js";
 import { ptraceClaimed } from "../actors/ptrace.js";
@@ -38,7 +38,7 @@ export const sessionCalls: Handlers<typeof session> = {
   register: (ctx, { hostpid, exe, argv, delivery }) => {
     const bad = badHostPid(hostpid);
     if (bad) return errno(E.EINVAL, `register.hostpid: ${bad}`);
-    if (delivery > 1) return errno(E.EINVAL, `register.delivery: expected 0 (messages) or 1 (host signals), got ${delivery}`);
+    if (delivery > DELIVERY.HOST_BLOCKED) return errno(E.EINVAL, `register.delivery: expected 0 (messages), 1 (host signals) or 2 (host signals, rung also while blocked), got ${delivery}`);
     if (ctx.k.nsState() === "over" && ctx.k.config.renewNamespace) ctx.k.ns.send({ type: "RENEW" });
     if (ctx.k.nsState() === "dying" || ctx.k.nsState() === "over") return errno(E.ESRCH, "the namespace is over: its init has died");
     // An unproven host pid is not taken: the daemon signals and reads only a process that proved it is this guest.
