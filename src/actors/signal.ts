@@ -146,8 +146,9 @@ function receptive(k: Kernel, tid: number): boolean {
  * the frames taken before it set (its own signal unless SA_NODEFER), and a frame set up for
  * each before the return to user mode, so the events go in reverse, the last taken first,
  * as Linux runs the handlers; a default fatal action among them wins (do_group_exit: no
- * handler runs, no event goes). A guest with delivery 1 takes its handled signals itself
- * (sig_dequeue): those in `ring` that are ready get a host signal as a doorbell.
+ * handler runs, no event goes). A guest with delivery 1 or 2 takes its handled signals
+ * itself (sig_dequeue): those in `ring` that are ready get a host signal as a doorbell
+ * (delivery 2: also those a thread blocks that will be acted on once unblocked).
  */
 export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
   for (let round = 0; round < 4 * 64 + 8; round++) {

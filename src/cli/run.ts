@@ -55,13 +55,12 @@ export async function runCommand(argv: string[]): Promise<number> {
       });
       const say = (l: string): void => void (values.verbose && process.stderr.write(`blinkd: ${l}\n`));
       say(`namespace at ${d.socket}`);
-      // A native command runs with the preload library and takes its handled signals as
-      // host signals (delivery 1); a guest in blink too, rung also for what it blocks
-      // (delivery 2: spec/signals.md §4.1). A Node.js command is a TypeScript guest
-      // (delivery 0).
+      // A native command runs with the preload library, and a guest in blink; both take
+      // their handled signals as host signals, rung also for what they block (delivery 2:
+      // spec/signals.md §4.1). A Node.js command is a TypeScript guest (delivery 0).
       const nat = blink ? { native: true, env: {} } : nativeEnv(cmd, process.env);
       say(blink ? `in blink: ${blink}` : nat.native ? `native command: LD_PRELOAD=${nat.env.LD_PRELOAD}` : `not preloading ${cmd}`);
-      const delivery = blink ? DELIVERY.HOST_BLOCKED : nat.native ? DELIVERY.HOST : DELIVERY.EVENTS;
+      const delivery = nat.native ? DELIVERY.HOST_BLOCKED : DELIVERY.EVENTS;
       const r = reserveFromOutside(d.core.kernel, cmd, [cmd, ...args], delivery);
       if (r instanceof Errno) return yield* Effect.fail(new Error(`cannot reserve PID 1: ${r.message}`));
       const hostStatus = yield* Deferred.make<number>();

@@ -277,7 +277,7 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
       if (r == -ENOENT) get_kill()(myhost, SIGKILL); /* killed before it ran (§7.4) */
       if (r < 0) return warn("claiming BLINKD_TOKEN", r);
     } else {
-      r = blinkd_register(&conn, myhost, exe, (const char *const *)argv, BLINKD_DELIVERY_HOST);
+      r = blinkd_register(&conn, myhost, exe, (const char *const *)argv, BLINKD_DELIVERY_HOST_BLOCKED);
       if (r < 0) return warn("register", r);
       told = 0; /* a registered process starts with an empty mask (spec/signals.md §2.2) */
       mypid = (int32_t)r;
