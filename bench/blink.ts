@@ -107,7 +107,7 @@ export async function blink(quick: boolean): Promise<Result> {
     rows,
     notes: [
       "ratio = time with ÷ time without (loops per second: without ÷ with); a loop's time excludes start-up (N iterations minus 0)",
-      "the mask row: each mask change is a round trip to blinkd (spec/signals.md §2.3), the cost issue 18 names",
+      "the mask row: blinkd hears of each mask change (spec/signals.md §2.3), posted, not awaited: the block only blocks more, and the restore unblocks nothing blinkd holds (delivery 2, §4.1)",
     ],
     raw: { n, sysN, rounds, perIter, start, sys, sysMask, work },
   };

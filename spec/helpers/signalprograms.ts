@@ -104,6 +104,19 @@ export function signalProgramSuites(where: Where, skip: { signalfd?: string } = 
     ]);
   }, 150_000);
 
+  it("takes each signal sent while it unblocks it exactly once, many times over, a handled one coalesced or queued and a fatal default one; one queued while blocked acts before the unblocking sigprocmask returns (spec/native/unblockrace.c; signals.md §4.1)", async () => {
+    const blinkd = await sameAsLinux("unblockrace", where);
+    expect(blinkd.lines).toEqual([
+      "sender: exited 0",
+      "SIGUSR1 sent 200 times, handled 200 times",
+      "real-time signal sent 400 times, handled 400 times",
+      "pending after: USR1 0 RT 0",
+      "SIGTERM sent to 20 looping children, 20 died of it",
+      "SIGUSR1 queued while blocked: handled before the unblocking sigprocmask returned 50 of 50 times",
+      "SIGTERM queued while blocked: the unblocking sigprocmask killed 20 of 20 children before their next statement",
+    ]);
+  }, 180_000);
+
   it.skipIf(!!skip.signalfd)(`reads blocked signals from a signalfd with the sender's siginfo, as in a real PID namespace${skip.signalfd ? ` [skipped: ${skip.signalfd}]` : ""}`, async () => {
     const blinkd = await sameAsLinux("signalfd", where);
     expect(blinkd.lines).toEqual([

@@ -7,7 +7,7 @@
 import { E, errno, type Errno } from "../protocol/errno.js";
 import type { Creds } from "../machine/process.js";
 import { SI, SIG, has, validSignal, type SigInfo } from "../machine/sigset.js";
-import { DELIVERY } from "../protocol/calls/session.js";
+import { byHost } from "../protocol/calls/session.js";
 import type { Kernel } from "./kernel.js";
 import { sendSignal } from "./signal.js";
 
@@ -107,7 +107,7 @@ export function sendSpecific(k: Kernel, from: Sender, tgid: number, tid: number,
  */
 export function sendFromOutside(k: Kernel, pid: number, signo: number, uid: number): boolean {
   const c = k.ctx(pid);
-  if (!c || k.state(pid) !== "running" || c.delivery !== DELIVERY.HOST) return false;
+  if (!c || k.state(pid) !== "running" || !byHost(c.delivery)) return false;
   // A handled signal, or one a thread blocks or waits for (sigwait): it must come from the
   // daemon's queue with its siginfo, since the guest takes every host signal the daemon
   // sends as a doorbell.

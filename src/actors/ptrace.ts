@@ -16,7 +16,7 @@ import { E, errno, type Errno } from "../protocol/errno.js";
 import { ptraceMachine, type PtraceContext, type PtraceState, type PtraceStop } from "../machine/ptrace.js";
 import { KERNEL_ONLY, KERNEL_IGNORE, SA, SI, SIG, has, type SigInfo } from "../machine/sigset.js";
 import { PTRACE_MODE as MODE, PTRACE_OPTIONS, PTRACE_POINT as POINT } from "../protocol/calls/ptrace.js";
-import { DELIVERY } from "../protocol/calls/session.js";
+import { byHost } from "../protocol/calls/session.js";
 import { WaitQueue } from "./waitqueue.js";
 import type { Kernel } from "./kernel.js";
 import { deliver, disposition, handlerChosen, killProcess, sendSignal } from "./signal.js";
@@ -207,7 +207,7 @@ function selfInfo(k: Kernel, pid: number, signo: number, code: number): SigInfo 
 function enterStop(k: Kernel, pid: number, l: Link, stop: PtraceStop, message?: bigint, self = false): void {
   const st = stateOf(l);
   const c = k.ctx(pid);
-  if (st === "running" && !self && c?.delivery === DELIVERY.HOST && !c.job.stopped && (stop.kind === "signal" || stop.kind === "interrupt")) {
+  if (st === "running" && !self && c !== undefined && byHost(c.delivery) && !c.job.stopped && (stop.kind === "signal" || stop.kind === "interrupt")) {
     l.actor.send({ type: "TRAP", stop, message });
     ring(k, pid);
     return;
@@ -239,7 +239,7 @@ function arrive(k: Kernel, pid: number, l: Link): void {
 export function ring(k: Kernel, pid: number): void {
   const c = k.ctx(pid);
   if (!c || k.state(pid) !== "running") return;
-  if (c.delivery === DELIVERY.HOST) {
+  if (byHost(c.delivery)) {
     if (c.hostpid > 0) k.hooks.killHost(pid, c.hostpid, BELL);
   } else k.hooks.ptraceStop?.(pid);
 }
@@ -327,7 +327,7 @@ function takeSignal(k: Kernel, pid: number, l: Link, sig: number, stop: PtraceSt
   const d = disposition(p, sig);
   if (d === "handler") {
     handlerChosen(k, pid, sig);
-    if (p.delivery === DELIVERY.HOST) return info;
+    if (byHost(p.delivery)) return info;
     k.hooks.signalEvent?.(pid, info);
     return null;
   }

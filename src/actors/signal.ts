@@ -34,7 +34,7 @@ import {
   NSIG,
   type SigInfo,
 } from "../machine/sigset.js";
-import { DELIVERY } from "../protocol/calls/session.js";
+import { DELIVERY, byHost } from "../protocol/calls/session.js";
 import type { Kernel } from "./kernel.js";
 import { exitGroup, pgrpOrphaned } from "./exit.js";
 import { ptraceContinued, ptraceExiting, ptraceStopped, signalDeliveryStop, traced } from "./ptrace.js";
@@ -146,8 +146,9 @@ function receptive(k: Kernel, tid: number): boolean {
  * the frames taken before it set (its own signal unless SA_NODEFER), and a frame set up for
  * each before the return to user mode, so the events go in reverse, the last taken first,
  * as Linux runs the handlers; a default fatal action among them wins (do_group_exit: no
- * handler runs, no event goes). A guest with delivery 1 takes its handled signals itself
- * (sig_dequeue): those in `ring` that are ready get a host signal as a doorbell.
+ * handler runs, no event goes). A guest with delivery 1 or 2 takes its handled signals
+ * itself (sig_dequeue): those in `ring` that are ready get a host signal as a doorbell
+ * (delivery 2: also those a thread blocks that will be acted on once unblocked).
  */
 export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
   for (let round = 0; round < 4 * 64 + 8; round++) {
@@ -158,7 +159,7 @@ export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
       if (!alive(k, pid) || k.dying.has(pid) || k.state(pid) === "native") return;
       const c = k.ctx(pid)!;
       // A traced process's every signal goes through its tracer first (ptrace_signal): the daemon takes them all.
-      const skip = c.delivery === DELIVERY.HOST && !traced(k, pid) ? c.sigactions.caught : 0n;
+      const skip = byHost(c.delivery) && !traced(k, pid) ? c.sigactions.caught : 0n;
       const step = nextAction(k, pid, c, skip, frames);
       if (!step) break;
       const info = act(k, pid, step);
@@ -174,17 +175,33 @@ export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
   }
   if (!alive(k, pid)) return;
   const c = k.ctx(pid)!;
-  if (c.delivery !== DELIVERY.HOST || c.job.stopped || c.hostpid <= 0 || ptraceStopped(k, pid)) return;
+  if (!byHost(c.delivery) || c.job.stopped || c.hostpid <= 0 || ptraceStopped(k, pid)) return;
+  // Delivery 2: also a signal the thread blocks that will be acted on when it is unblocked;
+  // the guest's host mask holds that doorbell, so its host pending set tells whether an
+  // unblock has anything for the daemon (spec/signals.md §4.1).
+  const held = c.delivery === DELIVERY.HOST_BLOCKED ? actedOnWhenUnblocked(k, pid, c) : 0n;
   let ready = 0n;
   for (const tid of c.threads) {
     const t = k.threads.get(tid)?.getSnapshot().context;
     // A handled signal the thread does not block; or one of the set it waits for in
     // sigtimedwait, blocked or not (do_sigtimedwait unblocks `which` while it sleeps).
     // (signalfd: the signals it reads from one, likewise: signalfd_notify wakes its readers.)
-    if (t) ready |= (t.pending.mask | c.pending.mask) & ((~t.blocked & c.sigactions.caught) | t.waiting | t.watched);
+    if (t) ready |= (t.pending.mask | c.pending.mask) & ((~t.blocked & c.sigactions.caught) | (t.blocked & held) | t.waiting | t.watched);
   }
   ready &= ring;
   for (let sig = 1; ready !== 0n && sig <= 64; sig++) if (has(ready, sig)) k.hooks.killHost(pid, c.hostpid, sig);
+}
+
+/**
+ * The signals get_signal would act on once unblocked: a handled one (its handler), any of a
+ * traced process's (ptrace_signal stops it), a default action other than ignore (terminate,
+ * stop); not SIG_IGN or a default of ignore (dropped: "if (ka->sa.sa_handler == SIG_IGN)
+ * continue", sig_kernel_ignore), nor init's unhandled ones (SIGNAL_UNKILLABLE).
+ */
+function actedOnWhenUnblocked(k: Kernel, pid: number, c: ProcessContext): bigint {
+  if (traced(k, pid)) return ALL;
+  if (pid === 1) return c.sigactions.caught;
+  return c.sigactions.caught | (ALL & ~c.sigactions.ignored & ~KERNEL_IGNORE);
 }
 
 export interface Step {

@@ -12,6 +12,7 @@ import { startDaemon } from "../server/daemon.js";
 import { hostWaitStatus } from "../client/guest.js";
 import { shellCode, describeStatus } from "../protocol/linux/wait.js";
 import { Errno } from "../protocol/errno.js";
+import { DELIVERY } from "../protocol/calls/session.js";
 import { daemonOptions, kernelOptions } from "./serve.js";
 import { LIMIT_USAGE } from "./limitopts.js";
 import { UsageError, parse } from "./args.js";
@@ -51,14 +52,13 @@ export async function runCommand(argv: string[]): Promise<number> {
       });
       const say = (l: string): void => void (values.verbose && process.stderr.write(`blinkd: ${l}\n`));
       say(`namespace at ${d.socket}`);
-      // A native command runs with the preload library and takes its handled signals as
-      // host signals (delivery 1); a Node.js command is a TypeScript guest (delivery 0).
-      // A native command runs with the preload library and a blink guest in blink; both take
-      // their handled signals as host signals (delivery 1). A Node.js command is a TypeScript
-      // guest (delivery 0).
+      // A native command runs with the preload library, and a guest in blink; both take
+      // their handled signals as host signals, rung also for what they block (delivery 2:
+      // spec/signals.md §4.1). A Node.js command is a TypeScript guest (delivery 0).
       const nat = blink ? { native: true, env: {} } : nativeEnv(cmd, process.env);
       say(blink ? `in blink: ${blink}` : nat.native ? `native command: LD_PRELOAD=${nat.env.LD_PRELOAD}` : `not preloading ${cmd}`);
-      const r = d.core.outside.reserveInit(cmd, [cmd, ...args], nat.native ? 1 : 0);
+      const delivery = nat.native ? DELIVERY.HOST_BLOCKED : DELIVERY.EVENTS;
+      const r = d.core.outside.reserveInit(cmd, [cmd, ...args], delivery);
       if (r instanceof Errno) return yield* Effect.fail(new Error(`cannot reserve PID 1: ${r.message}`));
       const hostStatus = yield* Deferred.make<number>();
       const [exe, exeArgs, env] = blink

@@ -1,7 +1,7 @@
 /** hello, register, claim: the handshake and binding a connection to a thread. */
 import { E, Errno, errno } from "../protocol/errno.js";
 import { PROTOCOL_VERSION } from "../protocol/index.js";
-import type { session } from "../protocol/calls/session.js";
+import { DELIVERY, type session } from "../protocol/calls/session.js";
 import { claim, register } from "../actors/fork.js";
 import { deliver } from "../actors/signal.js";
 import { ptraceClaimed } from "../actors/ptrace.js";
@@ -38,7 +38,7 @@ export const sessionCalls: Handlers<typeof session> = {
   register: (ctx, { hostpid, exe, argv, delivery }) => {
     const bad = badHostPid(hostpid);
     if (bad) return errno(E.EINVAL, `register.hostpid: ${bad}`);
-    if (delivery > 1) return errno(E.EINVAL, `register.delivery: expected 0 (messages) or 1 (host signals), got ${delivery}`);
+    if (delivery > DELIVERY.HOST_BLOCKED) return errno(E.EINVAL, `register.delivery: expected 0 (messages), 1 (host signals) or 2 (host signals, rung also while blocked), got ${delivery}`);
     // An unproven host pid is not taken: the daemon signals and reads only a process that proved it is this guest.
     const host = ctx.caller.provesHost(hostpid) ? hostpid : 0;
     const r = register(ctx.k, host, exe, argv, delivery);

@@ -39,6 +39,18 @@ int own_conn(void) {
   return self ? self->live : main_thread();
 }
 
+/* Whether the daemon may hold a signal that unblocking `bits` lets through. The process
+   takes delivery 2 (spec/signals.md §4.1): the daemon rang for every signal it holds blocked
+   that it will act on once unblocked, and that doorbell waits on the host, whose mask still
+   blocks it (enter_mask changes the host mask after the report). A guest child's host
+   SIGCHLD, or a host signal from outside, pending here counts too: a wait too many, never
+   one too few. */
+static int held(uint64_t bits) {
+  uint64_t p = 0;
+  if (syscall(SYS_rt_sigpending, &p, sizeof p) != 0) return 1;
+  return (p & bits) != 0;
+}
+
 /* The daemon's copy of the calling thread's mask becomes m (rt_sigprocmask SIG_SETMASK, on
    the thread's own connection); the signals it unblocks are rung before the reply. A host
    thread without a connection of its own is not the daemon's. */
@@ -46,11 +58,14 @@ void tell_mask(uint64_t m) {
   m &= ~UNMASKABLE;
   if (!active || !own_conn() || m == told) return;
   int e = errno;
-  /* A mask that only blocks more unblocks nothing: nothing is rung, so no answer is awaited.
-     The daemon takes the thread's requests in order, so every later call (a fork copying the
-     mask, an unblocking report) finds it made; a signal generated before the daemon reads it
-     meets the old mask, as one generated just before the host mask changed would. */
-  if ((m & told) == told && told != ~0ull) {
+  /* A mask that only blocks more unblocks nothing: nothing is rung, so no answer is awaited;
+     nor for one that unblocks only signals the daemon holds none of (held: §4.1). The daemon
+     takes the thread's requests in order, so every later call (a fork copying the mask, an
+     unblocking report, the sig_dequeue of a doorbell) finds it made; a signal generated
+     before the daemon reads it meets the old mask, as one generated just before the host
+     mask changed would: blocked, it rings all the same (delivery 2), and its doorbell comes
+     in when the host takes the new mask. */
+  if (told != ~0ull && ((m & told) == told || !held(told & ~m))) {
     struct blinkd_rt_sigprocmask_args a = {2, m};
     if (blinkd_conn_post(&conn, &blinkd_call_rt_sigprocmask, &a) == 0) {
       told = m;

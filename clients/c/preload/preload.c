@@ -34,7 +34,7 @@
  *    its end (return, pthread_exit, cancellation: a thread-specific destructor) is `exit`
  *    on it, then its close. A fork child closes its copies of the other threads'
  *    connections; an exec keeps them open until the new image has reported execve.
- *  - signals (delivery 1, spec/signals.md §4): every handler the program installs is
+ *  - signals (delivery 2, spec/signals.md §4, §4.1): every handler the program installs is
  *    installed on the host behind one wrapper (doorbell). A host signal the daemon sent
  *    is a doorbell: the wrapper takes the queued signals with sig_dequeue, inside the
  *    handler, on the connection of the thread the host picked, and runs the program's
@@ -277,7 +277,7 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
       if (r == -ENOENT) get_kill()(myhost, SIGKILL); /* killed before it ran (§7.4) */
       if (r < 0) return warn("claiming BLINKD_TOKEN", r);
     } else {
-      r = blinkd_register(&conn, myhost, exe, (const char *const *)argv, BLINKD_DELIVERY_HOST);
+      r = blinkd_register(&conn, myhost, exe, (const char *const *)argv, BLINKD_DELIVERY_HOST_BLOCKED);
       if (r < 0) return warn("register", r);
       told = 0; /* a registered process starts with an empty mask (spec/signals.md §2.2) */
       mypid = (int32_t)r;

@@ -1,7 +1,10 @@
 import { family } from "../schema.js";
 
 /** register's delivery: how the daemon delivers the process's handled signals (spec/signals.md §3, §4; C: BLINKD_DELIVERY_*). */
-export const DELIVERY = { EVENTS: 0, HOST: 1 } as const;
+export const DELIVERY = { EVENTS: 0, HOST: 1, HOST_BLOCKED: 2 } as const;
+
+/** Delivery 1 or 2: the guest runs its own handlers and takes its signals with sig_dequeue, rung by host signals (spec/signals.md §4). */
+export const byHost = (delivery: number): boolean => delivery === DELIVERY.HOST || delivery === DELIVERY.HOST_BLOCKED;
 
 /** The handshake and identity binding: the first calls on every connection. */
 export const session = family({
@@ -19,7 +22,7 @@ export const session = family({
     out: {},
     blocks: false,
     role: "unbound",
-    doc: `Bind this connection to a new process (PID 1 if the namespace is empty, else a process whose parent is outside the namespace: getppid 0). hostpid is proven by a descriptor named blinkd-proof-NONCE in that process (§7.3); unproven, the process has no host process and the overflow uid 65534. delivery: ${DELIVERY.EVENTS} = signals as messages, ${DELIVERY.HOST} = as host signals. Returns the pid.`,
+    doc: `Bind this connection to a new process (PID 1 if the namespace is empty, else a process whose parent is outside the namespace: getppid 0). hostpid is proven by a descriptor named blinkd-proof-NONCE in that process (§7.3); unproven, the process has no host process and the overflow uid 65534. delivery: ${DELIVERY.EVENTS} = signals as messages, ${DELIVERY.HOST} = as host signals, ${DELIVERY.HOST_BLOCKED} = as host signals, rung also while blocked (signals.md §4.1). Returns the pid.`,
   },
   claim: {
     nr: 2,

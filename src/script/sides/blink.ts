@@ -13,6 +13,7 @@
 import { spawnSync } from "node:child_process";
 import { blinkEnv, blinkMissing, blinkPath } from "../../native/blink.js";
 import type { CallName } from "../../protocol/index.js";
+import { DELIVERY } from "../../protocol/calls/session.js";
 import type { AgentInfo } from "../coordinator.js";
 import { DaemonSide, type InitCommand } from "./daemon.js";
 import { buildLinuxAgent } from "./linux.js";
@@ -43,7 +44,7 @@ export class BlinkSide extends DaemonSide {
     const argv = [agent, coord, "init"];
     return {
       image: { exe: agent, argv },
-      delivery: 1,
+      delivery: DELIVERY.HOST_BLOCKED,
       command: blinkPath(undefined, process.env),
       args: argv,
       env: (d, token) => ({ ...blinkEnv(process.env), BLINKD_SOCKET: d.socket, BLINKD_TOKEN: token }),

@@ -17,14 +17,15 @@ import { hostWaitStatus } from "../../client/guest.js";
 import { Errno } from "../../protocol/errno.js";
 import { table } from "../../protocol/index.js";
 import type { Outside } from "../../server/outside.js";
+import type { DELIVERY } from "../../protocol/calls/session.js";
 import type { AgentInfo, Side } from "../coordinator.js";
 
 /** How init starts: the host command, and the environment beside the daemon's. */
 export interface InitCommand {
   /** What the daemon records as init's exe and argv. */
   readonly image: { exe: string; argv: string[] };
-  /** 0: a TypeScript guest takes signals as messages; 1: as host signals (protocol.md §4). */
-  readonly delivery: 0 | 1;
+  /** 0: a TypeScript guest takes signals as messages; 1: as host signals; 2: as host signals, rung also while blocked (signals.md §3, §4, §4.1). */
+  readonly delivery: (typeof DELIVERY)[keyof typeof DELIVERY];
   readonly command: string;
   readonly args: string[];
   readonly env: (d: Daemon, token: string) => NodeJS.ProcessEnv;
