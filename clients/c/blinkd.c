@@ -206,17 +206,25 @@ void blinkd_put_field(struct blinkd_buf *b, int type, const void *v) {
   }
 }
 
-void blinkd_put_request(struct blinkd_buf *b, uint32_t seq, const struct blinkd_call *call, const void *args) {
+static void put_call(struct blinkd_buf *b, int kind, uint32_t seq, const struct blinkd_call *call, const void *args) {
   size_t start = b->len;
   putbe(b, 0, 4);
   blinkd_put_array(b, 3u + call->nargs);
-  blinkd_put_int(b, BLINKD_MSG_REQUEST);
+  blinkd_put_int(b, kind);
   blinkd_put_int(b, seq);
   blinkd_put_int(b, call->nr);
   for (int i = 0; i < call->nargs; i++) blinkd_put_field(b, call->args[i].type, (const char *)args + call->args[i].offset);
   if (b->oom) return;
   size_t n = b->len - start - 4;
   for (int i = 0; i < 4; i++) b->p[start + i] = (unsigned char)(n >> (8 * (3 - i)));
+}
+
+void blinkd_put_request(struct blinkd_buf *b, uint32_t seq, const struct blinkd_call *call, const void *args) {
+  put_call(b, BLINKD_MSG_REQUEST, seq, call, args);
+}
+
+void blinkd_put_post(struct blinkd_buf *b, uint32_t seq, const struct blinkd_call *call, const void *args) {
+  put_call(b, BLINKD_MSG_POST, seq, call, args);
 }
 
 /* ---- decoding ---- */
@@ -668,7 +676,6 @@ static void reset_buffers(struct blinkd_conn *c) {
     c->stash[i].big = NULL;
     c->stash[i].used = 0;
   }
-  if (c->nposted) c->nposted = 0;
 }
 
 void blinkd_conn_close(struct blinkd_conn *c) {
@@ -802,16 +809,6 @@ static int stash_put(struct blinkd_conn *c, uint32_t seq, const unsigned char *b
   return -ENOBUFS;
 }
 
-/* Whether seq is a posted request's (blinkd_conn_post): then it is not awaited any more. */
-static int take_posted(struct blinkd_conn *c, uint32_t seq) {
-  for (int i = 0; i < c->nposted; i++)
-    if (c->posted[i] == seq) {
-      c->posted[i] = c->posted[--c->nposted];
-      return 1;
-    }
-  return 0;
-}
-
 /* Parses frames in the buffer until the reply for `seq`; returns 1 with it decoded, 0 when
    more bytes are needed, < 0 on a protocol error. */
 static int pump(struct blinkd_conn *c, uint32_t seq, const struct blinkd_call *call, void *out, int64_t *result) {
@@ -848,11 +845,7 @@ static int pump(struct blinkd_conn *c, uint32_t seq, const struct blinkd_call *c
       consume(c, 4 + n);
       return 1;
     }
-    if (kind == BLINKD_MSG_REPLY && take_posted(c, (uint32_t)second)) {
-      uint32_t got;
-      int64_t r = blinkd_decode_reply(NULL, body, n, NULL, &got, NULL);
-      if (r < 0) c->posted_error = r;
-    } else if (kind == BLINKD_MSG_REPLY) {
+    if (kind == BLINKD_MSG_REPLY) {
       int e = stash_put(c, (uint32_t)second, body, n);
       if (e) return e;
     } else if (kind == BLINKD_MSG_EVENT) {
@@ -899,7 +892,9 @@ static uint32_t next_seq(struct blinkd_conn *c) {
   return c->seq;
 }
 
-int blinkd_conn_send(struct blinkd_conn *c, const struct blinkd_call *call, const void *args) {
+/* A post (spec/protocol.md §4.5): the daemon takes it in order with the connection's other
+   requests and writes nothing back, so there is no reply to read, now or later. */
+int blinkd_conn_post(struct blinkd_conn *c, const struct blinkd_call *call, const void *args) {
   if (c->gone || c->fd < 0) return -ECONNRESET;
   unsigned char st[BLINKD_SMALL_FRAME];
   struct blinkd_buf b;
@@ -907,45 +902,15 @@ int blinkd_conn_send(struct blinkd_conn *c, const struct blinkd_call *call, cons
   sigset_t all, old;
   sigfillset(&all);
   BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
-  blinkd_put_request(&b, next_seq(c), call, args);
+  blinkd_put_post(&b, next_seq(c), call, args);
   int e = b.oom ? -ENOMEM : write_all(c, b.p, b.len);
   BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
   blinkd_buf_free(&b);
   return e;
 }
 
-int blinkd_conn_drain(struct blinkd_conn *c) {
-  if (!c->nposted) return 0;
-  if (c->gone || c->fd < 0) return c->nposted = 0, -ECONNRESET;
-  sigset_t all, old;
-  sigfillset(&all);
-  BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
-  int e = 0;
-  int64_t dummy;
-  while (c->nposted > 0) {
-    /* No reply is awaited by seq here: every reply that is not a posted one is stashed for its call. */
-    if ((e = pump(c, 0xffffffffu, NULL, NULL, &dummy)) < 0) break;
-    if (!c->nposted) break;
-    if ((e = fill(c, &old)) < 0) break;
-    e = 0;
-  }
-  if (e < 0) c->nposted = 0;
-  BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
-  return e;
-}
-
-int blinkd_conn_post(struct blinkd_conn *c, const struct blinkd_call *call, const void *args) {
-  if (c->nposted == BLINKD_POSTED_SLOTS) {
-    int e = blinkd_conn_drain(c);
-    if (e) return e;
-  }
-  sigset_t all, old;
-  sigfillset(&all);
-  BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
-  int e = blinkd_conn_send(c, call, args);
-  if (!e) c->posted[c->nposted++] = c->seq;
-  BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
-  return e;
+int blinkd_conn_send(struct blinkd_conn *c, const struct blinkd_call *call, const void *args) {
+  return blinkd_conn_post(c, call, args);
 }
 
 /* One call walks the states of enum blinkd_call_state (spec/client.md), as the TypeScript

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { frame, FrameReader } from "../../src/protocol/frame.js";
 import { decode } from "../../src/protocol/codec.js";
 import { PROTOCOL_VERSION, callByName, type CallName } from "../../src/protocol/index.js";
-import { requestMessage } from "../../src/protocol/messages.js";
+import { POST, requestMessage } from "../../src/protocol/messages.js";
 
 export interface RawReply {
   seq: number;
@@ -91,6 +91,12 @@ export class Raw {
   /** Sends a request built from the schema and returns its seq. */
   request<N extends CallName>(name: N, args: Record<string, unknown> = {}, seq = this.seq()): number {
     this.send(requestMessage(seq, callByName(name), args));
+    return seq;
+  }
+
+  /** Sends a post ([4, seq, nr, ...args]: no reply, spec/protocol.md §4.5) and returns its seq. */
+  post<N extends CallName>(name: N, args: Record<string, unknown> = {}, seq = this.seq()): number {
+    this.send(requestMessage(seq, callByName(name), args, POST));
     return seq;
   }
 

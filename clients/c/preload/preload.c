@@ -168,7 +168,7 @@ static void end_group(int status) {
   /* PTRACE_O_TRACEEXIT: the exit's event stop comes first (ptrace.c). */
   blinkd_ptrace_exiting((status & 0xff) << 8);
   if (__atomic_load_n(&nthr, __ATOMIC_SEQ_CST) > 0) blinkd_exit_group(&conn, status);
-  else blinkd_conn_send(&conn, &blinkd_call_exit_group, &a);
+  else blinkd_conn_post(&conn, &blinkd_call_exit_group, &a);
   active = 0;
 }
 
