@@ -331,14 +331,15 @@ describe("posts ([4, seq, nr, ...args]: requests that get no reply, §4.5)", () 
 
 describe("trace", () => {
   it("BLINKD_TRACE / --trace prints each call, reply and interrupt as a readable line, tokens hidden", async () => {
-    const { pid, token } = await init.fork();
-    await d.waitErr(new RegExp(`\\[1/1\\] #\\d+ fork = ${pid} \\{token: "…${token.slice(-4)}"\\}`));
+    const { pid, token, proof } = await init.fork();
+    await d.waitErr(new RegExp(`\\[1/1\\] #\\d+ fork = ${pid} \\{token: "…${token.slice(-4)}", proof: "…${proof.slice(-4)}"\\}`));
     await d.waitErr(/\[conn \d+\] #1 hello\(version="[0-9a-f]{16}", role="guest", client="spec raw"\)/);
     await d.waitErr(/\[conn \d+\] #1 hello = 0 \{daemon: "blinkd 0\.1\.0", pidMax: 32768, nonce: "[0-9a-f]{32}"\}/);
     await d.waitErr(/#\d+ wait4\(pid=-1, options=1\)\n.*#\d+ wait4 = -1 ECHILD/);
     await d.waitErr(/#1 getpid = -1 EPROTO \(getpid before hello: say hello first\)/);
     await d.waitErr(/#4242 interrupt \(not parked/);
     expect(d.stderr()).not.toContain(token);
+    expect(d.stderr()).not.toContain(proof);
     expect((await init.call("fork_abort", { pid })).result).toBe(0);
     expect((await init.call("fork_abort", { pid })).result).toBe(ESRCH);
   });

@@ -713,14 +713,54 @@ int64_t blinkd_conn_handshake(struct blinkd_conn *c, const char *role, const cha
 }
 
 int64_t blinkd_conn_attach(struct blinkd_conn *c, const char *path, const char *token, int32_t hostpid, int32_t *pid) {
+  return blinkd_conn_attach_fork(c, path, token, NULL, hostpid, pid);
+}
+
+static int64_t await_reply(struct blinkd_conn *c, uint32_t seq, const struct blinkd_call *call, void *out, const sigset_t *mask);
+static int write_all(struct blinkd_conn *c, const unsigned char *p, size_t n);
+static uint32_t next_seq(struct blinkd_conn *c);
+
+int64_t blinkd_conn_attach_fork(struct blinkd_conn *c, const char *path, const char *token, const char *proof, int32_t hostpid, int32_t *pid) {
   int e = blinkd_conn_open(c, path);
   if (e) return e;
   char who[64];
   snprintf(who, sizeof who, "blinkd-c pid %d", (int)hostpid);
-  int64_t r = blinkd_conn_handshake(c, "guest", who);
-  if (r < 0) return r;
-  struct blinkd_claim_out out;
-  r = blinkd_claim(c, token, hostpid, &out);
+  struct blinkd_claim_fd_out out;
+  int64_t r;
+  if (!proof || !*proof) {
+    /* No reservation secret (a thread's, or BLINKD_TOKEN's): the proof is named with the
+       hello's nonce, so the claim waits for the hello's reply; it still names its descriptor. */
+    r = blinkd_conn_handshake(c, "guest", who);
+    if (r < 0) return r;
+    r = blinkd_claim_fd(c, token, hostpid, c->proof ? c->proof - 1 : -1, &out);
+  } else {
+    /* A fork child (spec/protocol.md §7.4): its proof is named with fork's out.proof, made
+       before it connects, so hello and claim_fd go in one write and their replies are read
+       in turn: one round trip, not two. */
+    blinkd_conn_prove(c, proof);
+    struct blinkd_hello_args ha = {BLINKD_PROTOCOL_VERSION, "guest", who};
+    struct blinkd_claim_fd_args ca = {token, hostpid, c->proof ? c->proof - 1 : -1};
+    unsigned char st[2 * BLINKD_SMALL_FRAME];
+    struct blinkd_buf b;
+    blinkd_buf_init(&b, st, sizeof st);
+    sigset_t all, old;
+    sigfillset(&all);
+    BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
+    uint32_t hs = next_seq(c);
+    blinkd_put_request(&b, hs, &blinkd_call_hello, &ha);
+    uint32_t cs = next_seq(c);
+    blinkd_put_request(&b, cs, &blinkd_call_claim_fd, &ca);
+    e = b.oom ? -ENOMEM : write_all(c, b.p, b.len);
+    blinkd_buf_free(&b);
+    struct blinkd_hello_out ho;
+    r = e ? e : await_reply(c, hs, &blinkd_call_hello, &ho, &old);
+    /* The claim's reply is read whatever the hello's was (a refused hello makes it EPROTO). */
+    int64_t rc = e ? e : await_reply(c, cs, &blinkd_call_claim_fd, &out, &old);
+    BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
+    if (r >= 0) r = rc;
+    drop_proof(c);
+    if (c->gone == BLINKD_PEER_GONE && gone_policy == BLINKD_GONE_KILL) blinkd_daemon_gone(c, NULL);
+  }
   if (r >= 0 && pid) *pid = out.pid;
   return r;
 }
@@ -868,6 +908,21 @@ static int pump(struct blinkd_conn *c, uint32_t seq, const struct blinkd_call *c
   return 0;
 }
 
+/* Reads until the reply to `seq` (a call that does not block: no interrupt), every signal
+   blocked but `mask` while it waits. */
+static int64_t await_reply(struct blinkd_conn *c, uint32_t seq, const struct blinkd_call *call, void *out, const sigset_t *mask) {
+  int64_t result;
+  for (;;) {
+    int k = pump(c, seq, call, out, &result);
+    if (k == 1) return result;
+    if (k < 0) return k;
+    if ((k = fill(c, mask)) < 0) {
+      if (!c->error[0]) seterr(c, "blinkd closed the connection%s%s", 0, 0);
+      return k;
+    }
+  }
+}
+
 int blinkd_conn_poll_events(struct blinkd_conn *c) {
   if (c->gone) return -ECONNRESET;
   sigset_t all, old;
@@ -980,6 +1035,6 @@ int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, 
   }
   BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
   if (c->gone == BLINKD_PEER_GONE && gone_policy == BLINKD_GONE_KILL) blinkd_daemon_gone(c, NULL);
-  if (c->proof && (call == &blinkd_call_register || call == &blinkd_call_claim)) drop_proof(c);
+  if (c->proof && (call == &blinkd_call_register || call == &blinkd_call_claim || call == &blinkd_call_claim_fd)) drop_proof(c);
   return result;
 }

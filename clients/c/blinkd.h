@@ -119,6 +119,11 @@ int blinkd_conn_prove(struct blinkd_conn *c, const char *nonce);
    (on its own new connection, never the parent's), or a new thread. Returns the tid; *pid
    gets the process. */
 int64_t blinkd_conn_attach(struct blinkd_conn *c, const char *path, const char *token, int32_t hostpid, int32_t *pid);
+/* The same for a fork child that has fork's out.proof (NULL or "": as blinkd_conn_attach): it
+   names its proof descriptor with that secret before it connects, and sends hello and
+   claim_fd in one write (spec/protocol.md §7.4), one round trip instead of two. Either way
+   the claim names the proof's descriptor (claim_fd): the daemon reads that one link only. */
+int64_t blinkd_conn_attach_fork(struct blinkd_conn *c, const char *path, const char *token, const char *proof, int32_t hostpid, int32_t *pid);
 /* Closes the connection (for a guest thread that has not exited, this is its death). */
 void blinkd_conn_close(struct blinkd_conn *c);
 /* In a host fork child: drops the parent's connection without a word to the daemon (the

@@ -142,10 +142,10 @@ export class Raw {
     return Number(r.result);
   }
 
-  async fork(): Promise<{ pid: number; token: string }> {
+  async fork(): Promise<{ pid: number; token: string; proof: string }> {
     const r = await this.call("fork");
     if (Number(r.result) < 0) throw new Error(`fork failed: ${r.result} ${String(r.out[0])}`);
-    return { pid: Number(r.result), token: r.out[0] as string };
+    return { pid: Number(r.result), token: r.out[0] as string, proof: r.out[1] as string };
   }
 
   /** Resolves once an event has arrived (or the connection closed). */
@@ -177,18 +177,18 @@ export class Raw {
 /** A host process that can prove, on a connection, that it is the one a register or claim names. */
 export interface Prover {
   readonly pid: number;
-  prove(nonce: string): Promise<void>;
+  prove(nonce: string): Promise<unknown>;
 }
 
 export class StandIn {
   readonly proc: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private readonly acks: (() => void)[] = [];
+  private readonly acks: ((fd: number) => void)[] = [];
   private constructor() {
-    const script = `const fs = require("node:fs"); const held = []; require("node:readline").createInterface({ input: process.stdin }).on("line", (p) => { held.push(fs.openSync(p, "r")); if (held.length > 64) fs.closeSync(held.shift()); process.stdout.write("ok\\n"); }); setInterval(() => {}, 1e6);`;
+    const script = `const fs = require("node:fs"); const held = []; require("node:readline").createInterface({ input: process.stdin }).on("line", (p) => { const fd = fs.openSync(p, "r"); held.push(fd); if (held.length > 64) fs.closeSync(held.shift()); process.stdout.write("ok " + fd + "\\n"); }); setInterval(() => {}, 1e6);`;
     this.proc = spawn(process.execPath, ["-e", script], { stdio: ["pipe", "pipe", "ignore"] });
     this.proc.stdout!.on("data", (b: Buffer) => {
-      for (let i = 0; i < b.toString().split("\n").length - 1; i++) this.acks.shift()?.();
+      for (const l of b.toString().split("\n").slice(0, -1)) this.acks.shift()?.(Number(l.slice(3)));
     });
     this.proc.stdin!.on("error", () => {});
     this.exited = new Promise((resolve) => this.proc.once("exit", (code, signal) => resolve({ code, signal })));
@@ -199,12 +199,16 @@ export class StandIn {
   get pid(): number {
     return this.proc.pid!;
   }
-  /** Holds a descriptor named blinkd-proof-NONCE: register or claim naming this pid on that connection is proven. */
-  async prove(nonce: string): Promise<void> {
+  /**
+   * Holds a descriptor named blinkd-proof-NONCE: register or claim naming this pid on that
+   * connection is proven (and claim_fd naming the descriptor, whose number it returns; NONCE
+   * may be a reservation's proof for that).
+   */
+  async prove(nonce: string): Promise<number> {
     const p = path.join(os.tmpdir(), `blinkd-proof-${nonce}`);
     fs.writeFileSync(p, "", { mode: 0o600 });
     try {
-      await new Promise<void>((resolve) => {
+      return await new Promise<number>((resolve) => {
         this.acks.push(resolve);
         this.proc.stdin!.write(p + "\n");
       });

@@ -111,6 +111,11 @@ export class ClientConnection {
     }
   }
 
+  /** The proof's descriptor (claim_fd names it: the daemon reads that one link), if one is held. */
+  get proofFd(): number | undefined {
+    return this.proof;
+  }
+
   /** register or claim was answered: the proof has served. */
   dropProof(): void {
     if (this.proof !== undefined) fs.closeSync(this.proof);

@@ -131,7 +131,8 @@ export class Guest {
     if (token) {
       // The token is this process's alone: its own children must not see it.
       delete env.BLINKD_TOKEN;
-      const r = await conn.call("claim", { token, hostpid: process.pid }).finally(() => conn.dropProof());
+      const fd = conn.proofFd;
+      const r = await (fd === undefined ? conn.call("claim", { token, hostpid: process.pid }) : conn.call("claim_fd", { token, hostpid: process.pid, fd })).finally(() => conn.dropProof());
       g.bound(r.out.pid, r.result);
       // Node.js starts a child as fork + exec: the child runs its own program now.
       // Posted: the daemon takes it before this connection's next call, which needs no answer.

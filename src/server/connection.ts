@@ -21,7 +21,7 @@ import { finishDeath } from "../actors/signal.js";
 import type { ServerCore } from "./core.js";
 import { argsView } from "../actors/eventlog.js";
 import { secret } from "../actors/secrets.js";
-import { provesHost } from "./hostproof.js";
+import { provesHost, provesHostAt } from "./hostproof.js";
 
 /** Interrupted before completing: the client returns EINTR, or restarts the call when the guest's handler has SA_RESTART (the kernel's ERESTARTSYS). */
 export { ERESTARTSYS };
@@ -406,7 +406,8 @@ export class Connection implements Caller {
   closeAfterReply(): void {
     this.closeAfter = true;
   }
-  provesHost(hostpid: number): boolean {
+  provesHost(hostpid: number, fd?: number, secret?: string): boolean {
+    if (fd !== undefined) return provesHostAt(hostpid, fd, secret === undefined ? [this.nonce] : [this.nonce, secret]);
     return provesHost(hostpid, this.nonce);
   }
 
