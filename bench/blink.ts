@@ -17,12 +17,11 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { RESULTS, ROOT } from "./lib/procs.js";
+import { RESULTS, ROOT, blinkdArgv } from "./lib/procs.js";
 import { perS, type Result, type Row } from "./lib/report.js";
 import { median, timed } from "./lib/timed.js";
 import { workloads } from "./workloads.js";
 
-const BIN = path.join(ROOT, "bin/blinkd.js");
 /** $BENCH_BLINK: another build of the patched blink (an A/B of two patch series). */
 const BLINK = process.env.BENCH_BLINK || path.join(ROOT, "dist/blink/blink");
 const UPSTREAM = path.join(ROOT, "dist/blink/upstream/blink");
@@ -32,7 +31,7 @@ type How = "daemon" | "alone" | "upstream";
 
 /** The argv that runs a program in blink: as PID 1 of a blinkd namespace, alone, or upstream's. */
 function argvFor(how: How, cmd: string[]): string[] {
-  if (how === "daemon") return [process.execPath, BIN, "run", "--blink-path", BLINK, "--", ...cmd];
+  if (how === "daemon") return blinkdArgv(["run", "--blink-path", BLINK, "--", ...cmd]);
   return [how === "alone" ? BLINK : UPSTREAM, ...cmd];
 }
 

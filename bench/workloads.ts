@@ -15,11 +15,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ROOT } from "./lib/procs.js";
+import { ROOT, blinkdArgv } from "./lib/procs.js";
 import type { Result, Row } from "./lib/report.js";
 import { median, timed } from "./lib/timed.js";
 
-const BIN = path.join(ROOT, "bin/blinkd.js");
 const GOAL = 1.5;
 
 export interface Workload {
@@ -64,7 +63,7 @@ type How = "native" | "blinkd";
 const isRoot = process.getuid?.() === 0;
 
 function argvFor(how: How, cmd: string[]): string[] {
-  if (how === "blinkd") return [process.execPath, BIN, "run", "--", ...cmd];
+  if (how === "blinkd") return blinkdArgv(["run", "--", ...cmd]);
   return isRoot ? ["unshare", "--pid", "--fork", "--mount-proc", ...cmd] : cmd;
 }
 

@@ -356,7 +356,7 @@ class Episode {
         }
         // Successful calls that change what the connection is.
         if (st.call === "hello") become(st.args[1] === "guest" ? "unbound" : "control");
-        else if (st.call === "register" || st.call === "claim") become("guest");
+        else if (st.call === "register" || st.call === "claim" || st.call === "claim_fd") become("guest");
         else if (st.call === "exit" || st.call === "exit_group" || st.call === "exec_native") become("ended");
         return;
       }

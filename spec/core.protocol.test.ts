@@ -278,16 +278,69 @@ describe("bad input affects only the client that sent it", () => {
   });
 });
 
+describe("posts ([4, seq, nr, ...args]: requests that get no reply, §4.5)", () => {
+  /** A new guest of the shared namespace: init's child, claimed on a connection of its own. */
+  async function child(): Promise<{ c: Raw; pid: number }> {
+    const { pid, token } = await init.fork();
+    const c = await open();
+    await c.claim(token, host.pid);
+    return { c, pid };
+  }
+
+  it("the daemon writes no frame for a post, takes it in order with the connection's requests, and logs a post's failure", async () => {
+    const { c, pid } = await child();
+    const before = c.replies.size;
+    const p1 = c.post("rt_sigprocmask", { how: 2, set: 1n << 9n });
+    const p2 = c.post("fork_abort", { pid: 99999 });
+    // The next request's reply is the next frame there is, and it sees the posted mask.
+    const r = await c.call("rt_sigprocmask", { how: 0, set: 0n });
+    expect(Number(r.out[0])).toBe(0x200);
+    expect((await c.call("getpid")).result).toBe(pid);
+    expect(c.replies.has(p1) || c.replies.has(p2)).toBe(false);
+    expect(c.replies.size - before).toBe(2);
+    expect(c.events).toEqual([]);
+    await d.waitErr(new RegExp(`\\[${pid}/${pid}\\] posted #${p2} fork_abort failed \\(no reply is sent for a post\\): ESRCH`));
+    // the trace shows what the post did
+    await d.waitErr(new RegExp(`\\[${pid}/${pid}\\] #${p1} rt_sigprocmask = 0 \\{old: 0\\} \\(posted: no reply\\)`));
+  });
+
+  it("bad input in a post gets no reply either: EINVAL or ENOSYS in the daemon's log, and a call that may block cannot be posted", async () => {
+    const { c, pid } = await child();
+    const bad = c.post("kill", { pid: "x", sig: 0 });
+    const blocks = c.post("wait4", { pid: -1, options: 0 });
+    const nosys = c.seq();
+    c.send([4, nosys, 9999]);
+    expect((await c.call("getpid")).result).toBe(pid);
+    expect([bad, blocks, nosys].some((s) => c.replies.has(s))).toBe(false);
+    await d.waitErr(new RegExp(`posted #${bad} failed \\(no reply is sent for a post\\): EINVAL: kill\\.pid: expected i32`));
+    await d.waitErr(new RegExp(`posted #${blocks} failed \\(no reply is sent for a post\\): EINVAL: wait4 may block: it cannot be posted`));
+    await d.waitErr(new RegExp(`posted #${nosys} failed \\(no reply is sent for a post\\): ENOSYS`));
+    await initStillWorks();
+  });
+
+  it("a posted exit_group from a process that closes at once: its status is the parent's, and nothing is written to it", async () => {
+    const { c, pid } = await child();
+    c.post("exit_group", { status: 7 });
+    c.close();
+    await c.closed;
+    expect(c.replies.size).toBe(2); // hello and claim
+    const w = await init.call("wait4", { pid, options: 0 });
+    expect(w.result).toBe(pid);
+    expect(w.out[0]).toBe(0x700);
+  });
+});
+
 describe("trace", () => {
   it("BLINKD_TRACE / --trace prints each call, reply and interrupt as a readable line, tokens hidden", async () => {
-    const { pid, token } = await init.fork();
-    await d.waitErr(new RegExp(`\\[1/1\\] #\\d+ fork = ${pid} \\{token: "…${token.slice(-4)}"\\}`));
+    const { pid, token, proof } = await init.fork();
+    await d.waitErr(new RegExp(`\\[1/1\\] #\\d+ fork = ${pid} \\{token: "…${token.slice(-4)}", proof: "…${proof.slice(-4)}"\\}`));
     await d.waitErr(/\[conn \d+\] #1 hello\(version="[0-9a-f]{16}", role="guest", client="spec raw"\)/);
     await d.waitErr(/\[conn \d+\] #1 hello = 0 \{daemon: "blinkd 0\.1\.0", pidMax: 32768, nonce: "[0-9a-f]{32}"\}/);
     await d.waitErr(/#\d+ wait4\(pid=-1, options=1\)\n.*#\d+ wait4 = -1 ECHILD/);
     await d.waitErr(/#1 getpid = -1 EPROTO \(getpid before hello: say hello first\)/);
     await d.waitErr(/#4242 interrupt \(not parked/);
     expect(d.stderr()).not.toContain(token);
+    expect(d.stderr()).not.toContain(proof);
     expect((await init.call("fork_abort", { pid })).result).toBe(0);
     expect((await init.call("fork_abort", { pid })).result).toBe(ESRCH);
   });

@@ -53,8 +53,9 @@ describe("blinkd run", () => {
     const r = await cli(["run", "--prefix", tempPrefix(), "--", process.execPath, path.join(ROOT, "spec/guests/init-leaves.mjs"), "3"], { BLINKD_TRACE: "1" }, 60_000);
     expect(r.code, r.stderr).toBe(3);
     // BLINKD_TRACE=1: one readable line per call and reply.
-    expect(r.stderr).toMatch(/blinkd: \[conn \d+\] #2 claim\(token="…[0-9a-f]{4}", hostpid=\d+\)/);
-    expect(r.stderr).toMatch(/blinkd: \[1\/1\] #\d+ fork = 2 \{token: "…[0-9a-f]{4}"\}/);
+    // the Node.js guest names its proof's descriptor (claim_fd); fork's proof secret is hidden as its token is
+    expect(r.stderr).toMatch(/blinkd: \[conn \d+\] #2 claim_fd\(token="…[0-9a-f]{4}", hostpid=\d+, fd=\d+\)/);
+    expect(r.stderr).toMatch(/blinkd: \[1\/1\] #\d+ fork = 2 \{token: "…[0-9a-f]{4}", proof: "…[0-9a-f]{4}"\}/);
     expect(r.stderr).toMatch(/blinkd: \[1\/1\] #\d+ exit_group\(status=3\)/);
     const m = /init 1 child 2 host (\d+)/.exec(r.stdout);
     expect(m, r.stdout).not.toBeNull();

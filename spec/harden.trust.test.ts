@@ -17,6 +17,9 @@ import { BIN } from "../fuzz/daemon.js";
 import { hardenSetup } from "./helpers/harden.js";
 import { buildNative } from "./helpers/native.js";
 import { Raw, StandIn } from "./helpers/raw.js";
+import { frame } from "../src/protocol/frame.js";
+import { requestMessage } from "../src/protocol/messages.js";
+import { PROTOCOL_VERSION, callByName } from "../src/protocol/index.js";
 
 const { daemon } = hardenSetup("trust");
 const root = process.getuid?.() === 0;
@@ -131,6 +134,57 @@ describe("a guest's host pid is taken only when that process proves it", () => {
     expect(await hostpidOf(pid)).toBe(0);
     a.sock.destroy();
     b.sock.destroy();
+  });
+
+  /** hello and claim_fd as one write, the way a fork child sends them (spec/protocol.md §7.4). */
+  async function claimInOneWrite(token: string, hostpid: number, fd: number): Promise<{ c: Raw; pid: number }> {
+    const c = await Raw.open(d.socket);
+    const hs = c.seq(), cs = c.seq();
+    c.write(Buffer.concat([frame(requestMessage(hs, callByName("hello"), { version: PROTOCOL_VERSION, role: "guest", client: "one write" })), frame(requestMessage(cs, callByName("claim_fd"), { token, hostpid, fd }))]));
+    expect(Number((await c.reply(hs)).result)).toBe(0);
+    const r = await c.reply(cs);
+    expect(Number(r.result), String(r.out[0])).toBeGreaterThan(0);
+    return { c, pid: Number(r.out[0]) };
+  }
+
+  it("claim_fd: a fork child's hello and claim in one write, proven by the reservation's proof at the descriptor it names (no nonce needed)", async () => {
+    const host = standIn();
+    const { token, proof, pid } = await init.fork();
+    const fd = await host.prove(proof);
+    const { c, pid: got } = await claimInOneWrite(token, host.pid, fd);
+    expect(got).toBe(pid);
+    expect(await hostpidOf(pid)).toBe(host.pid);
+    // proven: the daemon signals that process (SIGKILL's default action)
+    expect(Number((await init.call("kill", { pid, sig: 9 })).result)).toBe(0);
+    expect(await host.exited).toEqual({ code: null, signal: "SIGKILL" });
+    c.sock.destroy();
+  });
+
+  it("claim_fd proves nothing with another descriptor, another reservation's proof, or the right descriptor number of another process", async () => {
+    const host = standIn();
+    const other = await init.fork();
+    const otherFd = await host.prove(other.proof);
+    const victim = spawn("sleep", ["100"], { stdio: "ignore" });
+    try {
+      for (const [what, hostpid, fd] of [
+        ["another reservation's proof", host.pid, otherFd],
+        ["a descriptor that is no proof (its stdin)", host.pid, 0],
+        ["a descriptor it does not have", host.pid, 999],
+        ["another process at the proof's number", victim.pid!, otherFd],
+      ] as const) {
+        const { token, proof, pid } = await init.fork();
+        await host.prove(proof); // this reservation's proof is held, but not at the descriptor named
+        const { c } = await claimInOneWrite(token, hostpid, fd);
+        expect(await hostpidOf(pid), what).toBe(0);
+        c.sock.destroy();
+      }
+      // the other reservation, at its own proof, is proven
+      const { c } = await claimInOneWrite(other.token, host.pid, otherFd);
+      expect(await hostpidOf(other.pid)).toBe(host.pid);
+      c.sock.destroy();
+    } finally {
+      victim.kill("SIGKILL");
+    }
   });
 });
 

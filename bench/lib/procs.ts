@@ -8,6 +8,18 @@ import { createInterface } from "node:readline";
 export const ROOT = path.resolve(import.meta.dirname, "../../..");
 export const RESULTS = path.join(ROOT, "bench/results");
 const BIN = path.join(ROOT, "bin/blinkd.js");
+
+/** The Node.js flags of the command's `#!` line (bin/blinkd.js): the daemon runs with them as `blinkd` does. */
+export const BIN_NODE_FLAGS: readonly string[] = (() => {
+  const first = fs.readFileSync(BIN, "utf8").split("\n", 1)[0]!;
+  const m = /^#!\S*env -S node((?: --\S+)*)\s*$/.exec(first);
+  return m ? m[1]!.split(" ").filter(Boolean) : [];
+})();
+
+/** The argv of `blinkd ARGS…` as the command's own `#!` line starts it, with this Node.js. */
+export function blinkdArgv(args: string[]): string[] {
+  return [process.execPath, ...BIN_NODE_FLAGS, BIN, ...args];
+}
 const PROBE = path.join(ROOT, "dist/bench/probe.js");
 const ECHO = path.join(ROOT, "dist/bench/echo-server.js");
 const LOADGEN_SRC = path.join(ROOT, "bench/native/loadgen.c");
@@ -56,7 +68,7 @@ export async function startDaemon(opts: { probe?: boolean; nodeArgs?: string[]; 
   const prefix = tmpdir();
   // BLINKD_DAEMON_NODE_ARGS: Node.js flags for the daemon alone (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), as for the fuzzer.
   const fromEnv = (process.env.BLINKD_DAEMON_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const nodeArgs = [...fromEnv, ...(opts.nodeArgs ?? []), ...(opts.probe ? ["--expose-gc", "--import", PROBE] : [])];
+  const nodeArgs = [...BIN_NODE_FLAGS, ...fromEnv, ...(opts.nodeArgs ?? []), ...(opts.probe ? ["--expose-gc", "--import", PROBE] : [])];
   const proc = spawn(process.execPath, [...nodeArgs, opts.bin ?? BIN, "serve", "--prefix", prefix], { stdio: ["ignore", "ignore", "pipe"] });
   const memWaiters: ((m: Memory) => void)[] = [];
   let err = "";

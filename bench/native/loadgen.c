@@ -31,12 +31,13 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { NR_HELLO = 0, NR_REGISTER = 1, NR_CLAIM = 2, NR_GETPPID = 11, NR_FORK = 13, NR_EXIT_GROUP = 18, NR_WAIT4 = 50, NR_KILL = 71,
+enum { NR_HELLO = 0, NR_REGISTER = 1, NR_CLAIM = 2, NR_CLAIM_FD = 3, NR_GETPPID = 11, NR_FORK = 13, NR_EXIT_GROUP = 18, NR_WAIT4 = 50, NR_KILL = 71,
        NR_EVENTFD2 = 120, NR_EVENTFD_READ = 121, NR_EVENTFD_WRITE = 122 };
 
 static void die(const char *what) {
@@ -225,16 +226,29 @@ static void put_hello(Out *o, Conn *c) {
   end(o, 0);
 }
 
-/* hello then `second` (register or claim), written together; both replies read. */
-static void handshake(Conn *c, const char *token) {
+/* hello then `second` (register, claim, or with fork's proof secret claim_fd naming a memfd
+   called blinkd-proof-PROOF, as a fork child of the C client does), written together; both
+   replies read. */
+static void handshake_proven(Conn *c, const char *token, const char *proof) {
   Out o;
+  int pfd = -1;
+  if (proof) {
+    char name[64];
+    snprintf(name, sizeof name, "blinkd-proof-%s", proof);
+    pfd = (int)syscall(SYS_memfd_create, name, 1u /* MFD_CLOEXEC */);
+  }
   put_hello(&o, c);
   size_t at = o.n;
   o.n += 4;
-  put8(&o, token ? 0x95 : 0x97);
+  put8(&o, proof ? 0x96 : token ? 0x95 : 0x97);
   put8(&o, 0);
   put_int(&o, ++c->seq);
-  if (token) {
+  if (proof) {
+    put_int(&o, NR_CLAIM_FD);
+    put_str(&o, token);
+    put_int(&o, getpid());
+    put_int(&o, pfd);
+  } else if (token) {
     put_int(&o, NR_CLAIM);
     put_str(&o, token);
     put_int(&o, getpid());
@@ -251,11 +265,16 @@ static void handshake(Conn *c, const char *token) {
   In in;
   if (read_reply(c, c->seq - 1, &in) < 0) fail("hello refused (protocol version?)");
   int64_t r = read_reply(c, c->seq, &in);
+  if (pfd >= 0) close(pfd);
   my_pid = r;
   if (r < 0) {
     fprintf(stderr, "loadgen: %s failed: errno %lld\n", token ? "claim" : "register", (long long)-r);
     exit(2);
   }
+}
+
+static void handshake(Conn *c, const char *token) {
+  handshake_proven(c, token, NULL);
 }
 
 static void connect_as(Conn *c, const char *sock, int blinkd, const char *token) {
@@ -278,6 +297,16 @@ static void exit_group(Conn *c, int status) {
   write_all(c->fd, o.b, o.n);
   In in;
   read_reply(c, c->seq, &in);
+}
+
+/* exit_group as a post ([4, …]): no reply comes, as a process that ends does not read one. */
+static void post_exit_group(Conn *c, int status) {
+  Out o;
+  begin(&o, 1, ++c->seq, NR_EXIT_GROUP);
+  o.b[5] = 4; /* the message kind, after the length and the array's marker */
+  put_int(&o, status);
+  end(&o, 0);
+  write_all(c->fd, o.b, o.n);
 }
 
 static int cmp_u64(const void *a, const void *b) {
@@ -370,13 +399,15 @@ static int mode_forkcycle(const char *sock, long n, int hostfork) {
     send_simple(parent, NR_FORK);
     In in;
     int64_t pid = read_reply(parent, parent->seq, &in);
-    char token[128];
-    if (pid <= 0 || get_str(&in, token, sizeof token) < 0) fail("fork call failed");
+    char token[128], proof[128];
+    if (pid <= 0 || get_str(&in, token, sizeof token) < 0 || get_str(&in, proof, sizeof proof) < 0) fail("fork call failed");
     pid_t hp = hostfork ? fork() : 0;
     if (hp < 0) die("fork");
     if (hp == 0) {
-      connect_as(child, sock, 1, token);
-      exit_group(child, 7);
+      /* As a C client's fork child: hello + claim_fd in one write, exit_group posted. */
+      if (conn_open(child, sock) < 0) die("connect");
+      handshake_proven(child, token, proof);
+      post_exit_group(child, 7);
       if (hostfork) _exit(7);
       close(child->fd);
     }

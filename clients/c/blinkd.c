@@ -206,17 +206,25 @@ void blinkd_put_field(struct blinkd_buf *b, int type, const void *v) {
   }
 }
 
-void blinkd_put_request(struct blinkd_buf *b, uint32_t seq, const struct blinkd_call *call, const void *args) {
+static void put_call(struct blinkd_buf *b, int kind, uint32_t seq, const struct blinkd_call *call, const void *args) {
   size_t start = b->len;
   putbe(b, 0, 4);
   blinkd_put_array(b, 3u + call->nargs);
-  blinkd_put_int(b, BLINKD_MSG_REQUEST);
+  blinkd_put_int(b, kind);
   blinkd_put_int(b, seq);
   blinkd_put_int(b, call->nr);
   for (int i = 0; i < call->nargs; i++) blinkd_put_field(b, call->args[i].type, (const char *)args + call->args[i].offset);
   if (b->oom) return;
   size_t n = b->len - start - 4;
   for (int i = 0; i < 4; i++) b->p[start + i] = (unsigned char)(n >> (8 * (3 - i)));
+}
+
+void blinkd_put_request(struct blinkd_buf *b, uint32_t seq, const struct blinkd_call *call, const void *args) {
+  put_call(b, BLINKD_MSG_REQUEST, seq, call, args);
+}
+
+void blinkd_put_post(struct blinkd_buf *b, uint32_t seq, const struct blinkd_call *call, const void *args) {
+  put_call(b, BLINKD_MSG_POST, seq, call, args);
 }
 
 /* ---- decoding ---- */
@@ -668,7 +676,6 @@ static void reset_buffers(struct blinkd_conn *c) {
     c->stash[i].big = NULL;
     c->stash[i].used = 0;
   }
-  if (c->nposted) c->nposted = 0;
 }
 
 void blinkd_conn_close(struct blinkd_conn *c) {
@@ -706,14 +713,54 @@ int64_t blinkd_conn_handshake(struct blinkd_conn *c, const char *role, const cha
 }
 
 int64_t blinkd_conn_attach(struct blinkd_conn *c, const char *path, const char *token, int32_t hostpid, int32_t *pid) {
+  return blinkd_conn_attach_fork(c, path, token, NULL, hostpid, pid);
+}
+
+static int64_t await_reply(struct blinkd_conn *c, uint32_t seq, const struct blinkd_call *call, void *out, const sigset_t *mask);
+static int write_all(struct blinkd_conn *c, const unsigned char *p, size_t n);
+static uint32_t next_seq(struct blinkd_conn *c);
+
+int64_t blinkd_conn_attach_fork(struct blinkd_conn *c, const char *path, const char *token, const char *proof, int32_t hostpid, int32_t *pid) {
   int e = blinkd_conn_open(c, path);
   if (e) return e;
   char who[64];
   snprintf(who, sizeof who, "blinkd-c pid %d", (int)hostpid);
-  int64_t r = blinkd_conn_handshake(c, "guest", who);
-  if (r < 0) return r;
-  struct blinkd_claim_out out;
-  r = blinkd_claim(c, token, hostpid, &out);
+  struct blinkd_claim_fd_out out;
+  int64_t r;
+  if (!proof || !*proof) {
+    /* No reservation secret (a thread's, or BLINKD_TOKEN's): the proof is named with the
+       hello's nonce, so the claim waits for the hello's reply; it still names its descriptor. */
+    r = blinkd_conn_handshake(c, "guest", who);
+    if (r < 0) return r;
+    r = blinkd_claim_fd(c, token, hostpid, c->proof ? c->proof - 1 : -1, &out);
+  } else {
+    /* A fork child (spec/protocol.md §7.4): its proof is named with fork's out.proof, made
+       before it connects, so hello and claim_fd go in one write and their replies are read
+       in turn: one round trip, not two. */
+    blinkd_conn_prove(c, proof);
+    struct blinkd_hello_args ha = {BLINKD_PROTOCOL_VERSION, "guest", who};
+    struct blinkd_claim_fd_args ca = {token, hostpid, c->proof ? c->proof - 1 : -1};
+    unsigned char st[2 * BLINKD_SMALL_FRAME];
+    struct blinkd_buf b;
+    blinkd_buf_init(&b, st, sizeof st);
+    sigset_t all, old;
+    sigfillset(&all);
+    BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
+    uint32_t hs = next_seq(c);
+    blinkd_put_request(&b, hs, &blinkd_call_hello, &ha);
+    uint32_t cs = next_seq(c);
+    blinkd_put_request(&b, cs, &blinkd_call_claim_fd, &ca);
+    e = b.oom ? -ENOMEM : write_all(c, b.p, b.len);
+    blinkd_buf_free(&b);
+    struct blinkd_hello_out ho;
+    r = e ? e : await_reply(c, hs, &blinkd_call_hello, &ho, &old);
+    /* The claim's reply is read whatever the hello's was (a refused hello makes it EPROTO). */
+    int64_t rc = e ? e : await_reply(c, cs, &blinkd_call_claim_fd, &out, &old);
+    BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
+    if (r >= 0) r = rc;
+    drop_proof(c);
+    if (c->gone == BLINKD_PEER_GONE && gone_policy == BLINKD_GONE_KILL) blinkd_daemon_gone(c, NULL);
+  }
   if (r >= 0 && pid) *pid = out.pid;
   return r;
 }
@@ -802,16 +849,6 @@ static int stash_put(struct blinkd_conn *c, uint32_t seq, const unsigned char *b
   return -ENOBUFS;
 }
 
-/* Whether seq is a posted request's (blinkd_conn_post): then it is not awaited any more. */
-static int take_posted(struct blinkd_conn *c, uint32_t seq) {
-  for (int i = 0; i < c->nposted; i++)
-    if (c->posted[i] == seq) {
-      c->posted[i] = c->posted[--c->nposted];
-      return 1;
-    }
-  return 0;
-}
-
 /* Parses frames in the buffer until the reply for `seq`; returns 1 with it decoded, 0 when
    more bytes are needed, < 0 on a protocol error. */
 static int pump(struct blinkd_conn *c, uint32_t seq, const struct blinkd_call *call, void *out, int64_t *result) {
@@ -848,11 +885,7 @@ static int pump(struct blinkd_conn *c, uint32_t seq, const struct blinkd_call *c
       consume(c, 4 + n);
       return 1;
     }
-    if (kind == BLINKD_MSG_REPLY && take_posted(c, (uint32_t)second)) {
-      uint32_t got;
-      int64_t r = blinkd_decode_reply(NULL, body, n, NULL, &got, NULL);
-      if (r < 0) c->posted_error = r;
-    } else if (kind == BLINKD_MSG_REPLY) {
+    if (kind == BLINKD_MSG_REPLY) {
       int e = stash_put(c, (uint32_t)second, body, n);
       if (e) return e;
     } else if (kind == BLINKD_MSG_EVENT) {
@@ -873,6 +906,21 @@ static int pump(struct blinkd_conn *c, uint32_t seq, const struct blinkd_call *c
     consume(c, 4 + n);
   }
   return 0;
+}
+
+/* Reads until the reply to `seq` (a call that does not block: no interrupt), every signal
+   blocked but `mask` while it waits. */
+static int64_t await_reply(struct blinkd_conn *c, uint32_t seq, const struct blinkd_call *call, void *out, const sigset_t *mask) {
+  int64_t result;
+  for (;;) {
+    int k = pump(c, seq, call, out, &result);
+    if (k == 1) return result;
+    if (k < 0) return k;
+    if ((k = fill(c, mask)) < 0) {
+      if (!c->error[0]) seterr(c, "blinkd closed the connection%s%s", 0, 0);
+      return k;
+    }
+  }
 }
 
 int blinkd_conn_poll_events(struct blinkd_conn *c) {
@@ -899,7 +947,9 @@ static uint32_t next_seq(struct blinkd_conn *c) {
   return c->seq;
 }
 
-int blinkd_conn_send(struct blinkd_conn *c, const struct blinkd_call *call, const void *args) {
+/* A post (spec/protocol.md §4.5): the daemon takes it in order with the connection's other
+   requests and writes nothing back, so there is no reply to read, now or later. */
+int blinkd_conn_post(struct blinkd_conn *c, const struct blinkd_call *call, const void *args) {
   if (c->gone || c->fd < 0) return -ECONNRESET;
   unsigned char st[BLINKD_SMALL_FRAME];
   struct blinkd_buf b;
@@ -907,45 +957,15 @@ int blinkd_conn_send(struct blinkd_conn *c, const struct blinkd_call *call, cons
   sigset_t all, old;
   sigfillset(&all);
   BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
-  blinkd_put_request(&b, next_seq(c), call, args);
+  blinkd_put_post(&b, next_seq(c), call, args);
   int e = b.oom ? -ENOMEM : write_all(c, b.p, b.len);
   BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
   blinkd_buf_free(&b);
   return e;
 }
 
-int blinkd_conn_drain(struct blinkd_conn *c) {
-  if (!c->nposted) return 0;
-  if (c->gone || c->fd < 0) return c->nposted = 0, -ECONNRESET;
-  sigset_t all, old;
-  sigfillset(&all);
-  BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
-  int e = 0;
-  int64_t dummy;
-  while (c->nposted > 0) {
-    /* No reply is awaited by seq here: every reply that is not a posted one is stashed for its call. */
-    if ((e = pump(c, 0xffffffffu, NULL, NULL, &dummy)) < 0) break;
-    if (!c->nposted) break;
-    if ((e = fill(c, &old)) < 0) break;
-    e = 0;
-  }
-  if (e < 0) c->nposted = 0;
-  BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
-  return e;
-}
-
-int blinkd_conn_post(struct blinkd_conn *c, const struct blinkd_call *call, const void *args) {
-  if (c->nposted == BLINKD_POSTED_SLOTS) {
-    int e = blinkd_conn_drain(c);
-    if (e) return e;
-  }
-  sigset_t all, old;
-  sigfillset(&all);
-  BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
-  int e = blinkd_conn_send(c, call, args);
-  if (!e) c->posted[c->nposted++] = c->seq;
-  BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
-  return e;
+int blinkd_conn_send(struct blinkd_conn *c, const struct blinkd_call *call, const void *args) {
+  return blinkd_conn_post(c, call, args);
 }
 
 /* One call walks the states of enum blinkd_call_state (spec/client.md), as the TypeScript
@@ -1015,6 +1035,6 @@ int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, 
   }
   BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
   if (c->gone == BLINKD_PEER_GONE && gone_policy == BLINKD_GONE_KILL) blinkd_daemon_gone(c, NULL);
-  if (c->proof && (call == &blinkd_call_register || call == &blinkd_call_claim)) drop_proof(c);
+  if (c->proof && (call == &blinkd_call_register || call == &blinkd_call_claim || call == &blinkd_call_claim_fd)) drop_proof(c);
   return result;
 }

@@ -20,7 +20,6 @@
 #define BLINKD_STASH_SLOTS 8
 #define BLINKD_RBUF_INLINE 4096
 #define BLINKD_SMALL_FRAME 512
-#define BLINKD_POSTED_SLOTS 16
 
 /* A reply read by a nested call (a signal handler's) for an outer call of the same thread. */
 struct blinkd_stash {
@@ -52,11 +51,6 @@ struct blinkd_conn {
      named blinkd-proof-NONCE, held from the handshake until register or claim is answered.
      0 when none, else its descriptor + 1 (a zeroed struct holds none). */
   int proof;
-  /* Requests sent with blinkd_conn_post whose replies have not come yet (their seqs): a reply
-     for one is dropped as it is read; the last failure among them is in posted_error. */
-  uint32_t posted[BLINKD_POSTED_SLOTS];
-  int nposted;
-  int64_t posted_error;
 };
 
 #define BLINKD_PEER_GONE 2
@@ -125,6 +119,11 @@ int blinkd_conn_prove(struct blinkd_conn *c, const char *nonce);
    (on its own new connection, never the parent's), or a new thread. Returns the tid; *pid
    gets the process. */
 int64_t blinkd_conn_attach(struct blinkd_conn *c, const char *path, const char *token, int32_t hostpid, int32_t *pid);
+/* The same for a fork child that has fork's out.proof (NULL or "": as blinkd_conn_attach): it
+   names its proof descriptor with that secret before it connects, and sends hello and
+   claim_fd in one write (spec/protocol.md §7.4), one round trip instead of two. Either way
+   the claim names the proof's descriptor (claim_fd): the daemon reads that one link only. */
+int64_t blinkd_conn_attach_fork(struct blinkd_conn *c, const char *path, const char *token, const char *proof, int32_t hostpid, int32_t *pid);
 /* Closes the connection (for a guest thread that has not exited, this is its death). */
 void blinkd_conn_close(struct blinkd_conn *c);
 /* In a host fork child: drops the parent's connection without a word to the daemon (the
@@ -135,17 +134,15 @@ int blinkd_conn_poll_events(struct blinkd_conn *c);
 
 /* Sends one request and reads until its one reply. args/out are the call's structs. */
 int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, const void *args, void *out);
-/* Sends a request without reading its reply (exit_group as a process ends). */
-int blinkd_conn_send(struct blinkd_conn *c, const struct blinkd_call *call, const void *args);
-/* Sends a request whose answer the caller does not wait for (a report that needs no reply:
-   the daemon takes a connection's requests in order, so every later call on it finds the
-   report made). Its reply is read and dropped by whichever later call or blinkd_conn_drain
-   reads it; a failure is kept in c->posted_error. When BLINKD_POSTED_SLOTS replies are
-   outstanding it drains first. 0 or -errno. */
+/* Posts a request whose answer nobody waits for (a report, exit_group as a process ends): a
+   post, [4, seq, nr, ...args] (spec/protocol.md §4.5), which the daemon takes in order with
+   the connection's other requests, so every later call on it finds the report made, and
+   answers with nothing: no reply to read or drop, none written to a process already gone.
+   A post's failure is in the daemon's log, never here. A call that may block cannot be
+   posted (the daemon refuses it). 0 or -errno (the write failed). */
 int blinkd_conn_post(struct blinkd_conn *c, const struct blinkd_call *call, const void *args);
-/* Reads until every posted request has its reply (before an exec, whose new image starts a
-   new sequence on the same connection). 0 or -errno. */
-int blinkd_conn_drain(struct blinkd_conn *c);
+/* The same as blinkd_conn_post (its older name, for exit_group). */
+int blinkd_conn_send(struct blinkd_conn *c, const struct blinkd_call *call, const void *args);
 /* Frees what a reply put in malloc'd memory (strs, i32s, bytes and any results). */
 void blinkd_out_free(const struct blinkd_call *call, void *out);
 
@@ -165,8 +162,9 @@ void blinkd_put_i64(struct blinkd_buf *b, int64_t v);  /* int64 (0xd3) below 0, 
 void blinkd_put_str(struct blinkd_buf *b, const char *s, size_t n);
 void blinkd_put_bin(struct blinkd_buf *b, const void *s, size_t n);
 void blinkd_put_array(struct blinkd_buf *b, size_t n);
-/* A whole request frame: 4-byte length and [0, seq, nr, ...args]. */
+/* A whole request frame: 4-byte length and [0, seq, nr, ...args]; a post's is [4, seq, nr, ...args]. */
 void blinkd_put_request(struct blinkd_buf *b, uint32_t seq, const struct blinkd_call *call, const void *args);
+void blinkd_put_post(struct blinkd_buf *b, uint32_t seq, const struct blinkd_call *call, const void *args);
 /* Decodes a reply body for `call`: returns the result (or -EPROTO for a malformed reply,
    with c->error saying why); *seq gets its sequence number. */
 int64_t blinkd_decode_reply(struct blinkd_conn *c, const unsigned char *body, size_t len, const struct blinkd_call *call, uint32_t *seq, void *out);

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { frame, FrameReader } from "../../src/protocol/frame.js";
 import { decode } from "../../src/protocol/codec.js";
 import { PROTOCOL_VERSION, callByName, type CallName } from "../../src/protocol/index.js";
-import { requestMessage } from "../../src/protocol/messages.js";
+import { POST, requestMessage } from "../../src/protocol/messages.js";
 
 export interface RawReply {
   seq: number;
@@ -94,6 +94,12 @@ export class Raw {
     return seq;
   }
 
+  /** Sends a post ([4, seq, nr, ...args]: no reply, spec/protocol.md §4.5) and returns its seq. */
+  post<N extends CallName>(name: N, args: Record<string, unknown> = {}, seq = this.seq()): number {
+    this.send(requestMessage(seq, callByName(name), args, POST));
+    return seq;
+  }
+
   call<N extends CallName>(name: N, args: Record<string, unknown> = {}): Promise<RawReply> {
     return this.reply(this.request(name, args));
   }
@@ -136,10 +142,10 @@ export class Raw {
     return Number(r.result);
   }
 
-  async fork(): Promise<{ pid: number; token: string }> {
+  async fork(): Promise<{ pid: number; token: string; proof: string }> {
     const r = await this.call("fork");
     if (Number(r.result) < 0) throw new Error(`fork failed: ${r.result} ${String(r.out[0])}`);
-    return { pid: Number(r.result), token: r.out[0] as string };
+    return { pid: Number(r.result), token: r.out[0] as string, proof: r.out[1] as string };
   }
 
   /** Resolves once an event has arrived (or the connection closed). */
@@ -171,18 +177,18 @@ export class Raw {
 /** A host process that can prove, on a connection, that it is the one a register or claim names. */
 export interface Prover {
   readonly pid: number;
-  prove(nonce: string): Promise<void>;
+  prove(nonce: string): Promise<unknown>;
 }
 
 export class StandIn {
   readonly proc: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private readonly acks: (() => void)[] = [];
+  private readonly acks: ((fd: number) => void)[] = [];
   private constructor() {
-    const script = `const fs = require("node:fs"); const held = []; require("node:readline").createInterface({ input: process.stdin }).on("line", (p) => { held.push(fs.openSync(p, "r")); if (held.length > 64) fs.closeSync(held.shift()); process.stdout.write("ok\\n"); }); setInterval(() => {}, 1e6);`;
+    const script = `const fs = require("node:fs"); const held = []; require("node:readline").createInterface({ input: process.stdin }).on("line", (p) => { const fd = fs.openSync(p, "r"); held.push(fd); if (held.length > 64) fs.closeSync(held.shift()); process.stdout.write("ok " + fd + "\\n"); }); setInterval(() => {}, 1e6);`;
     this.proc = spawn(process.execPath, ["-e", script], { stdio: ["pipe", "pipe", "ignore"] });
     this.proc.stdout!.on("data", (b: Buffer) => {
-      for (let i = 0; i < b.toString().split("\n").length - 1; i++) this.acks.shift()?.();
+      for (const l of b.toString().split("\n").slice(0, -1)) this.acks.shift()?.(Number(l.slice(3)));
     });
     this.proc.stdin!.on("error", () => {});
     this.exited = new Promise((resolve) => this.proc.once("exit", (code, signal) => resolve({ code, signal })));
@@ -193,12 +199,16 @@ export class StandIn {
   get pid(): number {
     return this.proc.pid!;
   }
-  /** Holds a descriptor named blinkd-proof-NONCE: register or claim naming this pid on that connection is proven. */
-  async prove(nonce: string): Promise<void> {
+  /**
+   * Holds a descriptor named blinkd-proof-NONCE: register or claim naming this pid on that
+   * connection is proven (and claim_fd naming the descriptor, whose number it returns; NONCE
+   * may be a reservation's proof for that).
+   */
+  async prove(nonce: string): Promise<number> {
     const p = path.join(os.tmpdir(), `blinkd-proof-${nonce}`);
     fs.writeFileSync(p, "", { mode: 0o600 });
     try {
-      await new Promise<void>((resolve) => {
+      return await new Promise<number>((resolve) => {
         this.acks.push(resolve);
         this.proc.stdin!.write(p + "\n");
       });

@@ -71,7 +71,7 @@ export function reserveFromOutside(k: Kernel, exe: string, argv: string[], deliv
 }
 
 /** fork(2): the child gets a new pid; it inherits the parent's group, session, exe and argv. */
-export function fork(k: Kernel, parentPid: number, parentTid: number = parentPid): { pid: number; token: string } | Errno {
+export function fork(k: Kernel, parentPid: number, parentTid: number = parentPid): { pid: number; token: string; proof: string } | Errno {
   const parent = k.ctx(parentPid);
   if (!parent) return errno(E.ESRCH);
   const pid = newProcessNumber(k);
@@ -101,7 +101,7 @@ export function fork(k: Kernel, parentPid: number, parentTid: number = parentPid
   const token = reserve(k, "process", pid, pid);
   // copy_process → ptrace_init_task: a traced parent's child may be traced from its start.
   ptraceForked(k, parentPid, pid);
-  return { pid, token };
+  return { pid, token, proof: k.reservations.get(token)!.proof };
 }
 
 /** The host fork failed: undo the reservation as if fork had never happened. */

@@ -87,6 +87,8 @@ export interface Reservation {
   readonly kind: "process" | "thread";
   readonly pid: number;
   readonly tid: number;
+  /** A second one-time secret, fork's out.proof: the child names its proof descriptor with it before it connects (claim_fd). */
+  readonly proof: string;
   timer: NodeJS.Timeout | undefined;
 }
 

@@ -15,18 +15,23 @@ import { SIG } from "../machine/sigset.js";
 /** A reservation whose owner never expires it (`blinkd run`'s command: the launcher reports its end). */
 export function reserveForever(k: Kernel, pid: number): string {
   const t = secret();
-  k.reservations.set(t, { kind: "process", pid, tid: pid, timer: undefined });
+  k.reservations.set(t, { kind: "process", pid, tid: pid, proof: secret(), timer: undefined });
   return t;
 }
 
 /** A reservation that expires after the configured time unless claimed. */
 export function reserve(k: Kernel, kind: "process" | "thread", pid: number, tid: number): string {
   const t = secret();
-  const r: Reservation = { kind, pid, tid, timer: undefined };
+  const r: Reservation = { kind, pid, tid, proof: secret(), timer: undefined };
   r.timer = setTimeout(() => expire(k, t), k.config.reserveTimeoutMs);
   r.timer.unref();
   k.reservations.set(t, r);
   return t;
+}
+
+/** The proof secret of the reservation a token names (claim_fd), without taking it. */
+export function reservationProof(k: Kernel, t: string): string | undefined {
+  return k.reservations.get(t)?.proof;
 }
 
 /** The token of the reservation for this task, if it is still unclaimed. */

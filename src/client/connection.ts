@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { FrameReader, frame } from "../protocol/frame.js";
 import { decode } from "../protocol/codec.js";
-import { EVENT, INTERRUPT, REPLY, parseReply, requestMessage, type Reply } from "../protocol/messages.js";
+import { EVENT, INTERRUPT, POST, REPLY, parseReply, requestMessage, type Reply } from "../protocol/messages.js";
 import { EV } from "../protocol/events.js";
 import { PROTOCOL_VERSION, callByName, table, type ArgsOf, type CallEntry, type CallName, type OutOf } from "../protocol/index.js";
 import { E, ERESTARTSYS } from "../protocol/errno.js";
@@ -111,6 +111,11 @@ export class ClientConnection {
     }
   }
 
+  /** The proof's descriptor (claim_fd names it: the daemon reads that one link), if one is held. */
+  get proofFd(): number | undefined {
+    return this.proof;
+  }
+
   /** register or claim was answered: the proof has served. */
   dropProof(): void {
     if (this.proof !== undefined) fs.closeSync(this.proof);
@@ -164,6 +169,22 @@ export class ClientConnection {
     this.pending.set(seq, { call, resolve: on.resolve, reject: on.reject });
     this.sock.write(frame(requestMessage(seq, call, args as Record<string, unknown>)));
     return seq;
+  }
+
+  /**
+   * Posts a request nobody waits for (spec/protocol.md §4.5): `[4, seq, nr, ...args]`, which the
+   * daemon takes in order with this connection's requests and answers with nothing (a failure
+   * goes to its log). Resolves once the frame is handed to the socket, so a process may end
+   * right after; a call that may block cannot be posted.
+   */
+  post<N extends CallName>(name: N, args: ArgsOf<N>): Promise<void> {
+    if (this.goneReason !== undefined) return Promise.reject(new DaemonGoneError(this.goneReason));
+    const call = callByName(name);
+    if (call.blocks) return Promise.reject(new Error(`${name} may block: it cannot be posted`));
+    const seq = (this.seq = (this.seq + 1) >>> 0);
+    return new Promise((resolve, reject) =>
+      this.sock.write(frame(requestMessage(seq, call, args as Record<string, unknown>, POST)), (e) => (e ? reject(new DaemonGoneError(`posting ${name}: ${e.message}`)) : resolve())),
+    );
   }
 
   /** Asks the daemon to interrupt request seq if it is parked (§6); nothing when it was answered. */

@@ -131,10 +131,12 @@ export class Guest {
     if (token) {
       // The token is this process's alone: its own children must not see it.
       delete env.BLINKD_TOKEN;
-      const r = await conn.call("claim", { token, hostpid: process.pid }).finally(() => conn.dropProof());
+      const fd = conn.proofFd;
+      const r = await (fd === undefined ? conn.call("claim", { token, hostpid: process.pid }) : conn.call("claim_fd", { token, hostpid: process.pid, fd })).finally(() => conn.dropProof());
       g.bound(r.out.pid, r.result);
       // Node.js starts a child as fork + exec: the child runs its own program now.
-      if (r.out.pid === r.result && opts.execed !== false) await conn.call("execve", { exe: opts.exe ?? process.execPath, argv: opts.argv ?? process.argv });
+      // Posted: the daemon takes it before this connection's next call, which needs no answer.
+      if (r.out.pid === r.result && opts.execed !== false) await conn.post("execve", { exe: opts.exe ?? process.execPath, argv: opts.argv ?? process.argv });
     } else {
       const pid = (
         await conn.call("register", {
@@ -374,7 +376,9 @@ export class Guest {
   async exit(status: number): Promise<never> {
     this.leaving = true;
     try {
-      await this.call("exit_group", { status });
+      // Posted (one connection per Node.js guest: no other thread's close can come first):
+      // the daemon writes no reply to a process that is gone by the time it would arrive.
+      await this.conn.post("exit_group", { status });
     } finally {
       this.proxy.send({ type: "ENDED" });
       process.exit(status & 0xff);

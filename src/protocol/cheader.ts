@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PROTOCOL_VERSION, table, type CallEntry } from "./index.js";
-import { EVENT, INTERRUPT, REPLY, REQUEST, SEQ_MAX } from "./messages.js";
+import { EVENT, INTERRUPT, POST, REPLY, REQUEST, SEQ_MAX } from "./messages.js";
 import { events } from "./events.js";
 import { SIGACTION } from "./calls/signal.js";
 import { DELIVERY } from "./calls/session.js";
@@ -109,6 +109,7 @@ export function header(): string {
     `#define BLINKD_MSG_REPLY ${REPLY}`,
     `#define BLINKD_MSG_INTERRUPT ${INTERRUPT}`,
     `#define BLINKD_MSG_EVENT ${EVENT}`,
+    `#define BLINKD_MSG_POST ${POST}`,
     ...Object.entries(events).flatMap(([k, e]) => [
       `#define BLINKD_EV_${k} ${e.nr} /* [3, ${e.nr}${Object.entries(e.fields).map(([n, t]) => `, ${n}: ${t}`).join("")}] */`,
       ...Object.keys(e.fields).map((n, i) => `#define BLINKD_EV_${k}_${up(n)} ${i + 2} /* its index in the event's array */`),

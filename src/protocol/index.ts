@@ -63,11 +63,13 @@ export function callByName<N extends CallName>(name: N): CallEntry {
 
 /**
  * The protocol version: a hash of everything that decides the bytes on the wire
- * (numbers, names, field names and types, in order), not of the docs.
+ * (numbers, names, field names and types, in order), not of the docs. The tag names the
+ * message kinds' revision: "blinkd/2" has the post ([4, …], spec/protocol.md §4.5), so a
+ * client that posts meets a daemon that knows posts, or is told at hello.
  */
 export const PROTOCOL_VERSION: string = (() => {
   const canon = [...table.byNr.values()]
     .sort((a, b) => a.nr - b.nr)
     .map((c) => [c.nr, c.name, Object.entries(c.args), Object.entries(c.out), c.blocks, c.role]);
-  return createHash("sha256").update(JSON.stringify(["blinkd/1", canon])).digest("hex").slice(0, 16);
+  return createHash("sha256").update(JSON.stringify(["blinkd/2", canon])).digest("hex").slice(0, 16);
 })();

@@ -5,6 +5,8 @@
  *                                             out is empty or one string explaining it
  *   interrupt [2, seq]                       client → daemon; no reply of its own
  *   event     [3, kind, ...fields]           daemon → client, unasked (signals, fatal errors)
+ *   post      [4, seq, nr, ...args]          client → daemon; a request that gets no reply (a
+ *                                             report nothing waits for); its failure is logged
  */
 import { table, type CallEntry } from "./index.js";
 import { checkField, describe, FieldError } from "./validate.js";
@@ -14,6 +16,7 @@ export const REQUEST = 0;
 export const REPLY = 1;
 export const INTERRUPT = 2;
 export const EVENT = 3;
+export const POST = 4;
 
 /** Events the daemon starts: their schema is events.ts. */
 export { EV } from "./events.js";
@@ -24,11 +27,13 @@ export interface Request {
   readonly seq: number;
   readonly call: CallEntry;
   readonly args: Record<string, unknown>;
+  /** Sent as a post ([4, …]): the daemon writes no reply (spec/protocol.md §4.5). */
+  readonly posted: boolean;
 }
 
 export type Incoming =
   | { readonly kind: "request"; readonly req: Request }
-  | { readonly kind: "bad-request"; readonly seq: number; readonly error: Errno }
+  | { readonly kind: "bad-request"; readonly seq: number; readonly error: Errno; readonly posted: boolean }
   | { readonly kind: "interrupt"; readonly seq: number }
   | { readonly kind: "fatal"; readonly message: string };
 
@@ -42,27 +47,31 @@ export function parseIncoming(msg: unknown): Incoming {
     if (msg.length !== 2) return { kind: "fatal", message: `interrupt: expected [2, seq], got ${msg.length} elements` };
     return { kind: "interrupt", seq };
   }
-  if (kind !== REQUEST) return { kind: "fatal", message: `message kind: expected 0 (request) or 2 (interrupt), got ${describe(kind)}` };
+  if (kind !== REQUEST && kind !== POST) return { kind: "fatal", message: `message kind: expected 0 (request), 2 (interrupt) or 4 (post), got ${describe(kind)}` };
+  const posted = kind === POST;
   const nr = msg[2];
-  if (typeof nr !== "number" || !Number.isInteger(nr)) return { kind: "bad-request", seq, error: errno(E.EINVAL, `request nr: expected integer, got ${describe(nr)}`) };
+  if (typeof nr !== "number" || !Number.isInteger(nr)) return { kind: "bad-request", seq, posted, error: errno(E.EINVAL, `request nr: expected integer, got ${describe(nr)}`) };
   const call = table.byNr.get(nr);
-  if (!call) return { kind: "bad-request", seq, error: errno(E.ENOSYS, `no call number ${nr}`) };
+  if (!call) return { kind: "bad-request", seq, posted, error: errno(E.ENOSYS, `no call number ${nr}`) };
+  // §4.5: a call that may park cannot be posted (its reply is the point of it, and a parked
+  // post would hold a seq and a slot nobody interrupts).
+  if (posted && call.blocks) return { kind: "bad-request", seq, posted, error: errno(E.EINVAL, `${call.name} may block: it cannot be posted (send it as a request)`) };
   const names = call.argNames;
   if (msg.length !== 3 + names.length)
-    return { kind: "bad-request", seq, error: errno(E.EINVAL, `${call.name}: expected ${names.length} arguments (${names.join(", ")}), got ${msg.length - 3}`) };
+    return { kind: "bad-request", seq, posted, error: errno(E.EINVAL, `${call.name}: expected ${names.length} arguments (${names.join(", ")}), got ${msg.length - 3}`) };
   const args: Record<string, unknown> = {};
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     const v = checkField(call.args[name]!, msg[3 + i], `${call.name}.${name}`);
-    if (v instanceof FieldError) return { kind: "bad-request", seq, error: errno(E.EINVAL, v.message) };
+    if (v instanceof FieldError) return { kind: "bad-request", seq, posted, error: errno(E.EINVAL, v.message) };
     args[name] = v;
   }
-  return { kind: "request", req: { seq, call, args } };
+  return { kind: "request", req: { seq, call, args, posted } };
 }
 
-/** The positional request array for a call. */
-export function requestMessage(seq: number, call: CallEntry, args: Record<string, unknown>): unknown[] {
-  const m: unknown[] = [REQUEST, seq, call.nr];
+/** The positional request array for a call (a post's with `kind` POST). */
+export function requestMessage(seq: number, call: CallEntry, args: Record<string, unknown>, kind: typeof REQUEST | typeof POST = REQUEST): unknown[] {
+  const m: unknown[] = [kind, seq, call.nr];
   for (const n of call.argNames) m.push(args[n]);
   return m;
 }

@@ -11,9 +11,9 @@ function show(v: unknown): string {
   return String(v);
 }
 
-/** A one-time token is a capability: the trace shows only its last 4 digits. */
+/** A one-time token is a capability, and fork's proof secret proves a host pid: the trace shows only their last 4 digits. */
 function showField(name: string, v: unknown): string {
-  return name === "token" && typeof v === "string" ? `"…${v.slice(-4)}"` : show(v);
+  return (name === "token" || name === "proof") && typeof v === "string" ? `"…${v.slice(-4)}"` : show(v);
 }
 
 export function traceCall(who: string, seq: number, call: CallEntry, args: Record<string, unknown>): string {

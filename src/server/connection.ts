@@ -21,7 +21,7 @@ import { finishDeath } from "../actors/signal.js";
 import type { ServerCore } from "./core.js";
 import { argsView } from "../actors/eventlog.js";
 import { secret } from "../actors/secrets.js";
-import { provesHost } from "./hostproof.js";
+import { provesHost, provesHostAt } from "./hostproof.js";
 
 /** Interrupted before completing: the client returns EINTR, or restarts the call when the guest's handler has SA_RESTART (the kernel's ERESTARTSYS). */
 export { ERESTARTSYS };
@@ -166,6 +166,7 @@ export class Connection implements Caller {
         return this.fatal(m.message);
       case "bad-request":
         if (this.parked.has(m.seq)) return this.fatal(`seq ${m.seq} reused while that call is parked`);
+        if (m.posted) return this.dropPosted(m.seq, undefined, m.error);
         return this.send(m.seq, undefined, m.error);
       case "interrupt":
         return this.interrupt(m.seq);
@@ -175,7 +176,8 @@ export class Connection implements Caller {
   }
 
   private request(req: Request): void {
-    const { seq, call } = req;
+    const { seq, call, posted } = req;
+    const send = posted ? this.dropPosted : this.send;
     if (this.parked.has(seq)) return this.fatal(`seq ${seq} reused while that call is parked`);
     if (this.core.trace) this.core.log(traceCall(this.who, seq, call, req.args));
     const k = this.core.kernel;
@@ -183,7 +185,7 @@ export class Connection implements Caller {
     // another call of its own (its calls are then ESRCH).
     if (this.role === "guest") finishDeath(k, this.pid);
     const denied = this.permit(call);
-    if (denied) return this.send(seq, call, denied);
+    if (denied) return send.call(this, seq, call, denied);
     if (this.role === "guest" || this.role === "unbound") this.core.events.call(this.pid, this.role === "guest" ? this.tid : `conn:${this.id}`, call.name, req.args, seq);
     // The caller is the process running now (actors/signal.ts killProcess: who dies before the reply).
     k.running = this.role === "guest" ? this.pid : 0;
@@ -193,7 +195,9 @@ export class Connection implements Caller {
     } finally {
       k.running = 0;
     }
-    if (!Effect.isEffect(out)) return this.send(seq, call, out);
+    if (!Effect.isEffect(out)) return send.call(this, seq, call, out);
+    // A post is never a call that blocks (parseIncoming); one written as an Effect runs to its end, its outcome dropped.
+    if (posted) return this.runPosted(seq, call, out as Effect.Effect<unknown, Errno>);
     if (this.parked.size >= this.core.limits.maxParked) return this.send(seq, call, errno(E.EAGAIN, `more than ${this.core.limits.maxParked} parked calls on one connection`));
     this.park(seq, call, out as Effect.Effect<unknown, Errno>, req.args);
   }
@@ -239,6 +243,20 @@ export class Connection implements Caller {
     entry.fiber = Effect.runFork(program);
   }
 
+  private runPosted(seq: number, call: CallEntry, eff: Effect.Effect<unknown, Errno>): void {
+    Effect.runFork(
+      Effect.uninterruptible(
+        Effect.exit(eff).pipe(
+          Effect.map((exit) => {
+            if (Exit.isSuccess(exit)) return this.dropPosted(seq, call, exit.value);
+            const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined;
+            this.dropPosted(seq, call, failure instanceof Errno ? failure : errno(E.EIO, `internal error in ${call.name}`));
+          }),
+        ),
+      ),
+    );
+  }
+
   private interrupt(seq: number): void {
     const p = this.parked.get(seq);
     if (this.core.trace) this.core.log(traceInterrupt(this.who, seq, p ? "parked: interrupting" : "not parked: the reply is already sent or on its way"));
@@ -267,6 +285,24 @@ export class Connection implements Caller {
       if (r instanceof Errno) this.core.log(`${this.who} closing after ${call?.name ?? "?"}: ${r.message}`);
       this.close();
     }
+  }
+
+  /**
+   * A post's outcome (spec/protocol.md §4.5): no frame goes back. It is traced and kept in the
+   * event log as a reply would be, and a failure goes to the daemon's log, since the guest will
+   * never see it: but not ESRCH for a thread that has ended (a process's last report racing
+   * its death, as Linux's exit makes the calls of a dying task moot).
+   */
+  private dropPosted(seq: number, call: CallEntry | undefined, r: unknown): void {
+    const full = typeof r === "object" && r !== null && !(r instanceof Errno) ? (r as { result: number | bigint; out: Record<string, unknown> }) : undefined;
+    const result = r instanceof Errno ? -r.code : full ? full.result : (r as number | bigint);
+    if (this.core.trace) {
+      const out = r instanceof Errno ? (r.detail === undefined ? [] : [r.detail]) : full ? call!.outNames.map((n) => full.out[n]) : [];
+      this.core.log(`${traceReply(this.who, seq, call, result, out)} (posted: no reply)`);
+    }
+    if (this.role === "guest" && call) this.core.events.reply(this.pid, this.tid, call.name, Number(result), seq);
+    if (r instanceof Errno && !(r.code === E.ESRCH && this.ended)) this.core.log(`${this.who} posted #${seq} ${call ? `${call.name} ` : ""}failed (no reply is sent for a post): ${r.message}`);
+    if (this.closeAfter) this.close();
   }
 
   private write(f: Buffer): void {
@@ -370,7 +406,8 @@ export class Connection implements Caller {
   closeAfterReply(): void {
     this.closeAfter = true;
   }
-  provesHost(hostpid: number): boolean {
+  provesHost(hostpid: number, fd?: number, secret?: string): boolean {
+    if (fd !== undefined) return provesHostAt(hostpid, fd, secret === undefined ? [this.nonce] : [this.nonce, secret]);
     return provesHost(hostpid, this.nonce);
   }
 

@@ -18,9 +18,30 @@ export const PROOF_PREFIX = "blinkd-proof-";
 /** Descriptors the daemon looks through before it gives up (a proof is made just before the call: it is among the newest). */
 const MAX_SCAN = 4096;
 
+const SECRET = /^[0-9a-f]{32}$/;
+
+/**
+ * Does descriptor `fd` of host process `hostpid` have a name holding one of these secrets (the
+ * connection's nonce, or the claimed reservation's proof)? One readlink instead of a readdir
+ * and a readlink per descriptor: the guest names the descriptor. The proof's property is the
+ * scan's: only a process that holds a secret of this connection or this reservation, and chose
+ * to hold such a descriptor, passes; the number only says where to look.
+ */
+export function provesHostAt(hostpid: number, fd: number, secrets: readonly string[]): boolean {
+  if (hostpid <= 1 || hostpid === process.pid || fd < 0) return false;
+  const wants = secrets.filter((s) => SECRET.test(s)).map((s) => PROOF_PREFIX + s);
+  let name: string;
+  try {
+    name = fs.readlinkSync(`/proc/${hostpid}/fd/${fd}`);
+  } catch {
+    return false; // no such descriptor or process, or not this daemon's to read
+  }
+  return wants.some((w) => name.includes(w));
+}
+
 /** Does host process `hostpid` hold a descriptor named with this connection's nonce? */
 export function provesHost(hostpid: number, nonce: string): boolean {
-  if (hostpid <= 1 || hostpid === process.pid || !/^[0-9a-f]{32}$/.test(nonce)) return false;
+  if (hostpid <= 1 || hostpid === process.pid || !SECRET.test(nonce)) return false;
   const dir = `/proc/${hostpid}/fd`;
   let fds: string[];
   try {

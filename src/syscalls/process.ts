@@ -19,7 +19,7 @@ export const processCalls: Handlers<typeof process> = {
   gettid: (ctx) => ctx.caller.tid,
   fork: (ctx) => {
     const r = fork(ctx.k, ctx.caller.pid, ctx.caller.tid);
-    return r instanceof Errno ? r : { result: r.pid, out: { token: r.token } };
+    return r instanceof Errno ? r : { result: r.pid, out: { token: r.token, proof: r.proof } };
   },
   fork_abort: (ctx, { pid }) => forkAbort(ctx.k, ctx.caller.pid, pid),
   thread_create: (ctx) => {

@@ -3,6 +3,8 @@ import { E, Errno, errno } from "../protocol/errno.js";
 import { PROTOCOL_VERSION } from "../protocol/index.js";
 import { DELIVERY, type session } from "../protocol/calls/session.js";
 import { claim, register } from "../actors/fork.js";
+import { reservationProof } from "../actors/reservations.js";
+import type { CallCtx } from "./types.js";
 import { deliver } from "../actors/signal.js";
 import { ptraceClaimed } from "../actors/ptrace.js";
 import type { Handlers } from "./types.js";
@@ -49,18 +51,29 @@ export const sessionCalls: Handlers<typeof session> = {
   claim: (ctx, { token, hostpid }) => {
     const bad = badHostPid(hostpid);
     if (bad) return errno(E.EINVAL, `claim.hostpid: ${bad}`);
-    const host = ctx.caller.provesHost(hostpid) ? hostpid : 0;
-    const r = claim(ctx.k, token, host);
-    if (r instanceof Errno) return r;
-    ctx.caller.bind(r.pid, r.tid, host);
-    ctx.k.running = r.pid;
-    // The child existed, with its pending signals, since fork returned; they act as it
-    // first returns to user mode (ret_from_fork → get_signal): a stop stops it, a fatal
-    // signal kills it, a handled one reaches it, now that its connection and host process are
-    // known (the reply is still written: in-flight replies go out).
-    deliver(ctx.k, r.pid);
-    // A ptrace stop it started in (a seized tracer's auto-attach) rings it now it has a host process.
-    ptraceClaimed(ctx.k, r.pid);
-    return { result: r.tid, out: { pid: r.pid } };
+    return bindClaimed(ctx, token, ctx.caller.provesHost(hostpid) ? hostpid : 0);
+  },
+  claim_fd: (ctx, { token, hostpid, fd }) => {
+    const bad = badHostPid(hostpid);
+    if (bad) return errno(E.EINVAL, `claim_fd.hostpid: ${bad}`);
+    // The reservation's own secret proves it too (the child named its descriptor before it had
+    // a connection, or a nonce); an unknown token proves nothing and claim says ENOENT.
+    return bindClaimed(ctx, token, ctx.caller.provesHost(hostpid, fd, reservationProof(ctx.k, token)) ? hostpid : 0);
   },
 };
+
+/** claim and claim_fd once the host pid is judged (0: unproven). */
+function bindClaimed(ctx: CallCtx, token: string, host: number): { result: number; out: { pid: number } } | Errno {
+  const r = claim(ctx.k, token, host);
+  if (r instanceof Errno) return r;
+  ctx.caller.bind(r.pid, r.tid, host);
+  ctx.k.running = r.pid;
+  // The child existed, with its pending signals, since fork returned; they act as it
+  // first returns to user mode (ret_from_fork → get_signal): a stop stops it, a fatal
+  // signal kills it, a handled one reaches it, now that its connection and host process are
+  // known (the reply is still written: in-flight replies go out).
+  deliver(ctx.k, r.pid);
+  // A ptrace stop it started in (a seized tracer's auto-attach) rings it now it has a host process.
+  ptraceClaimed(ctx.k, r.pid);
+  return { result: r.tid, out: { pid: r.pid } };
+}

@@ -27,8 +27,12 @@ export interface Caller {
   rebind(tid: number): void;
   /** The process left emulation: a close of this connection is no longer a death. */
   detach(): void;
-  /** Whether host process `hostpid` holds this connection's nonce (server/hostproof.ts): only then is it the guest's. */
-  provesHost(hostpid: number): boolean;
+  /**
+   * Whether host process `hostpid` holds this connection's nonce (server/hostproof.ts): only then
+   * is it the guest's. With `fd`, only that descriptor is looked at, and a name holding `secret`
+   * (a reservation's proof) proves it too.
+   */
+  provesHost(hostpid: number, fd?: number, secret?: string): boolean;
   /** Close the connection once this call's reply is written. */
   closeAfterReply(): void;
   /** Sends an event message to this connection; false (and nothing sent) while its reader lags too far behind. */

@@ -71,9 +71,8 @@ char **guest_env(char *const envp[], const char *token, char *buf, size_t bn) {
  */
 static int prepare_exec(int environ_) {
   if (!active) return 0;
-  /* The new image starts its own sequence on the connection: no reply may still be on its way. */
-  blinkd_conn_drain(&mainthr.c);
-  if (&conn != &mainthr.c) blinkd_conn_drain(&conn);
+  /* The new image starts its own sequence on the connection: no reply is on its way (a post
+     gets none, a call was read to its reply). */
   /* The connection and the door are close-on-exec (settle_fd): this exec hands them on. */
   fcntl(mainthr.c.fd, F_SETFD, 0);
   if (blinkd_door() >= 0) fcntl(blinkd_door(), F_SETFD, 0);

@@ -2,7 +2,7 @@
 #include "shared.h"
 
 /* In the host child: its own connection, claiming the reservation. */
-static void child_attach(const char *token, int32_t pid, int vforked) {
+static void child_attach(const char *token, const char *proof, int32_t pid, int vforked) {
   /* fork(2) copies the calling thread's mask, the daemon's copy included: the child's one
      thread, its main thread now, starts with it. */
   uint64_t m = told;
@@ -23,7 +23,8 @@ static void child_attach(const char *token, int32_t pid, int vforked) {
   mainthr.pt = pthread_self();
   mainthr.live = 1;
   int32_t p = 0;
-  int64_t r = blinkd_conn_attach(&conn, sockpath, token, myhost, &p);
+  /* hello and claim in one write: the proof is named with fork's out.proof (§7.4). */
+  int64_t r = blinkd_conn_attach_fork(&conn, sockpath, token, proof, myhost, &p);
   if (r >= 0) r = settle_fd();
   if (r == -ENOENT) {
     /* The reservation is gone: the child was killed (or timed out) before it ran, and the
@@ -59,8 +60,9 @@ EXPORT pid_t fork(void) {
     hmask(SIG_SETMASK, &bom, NULL);
     return (pid_t)ret(pid);
   }
-  char token[BLINKD_STR_OUT_MAX];
+  char token[BLINKD_STR_OUT_MAX], proof[BLINKD_STR_OUT_MAX];
   memcpy(token, fo.token, sizeof token);
+  memcpy(proof, fo.proof, sizeof proof);
   /* The child's host SIGCHLD must find it in the table (guest_child): none until it is there. */
   sigset_t chld, om;
   sigemptyset(&chld);
@@ -83,7 +85,7 @@ EXPORT pid_t fork(void) {
     sigfillset(&all);
     hmask(SIG_SETMASK, &all, NULL);
     blinkd_ptrace_child();
-    child_attach(token, (int32_t)pid, 0);
+    child_attach(token, proof, (int32_t)pid, 0);
     hmask(SIG_SETMASK, &om, NULL);
     return 0;
   }
@@ -117,7 +119,7 @@ static struct {
   struct sigaction user_act[65];
   /* the child's reservation, and the parent's mask to restore */
   int32_t child;
-  char token[BLINKD_STR_OUT_MAX];
+  char token[BLINKD_STR_OUT_MAX], proof[BLINKD_STR_OUT_MAX];
   sigset_t om;
   int err;
   int ptrace_opts;
@@ -140,6 +142,7 @@ void *blinkd_vfork_target(void) {
   }
   vf.child = (int32_t)pid;
   memcpy(vf.token, fo.token, sizeof vf.token);
+  memcpy(vf.proof, fo.proof, sizeof vf.proof);
   /* Every host signal blocked: the child is not itself until it has claimed its pid (as in
      fork), and the child table (guest_child) gets the child before a SIGCHLD is let in. */
   sigset_t all;
@@ -158,7 +161,7 @@ void *blinkd_vfork_target(void) {
 pid_t blinkd_vfork_after(long r) {
   if (r == 0) {
     vchild = 1;
-    child_attach(vf.token, vf.child, 1); /* not traced: blinkd_vfork_target cleared the options */
+    child_attach(vf.token, vf.proof, vf.child, 1); /* not traced: blinkd_vfork_target cleared the options */
     hmask(SIG_SETMASK, &vf.om, NULL);
     return 0;
   }

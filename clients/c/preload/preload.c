@@ -168,7 +168,7 @@ static void end_group(int status) {
   /* PTRACE_O_TRACEEXIT: the exit's event stop comes first (ptrace.c). */
   blinkd_ptrace_exiting((status & 0xff) << 8);
   if (__atomic_load_n(&nthr, __ATOMIC_SEQ_CST) > 0) blinkd_exit_group(&conn, status);
-  else blinkd_conn_send(&conn, &blinkd_call_exit_group, &a);
+  else blinkd_conn_post(&conn, &blinkd_call_exit_group, &a);
   active = 0;
 }
 
@@ -263,11 +263,12 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
     if (r < 0) return warn("cannot reach blinkd", r);
     if (token) {
       /* Started by `blinkd run` or a guest's posix_spawn: claim the reserved pid. */
-      struct blinkd_claim_out out;
+      struct blinkd_claim_fd_out out;
       char t[128];
       snprintf(t, sizeof t, "%s", token);
       unsetenv("BLINKD_TOKEN");
-      r = blinkd_claim(&conn, t, myhost, &out);
+      /* The proof is named by its descriptor: the daemon reads that one link. */
+      r = blinkd_claim_fd(&conn, t, myhost, conn.proof ? conn.proof - 1 : -1, &out);
       if (r >= 0) {
         /* Its execve report needs no answer (posted, as after an exec). */
         struct blinkd_execve_args ea = {exe, (const char *const *)argv};

@@ -8,10 +8,10 @@ export const process = family({
   fork: {
     nr: 13,
     args: {},
-    out: { token: "str" },
+    out: { token: "str", proof: "str" },
     blocks: false,
     role: "guest",
-    doc: "Reserve a child process: returns its pid and a one-time token that the child's own new connection claims. EAGAIN when the namespace is full.",
+    doc: "Reserve a child process: returns its pid, a one-time token that the child's own new connection claims, and a second one-time secret, proof, that the child may name its proof descriptor with before it connects (claim_fd: hello and claim in one write). EAGAIN when the namespace is full.",
   },
   fork_abort: {
     nr: 14,

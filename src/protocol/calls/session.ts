@@ -32,4 +32,12 @@ export const session = family({
     role: "unbound",
     doc: "Bind this connection to the process or thread reserved by fork or thread_create, by its one-time token; hostpid is proven as for register, else the process has no host process. Returns the tid; out.pid is the process.",
   },
+  claim_fd: {
+    nr: 3,
+    args: { token: "str", hostpid: "i32", fd: "i32" },
+    out: { pid: "i32" },
+    blocks: false,
+    role: "unbound",
+    doc: "claim, with the host pid proven by descriptor fd of that process alone (one readlink of /proc/HOSTPID/fd/FD, §7.3): its name holds blinkd-proof-NONCE (the hello's) or blinkd-proof-PROOF (the reservation's, from fork's out.proof), so a fork child may send hello and claim_fd in one write. Otherwise as claim (an unproven host pid: no host process).",
+  },
 });
