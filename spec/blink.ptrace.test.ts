@@ -106,7 +106,7 @@ describeBlink("ptrace between C programs in blink, as Linux", () => {
   it("PTRACE_O_TRACEEXIT for a death the daemon deals: a fatal default action (SIGTERM let through) and SIGKILL each stop the tracee at PTRACE_EVENT_EXIT first, the signal as its message, its registers readable; it dies when resumed", async () => {
     const blinkd = await sameAsLinux("ptrace_exitkill", "blink");
     expect(blinkd.lines).toEqual(EXITKILL_LINES);
-  }, 60_000);
+  }, 150_000);
 
   it("PTRACE_EVENT_VFORK: a vfork under PTRACE_O_TRACEVFORK stops the tracee with event 2 (a fork with event 1), the child traced from its start", async () => {
     const blinkd = await sameAsLinux("ptrace_vfork", "blink");

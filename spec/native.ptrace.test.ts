@@ -3,7 +3,9 @@
  * children with ptrace(2), run as PID 1 under `blinkd run` (the tracer's ptrace goes to the
  * daemon; the tracee serves its memory from the bell's handler) and in a real PID namespace
  * (`unshare --pid --fork --mount-proc`, as root): the same lines and status. Without root,
- * blinkd's lines are checked against Linux's, written here.
+ * blinkd's lines are checked against Linux's, written here. Each test runs its program twice,
+ * each run bounded at 60 s by runAsInit, so a test's own bound is above both: a hang then fails
+ * with the run's last line, not with vitest's bare timeout.
  */
 import { describe, expect, it } from "vitest";
 import { sameAsLinux } from "./helpers/signalprograms.js";
@@ -37,7 +39,7 @@ describe("ptrace between native programs under the preload, as Linux", () => {
       "tracee at the end: exited(120)",
       "the other: exited(0)",
     ]);
-  }, 60_000);
+  }, 150_000);
 
   it("SEIZE, INTERRUPT and LISTEN; a signal injected and suppressed at a signal-delivery stop; a group stop as PTRACE_EVENT_STOP; SIGCONT re-traps a listening tracee, and one that LISTENs after it (JOBCTL_TRAP_NOTIFY); DETACH with a signal", async () => {
     const blinkd = await sameAsLinux("ptrace_seize", "blinkd");
@@ -82,7 +84,7 @@ describe("ptrace between native programs under the preload, as Linux", () => {
       "CONT after DETACH: -1 ESRCH",
       "the end: exited(1)",
     ]);
-  }, 60_000);
+  }, 150_000);
 
   it("fork, exec and exit events with their GETEVENTMSG messages; the auto-attached child; a tracer that is not the parent sees the exit first", async () => {
     const blinkd = await sameAsLinux("ptrace_events", "blinkd");
@@ -111,7 +113,7 @@ describe("ptrace between native programs under the preload, as Linux", () => {
       "CONT 0",
       "the end: exited(4)",
     ]);
-  }, 60_000);
+  }, 150_000);
 
   it("a tracer that dies: its tracee is killed with PTRACE_O_EXITKILL, detached and running on without; the real parent sees no ptrace stop", async () => {
     const blinkd = await sameAsLinux("ptrace_death", "blinkd");
@@ -130,10 +132,10 @@ describe("ptrace between native programs under the preload, as Linux", () => {
       "tracee's getppid: 1",
       "tracee: exited(5)",
     ]);
-  }, 60_000);
+  }, 150_000);
 
   it("PTRACE_O_TRACEEXIT for a death the daemon deals: a fatal default action (SIGTERM let through) and SIGKILL each stop the tracee at PTRACE_EVENT_EXIT first, the signal as its message, its registers readable; it dies when resumed", async () => {
     const blinkd = await sameAsLinux("ptrace_exitkill", "blinkd");
     expect(blinkd.lines).toEqual(EXITKILL_LINES);
-  }, 60_000);
+  }, 150_000);
 });
