@@ -288,7 +288,7 @@ export function take(k: Kernel, pid: number, s: Step): SigInfo {
  */
 export function handlerChosen(k: Kernel, pid: number, signo: number): void {
   const flags = k.ctx(pid)?.sigactions.flags.get(signo) ?? 0;
-  if (flags & SA.RESETHAND) k.proc(pid)!.send({ type: "SIGACTION", signo, handler: 0, flags });
+  if (flags & SA.RESETHAND) k.proc(pid)!.send({ type: "SIGACTION", signo, handler: HANDLER.DFL, flags });
 }
 
 /**

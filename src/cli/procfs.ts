@@ -10,6 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { SnapshotNode } from "../client/control.js";
+import { PROC_NODE } from "../protocol/calls/procfs.js";
 import { UsageError, connectControl, controlOptions, parse } from "./args.js";
 
 const USAGE = "usage: blinkd procfs export [--prefix DIR] [--socket PATH] [--timeout-ms MS] DIR";
@@ -48,13 +49,13 @@ export function writeSnapshot(dir: string, nodes: SnapshotNode[], hostFiles = HO
     if (seen.has(rel)) throw new ExportError(`the daemon sent ${rel} twice`);
     seen.add(rel);
     const abs = path.join(root, ...parts);
-    if (kind === 2) {
+    if (kind === PROC_NODE.DIR) {
       fs.mkdirSync(abs, { mode: 0o555 | 0o200 });
       dirs.add(rel);
-    } else if (kind === 1) {
+    } else if (kind === PROC_NODE.LINK) {
       if (typeof payload !== "string") throw new ExportError(`${rel}: a link without a target`);
       fs.symlinkSync(payload, abs);
-    } else if (kind === 0) {
+    } else if (kind === PROC_NODE.FILE) {
       if (!(payload instanceof Uint8Array)) throw new ExportError(`${rel}: a file without content`);
       fs.writeFileSync(abs, payload, { flag: "wx", mode: 0o444 });
     } else throw new ExportError(`${rel}: unknown node kind ${kind}`);
@@ -65,8 +66,8 @@ export function writeSnapshot(dir: string, nodes: SnapshotNode[], hostFiles = HO
   // namespace looking into its /proc): procps insists on reading self/stat and self/status
   // for its own terminal, so the exporting process's own stand in.
   if (!seen.has("self")) {
-    write("self", 2, null);
-    for (const f of ["stat", "status"]) write(`self/${f}`, 0, fs.readFileSync(`/proc/self/${f}`));
+    write("self", PROC_NODE.DIR, null);
+    for (const f of ["stat", "status"]) write(`self/${f}`, PROC_NODE.FILE, fs.readFileSync(`/proc/self/${f}`));
   }
   for (const f of hostFiles) {
     if (seen.has(f)) continue;
@@ -76,7 +77,7 @@ export function writeSnapshot(dir: string, nodes: SnapshotNode[], hostFiles = HO
     } catch {
       continue;
     }
-    write(f, 0, data);
+    write(f, PROC_NODE.FILE, data);
   }
   return n;
 }

@@ -28,7 +28,7 @@ export type SignalAction = SignalHandler | "default" | "ignore";
 export interface ConnectOptions {
   readonly socket?: string;
   readonly env?: NodeJS.ProcessEnv;
-  /** Signal delivery: 0 = as messages on the connection (default), 1 = as host signals. */
+  /** Signal delivery: a DELIVERY code (DELIVERY.EVENTS, messages on the connection, by default; HOST, host signals; HOST_BLOCKED, host signals rung also while blocked). */
   readonly delivery?: number;
   readonly exe?: string;
   readonly argv?: string[];

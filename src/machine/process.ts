@@ -77,7 +77,7 @@ export interface ProcessInput {
   hostpid: number;
   /** Milliseconds since the namespace started. */
   startTime: number;
-  /** Signal delivery: 0 = message on the connection, 1 = host signal. */
+  /** Signal delivery: a DELIVERY code (EVENTS messages on the connection, HOST host signals, HOST_BLOCKED host signals rung also while blocked). */
   delivery: number;
   /** The thread that forked it (its real_parent task); the parent's pid when not given. */
   parentTid?: number;

@@ -23,6 +23,7 @@
  */
 import { assign, setup } from "xstate";
 import type { SigInfo } from "./sigset.js";
+import { PTRACE_MODE } from "../protocol/calls/ptrace.js";
 
 /** A ptrace stop as the tracer sees it. */
 export interface PtraceStop {
@@ -46,7 +47,7 @@ export interface PtraceContext extends PtraceInput {
   readonly reported: boolean;
   /** GETEVENTMSG (task->ptrace_message). */
   readonly message: bigint;
-  /** How the tracer resumed it last: 0 CONT, 1 SYSCALL, 2 SINGLESTEP. */
+  /** How the tracer resumed it last: a PTRACE_MODE (CONT, SYSCALL, SINGLESTEP). */
   readonly mode: number;
   /** A signal the tracer let through at a signal-delivery stop whose handler the tracee runs (delivery 1). */
   readonly inject: SigInfo | null;
@@ -100,7 +101,7 @@ export const ptraceMachine = setup({
   },
 }).createMachine({
   id: "ptrace",
-  context: ({ input }) => ({ tracer: input.tracer, tracee: input.tracee, seized: input.seized, options: input.options, stop: null, reported: false, message: 0n, mode: 0, inject: null, notify: false, pending: null }),
+  context: ({ input }) => ({ tracer: input.tracer, tracee: input.tracee, seized: input.seized, options: input.options, stop: null, reported: false, message: 0n, mode: PTRACE_MODE.CONT, inject: null, notify: false, pending: null }),
   on: {
     SET_OPTIONS: { actions: "setOptions" },
     INJECTED: { actions: "injected" },

@@ -13,13 +13,15 @@ import { renderCmdline, renderComm, renderEnviron } from "./text.js";
 import { pidList, viewOf, type ProcView, type TaskView } from "./view.js";
 import { ownerMayOpen, ptraceMayRead } from "./access.js";
 import { hostMaps } from "./host.js";
+import { PROC_NODE } from "../protocol/calls/procfs.js";
 
 export type Node =
   | { readonly kind: "file"; readonly data: Buffer }
   | { readonly kind: "link"; readonly target: string }
   | { readonly kind: "dir"; readonly entries: readonly string[] };
 
-export const NODE_KIND = { file: 0, link: 1, dir: 2 } as const;
+/** A node's kind as proc_read and procfs_snapshot give it (the protocol's PROC_NODE codes). */
+export const NODE_KIND = { file: PROC_NODE.FILE, link: PROC_NODE.LINK, dir: PROC_NODE.DIR } as const;
 
 /** Who is reading: "self" and "thread-self" resolve to the caller (proc_self_get_link). */
 export interface Reader {

@@ -66,7 +66,7 @@ void tell_mask(uint64_t m) {
      mask changed would: blocked, it rings all the same (delivery 2), and its doorbell comes
      in when the host takes the new mask. */
   if (told != ~0ull && ((m & told) == told || !held(told & ~m))) {
-    struct blinkd_rt_sigprocmask_args a = {2, m};
+    struct blinkd_rt_sigprocmask_args a = {SIG_SETMASK, m};
     if (blinkd_conn_post(&conn, &blinkd_call_rt_sigprocmask, &a) == 0) {
       told = m;
       errno = e;
@@ -74,7 +74,7 @@ void tell_mask(uint64_t m) {
     }
   }
   struct blinkd_rt_sigprocmask_out o;
-  int64_t r = blinkd_rt_sigprocmask(&conn, 2, m, &o);
+  int64_t r = blinkd_rt_sigprocmask(&conn, SIG_SETMASK, m, &o);
   if (r == 0) told = m;
   else {
     static int warned;

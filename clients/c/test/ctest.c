@@ -473,11 +473,11 @@ static int calls(void) {
   /* posts ([4, …], spec/protocol.md §4.5): no reply comes for them; the daemon took them in
      order (the next call sees the mask), and a post's failure (fork_abort of no reservation:
      ESRCH) goes to the daemon's log. A reply to a post would be stashed here, unclaimed. */
-  struct blinkd_rt_sigprocmask_args pa = {2, 1ull << 9};
+  struct blinkd_rt_sigprocmask_args pa = {SIG_SETMASK, 1ull << 9};
   struct blinkd_fork_abort_args fa = {99999};
   CHECK(blinkd_conn_post(&conn, &blinkd_call_rt_sigprocmask, &pa) == 0 && blinkd_conn_post(&conn, &blinkd_call_fork_abort, &fa) == 0, "post");
   struct blinkd_rt_sigprocmask_out mo;
-  r = blinkd_rt_sigprocmask(&conn, 2, 0, &mo);
+  r = blinkd_rt_sigprocmask(&conn, SIG_SETMASK, 0, &mo);
   int stashed = 0;
   for (int i = 0; i < BLINKD_STASH_SLOTS; i++) stashed += conn.stash[i].used;
   printf("after two posts: rt_sigprocmask = %lld old=0x%llx unread=%zu stashed=%d\n", (long long)r, (unsigned long long)mo.old, conn.rlen, stashed);

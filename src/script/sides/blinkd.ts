@@ -6,6 +6,7 @@
  */
 import { DaemonSide, type InitCommand } from "./daemon.js";
 import { TS_AGENT } from "../files.js";
+import { DELIVERY } from "../../protocol/calls/session.js";
 
 
 export class BlinkdSide extends DaemonSide {
@@ -15,7 +16,7 @@ export class BlinkdSide extends DaemonSide {
   protected initCommand(coord: string): InitCommand {
     return {
       image: { exe: process.execPath, argv: [process.execPath, TS_AGENT, "init"] },
-      delivery: 0,
+      delivery: DELIVERY.EVENTS,
       command: process.execPath,
       args: [TS_AGENT, "init"],
       env: (d, token) => ({ ...process.env, BLINKD_SOCKET: d.socket, BLINK_PREFIX: d.prefix, BLINKD_TOKEN: token, BLINKD_SCRIPT_COORD: coord }),
