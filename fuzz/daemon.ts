@@ -4,9 +4,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
+import { shebangNodeFlags } from "../src/cli/nodeflags.js";
 
 export const ROOT = path.resolve(import.meta.dirname, import.meta.dirname.includes(`${path.sep}dist${path.sep}`) ? "../.." : "..");
 export const BIN = path.join(ROOT, "bin/blinkd.js");
+/** The Node.js flags of bin/blinkd.js's `#!` line, then the script: the daemon as the `blinkd` command runs it. */
+export const NODE_BIN: readonly string[] = [...shebangNodeFlags(BIN), BIN];
 
 export interface Daemon {
   readonly proc: ChildProcess;
@@ -22,7 +25,7 @@ export interface Daemon {
 export async function startDaemon(args: string[] = [], prefix = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-h-"))): Promise<Daemon> {
   // BLINKD_DAEMON_NODE_ARGS: Node.js flags for the daemon alone (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
   const nodeArgs = (process.env.BLINKD_DAEMON_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, BIN, "serve", "--prefix", prefix, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  const proc = spawn(process.execPath, [...nodeArgs, ...NODE_BIN, "serve", "--prefix", prefix, ...args], { stdio: ["ignore", "ignore", "pipe"] });
   const internalErrors: string[] = [];
   const tail: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));

@@ -9,7 +9,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { ROOT, cli, serve, tempPrefix, type Served } from "./helpers/daemon.js";
+import { NODE_BIN, ROOT, cli, serve, tempPrefix, type Served } from "./helpers/daemon.js";
 import { Raw } from "./helpers/raw.js";
 import { withoutRoot } from "./helpers/root.js";
 
@@ -70,6 +70,17 @@ describe("blinkd run", () => {
   });
 });
 
+describe("the daemon's Node.js flags", () => {
+  it("a daemon the spec helpers start runs with bin/blinkd.js's #! flags (2 MB semi-spaces), as the blinkd command runs", async () => {
+    const shebang = fs.readFileSync(path.join(ROOT, "bin/blinkd.js"), "utf8").split("\n", 1)[0]!;
+    expect(shebang).toMatch(/^#!\/usr\/bin\/env -S node .*--max-semi-space-size=2/);
+    const d = await serve();
+    cleanup.push(() => d.stop());
+    const argv = fs.readFileSync(`/proc/${d.proc.pid}/cmdline`, "utf8").split("\0");
+    for (const flag of shebang.split(" ").filter((a) => a.startsWith("--"))) expect(argv).toContain(flag);
+  });
+});
+
 describe("socket paths", () => {
   const serveFails = async (prefix: string, env: NodeJS.ProcessEnv = {}) => {
     const r = await cli(["serve", ...(prefix ? ["--prefix", prefix] : [])], env);
@@ -100,7 +111,7 @@ describe("socket paths", () => {
 
   it("the default prefix is created 0700 with a 0700 runtime directory; a socket is 0666 only where no other user can reach it by path (for the door of a guest that dropped its uid), else 0600", async () => {
     const xdg = tempPrefix();
-    const p = spawn(process.execPath, [path.join(ROOT, "bin/blinkd.js"), "serve"], {
+    const p = spawn(process.execPath, [...NODE_BIN, "serve"], {
       env: { ...process.env, BLINK_PREFIX: "", XDG_RUNTIME_DIR: xdg },
       stdio: ["ignore", "ignore", "pipe"],
     });
@@ -116,7 +127,7 @@ describe("socket paths", () => {
     // A prefix others may search: the fixed name is 0600.
     const open = tempPrefix();
     fs.chmodSync(open, 0o755);
-    const q = spawn(process.execPath, [path.join(ROOT, "bin/blinkd.js"), "serve", "--prefix", open], { stdio: ["ignore", "ignore", "pipe"] });
+    const q = spawn(process.execPath, [...NODE_BIN, "serve", "--prefix", open], { stdio: ["ignore", "ignore", "pipe"] });
     cleanup.push(() => void q.kill("SIGKILL"));
     await new Promise<void>((resolve) => q.stderr!.on("data", (b: Buffer) => b.toString().includes("serving at") && resolve()));
     expect(fs.lstatSync(path.join(open, "blinkd.sock")).mode & 0o777).toBe(0o600);

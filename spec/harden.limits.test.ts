@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { hardenSetup } from "./helpers/harden.js";
-import { BIN } from "../fuzz/daemon.js";
+import { BIN, NODE_BIN } from "../fuzz/daemon.js";
 import { ClientConnection } from "../src/client/connection.js";
 import { Control } from "../src/client/control.js";
 import { SyscallError } from "../src/client/errors.js";
@@ -190,7 +190,7 @@ describe("limits", () => {
 
   it("RLIMIT_NOFILE: the connection limit is sized to the descriptors the daemon may open and said at start; connections past it are told why (no bare ECONNRESET) and ps still works", async () => {
     const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-nofile-"));
-    const p = spawn("sh", ["-c", `ulimit -n 256 && exec "${process.execPath}" "${BIN}" serve --prefix "${prefix}"`], { stdio: ["ignore", "ignore", "pipe"] });
+    const p = spawn("sh", ["-c", `ulimit -n 256 && exec "${process.execPath}" ${NODE_BIN.map((a) => `"${a}"`).join(" ")} serve --prefix "${prefix}"`], { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     p.stderr.on("data", (b: Buffer) => (err += b));
     try {

@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN } from "../fuzz/daemon.js";
+import { NODE_BIN } from "../fuzz/daemon.js";
 import { hardenSetup } from "./helpers/harden.js";
 import { buildNative } from "./helpers/native.js";
 import { Raw, StandIn } from "./helpers/raw.js";
@@ -38,7 +38,7 @@ const standIn = (): StandIn => {
 /** Runs `sh -c SCRIPT` as PID 1 under blinkd run or in a real PID namespace; its output (stderr after stdout) and status. */
 function asInit(where: "blinkd" | "linux", script: string): { out: string; err: string; code: number | null } {
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-trust-"));
-  const cmd = where === "blinkd" ? [process.execPath, BIN, "run", "--prefix", prefix, "--", "sh", "-c", script] : ["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", script];
+  const cmd = where === "blinkd" ? [process.execPath, ...NODE_BIN, "run", "--prefix", prefix, "--", "sh", "-c", script] : ["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", script];
   const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: "utf8", timeout: 30_000 });
   fs.rmSync(prefix, { recursive: true, force: true });
   return { out: r.stdout, err: r.stderr, code: r.status };

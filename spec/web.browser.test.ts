@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Control } from "../src/client/control.js";
-import { BIN, ROOT, tempPrefix } from "./helpers/daemon.js";
+import { NODE_BIN, ROOT, tempPrefix } from "./helpers/daemon.js";
 import { namespace } from "./helpers/namespace.js";
 import { Browser, CHROMIUM, type Page } from "./helpers/browser.js";
 import { SCENE, type Cast } from "./helpers/webscene.js";
@@ -192,7 +192,7 @@ describe.skipIf(!CHROMIUM)("blinkd web on the demo: init reaps an orphan, watche
   it("shows leaf reparented to init, then gone when init reaps it; after the namespace ends the page still steps through it", async () => {
     const prefix = tempPrefix();
     const gate = path.join(prefix, "start-the-tree");
-    const run = spawn(process.execPath, [BIN, "run", "--prefix", prefix, "--", process.execPath, path.join(ROOT, "dist/examples/init-tree.js")], {
+    const run = spawn(process.execPath, [...NODE_BIN, "run", "--prefix", prefix, "--", process.execPath, path.join(ROOT, "dist/examples/init-tree.js")], {
       env: { ...process.env, HOLD_MS: "2500", DEMO_GATE: gate },
       stdio: ["ignore", "ignore", "inherit"],
     });

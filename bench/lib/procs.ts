@@ -4,17 +4,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
+import { shebangNodeFlags } from "../../src/cli/nodeflags.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "../../..");
 export const RESULTS = path.join(ROOT, "bench/results");
 const BIN = path.join(ROOT, "bin/blinkd.js");
 
 /** The Node.js flags of the command's `#!` line (bin/blinkd.js): the daemon runs with them as `blinkd` does. */
-export const BIN_NODE_FLAGS: readonly string[] = (() => {
-  const first = fs.readFileSync(BIN, "utf8").split("\n", 1)[0]!;
-  const m = /^#!\S*env -S node((?: --\S+)*)\s*$/.exec(first);
-  return m ? m[1]!.split(" ").filter(Boolean) : [];
-})();
+export const BIN_NODE_FLAGS: readonly string[] = shebangNodeFlags(BIN);
 
 /** The argv of `blinkd ARGS…` as the command's own `#!` line starts it, with this Node.js. */
 export function blinkdArgv(args: string[]): string[] {

@@ -4,7 +4,7 @@
  * preload library), or `blinkd run --blink-path` (the program in the patched blink).
  */
 import * as path from "node:path";
-import { BIN, ROOT } from "./daemon.js";
+import { NODE_BIN, ROOT } from "./daemon.js";
 
 export type Where = "linux" | "blinkd" | "blink";
 
@@ -15,6 +15,6 @@ const BLINK = path.join(ROOT, "dist/blink/blink");
 export function asInitArgv(where: Where, cmd: readonly string[], prefix?: string): string[] {
   const pre = prefix ? ["--prefix", prefix] : [];
   if (where === "linux") return ["unshare", "--pid", "--fork", "--mount-proc", ...cmd];
-  if (where === "blink") return [process.execPath, BIN, "run", ...pre, "--blink-path", BLINK, "--", ...cmd];
-  return [process.execPath, BIN, "run", ...pre, "--", ...cmd];
+  if (where === "blink") return [process.execPath, ...NODE_BIN, "run", ...pre, "--blink-path", BLINK, "--", ...cmd];
+  return [process.execPath, ...NODE_BIN, "run", ...pre, "--", ...cmd];
 }

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect, type TestContext } from "vitest";
-import { BIN, ROOT } from "./daemon.js";
+import { NODE_BIN, ROOT } from "./daemon.js";
 import { parseScenario, type Scenario } from "../../src/script/format.js";
 
 export const SCENARIO_DIR = path.join(ROOT, "spec/scenarios");
@@ -42,7 +42,7 @@ export function scenarioFiles(): string[] {
 export function compareScenarios(files: string[], opts: { blink?: boolean; timeoutMs?: number } = {}): Promise<Compared[]> {
   const timeoutMs = opts.timeoutMs ?? 600_000;
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, "script", "--compare", "--json", ...(opts.blink ? ["--blink"] : []), ...files], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [...NODE_BIN, "script", "--compare", "--json", ...(opts.blink ? ["--blink"] : []), ...files], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     p.stdout.on("data", (d: Buffer) => (out += d));

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as http from "node:http";
 import { createInterface } from "node:readline";
-import { BIN } from "./daemon.js";
+import { NODE_BIN } from "./daemon.js";
 
 export interface Web {
   proc: ChildProcess;
@@ -15,7 +15,7 @@ export interface Web {
 
 /** Starts the real `blinkd web` and reads the URL it prints. */
 export async function startWeb(args: string[]): Promise<Web> {
-  const proc = spawn(process.execPath, [BIN, "web", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, [...NODE_BIN, "web", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
   const lines: string[] = [];
   const waiters = new Set<() => void>();
   createInterface({ input: proc.stdout! }).on("line", (l) => {
