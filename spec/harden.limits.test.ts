@@ -115,7 +115,7 @@ describe("limits", () => {
     b.close();
   });
 
-  it("--max-parked: one parked call too many is EAGAIN on that connection only; the parked ones are answered when interrupted", async () => {
+  it("--max-parked: one parked call too many is EAGAIN on that connection only, a call that fails at once still gets its own errno; the parked ones are answered when interrupted", async () => {
     const d = await daemon(["--max-parked", "2"]);
     const init = await guest(d.socket);
     await init.call("fork", {});
@@ -124,6 +124,8 @@ describe("limits", () => {
     const third = await errnoOf(init.call("wait4", { pid: -1, options: 0 }));
     expect(third.code).toBe("EAGAIN");
     expect(third.detail).toMatch(/more than 2 parked calls/);
+    // A call that fails at once never parks: its own errno, not the parked calls' limit.
+    expect((await errnoOf(init.call("wait4", { pid: 99, options: 0 }))).code).toBe("ECHILD");
     for (const ac of acs) ac.abort();
     for (const p of parked) expect((await errnoOf(p)).code).toBe("EINTR");
     init.close();

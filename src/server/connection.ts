@@ -195,7 +195,9 @@ export class Connection implements Caller {
     } finally {
       k.running = 0;
     }
-    if (!Effect.isEffect(out)) return send.call(this, seq, call, out);
+    // An Errno is data, but Data.TaggedError makes it a yieldable Effect too: test it first,
+    // or every failed call (wait4's ECHILD) would be run on a fiber of its own and count as parked.
+    if (out instanceof Errno || !Effect.isEffect(out)) return send.call(this, seq, call, out);
     // A post is never a call that blocks (parseIncoming); one written as an Effect runs to its end, its outcome dropped.
     if (posted) return this.runPosted(seq, call, out as Effect.Effect<unknown, Errno>);
     if (this.parked.size >= this.core.limits.maxParked) return this.send(seq, call, errno(E.EAGAIN, `more than ${this.core.limits.maxParked} parked calls on one connection`));
