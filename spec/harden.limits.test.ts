@@ -131,6 +131,22 @@ describe("limits", () => {
     init.close();
   });
 
+  it("--max-parked: a blocking eventfd_read refused past the limit holds nothing: the file goes with its last descriptor", async () => {
+    const d = await daemon(["--max-parked", "1"]);
+    const g = await guest(d.socket);
+    const ctl = await Control.connect(d.socket);
+    const fd = Number((await g.call("eventfd2", { initval: 0, flags: 0 })).result);
+    const ac = new AbortController();
+    const parked = g.call("eventfd_read", { fd, size: 8 }, { signal: ac.signal });
+    expect((await errnoOf(g.call("eventfd_read", { fd, size: 8 }))).code).toBe("EAGAIN");
+    ac.abort();
+    expect((await errnoOf(parked)).code).toBe("EINTR");
+    await g.call("close", { fd });
+    expect((await ctl.check()).problems).toEqual([]);
+    ctl.close();
+    g.close();
+  });
+
   it("--max-connections: past it a guest is told why and closed, while 8 more connections are kept for control clients (ps, check); past those, every connection is refused with the reason; a slot freed is a slot usable", async () => {
     const d = await daemon(["--max-connections", "2"]);
     const a = await guest(d.socket);

@@ -6,12 +6,11 @@
  * calls in flight), and the optional host mirror for epoll. Then the calls: eventfd2,
  * read and write with their EINVAL and EAGAIN rules and blocking through park.
  */
-import * as Effect from "effect/Effect";
 import { createActor, type Actor } from "xstate";
 import { AGAIN, EFD_MAX, ULLONG_MAX, canRead, canWrite, eventfdMachine, type EventfdOutcome, type EventfdState } from "../machine/eventfd.js";
 import { WaitQueue } from "./waitqueue.js";
 import { E, errno, type Errno } from "../protocol/errno.js";
-import { NOT_READY, park, type Interruptible } from "./park.js";
+import { NOT_READY, park, type Parked } from "./park.js";
 import type { Files } from "./files.js";
 import type { ActorHost } from "./kernel.js";
 
@@ -151,15 +150,15 @@ export function eventfdOf(files: Files, pid: number, fd: number): Eventfd | Errn
 }
 
 /** A call that may park keeps its file alive until it replies, as fdget does in read(2). */
-function holding<A>(files: Files, f: Eventfd, eff: Effect.Effect<A, Errno>): Effect.Effect<A, Errno> {
+function holding<A>(files: Files, f: Eventfd, p: Parked<A>): Parked<A> {
   files.hold(f);
-  return Effect.ensuring(eff, Effect.sync(() => files.release(f)));
+  return p.finally(() => files.release(f));
 }
 
 export type ReadOk = { result: number; out: { value: bigint } };
 
 /** eventfd_read_iter: the counter (or 1 in semaphore mode), EAGAIN when it is 0 and the file is O_NONBLOCK, else a wait until it is not. */
-export function eventfdRead(files: Files, pid: number, fd: number, size: number, interruptible: Interruptible): ReadOk | Errno | Effect.Effect<ReadOk, Errno> {
+export function eventfdRead(files: Files, pid: number, fd: number, size: number): ReadOk | Errno | Parked<ReadOk> {
   const f = eventfdOf(files, pid, fd);
   if (!(f instanceof Eventfd)) return f;
   // eventfd_read_iter: "if (iov_iter_count(to) < sizeof(ucnt)) return -EINVAL;"
@@ -172,11 +171,11 @@ export function eventfdRead(files: Files, pid: number, fd: number, size: number,
   if (first !== NOT_READY) return first;
   // "if (file->f_flags & O_NONBLOCK ...) return -EAGAIN;" else wait until ctx->count.
   if (f.flags & O_NONBLOCK) return errno(E.EAGAIN);
-  return holding(files, f, park(interruptible, () => [f.wq], attempt));
+  return holding(files, f, park(() => [f.wq], attempt));
 }
 
 /** eventfd_write: the value added, EAGAIN when it would overflow and the file is O_NONBLOCK, else a wait until it fits. */
-export function eventfdWrite(files: Files, pid: number, fd: number, value: bigint, size: number, interruptible: Interruptible): number | Errno | Effect.Effect<number, Errno> {
+export function eventfdWrite(files: Files, pid: number, fd: number, value: bigint, size: number): number | Errno | Parked<number> {
   const f = eventfdOf(files, pid, fd);
   if (!(f instanceof Eventfd)) return f;
   // eventfd_write since Linux 6.6 ("eventfd: strictly check the count parameter of
@@ -190,5 +189,5 @@ export function eventfdWrite(files: Files, pid: number, fd: number, value: bigin
   if (first !== NOT_READY) return first;
   // "else if (!(file->f_flags & O_NONBLOCK))" waits until ULLONG_MAX - ctx->count > ucnt; else -EAGAIN.
   if (f.flags & O_NONBLOCK) return errno(E.EAGAIN);
-  return holding(files, f, park(interruptible, () => [f.wq], attempt));
+  return holding(files, f, park(() => [f.wq], attempt));
 }

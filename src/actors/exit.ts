@@ -14,7 +14,7 @@ import { CONTINUED, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WSTOPPED, __WALL, __W
 import type { ProcessContext } from "../machine/process.js";
 import { SI, SIG, type SigInfo } from "../machine/sigset.js";
 import type { Kernel } from "./kernel.js";
-import { NOT_READY, park, type Attempt, type Interruptible } from "./park.js";
+import { NOT_READY, park, type Attempt } from "./park.js";
 import { sendExitSignal, sendSignal } from "./signal.js";
 import { ptraceExitNotify, ptraceReport, releaseToParent, tracedBy, tracerOf } from "./ptrace.js";
 import { unreserveAll, unreserveTask } from "./reservations.js";
@@ -382,12 +382,12 @@ export function waitAttempt(k: Kernel, caller: number, callerTid: number, sel: S
  * `shape` makes the reply of what was found (wait4's and waitid's differ); a wait that
  * finds something at once returns it without parking.
  */
-export function doWait<A>(k: Kernel, pid: number, tid: number, sel: Selector, options: number, interruptible: Interruptible, shape: (f: Found | 0) => A) {
+export function doWait<A>(k: Kernel, pid: number, tid: number, sel: Selector, options: number, shape: (f: Found | 0) => A) {
   const once = (): Attempt<A> => {
     const r = waitAttempt(k, pid, tid, sel, options);
     return r === NOT_READY || (typeof r === "object" && "_tag" in r) ? (r as Attempt<A>) : shape(r as Found | 0);
   };
   const first = once();
   if (first !== NOT_READY) return first as A | Errno;
-  return park(interruptible, () => [k.waitQueue(pid)], once);
+  return park(() => [k.waitQueue(pid)], once);
 }

@@ -5,9 +5,8 @@
  */
 import { E, errno, type Errno } from "../protocol/errno.js";
 import { POLLERR, POLLHUP, POLLNVAL } from "../protocol/fdconst.js";
-import type * as Effect from "effect/Effect";
 import type { Files } from "./files.js";
-import { NOT_READY, park, type Attempt, type Interruptible } from "./park.js";
+import { NOT_READY, park, type Attempt, type Parked } from "./park.js";
 import type { WaitQueue } from "./waitqueue.js";
 
 /** The readiness of one descriptor (f_op->poll with no wait): its revents, EBADF when not open. */
@@ -34,7 +33,7 @@ function pollOnce(files: Files, pid: number, fds: number[], events: number[]): P
 }
 
 /** do_sys_poll: at once when something is ready or the timeout is 0, else park until one is or the timeout passes. */
-export function poll(files: Files, pid: number, fds: number[], events: number[], timeout: number, interruptible: Interruptible): PollOk | Errno | Effect.Effect<PollOk, Errno> {
+export function poll(files: Files, pid: number, fds: number[], events: number[], timeout: number): PollOk | Errno | Parked<PollOk> {
   if (events.length !== fds.length) return errno(E.EINVAL, `poll.events: ${events.length} entries for ${fds.length} descriptors`);
   // do_sys_poll: "if (nfds > rlimit(RLIMIT_NOFILE)) return -EINVAL;"
   if (fds.length > files.limits.maxFdsPerProcess) return errno(E.EINVAL, `poll.fds: ${fds.length} entries, more than RLIMIT_NOFILE ${files.limits.maxFdsPerProcess}`);
@@ -53,7 +52,7 @@ export function poll(files: Files, pid: number, fds: number[], events: number[],
     return qs;
   };
   const now = Date.now;
-  return park(interruptible, queues, attempt, {
+  return park(queues, attempt, {
     ...(timeout > 0 ? { deadline: now() + timeout } : {}),
     now,
     onTimeout: () => ({ result: 0, out: { revents: new Array<number>(fds.length).fill(0) } }),

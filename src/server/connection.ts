@@ -22,6 +22,7 @@ import type { ServerCore } from "./core.js";
 import { argsView } from "../actors/eventlog.js";
 import { secret } from "../actors/secrets.js";
 import { provesHost, provesHostAt } from "./hostproof.js";
+import { Parked } from "../actors/park.js";
 
 /** Interrupted before completing: the client returns EINTR, or restarts the call when the guest's handler has SA_RESTART (the kernel's ERESTARTSYS). */
 export { ERESTARTSYS };
@@ -52,7 +53,8 @@ export class Connection implements Caller {
   private outgoing: Buffer[] | undefined;
   private outgoingBytes = 0;
   private readonly reader: FrameReader;
-  private readonly parked = new Map<number, { call: CallEntry; args: Record<string, unknown>; fiber: Fiber.RuntimeFiber<void, never> }>();
+  /** Calls parked on this connection; `cancel` interrupts one (its reply, if any, is ERESTARTSYS). */
+  private readonly parked = new Map<number, { call: CallEntry; args: Record<string, unknown>; cancel: () => void }>();
   private readonly ctx: CallCtx;
   private handshakeTimer: NodeJS.Timeout | undefined;
   /** Runs while a frame is unfinished (limits.frameTimeoutMs). */
@@ -195,13 +197,39 @@ export class Connection implements Caller {
     } finally {
       k.running = 0;
     }
+    if (out instanceof Parked) {
+      // A post never blocks (parseIncoming refuses it), and past the limit a wait is refused:
+      // either way the wait is cancelled unstarted, so what it holds (an eventfd) is released.
+      const refused = posted ? errno(E.EINVAL, `${call.name} may block: it cannot be posted`) : this.parked.size >= this.core.limits.maxParked ? this.tooManyParked() : undefined;
+      if (!refused) return this.parkWait(seq, call, out, req.args);
+      out.cancel();
+      return send.call(this, seq, call, refused);
+    }
     // An Errno is data, but Data.TaggedError makes it a yieldable Effect too: test it first,
     // or every failed call (wait4's ECHILD) would be run on a fiber of its own and count as parked.
     if (out instanceof Errno || !Effect.isEffect(out)) return send.call(this, seq, call, out);
     // A post is never a call that blocks (parseIncoming); one written as an Effect runs to its end, its outcome dropped.
     if (posted) return this.runPosted(seq, call, out as Effect.Effect<unknown, Errno>);
-    if (this.parked.size >= this.core.limits.maxParked) return this.send(seq, call, errno(E.EAGAIN, `more than ${this.core.limits.maxParked} parked calls on one connection`));
+    if (this.parked.size >= this.core.limits.maxParked) return this.send(seq, call, this.tooManyParked());
     this.park(seq, call, out as Effect.Effect<unknown, Errno>, req.args);
+  }
+
+  private tooManyParked(): Errno {
+    return errno(E.EAGAIN, `more than ${this.core.limits.maxParked} parked calls on one connection`);
+  }
+
+  /**
+   * A wait on plain callbacks (actors/park.ts): its reply is written in the synchronous step
+   * that takes its value, and a cancel before that step replies ERESTARTSYS (no reply once
+   * the connection is closed).
+   */
+  private parkWait(seq: number, call: CallEntry, p: Parked<unknown>, args: Record<string, unknown>): void {
+    const settle = (r: unknown): void => {
+      this.parked.delete(seq);
+      if (!this.closed) this.send(seq, call, r);
+    };
+    this.parked.set(seq, { call, args, cancel: () => p.cancel() && settle(errno(ERESTARTSYS, "interrupted")) });
+    p.start(settle);
   }
 
   /** Which connection may make which call (the schema's role), and no guest call after the thread ended. */
@@ -224,8 +252,10 @@ export class Connection implements Caller {
     }
   }
 
+  /** A blocking call written as an Effect (a stream until interrupted: `events --follow`) runs on a fiber of its own. */
   private park(seq: number, call: CallEntry, eff: Effect.Effect<unknown, Errno>, args: Record<string, unknown>): void {
-    // The reply is written inside the uninterruptible region: see actors/park.ts.
+    // The reply is written inside the uninterruptible region, as a Parked wait's is in the
+    // step that takes its value (actors/park.ts): an interrupt lands before it or after it.
     const program = Effect.uninterruptible(
       Effect.exit(eff).pipe(
         Effect.map((exit) => {
@@ -240,9 +270,9 @@ export class Connection implements Caller {
         }),
       ),
     );
-    const entry = { call, args, fiber: undefined as unknown as Fiber.RuntimeFiber<void, never> };
-    this.parked.set(seq, entry);
-    entry.fiber = Effect.runFork(program);
+    let fiber: Fiber.RuntimeFiber<void, never> | undefined;
+    this.parked.set(seq, { call, args, cancel: () => fiber?.unsafeInterruptAsFork(FiberId.none) });
+    fiber = Effect.runFork(program);
   }
 
   private runPosted(seq: number, call: CallEntry, eff: Effect.Effect<unknown, Errno>): void {
@@ -263,7 +293,7 @@ export class Connection implements Caller {
     const p = this.parked.get(seq);
     if (this.core.trace) this.core.log(traceInterrupt(this.who, seq, p ? "parked: interrupting" : "not parked: the reply is already sent or on its way"));
     // An interrupt for a call that already completed is not an error: its real reply stands.
-    if (p) p.fiber.unsafeInterruptAsFork(FiberId.none);
+    if (p) p.cancel();
   }
 
   /** Writes the one reply to a request. */
@@ -378,7 +408,7 @@ export class Connection implements Caller {
     this.core.holdBuffered(-this.reader.buffered);
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     if (this.frameTimer) clearTimeout(this.frameTimer);
-    for (const [, p] of this.parked) p.fiber.unsafeInterruptAsFork(FiberId.none);
+    for (const [, p] of this.parked) p.cancel();
     this.parked.clear();
     this.core.connectionClosed(this);
   }
@@ -416,6 +446,6 @@ export class Connection implements Caller {
   /** The thread ended: interrupt what it has parked; its in-flight replies still go out. */
   threadEnded(): void {
     this.ended = true;
-    for (const [, p] of this.parked) p.fiber.unsafeInterruptAsFork(FiberId.none);
+    for (const [, p] of this.parked) p.cancel();
   }
 }

@@ -7,8 +7,8 @@ import type { Handlers } from "./types.js";
 
 export const eventfdCalls: Pick<Handlers<typeof eventfd>, "eventfd2" | "eventfd_read" | "eventfd_write" | "eventfd_host" | "eventfd_info"> = {
   eventfd2: (ctx, { initval, flags }) => eventfd2(ctx.k.files, ctx.caller.pid, initval, flags),
-  eventfd_read: (ctx, { fd, size }) => eventfdRead(ctx.k.files, ctx.caller.pid, fd, size, ctx.interruptible),
-  eventfd_write: (ctx, { fd, value, size }) => eventfdWrite(ctx.k.files, ctx.caller.pid, fd, value, size, ctx.interruptible),
+  eventfd_read: (ctx, { fd, size }) => eventfdRead(ctx.k.files, ctx.caller.pid, fd, size),
+  eventfd_write: (ctx, { fd, value, size }) => eventfdWrite(ctx.k.files, ctx.caller.pid, fd, value, size),
   eventfd_host: (ctx, { fd }) => {
     const f = eventfdOf(ctx.k.files, ctx.caller.pid, fd);
     if (f instanceof Errno) return f;

@@ -14,5 +14,5 @@ export const fdCalls: Pick<Handlers<typeof eventfd>, "close" | "dup" | "dup2" | 
   dup3: (ctx, { oldfd, newfd, flags }) => dup3(ctx.k.files, ctx.caller.pid, oldfd, newfd, flags, "dup3"),
   fcntl: (ctx, { fd, cmd, arg }) => fcntl(ctx.k, ctx.caller.pid, fd, cmd, arg),
   ready: (ctx, { fd }) => ready(ctx.k.files, ctx.caller.pid, fd),
-  poll: (ctx, { fds, events, timeout }) => poll(ctx.k.files, ctx.caller.pid, fds, events, timeout, ctx.interruptible),
+  poll: (ctx, { fds, events, timeout }) => poll(ctx.k.files, ctx.caller.pid, fds, events, timeout),
 };

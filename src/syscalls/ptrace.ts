@@ -5,7 +5,7 @@
  */
 import { E, Errno, errno } from "../protocol/errno.js";
 import type { ptrace } from "../protocol/calls/ptrace.js";
-import { NOT_READY, park } from "../actors/park.js";
+import { NOT_READY, park, type Parked } from "../actors/park.js";
 import {
   PT,
   abandon,
@@ -20,7 +20,6 @@ import {
   traceme,
   type Served,
 } from "../actors/ptrace.js";
-import * as Effect from "effect/Effect";
 import type { CallCtx, Handlers } from "./types.js";
 
 /** How long a tracer's request waits for its tracee's answer (spec/ptrace.md §4.4). */
@@ -29,12 +28,12 @@ export const ANSWER_TIMEOUT_MS = 10_000;
 const EMPTY = Buffer.alloc(0);
 
 /** ptrace_serve's parking: the next request, or "run on", whichever comes. */
-function serve(ctx: CallCtx): Served | Effect.Effect<Served, Errno> {
+function serve(ctx: CallCtx): Served | Parked<Served> {
   const pid = ctx.caller.pid;
   const once = (): Served | typeof NOT_READY => serveNext(ctx.k, pid) ?? NOT_READY;
   const first = once();
   if (first !== NOT_READY) return first;
-  return park(ctx.interruptible, () => serveQueue(ctx.k, pid), once);
+  return park(() => serveQueue(ctx.k, pid), once);
 }
 
 export const ptraceCalls: Handlers<typeof ptrace> = {
@@ -68,13 +67,13 @@ export const ptraceCalls: Handlers<typeof ptrace> = {
     };
     const first = once();
     if (first !== NOT_READY) return first;
-    return park(ctx.interruptible, () => [answeredQueue(link)], once, {
+    return park(() => [answeredQueue(link)], once, {
       deadline,
       onTimeout: () => {
         abandon(link, carry);
         return errno(E.EIO, `${pid} did not answer within ${ANSWER_TIMEOUT_MS} ms (its client does not serve ptrace requests)`);
       },
-    }).pipe(Effect.onInterrupt(() => Effect.sync(() => abandon(link, carry))));
+    }).onCancel(() => abandon(link, carry));
   },
   ptrace_serve: (ctx, { id, result, value, bytes }) => {
     if (result < -4095n || result > 0x7fffffffn) return errno(E.EINVAL, "ptrace_serve.result: a count or a negated errno");

@@ -1,13 +1,14 @@
 /**
  * What a syscall family implements: one handler per call of its schema family, typed by
- * the schema. A non-blocking call returns its outcome at once; a blocking one returns an
- * Effect that parks (see actors/park.ts). Failures are `Errno` values, never exceptions.
+ * the schema. A non-blocking call returns its outcome at once; a blocking one returns a
+ * `Parked` wait (see actors/park.ts), or an Effect for a wait on I/O (the event stream).
+ * Failures are `Errno` values, never exceptions.
  */
 import type * as Effect from "effect/Effect";
 import type { CallDef, Family, FieldsTs } from "../protocol/schema.js";
 import type { Errno } from "../protocol/errno.js";
 import type { Kernel } from "../actors/kernel.js";
-import type { Interruptible } from "../actors/park.js";
+import type { Parked } from "../actors/park.js";
 import type { EventLog } from "../actors/eventlog.js";
 
 /** The connection as a call sees it: who is calling, and the few changes a call may make. */
@@ -56,7 +57,7 @@ export interface DaemonView {
 export interface CallCtx {
   readonly k: Kernel;
   readonly caller: Caller;
-  /** For blocking calls: wraps the part that may be interrupted. */
+  /** For a blocking call written as an Effect: wraps the part that may be interrupted. */
   readonly interruptible: Interruptible;
   readonly daemon: DaemonView;
 }
@@ -65,7 +66,10 @@ export type Ok<D extends CallDef> = keyof D["out"] extends never
   ? number | bigint
   : { readonly result: number | bigint; readonly out: FieldsTs<D["out"]> };
 
-export type Outcome<D extends CallDef> = D["blocks"] extends true ? Effect.Effect<Ok<D>, Errno> | Ok<D> | Errno : Ok<D> | Errno;
+/** Lets only the wait itself be interrupted; given by the dispatcher. */
+export type Interruptible = <A, E>(e: Effect.Effect<A, E>) => Effect.Effect<A, E>;
+
+export type Outcome<D extends CallDef> = D["blocks"] extends true ? Parked<Ok<D>> | Effect.Effect<Ok<D>, Errno> | Ok<D> | Errno : Ok<D> | Errno;
 
 export type Handlers<F extends Family> = {
   readonly [K in keyof F]: (ctx: CallCtx, args: FieldsTs<F[K]["args"]>) => Outcome<F[K]>;

@@ -22,7 +22,7 @@ export const waitCalls: Handlers<typeof wait> = {
     if (!me) return errno(E.ESRCH);
     const sel: Selector = pid === -1 ? { kind: "any" } : pid < 0 ? { kind: "pgid", pgid: -pid } : pid === 0 ? { kind: "pgid", pgid: me.pgid } : { kind: "pid", pid };
     // wo_flags = options | WEXITED
-    return doWait(ctx.k, ctx.caller.pid, ctx.caller.tid, sel, options | WEXITED, ctx.interruptible, (f) => (f === 0 ? { result: 0, out: { wstatus: 0 } } : { result: f.pid, out: { wstatus: f.wstatus } }));
+    return doWait(ctx.k, ctx.caller.pid, ctx.caller.tid, sel, options | WEXITED, (f) => (f === 0 ? { result: 0, out: { wstatus: 0 } } : { result: f.pid, out: { wstatus: f.wstatus } }));
   },
   waitid: (ctx, { idtype, id, options }) => {
     // kernel_waitid: unknown option bits, then no event class at all, are EINVAL.
@@ -55,7 +55,7 @@ export const waitCalls: Handlers<typeof wait> = {
       default:
         return errno(E.EINVAL, `waitid.idtype: expected P_ALL (0), P_PID (1) or P_PGID (2), got ${idtype}`);
     }
-    return doWait(ctx.k, ctx.caller.pid, ctx.caller.tid, sel, options, ctx.interruptible, (f) =>
+    return doWait(ctx.k, ctx.caller.pid, ctx.caller.tid, sel, options, (f) =>
       f === 0
         ? { result: 0, out: { pid: 0, uid: 0, signo: 0, status: 0, code: 0 } }
         : { result: 0, out: { pid: f.pid, uid: f.uid, signo: SIG.SIGCHLD, status: f.status, code: f.code } },
