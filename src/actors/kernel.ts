@@ -136,6 +136,7 @@ export class Kernel implements ActorHost {
     this.ns = createActor(namespaceMachine, { input: { pidMax: config.pidMax, reserveTimeoutMs: config.reserveTimeoutMs }, id: "namespace" });
     this.ns.start();
     this.hookInspection();
+    this.dropDoneRelays();
     this.files = new Files(config.files, this);
     this.addResource(this.files);
   }
@@ -178,6 +179,23 @@ export class Kernel implements ActorHost {
     sys._sendInspectionEvent = (e) => {
       if (e.type === "@xstate.snapshot" && this.recorders.size) this.onSnapshot(e.actorRef as AnyActorRef, e.event.type, e.snapshot as unknown as StepSnapshot);
       next(e);
+    };
+  }
+
+  /**
+   * An actor that reaches a final state (a process reaped or aborted, a thread exited) has
+   * xstate relay a done event (`xstate.done.actor.ID`) to its parent, the namespace actor,
+   * which has no transition for it: a whole macrostep of the namespace (its transition, its
+   * snapshot, the inspection) for nothing, twice per process (bench/README.md, issue 18's
+   * fifth round). The kernel drops those relays at the system's one hook (xstate is pinned,
+   * 5.33.3); the final actor has stopped and left the system before the relay, as before.
+   */
+  private dropDoneRelays(): void {
+    const sys = this.ns.system as unknown as { _relay: (source: AnyActorRef | undefined, target: AnyActorRef, event: { type: string }) => void };
+    const next = sys._relay;
+    sys._relay = (source, target, event) => {
+      if (target === this.ns && event.type.startsWith("xstate.done.actor.")) return;
+      next(source, target, event);
     };
   }
 
