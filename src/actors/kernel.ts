@@ -13,6 +13,7 @@ import { nextPid } from "../machine/pidalloc.js";
 import { WaitQueue } from "./waitqueue.js";
 import type { SigInfo } from "../machine/sigset.js";
 import { Files, defaultFileLimits, type FileLimits } from "./files.js";
+import { LeaderThread, type ThreadRef } from "./leader.js";
 
 export type ProcessActor = Actor<typeof processMachine>;
 export type ThreadActor = Actor<typeof threadMachine>;
@@ -107,7 +108,8 @@ export interface ActorHost {
 export class Kernel implements ActorHost {
   readonly ns: Actor<typeof namespaceMachine>;
   readonly procs = new Map<number, ProcessActor>();
-  readonly threads = new Map<number, ThreadActor>();
+  /** Every thread by tid: a leader is its process's actor (LeaderThread), any other thread a thread actor. */
+  readonly threads = new Map<number, ThreadRef>();
   readonly reservations = new Map<string, Reservation>();
   /** Numbers kept in use by process groups and sessions (struct pid refcounts). */
   readonly pidRefs = new Map<number, number>();
@@ -244,9 +246,11 @@ export class Kernel implements ActorHost {
     return pid;
   }
 
+  /** A new process actor, which stands for its leader thread too (actors/leader.ts; `input.blocked` is the leader's mask). */
   spawnProcess(input: ProcessInput): ProcessActor {
     const a = this.spawn(processMachine, procId(input.pid), input);
     this.procs.set(input.pid, a);
+    this.threads.set(input.pid, new LeaderThread(a));
     this.ns.send({ type: "PID_ALLOCATED", pid: input.pid });
     this.ref(input.pgid);
     this.ref(input.sid);
@@ -254,11 +258,11 @@ export class Kernel implements ActorHost {
     return a;
   }
 
-  /** A new thread actor; `blocked` is its starting signal mask (the creator's, for fork and clone). */
+  /** A new thread actor for a thread other than the leader; `blocked` is its starting signal mask (the creator's: clone copies it). */
   spawnThread(tid: number, pid: number, blocked = 0n): ThreadActor {
     const t = this.spawn(threadMachine, threadId(tid), { tid, pid, blocked });
     this.threads.set(tid, t);
-    if (tid !== pid) this.ns.send({ type: "PID_ALLOCATED", pid: tid });
+    this.ns.send({ type: "PID_ALLOCATED", pid: tid });
     return t;
   }
 
@@ -266,7 +270,7 @@ export class Kernel implements ActorHost {
   dropThread(tid: number, notify = true): void {
     const t = this.threads.get(tid);
     if (!t) return;
-    this.release(t);
+    if (!(t instanceof LeaderThread)) this.release(t as ThreadActor);
     this.threads.delete(tid);
     if (notify) this.hooks.threadGone(tid);
   }
