@@ -7,6 +7,7 @@
  */
 import type { Kernel, StepSnapshot } from "./kernel.js";
 import type { ProcessContext } from "../machine/process.js";
+import { leaderState } from "./leader.js";
 import { recordedChanges } from "./actorview.js";
 import type { EventRecord } from "../protocol/records.js";
 // The records a control call returns are declared once in the protocol (the CLI and the web view read them).
@@ -56,11 +57,6 @@ interface Last {
   ctx: Record<string, unknown> | undefined;
   /** A process's leader thread (actors/leader.ts): its state and context after the process's last event. */
   leader?: { state: string; ctx: object };
-}
-
-/** A process's leader thread's state, as actors/leader.ts derives it from the process's snapshot. */
-function leaderState(value: unknown, ctx: ProcessContext): string {
-  return !ctx.threads.has(ctx.pid) ? "exited" : value === "embryo" ? "embryo" : "running";
 }
 
 /** The process events that stand for a thread actor's (machine/process.ts), by the thread actor's names. */
@@ -154,15 +150,19 @@ export class EventLog {
     if (snap.status !== "active") this.last.delete(actor);
     else if (last) (last.state = to), (last.ctx = ctx), (rec = last);
     else this.last.set(actor, (rec = { state: to, ctx }));
+    if (type.startsWith("xstate.") && type !== "xstate.init") return;
+    const proc = id.startsWith("proc:") && ctx ? (ctx as unknown as ProcessContext) : undefined;
+    // The leader thread's end is recorded before its process's event, as a thread actor's EXIT came before the process's DIE.
+    const leaderEnds = proc !== undefined && leaderBefore !== undefined && leaderBefore.state !== "exited" && leaderState(snap.value, proc) === "exited";
+    if (proc && leaderEnds) this.leaderStep(rec, leaderBefore, type, pid, snap.value, proc);
     // The actor's first snapshot: it was spawned (xstate's own init event).
     if (type === "xstate.init") this.push("spawn", id, pid, "spawn", undefined, to, undefined, undefined, ctx);
-    else if (type.startsWith("xstate.")) return;
     // An event that changed only the leader thread's state is that thread's record alone.
-    else if (!(from === to && changes && id !== "namespace" && onlyLeader(changes))) {
+    else if (!(from === to && changes && proc && onlyLeader(changes))) {
       if (from === to) this.push("update", id, pid, type, undefined, to, undefined, undefined, changes);
       else this.push("transition", id, pid, type, from ?? "?", to, undefined, undefined, changes);
     }
-    if (id.startsWith("proc:") && ctx) this.leaderStep(rec, leaderBefore, type, pid, snap.value, ctx as unknown as ProcessContext);
+    if (proc && !leaderEnds) this.leaderStep(rec, leaderBefore, type, pid, snap.value, proc);
   };
 
   /**

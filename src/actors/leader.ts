@@ -9,9 +9,20 @@
  * 18's fifth round).
  */
 import type { ProcessActor } from "./kernel.js";
+import type { ProcessContext } from "../machine/process.js";
 import type { ThreadContext, ThreadEvent } from "../machine/thread.js";
 
 export type ThreadState = "embryo" | "running" | "exited";
+
+/**
+ * The leader's lifecycle is its process's: embryo while the process is unclaimed, running
+ * while its tid is among the live threads (a thread actor's CLAIM comes with the process's
+ * CLAIM), exited once it left them (THREAD_DROP, or the process's DIE, ABORT or native exec,
+ * which empty the list). `value` is the process's state.
+ */
+export function leaderState(value: unknown, c: ProcessContext): ThreadState {
+  return !c.threads.has(c.pid) ? "exited" : value === "embryo" ? "embryo" : "running";
+}
 
 /** What the kernel reads of a thread: its state and context, as a thread actor's snapshot gives them. */
 export interface ThreadSnapshot {
@@ -35,17 +46,10 @@ export class LeaderThread implements ThreadRef {
     this.id = `thread:${proc.getSnapshot().context.pid}`;
   }
 
-  /**
-   * The leader's lifecycle is its process's: embryo while the process is unclaimed, running
-   * while its tid is among the live threads (a thread actor's CLAIM comes with the process's
-   * CLAIM), exited once it left them (THREAD_DROP, or the process's DIE, ABORT or native
-   * exec, which empty the list).
-   */
   getSnapshot(): ThreadSnapshot {
     const s = this.proc.getSnapshot();
-    const c = s.context;
-    const value: ThreadState = !c.threads.has(c.pid) ? "exited" : s.value === "embryo" ? "embryo" : "running";
-    return { value, status: value === "exited" ? "done" : "active", context: c.leader };
+    const value = leaderState(s.value, s.context);
+    return { value, status: value === "exited" ? "done" : "active", context: s.context.leader };
   }
 
   /** A thread actor's events, as the process's: CLAIM, EXIT and ABORT are the process's own lifecycle, so they change nothing here. */
