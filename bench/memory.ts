@@ -3,12 +3,14 @@
  * an idle daemon. The daemon runs with bench/probe.ts, which collects garbage and reports
  * its memory on SIGUSR2. Phases: idle (PID 1 only); + CONNS guest connections, each a
  * registered process; + CONNS × PER unclaimed fork children (embryos: a process and a
- * thread actor each, with the reservation their claim would take). The floor is the cost
- * of a process's two actors alone, measured in this process with the same machines.
+ * process actor each, which holds its leader thread, with the reservation their claim would
+ * take). The floor is the cost of a process's actor alone (and the leader thread's handle,
+ * actors/leader.ts), measured in this process with the same machine.
  */
 import { createActor, type Actor, type AnyStateMachine } from "xstate";
 import { imageOf, processMachine } from "../src/machine/process.js";
-import { threadMachine } from "../src/machine/thread.js";
+import { LeaderThread } from "../src/actors/leader.js";
+import type { ProcessActor } from "../src/actors/kernel.js";
 import { namespaceMachine } from "../src/machine/namespace.js";
 import { PROTOCOL_VERSION } from "../src/protocol/index.js";
 import { holdInit } from "./lib/init.js";
@@ -22,12 +24,12 @@ function gc(): void {
 }
 
 /**
- * Heap per process of its two actors alone (process + leader thread), as the kernel spawns
- * them: in the namespace actor's system, with their system ids (actors/kernel.ts), no xstate
- * inspection.
+ * Heap per process of its actor alone (which holds the leader thread's state) and the leader
+ * thread's handle, as the kernel spawns them: in the namespace actor's system, with its system
+ * id (actors/kernel.ts), no xstate inspection.
  */
 export function actorsOwnCost(n: number): number {
-  const keep: Actor<AnyStateMachine>[] = [];
+  const keep: (Actor<AnyStateMachine> | LeaderThread)[] = [];
   const ns = createActor(namespaceMachine, { input: { pidMax: 1 << 22, reserveTimeoutMs: 10_000 }, id: "namespace" }).start();
   gc();
   const before = process.memoryUsage().heapUsed;
@@ -40,9 +42,7 @@ export function actorsOwnCost(n: number): number {
       parent: ns,
     });
     p.start();
-    const t = createActor(threadMachine, { input: { tid: pid, pid, blocked: 0n }, id: `thread:${pid}`, systemId: `thread:${pid}`, parent: ns });
-    t.start();
-    keep.push(p, t);
+    keep.push(p, new LeaderThread(p as unknown as ProcessActor));
   }
   gc();
   const per = (process.memoryUsage().heapUsed - before) / n;
@@ -79,14 +79,14 @@ export async function memory(quick: boolean): Promise<Result> {
     name: "memory",
     title: `Memory: ${procs.toLocaleString("en-US")} processes, ${conns.toLocaleString("en-US")} open guest connections (baseline: an idle daemon; heap after GC)`,
     rows: [
-      { metric: "heap per idle process", baseline: kib(own) + " (its 2 actors)", blinkd: kib(perProc), ratio: perProc / own, goal: "≤ 1.2× actors (issue: 2 KiB)", met: perProc <= 1.2 * own },
+      { metric: "heap per idle process", baseline: kib(own) + " (its actor)", blinkd: kib(perProc), ratio: perProc / own, goal: "≤ 1.2× actors (issue: 2 KiB)", met: perProc <= 1.2 * own },
       { metric: "heap per connection + process", baseline: "—", blinkd: kib(perConn), ratio: undefined, goal: "report", met: undefined },
       { metric: "heap", baseline: mb(idle.heapUsed), blinkd: mb(full.heapUsed), ratio: full.heapUsed / idle.heapUsed, goal: "report", met: undefined },
       { metric: "RSS", baseline: mb(idle.rss), blinkd: mb(full.rss), ratio: full.rss / idle.rss, goal: "≤ 200 MB", met: full.rss <= 200e6 },
     ],
     notes: [
-      `idle process = an unclaimed fork child (process + thread actor + its reservation); ${conns * per} of them forked by one connection in ${info.fork_s} s`,
-      `the issue's 2 KiB per process predates DESIGN.md's measurement of xstate's floor (about 4.3 KiB for the two actors)`,
+      `idle process = an unclaimed fork child (its process actor, which holds its leader thread, + its reservation); ${conns * per} of them forked by one connection in ${info.fork_s} s`,
+      `the issue's 2 KiB per process predates DESIGN.md's measurement of xstate's floor (about 4.3 KiB for a process's two actors then; one since issue 18's fifth round)`,
     ],
     raw: { idle, withConns, full, ownActorsPerProcess: own, perConn, perProc, info },
   };

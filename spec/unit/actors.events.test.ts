@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { Kernel, defaultKernelConfig } from "../../src/actors/kernel.js";
 import { exitGroup, waitAttempt } from "../../src/actors/exit.js";
-import { claim, fork, register } from "../../src/actors/fork.js";
+import { claim, fork, register, threadCreate } from "../../src/actors/fork.js";
 import { sigaction } from "../../src/actors/signal.js";
 import { HANDLER, SIG } from "../../src/machine/sigset.js";
 import { E } from "../../src/protocol/errno.js";
@@ -33,11 +33,18 @@ describe("effects between processes are events between their actors", () => {
     const p = child(1);
     expect(k.proc(p)!.system).toBe(k.ns.system);
     expect(k.ns.system.get(`proc:${p}`)).toBe(k.proc(p));
-    expect(k.ns.system.get(`thread:${p}`)).toBe(k.threads.get(p));
+    // The leader thread is the process's actor's (actors/leader.ts); a second thread has an actor of its own.
+    expect(k.ns.system.get(`thread:${p}`)).toBeUndefined();
+    expect(k.threads.get(p)!.getSnapshot()).toMatchObject({ value: "running", context: { tid: p, pid: p } });
+    const t = threadCreate(k, p, p);
+    if (!("tid" in t)) throw new Error(t.message);
+    claim(k, t.token, 0);
+    expect(k.ns.system.get(`thread:${t.tid}`)).toBe(k.threads.get(t.tid));
     exitGroup(k, p, 0, false);
     expect(waitAttempt(k, 1, 1, { kind: "any" }, 4)).toMatchObject({ pid: p });
     expect(k.ns.system.get(`proc:${p}`)).toBeUndefined();
-    expect(k.ns.system.get(`thread:${p}`)).toBeUndefined();
+    expect(k.ns.system.get(`thread:${t.tid}`)).toBeUndefined();
+    expect(k.threads.has(p) || k.threads.has(t.tid)).toBe(false);
   });
 
   it("a dying process's actor gives each child REPARENT and init ADOPT, in list order; a zombie child tells init CHILD_EXITED and waits for init's wait", () => {

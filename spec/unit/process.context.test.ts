@@ -23,7 +23,8 @@ function tree() {
 describe("process context", () => {
   // xstate's assign builds each context with Object.assign({}, context, update); V8 (Node 20)
   // makes an object built that way with 20 or more properties a dictionary (bench/README.md).
-  it("has at most 18 top-level fields in every state it goes through", () => {
+  // 19 with the leader thread's state (machine/process.ts, `leader`); 20 would be a dictionary.
+  it("has at most 19 top-level fields in every state it goes through", () => {
     const { k, init, child } = tree();
     const p = k.proc(child)!;
     const sizes: number[] = [Object.keys(k.ctx(child)!).length];
@@ -38,7 +39,7 @@ describe("process context", () => {
     exitGroup(k, child, 9, true);
     reportStatus(k, child, 0);
     sizes.push(Object.keys(k.ctx(child)!).length, Object.keys(k.ctx(init)!).length);
-    for (const n of sizes) expect(n).toBeLessThanOrEqual(18);
+    for (const n of sizes) expect(n).toBeLessThanOrEqual(19);
   });
 
   it("a forked child shares its parent's signal actions until either changes them", () => {

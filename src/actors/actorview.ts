@@ -91,10 +91,11 @@ export function flatProcess(c: ProcessContext): Record<string, unknown> {
 
 /**
  * Fields a record of `blinkd events` leaves out: sets the machines update in place (a
- * process's children and threads: the records of the child and thread actors tell them) and
- * an eventfd's outcome of its last operation (a reply tells it).
+ * process's children and threads: the records of the child and thread actors tell them), a
+ * process's leader thread (its own `thread:PID` records tell it: actors/eventlog.ts) and an
+ * eventfd's outcome of its last operation (a reply tells it).
  */
-const UNRECORDED = new Set(["children", "threads", "last"]);
+const UNRECORDED = new Set(["children", "threads", "leader", "last"]);
 
 /** Cut so that one record stays small: the environment block by its size, long strings and arrays. */
 function bounded(k: string, v: unknown): unknown {

@@ -6,6 +6,8 @@
  * kept in a ring; followers get each new one as it happens.
  */
 import type { Kernel, StepSnapshot } from "./kernel.js";
+import type { ProcessContext } from "../machine/process.js";
+import { leaderState } from "./leader.js";
 import { recordedChanges } from "./actorview.js";
 import type { EventRecord } from "../protocol/records.js";
 // The records a control call returns are declared once in the protocol (the CLI and the web view read them).
@@ -53,7 +55,12 @@ interface Raw {
 interface Last {
   state: string;
   ctx: Record<string, unknown> | undefined;
+  /** A process's leader thread (actors/leader.ts): its state and context after the process's last event. */
+  leader?: { state: string; ctx: object };
 }
+
+/** The process events that stand for a thread actor's (machine/process.ts), by the thread actor's names. */
+const THREAD_EVENT: Record<string, string> = { THREAD_PENDING: "PENDING", THREAD_COMM: "SET_COMM" };
 
 /**
  * The top-level fields `next` does not share with `prev`. xstate's assign builds a new
@@ -64,6 +71,11 @@ function replaced(prev: Record<string, unknown>, next: Record<string, unknown>):
   let o: Record<string, unknown> | undefined;
   for (const k in next) if (next[k] !== prev[k]) (o ??= {})[k] = next[k];
   return o;
+}
+
+function onlyLeader(changes: Record<string, unknown>): boolean {
+  for (const k in changes) if (k !== "leader") return false;
+  return true;
 }
 
 function view(r: Raw): EventRecord {
@@ -133,15 +145,47 @@ export class EventLog {
     const last = this.last.get(actor);
     const from = last?.state;
     const changes = last?.ctx && ctx && last.ctx !== ctx ? replaced(last.ctx, ctx) : undefined;
+    const leaderBefore = last?.leader;
+    let rec: Last | undefined;
     if (snap.status !== "active") this.last.delete(actor);
-    else if (last) (last.state = to), (last.ctx = ctx);
-    else this.last.set(actor, { state: to, ctx });
+    else if (last) (last.state = to), (last.ctx = ctx), (rec = last);
+    else this.last.set(actor, (rec = { state: to, ctx }));
+    if (type.startsWith("xstate.") && type !== "xstate.init") return;
+    const proc = id.startsWith("proc:") && ctx ? (ctx as unknown as ProcessContext) : undefined;
+    // The leader thread's end is recorded before its process's event, as a thread actor's EXIT came before the process's DIE.
+    const leaderEnds = proc !== undefined && leaderBefore !== undefined && leaderBefore.state !== "exited" && leaderState(snap.value, proc) === "exited";
+    if (proc && leaderEnds) this.leaderStep(rec, leaderBefore, type, pid, snap.value, proc);
     // The actor's first snapshot: it was spawned (xstate's own init event).
-    if (type === "xstate.init") return this.push("spawn", id, pid, "spawn", undefined, to, undefined, undefined, ctx);
-    if (type.startsWith("xstate.")) return;
-    if (from === to) this.push("update", id, pid, type, undefined, to, undefined, undefined, changes);
-    else this.push("transition", id, pid, type, from ?? "?", to, undefined, undefined, changes);
+    if (type === "xstate.init") this.push("spawn", id, pid, "spawn", undefined, to, undefined, undefined, ctx);
+    // An event that changed only the leader thread's state is that thread's record alone.
+    else if (!(from === to && changes && proc && onlyLeader(changes))) {
+      if (from === to) this.push("update", id, pid, type, undefined, to, undefined, undefined, changes);
+      else this.push("transition", id, pid, type, from ?? "?", to, undefined, undefined, changes);
+    }
+    if (proc && !leaderEnds) this.leaderStep(rec, leaderBefore, type, pid, snap.value, proc);
   };
+
+  /**
+   * A process's actor stands for its leader thread (actors/leader.ts): the records show that
+   * thread as `thread:PID`, as they show any other thread, from the process's snapshots: its
+   * spawn with the process, its transitions (embryo, running, exited) and its context's changes.
+   */
+  private leaderStep(rec: Last | undefined, before: Last["leader"], type: string, pid: number, value: unknown, c: ProcessContext): void {
+    const state = leaderState(value, c);
+    if (rec) rec.leader = { state, ctx: c.leader };
+    const id = `thread:${pid}`;
+    const event = THREAD_EVENT[type] ?? type;
+    const ctx = c.leader as unknown as Record<string, unknown>;
+    // First seen, or live again after an exit (execve from another thread: de_thread): a new thread.
+    if (!before || (before.state === "exited" && state !== "exited")) {
+      if (state !== "exited") this.push("spawn", id, pid, "spawn", undefined, state, undefined, undefined, ctx);
+      return;
+    }
+    if (before.state === "exited") return;
+    const changes = before.ctx !== c.leader ? replaced(before.ctx as Record<string, unknown>, ctx) : undefined;
+    if (before.state !== state) this.push("transition", id, pid, event, before.state, state, undefined, undefined, changes);
+    else if (changes) this.push("update", id, pid, event, undefined, state, undefined, undefined, changes);
+  }
 
   /** A call as it arrives, from thread `tid` (or, before the connection is bound, from "conn:N"). */
   call(pid: number, who: number | string, name: string, args: Record<string, unknown>, req?: number): void {

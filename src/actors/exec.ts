@@ -24,11 +24,8 @@ export function execve(k: Kernel, pid: number, tid: number, exe: string, argv: s
     k.proc(pid)!.send({ type: "THREAD_DROP", tid });
     k.dropThread(tid, false);
     k.ns.send({ type: "PROC_GONE" });
-    k.dropThread(pid, false);
-    const leader = k.spawnThread(pid, pid, own.blocked);
-    leader.send({ type: "CLAIM" });
-    if (own.pending.mask !== 0n) leader.send({ type: "PENDING", pending: own.pending });
-    k.proc(pid)!.send({ type: "THREAD_ADD", tid: pid });
+    // The leader's state is the process's (actors/leader.ts): the caller's replaces it, live again.
+    k.proc(pid)!.send({ type: "LEADER_TAKEOVER", blocked: own.blocked, pending: own.pending });
   }
   // begin_new_exec → flush_signal_handlers: the process machine's EXEC resets handled signals.
   k.proc(pid)!.send({ type: "EXEC", exe, argv });

@@ -22,8 +22,11 @@ import { unreserveAll, unreserveTask } from "./reservations.js";
 /**
  * One thread of the process ends (do_exit of a thread, then release_task for a non-leader):
  * its actor stops and its number is free; the leader's number stays with the process.
+ * `groupExit`: the whole group is ending (exitGroup), whose DIE then empties the process's
+ * thread list and whose FORGET_CHILDREN moves every child, so the process's actor is not
+ * told of each thread (THREAD_DROP, THREAD_CHILDREN): one event less per process.
  */
-export function endThread(k: Kernel, pid: number, tid: number): void {
+export function endThread(k: Kernel, pid: number, tid: number, groupExit = false): void {
   // Only this process's thread: a number freed and reused since belongs to someone else.
   const t = k.threads.get(tid);
   const mine = t && t.getSnapshot().context.pid === pid ? t : undefined;
@@ -31,8 +34,10 @@ export function endThread(k: Kernel, pid: number, tid: number): void {
   // its token must never claim a thread that is gone, nor its expiry end one twice.
   if (mine && tid !== pid && mine.getSnapshot().value === "embryo") unreserveTask(k, "thread", pid, tid);
   mine?.send({ type: "EXIT" });
-  k.proc(pid)?.send({ type: "THREAD_DROP", tid });
-  adoptThreadChildren(k, pid, tid);
+  if (!groupExit) {
+    k.proc(pid)?.send({ type: "THREAD_DROP", tid });
+    adoptThreadChildren(k, pid, tid);
+  }
   if (tid !== pid) {
     if (!mine) return;
     k.dropThread(tid);
@@ -134,7 +139,7 @@ export function exitGroup(k: Kernel, pid: number, wstatus: number, assumed: bool
   const c = p.getSnapshot().context;
   for (const tid of [...c.threads]) {
     unreserveTask(k, tid === pid ? "process" : "thread", pid, tid);
-    endThread(k, pid, tid);
+    endThread(k, pid, tid, true);
   }
   p.send({ type: "DIE", wstatus, assumed });
   // do_exit → exit_files and the like: a dead process holds no resources.

@@ -52,8 +52,8 @@ export function register(k: Kernel, hostpid: number, exe: string, argv: string[]
   const pid = newProcessNumber(k);
   if (typeof pid !== "number") return pid;
   const p = k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, image: imageOf(exe, argv), hostpid, startTime: k.now(), delivery });
+  // The process's CLAIM is its leader thread's too (actors/leader.ts).
   p.send({ type: "CLAIM", hostpid });
-  k.spawnThread(pid, pid).send({ type: "CLAIM" });
   becomeInitIfFirst(k, pid);
   credsFromHost(k, pid, hostpid);
   return { pid };
@@ -64,7 +64,6 @@ export function reserveFromOutside(k: Kernel, exe: string, argv: string[], deliv
   const pid = newProcessNumber(k);
   if (typeof pid !== "number") return pid;
   k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, image: imageOf(exe, argv), hostpid: 0, startTime: k.now(), delivery });
-  k.spawnThread(pid, pid);
   const t = reserveForever(k, pid);
   becomeInitIfFirst(k, pid);
   return { pid, token: t };
@@ -92,9 +91,9 @@ export function fork(k: Kernel, parentPid: number, parentTid: number = parentPid
     // signal dispositions"; copy_process also keeps the subreaper bit off in the child.
     // Given as input rather than sent as an event: one xstate event less per fork.
     inherit: parent,
+    // fork(2): the child's signal mask is the calling thread's (its pending set starts empty).
+    blocked: maskOf(k, parentTid),
   });
-  // fork(2): the child's signal mask is the calling thread's (its pending set starts empty).
-  k.spawnThread(pid, pid, maskOf(k, parentTid));
   k.forked(parentPid, pid);
   // copy_process: list_add_tail(&p->sibling, &p->real_parent->children)
   k.proc(parentPid)!.send({ type: "CHILD_ADD", pid });

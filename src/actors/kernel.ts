@@ -13,6 +13,7 @@ import { nextPid } from "../machine/pidalloc.js";
 import { WaitQueue } from "./waitqueue.js";
 import type { SigInfo } from "../machine/sigset.js";
 import { Files, defaultFileLimits, type FileLimits } from "./files.js";
+import { LeaderThread, type ThreadRef } from "./leader.js";
 
 export type ProcessActor = Actor<typeof processMachine>;
 export type ThreadActor = Actor<typeof threadMachine>;
@@ -107,7 +108,8 @@ export interface ActorHost {
 export class Kernel implements ActorHost {
   readonly ns: Actor<typeof namespaceMachine>;
   readonly procs = new Map<number, ProcessActor>();
-  readonly threads = new Map<number, ThreadActor>();
+  /** Every thread by tid: a leader is its process's actor (LeaderThread), any other thread a thread actor. */
+  readonly threads = new Map<number, ThreadRef>();
   readonly reservations = new Map<string, Reservation>();
   /** Numbers kept in use by process groups and sessions (struct pid refcounts). */
   readonly pidRefs = new Map<number, number>();
@@ -136,6 +138,7 @@ export class Kernel implements ActorHost {
     this.ns = createActor(namespaceMachine, { input: { pidMax: config.pidMax, reserveTimeoutMs: config.reserveTimeoutMs }, id: "namespace" });
     this.ns.start();
     this.hookInspection();
+    this.dropDoneRelays();
     this.files = new Files(config.files, this);
     this.addResource(this.files);
   }
@@ -178,6 +181,23 @@ export class Kernel implements ActorHost {
     sys._sendInspectionEvent = (e) => {
       if (e.type === "@xstate.snapshot" && this.recorders.size) this.onSnapshot(e.actorRef as AnyActorRef, e.event.type, e.snapshot as unknown as StepSnapshot);
       next(e);
+    };
+  }
+
+  /**
+   * An actor that reaches a final state (a process reaped or aborted, a thread exited) has
+   * xstate relay a done event (`xstate.done.actor.ID`) to its parent, the namespace actor,
+   * which has no transition for it: a whole macrostep of the namespace (its transition, its
+   * snapshot, the inspection) for nothing, twice per process (bench/README.md, issue 18's
+   * fifth round). The kernel drops those relays at the system's one hook (xstate is pinned,
+   * 5.33.3); the final actor has stopped and left the system before the relay, as before.
+   */
+  private dropDoneRelays(): void {
+    const sys = this.ns.system as unknown as { _relay: (source: AnyActorRef | undefined, target: AnyActorRef, event: { type: string }) => void };
+    const next = sys._relay;
+    sys._relay = (source, target, event) => {
+      if (target === this.ns && event.type.startsWith("xstate.done.actor.")) return;
+      next(source, target, event);
     };
   }
 
@@ -226,9 +246,11 @@ export class Kernel implements ActorHost {
     return pid;
   }
 
+  /** A new process actor, which stands for its leader thread too (actors/leader.ts; `input.blocked` is the leader's mask). */
   spawnProcess(input: ProcessInput): ProcessActor {
     const a = this.spawn(processMachine, procId(input.pid), input);
     this.procs.set(input.pid, a);
+    this.threads.set(input.pid, new LeaderThread(a));
     this.ns.send({ type: "PID_ALLOCATED", pid: input.pid });
     this.ref(input.pgid);
     this.ref(input.sid);
@@ -236,11 +258,11 @@ export class Kernel implements ActorHost {
     return a;
   }
 
-  /** A new thread actor; `blocked` is its starting signal mask (the creator's, for fork and clone). */
+  /** A new thread actor for a thread other than the leader; `blocked` is its starting signal mask (the creator's: clone copies it). */
   spawnThread(tid: number, pid: number, blocked = 0n): ThreadActor {
     const t = this.spawn(threadMachine, threadId(tid), { tid, pid, blocked });
     this.threads.set(tid, t);
-    if (tid !== pid) this.ns.send({ type: "PID_ALLOCATED", pid: tid });
+    this.ns.send({ type: "PID_ALLOCATED", pid: tid });
     return t;
   }
 
@@ -248,7 +270,7 @@ export class Kernel implements ActorHost {
   dropThread(tid: number, notify = true): void {
     const t = this.threads.get(tid);
     if (!t) return;
-    this.release(t);
+    if (!(t instanceof LeaderThread)) this.release(t as ThreadActor);
     this.threads.delete(tid);
     if (notify) this.hooks.threadGone(tid);
   }

@@ -17,6 +17,7 @@
 import { assign, enqueueActions, setup } from "xstate";
 import { EMPTY_QUEUE, HANDLER, SA, SIG, bit, has, type SigQueue } from "./sigset.js";
 import { NO_INFO, afterExec, type ProcInfo } from "./procinfo.js";
+import type { ThreadContext } from "./thread.js";
 
 /** The ids kill(2)'s permission rule compares (kill_ok_by_cred): real, effective, saved. */
 export interface Creds {
@@ -83,10 +84,12 @@ export interface ProcessInput {
   parentTid?: number;
   /** A forked child's parent: what the child copies from it beyond the fields above. */
   inherit?: Pick<ProcessContext, "sigactions" | "creds" | "info">;
+  /** The leader thread's starting signal mask: the forking thread's (copy_process copies current->blocked); 0 when not given. */
+  blocked?: bigint;
 }
 
 /**
- * At most 18 top-level fields, so keep it: xstate's assign builds each new context with
+ * At most 19 top-level fields, so keep it: xstate's assign builds each new context with
  * Object.assign({}, context, update), and V8 (Node 20) makes an object built that way with
  * 20 or more properties a dictionary (about 5.8 µs per assign instead of 0.4 µs, a hash
  * lookup per read, 1.4 KiB instead of 0.3 KiB: bench/README.md). Fields that change rarely
@@ -117,6 +120,14 @@ export interface ProcessContext {
   readonly job: JobControl;
   /** What the guest reported for procfs (environ, cwd, gids, memory): see procinfo.ts. */
   readonly info: ProcInfo;
+  /**
+   * The leader thread's own state (its mask, thread-directed pending signals, name, waits),
+   * held here rather than by an actor of its own: the process's actor stands for its leader
+   * thread (actors/leader.ts), and only a second thread gets a thread actor
+   * (machine/thread.ts). Its lifecycle is the process's: embryo while the process is, running
+   * while its tid is among the live threads, exited after.
+   */
+  readonly leader: ThreadContext;
 }
 
 /** A new process's flags: exit signal SIGCHLD, not execed, not a subreaper (copy_process clears it). */
@@ -170,7 +181,15 @@ export type ProcessEvent =
   | { type: "CONT" }
   | { type: "WAIT_REPORT"; report: WaitReport | null }
   | { type: "INFO"; info: Partial<ProcInfo> }
-  | { type: "SET_COMM"; comm: string };
+  | { type: "SET_COMM"; comm: string }
+  /** The leader thread's events (machine/thread.ts has the same for any other thread). */
+  | { type: "SET_BLOCKED"; blocked: bigint }
+  | { type: "SET_WAITING"; waiting: bigint }
+  | { type: "SET_WATCHED"; watched: bigint }
+  | { type: "THREAD_PENDING"; pending: SigQueue }
+  | { type: "THREAD_COMM"; comm: string }
+  /** execve from another thread (de_thread): that thread becomes the leader, with its own mask and pending signals. */
+  | { type: "LEADER_TAKEOVER"; blocked: bigint; pending: SigQueue };
 
 /** comm is the executable's basename cut to TASK_COMM_LEN - 1 = 15 bytes (fs/exec.c __set_task_comm). */
 export function commOf(exe: string): string {
@@ -290,6 +309,17 @@ export const processMachine = setup({
       const parent = context.ppid > 0 ? system.get(procId(context.ppid)) : undefined;
       if (parent) enqueue.sendTo(parent, to({ type: "CHILD_EXITED", pid: context.pid }));
     }),
+    // The leader thread's state: a new value each time, as a thread actor's context.
+    setLeaderBlocked: assign(({ context, event }) => (event.type === "SET_BLOCKED" ? { leader: { ...context.leader, blocked: event.blocked } } : {})),
+    setLeaderWaiting: assign(({ context, event }) => (event.type === "SET_WAITING" ? { leader: { ...context.leader, waiting: event.waiting } } : {})),
+    setLeaderWatched: assign(({ context, event }) => (event.type === "SET_WATCHED" ? { leader: { ...context.leader, watched: event.watched } } : {})),
+    setLeaderPending: assign(({ context, event }) => (event.type === "THREAD_PENDING" ? { leader: { ...context.leader, pending: event.pending } } : {})),
+    setLeaderComm: assign(({ context, event }) => (event.type === "THREAD_COMM" ? { leader: { ...context.leader, comm: event.comm } } : {})),
+    // de_thread: the caller takes the leader's place as a new task would (no name of its own, no waits).
+    takeOverLeader: assign(({ context, event }) =>
+      event.type === "LEADER_TAKEOVER" ? { leader: { tid: context.pid, pid: context.pid, blocked: event.blocked, pending: event.pending, comm: null, waiting: 0n, watched: 0n } } : {},
+    ),
+    addLeader: ({ context }) => void context.threads.add(context.pid),
     addThread: ({ context, event }) => void (event.type === "THREAD_ADD" && context.threads.add(event.tid)),
     dropThread: ({ context, event }) => void (event.type === "THREAD_DROP" && context.threads.delete(event.tid)),
     dropAllThreads: ({ context }) => context.threads.clear(),
@@ -301,6 +331,8 @@ export const processMachine = setup({
     // NOTES: POSIX.1-2001 and Linux). The parent decides from its own dispositions.
     autoReaps: ({ context }) => has(context.sigactions.ignored, SIG.SIGCHLD) || ((context.sigactions.flags.get(SIG.SIGCHLD) ?? 0) & SA.NOCLDWAIT) !== 0,
     forkedByThread: ({ context, event }) => event.type === "PARENT_THREAD_GONE" && context.parentTid === event.tid,
+    // An exited thread's actor takes no more events; the leader's state, likewise, once it has left the thread list.
+    leaderLive: ({ context }) => context.threads.has(context.pid),
   },
 }).createMachine({
   id: "process",
@@ -328,6 +360,7 @@ export const processMachine = setup({
     pending: EMPTY_QUEUE,
     job: NO_JOB,
     info: input.inherit ? input.inherit.info : NO_INFO,
+    leader: { tid: input.pid, pid: input.pid, blocked: input.blocked ?? 0n, pending: EMPTY_QUEUE, comm: null, waiting: 0n, watched: 0n },
   }),
   initial: "embryo",
   on: {
@@ -351,6 +384,11 @@ export const processMachine = setup({
     REAP_CHILD: { actions: ["dropChild", "reapChild"] },
     THREAD_ADD: { actions: "addThread" },
     THREAD_DROP: { actions: "dropThread" },
+    SET_BLOCKED: { guard: "leaderLive", actions: "setLeaderBlocked" },
+    SET_WAITING: { guard: "leaderLive", actions: "setLeaderWaiting" },
+    SET_WATCHED: { guard: "leaderLive", actions: "setLeaderWatched" },
+    THREAD_PENDING: { guard: "leaderLive", actions: "setLeaderPending" },
+    THREAD_COMM: { guard: "leaderLive", actions: "setLeaderComm" },
   },
   states: {
     embryo: {
@@ -363,6 +401,7 @@ export const processMachine = setup({
     running: {
       on: {
         EXEC: { actions: "applyExec" },
+        LEADER_TAKEOVER: { actions: ["takeOverLeader", "addLeader"] },
         SET_SUBREAPER: { actions: "setSubreaper" },
         // Job control: a stop signal's default action stops the group; SIGCONT resumes it.
         STOP: { actions: "stop" },
