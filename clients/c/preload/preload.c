@@ -106,25 +106,51 @@ static void self_exe(char *exe, size_t n) {
   exe[k > 0 ? k : 0] = 0;
 }
 
-/* argv from /proc/self/cmdline (the constructor runs before main sees it). */
-static char **self_argv(char *buf, size_t n, char **v, int max) {
-  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-  ssize_t k = fd >= 0 ? read(fd, buf, n - 1) : 0;
-  if (fd >= 0) close(fd);
-  if (k < 0) k = 0;
-  buf[k] = 0;
+/* argv as /proc/self/cmdline has it (its first n - 1 bytes, as this library always read it),
+   from the constructor's arguments: glibc's ld.so calls a library's initializers with (argc,
+   argv, envp) (_dl_init → call_init), and before main runs they are what cmdline shows. No
+   open, read and close of procfs per image. */
+static char **self_argv(int argc, char *const *args, char *buf, size_t n, char **v, int max) {
+  size_t used = 0;
+  for (int i = 0; args && i < argc && args[i] && used < n - 1; i++) {
+    size_t l = strlen(args[i]) + 1;
+    if (l > n - 1 - used) l = n - 1 - used;
+    memcpy(buf + used, args[i], l);
+    used += l;
+  }
+  buf[used] = 0;
   int c = 0;
-  for (ssize_t i = 0; i < k && c < max - 1; i += (ssize_t)strlen(buf + i) + 1) v[c++] = buf + i;
+  for (size_t i = 0; i < used && c < max - 1; i += strlen(buf + i) + 1) v[c++] = buf + i;
   v[c] = NULL;
   return v;
 }
 
+/* The host's ignored signals, bit signo-1 (SigIgn of /proc/self/status, proc(5)): one read
+   instead of a sigaction(2) per signal, 63 system calls per image. -1 when it cannot be read. */
+static int host_ignored(uint64_t *set) {
+  char b[4096];
+  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t k = read(fd, b, sizeof b - 1);
+  close(fd);
+  if (k <= 0) return -1;
+  b[k] = 0;
+  const char *p = strstr(b, "\nSigIgn:\t");
+  if (!p) return -1;
+  char *end;
+  *set = strtoull(p + 9, &end, 16);
+  return end == p + 9 ? -1 : 0;
+}
+
 /* The dispositions a new program inherits (ignored signals survive execve). */
 static void report_ignored(void) {
+  uint64_t ign = 0;
+  int known = host_ignored(&ign) == 0;
   for (int s = 1; s < 65; s++) {
     struct sigaction old;
-    if (s == SIGKILL || s == SIGSTOP || get_sigaction()(s, NULL, &old) != 0) continue;
-    if (old.sa_handler == SIG_IGN) blinkd_rt_sigaction(&conn, s, BLINKD_SIGACTION_SIG_IGN, (uint32_t)old.sa_flags);
+    if (s == SIGKILL || s == SIGSTOP || (known && !(ign >> (s - 1) & 1))) continue;
+    if (get_sigaction()(s, NULL, &old) != 0 || old.sa_handler != SIG_IGN) continue;
+    blinkd_rt_sigaction(&conn, s, BLINKD_SIGACTION_SIG_IGN, (uint32_t)old.sa_flags);
   }
 }
 
@@ -183,7 +209,7 @@ static int is_node(const char *exe) {
   return !strncmp(b, "node", 4);
 }
 
-__attribute__((constructor)) static void blinkd_preload_init(void) {
+__attribute__((constructor)) static void blinkd_preload_init(int argc, char **argv0) {
   resolve_mask_calls();
   if (!getenv("BLINKD_SOCKET") && !getenv("BLINK_PREFIX")) return;
   /* Before any call: an exec's ptrace stop rings this image as it reports execve. */
@@ -196,7 +222,7 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
   /* A Node.js guest speaks for itself through the TypeScript client. */
   if (is_node(exe)) return;
   if (blinkd_socket_path(sockpath, sizeof sockpath)) return;
-  self_argv(abuf, sizeof abuf, argv, 256);
+  self_argv(argc, argv0, abuf, sizeof abuf, argv, 256);
   myhost = host_getpid();
   const char *fdv = getenv(FD_ENV);
   const char *token = getenv("BLINKD_TOKEN");
