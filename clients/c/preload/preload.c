@@ -279,35 +279,57 @@ __attribute__((constructor)) static void blinkd_preload_init(int argc, char **ar
   } else {
     unsetenv(THREADS_ENV); /* another process's */
     if (inherited > 2) confd = inherited;
-    r = blinkd_conn_open(&conn, sockpath);
-    if (r == 0) {
-      char who[64];
-      snprintf(who, sizeof who, "blinkd-preload pid %d", (int)myhost);
-      r = blinkd_conn_handshake(&conn, "guest", who);
-    }
-    if (r < 0 && token && daemon_gone_code(r)) blinkd_daemon_gone(&conn, conn.error[0] ? conn.error : NULL);
-    if (r < 0) return warn("cannot reach blinkd", r);
-    if (token) {
-      /* Started by `blinkd run` or a guest's posix_spawn: claim the reserved pid. */
-      struct blinkd_claim_fd_out out;
-      char t[128];
+    /* A guest's posix_spawn child has its proof's name too (fork's out.proof): hello and
+       claim go in one write, one round trip, as a fork child's (§7.4). */
+    const char *proof = token ? getenv(PROOF_ENV) : NULL;
+    if (proof && *proof) {
+      char t[128], pr[128];
       snprintf(t, sizeof t, "%s", token);
+      snprintf(pr, sizeof pr, "%s", proof);
       unsetenv("BLINKD_TOKEN");
-      /* The proof is named by its descriptor: the daemon reads that one link. */
-      r = blinkd_claim_fd(&conn, t, myhost, conn.proof ? conn.proof - 1 : -1, &out);
+      unsetenv(PROOF_ENV);
+      int32_t p = 0;
+      r = blinkd_conn_attach_fork(&conn, sockpath, t, pr, myhost, &p);
       if (r >= 0) {
-        /* Its execve report needs no answer (posted, as after an exec). */
         struct blinkd_execve_args ea = {exe, (const char *const *)argv};
-        mypid = out.pid;
+        mypid = p;
         r = blinkd_conn_post(&conn, &blinkd_call_execve, &ea);
       }
       if (r == -ENOENT) get_kill()(myhost, SIGKILL); /* killed before it ran (§7.4) */
+      if (r < 0 && daemon_gone_code(r)) blinkd_daemon_gone(&conn, conn.error[0] ? conn.error : NULL);
       if (r < 0) return warn("claiming BLINKD_TOKEN", r);
     } else {
-      r = blinkd_register(&conn, myhost, exe, (const char *const *)argv, BLINKD_DELIVERY_HOST_BLOCKED);
-      if (r < 0) return warn("register", r);
-      told = 0; /* a registered process starts with an empty mask (spec/signals.md §2.2) */
-      mypid = (int32_t)r;
+      unsetenv(PROOF_ENV);
+      r = blinkd_conn_open(&conn, sockpath);
+      if (r == 0) {
+        char who[64];
+        snprintf(who, sizeof who, "blinkd-preload pid %d", (int)myhost);
+        r = blinkd_conn_handshake(&conn, "guest", who);
+      }
+      if (r < 0 && token && daemon_gone_code(r)) blinkd_daemon_gone(&conn, conn.error[0] ? conn.error : NULL);
+      if (r < 0) return warn("cannot reach blinkd", r);
+      if (token) {
+        /* Started by `blinkd run` (it names no proof): claim the reserved pid. */
+        struct blinkd_claim_fd_out out;
+        char t[128];
+        snprintf(t, sizeof t, "%s", token);
+        unsetenv("BLINKD_TOKEN");
+        /* The proof is named by its descriptor: the daemon reads that one link. */
+        r = blinkd_claim_fd(&conn, t, myhost, conn.proof ? conn.proof - 1 : -1, &out);
+        if (r >= 0) {
+          /* Its execve report needs no answer (posted, as after an exec). */
+          struct blinkd_execve_args ea = {exe, (const char *const *)argv};
+          mypid = out.pid;
+          r = blinkd_conn_post(&conn, &blinkd_call_execve, &ea);
+        }
+        if (r == -ENOENT) get_kill()(myhost, SIGKILL); /* killed before it ran (§7.4) */
+        if (r < 0) return warn("claiming BLINKD_TOKEN", r);
+      } else {
+        r = blinkd_register(&conn, myhost, exe, (const char *const *)argv, BLINKD_DELIVERY_HOST_BLOCKED);
+        if (r < 0) return warn("register", r);
+        told = 0; /* a registered process starts with an empty mask (spec/signals.md §2.2) */
+        mypid = (int32_t)r;
+      }
     }
     if ((r = settle_fd()) < 0) return warn("keeping the connection on a fixed descriptor", r);
   }
