@@ -16,6 +16,8 @@
  * every kind of signal (a child exists, with its pending signals, from the moment fork returns).
  * spec/native/handlers.c runs several signals' handlers at once in Linux's order, lets a
  * default fatal action among them win, and resets an SA_RESETHAND action (spec/signals.md §3).
+ * spec/native/ignexec.c ignores signals in a child (one with the raw system call) and execs:
+ * the new image must still ignore them. spec/native/spawn.c spawns children with posix_spawn.
  * Without root (no unshare) blinkd's lines are checked against Linux's, written in each test.
  */
 import { describe, expect, it } from "vitest";
@@ -48,6 +50,23 @@ describe("signals of a native program under the preload (delivery 1)", () => {
     ];
     // The forked child runs its inherited handler as itself (pid 5: 100 + getpid()); the exec'd one's is SIG_DFL.
     expect(blinkd.lines).toEqual([...kinds("fork", "exited(105)"), ...kinds("exec", "killed(USR1)")]);
+  });
+
+  it("keeps a signal ignored across execve however it was ignored (the raw system call, sigaction), and hands the new image its argv whole, as on Linux", async () => {
+    const blinkd = await sameAsLinux("ignexec", "blinkd");
+    expect(blinkd.lines).toEqual(["new image: alive after SIGUSR1, 40 and SIGUSR2; argv image|two words|", "child: exited(7)"]);
+  });
+
+  it("gives posix_spawn and posix_spawnp children their pids, parent and exit status, and a signal of the namespace reaches the spawned child's host process, as on Linux (the child claims in one write, its host pid proven)", async () => {
+    const blinkd = await sameAsLinux("spawn", "blinkd");
+    expect(blinkd.lines).toEqual([
+      "posix_spawn: pid=2 ppid=1",
+      "posix_spawn: spawned 2, waitpid 2, exited 3",
+      "posix_spawnp: pid=3 ppid=1",
+      "posix_spawnp: spawned 3, waitpid 3, exited 4",
+      "self-kill: pid=4",
+      "self-kill: spawned 4, waitpid 4, killed 15",
+    ]);
   });
 
 });

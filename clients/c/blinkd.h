@@ -86,9 +86,10 @@ void blinkd_daemon_gone(const struct blinkd_conn *c, const char *why) __attribut
    since the daemon may then end the namespace (and close the connection) before the host
    process is gone. 0 or -errno. */
 int blinkd_watch_daemon(int fd);
-/* Stops the watcher and waits for its thread to end. glibc ends a process when its last
-   thread ends (pthread_exit of the last one): the watcher must not be that last thread, so a
-   program whose last thread is about to end that way calls this first. */
+/* Stops the watcher and waits for its thread to end. The thread is a bare clone(2), not a
+   pthread: glibc neither counts it (a process whose last pthread ends still ends) nor reaches
+   it with set*id(2)'s broadcast, so it keeps the credentials it started with; a program that
+   changes its credentials stops it first and starts it again after. */
 void blinkd_unwatch_daemon(void);
 
 /* Which socket a guest uses: $BLINKD_SOCKET, else PREFIX/blinkd.sock where PREFIX is

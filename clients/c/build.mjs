@@ -60,7 +60,6 @@ if (fs.existsSync(preload)) {
     // The preload interposes these: the client inside it uses the host's (masks.c, threads.c).
     "-DBLINKD_SIGPROCMASK=blinkd_host_sigprocmask",
     "-DBLINKD_PPOLL=blinkd_host_ppoll",
-    "-DBLINKD_PTHREAD_CREATE=blinkd_host_pthread_create",
     // Bound at load, once, in the first image: a fork child would otherwise resolve each
     // symbol it is the first to call (connect, memfd_create, …) and copy the GOT's pages.
     "-Wl,-z,now",

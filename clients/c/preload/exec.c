@@ -8,14 +8,14 @@ static int has_prefix(const char *s, const char *p) {
   return !strncmp(s, p, strlen(p));
 }
 
-/* envp plus what a guest child needs: the socket, the preload, and (spawn) its token. */
+/* envp plus what a guest child needs: the socket, the preload, and (spawn) its token and proof name. */
 /* A vfork child shares the parent's memory until it execs: what it allocates would stay the
    parent's, so its environment array is this static one (the parent is suspended meanwhile). */
 static char *vchild_env[1024];
 void env_free(char **e) {
   if (e != vchild_env) free(e);
 }
-char **guest_env(char *const envp[], const char *token, char *buf, size_t bn) {
+char **guest_env(char *const envp[], const char *token, const char *proof, char *buf, size_t bn) {
   size_t n = 0;
   while (envp && envp[n]) n++;
   char **e = vchild && n + 8 <= sizeof vchild_env / sizeof *vchild_env ? vchild_env : malloc((n + 8) * sizeof *e);
@@ -23,7 +23,7 @@ char **guest_env(char *const envp[], const char *token, char *buf, size_t bn) {
   size_t k = 0, used = 0;
   const char *keep[] = {"BLINKD_SOCKET", "LD_PRELOAD", FD_ENV, "BLINK_PREFIX", DOOR_ENV};
   for (size_t i = 0; i < n; i++) {
-    if (has_prefix(envp[i], "BLINKD_TOKEN=") || has_prefix(envp[i], MASK_ENV "=") || has_prefix(envp[i], THREADS_ENV "=") || has_prefix(envp[i], PID_ENV "=")) continue;
+    if (has_prefix(envp[i], "BLINKD_TOKEN=") || has_prefix(envp[i], PROOF_ENV "=") || has_prefix(envp[i], MASK_ENV "=") || has_prefix(envp[i], THREADS_ENV "=") || has_prefix(envp[i], PID_ENV "=")) continue;
     e[k++] = envp[i];
   }
   for (size_t j = 0; j < sizeof keep / sizeof *keep; j++) {
@@ -40,7 +40,11 @@ char **guest_env(char *const envp[], const char *token, char *buf, size_t bn) {
   }
   if (token) {
     int w = snprintf(buf + used, bn - used, "BLINKD_TOKEN=%s", token);
-    if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used;
+    if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used, used += (size_t)w + 1;
+    if (proof && *proof) {
+      w = snprintf(buf + used, bn - used, PROOF_ENV "=%s", proof);
+      if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used;
+    }
   } else {
     if (told != ~0ull && main_thread()) {
       int w = snprintf(buf + used, bn - used, MASK_ENV "=%d:%llx", (int)myhost, (unsigned long long)told);
@@ -128,7 +132,7 @@ static int exec_env(int (*real)(const char *, char *const[], char *const[]), con
   if (!active) return real(file, argv, envp);
   int prepared = prepare_exec(0);
   char buf[8192];
-  char **e = guest_env(envp, NULL, buf, sizeof buf);
+  char **e = guest_env(envp, NULL, NULL, buf, sizeof buf);
   int r = real(file, argv, e ? e : envp);
   int err = errno;
   env_free(e);

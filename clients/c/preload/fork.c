@@ -216,9 +216,11 @@ static int spawn(int p, pid_t *pidp, const char *path, const posix_spawn_file_ac
   int64_t pid = blinkd_fork(&conn, &fo);
   if (pid < 0) return (int)-pid;
   char buf[2048];
-  char **e = guest_env(envp, fo.token, buf, sizeof buf);
+  char **e = guest_env(envp, fo.token, fo.proof, buf, sizeof buf);
   /* The spawned child claims its own pid with the token on a connection of its own (ours is
-     close-on-exec); it inherits the door, to reach the daemon whatever its uid. */
+     close-on-exec), hello and claim in one write, its proof named with fork's out.proof (as a
+     fork child's, spec/protocol.md §7.4); it inherits the door, to reach the daemon whatever
+     its uid. */
   if (blinkd_door() >= 0) fcntl(blinkd_door(), F_SETFD, 0);
   pid_t h;
   int r = (p ? get_posix_spawnp() : get_posix_spawn())(&h, path, fa, attr, argv, e ? e : envp);

@@ -106,25 +106,51 @@ static void self_exe(char *exe, size_t n) {
   exe[k > 0 ? k : 0] = 0;
 }
 
-/* argv from /proc/self/cmdline (the constructor runs before main sees it). */
-static char **self_argv(char *buf, size_t n, char **v, int max) {
-  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-  ssize_t k = fd >= 0 ? read(fd, buf, n - 1) : 0;
-  if (fd >= 0) close(fd);
-  if (k < 0) k = 0;
-  buf[k] = 0;
+/* argv as /proc/self/cmdline has it (its first n - 1 bytes, as this library always read it),
+   from the constructor's arguments: glibc's ld.so calls a library's initializers with (argc,
+   argv, envp) (_dl_init → call_init), and before main runs they are what cmdline shows. No
+   open, read and close of procfs per image. */
+static char **self_argv(int argc, char *const *args, char *buf, size_t n, char **v, int max) {
+  size_t used = 0;
+  for (int i = 0; args && i < argc && args[i] && used < n - 1; i++) {
+    size_t l = strlen(args[i]) + 1;
+    if (l > n - 1 - used) l = n - 1 - used;
+    memcpy(buf + used, args[i], l);
+    used += l;
+  }
+  buf[used] = 0;
   int c = 0;
-  for (ssize_t i = 0; i < k && c < max - 1; i += (ssize_t)strlen(buf + i) + 1) v[c++] = buf + i;
+  for (size_t i = 0; i < used && c < max - 1; i += strlen(buf + i) + 1) v[c++] = buf + i;
   v[c] = NULL;
   return v;
 }
 
+/* The host's ignored signals, bit signo-1 (SigIgn of /proc/self/status, proc(5)): one read
+   instead of a sigaction(2) per signal, 63 system calls per image. -1 when it cannot be read. */
+static int host_ignored(uint64_t *set) {
+  char b[4096];
+  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t k = read(fd, b, sizeof b - 1);
+  close(fd);
+  if (k <= 0) return -1;
+  b[k] = 0;
+  const char *p = strstr(b, "\nSigIgn:\t");
+  if (!p) return -1;
+  char *end;
+  *set = strtoull(p + 9, &end, 16);
+  return end == p + 9 ? -1 : 0;
+}
+
 /* The dispositions a new program inherits (ignored signals survive execve). */
 static void report_ignored(void) {
+  uint64_t ign = 0;
+  int known = host_ignored(&ign) == 0;
   for (int s = 1; s < 65; s++) {
     struct sigaction old;
-    if (s == SIGKILL || s == SIGSTOP || get_sigaction()(s, NULL, &old) != 0) continue;
-    if (old.sa_handler == SIG_IGN) blinkd_rt_sigaction(&conn, s, BLINKD_SIGACTION_SIG_IGN, (uint32_t)old.sa_flags);
+    if (s == SIGKILL || s == SIGSTOP || (known && !(ign >> (s - 1) & 1))) continue;
+    if (get_sigaction()(s, NULL, &old) != 0 || old.sa_handler != SIG_IGN) continue;
+    blinkd_rt_sigaction(&conn, s, BLINKD_SIGACTION_SIG_IGN, (uint32_t)old.sa_flags);
   }
 }
 
@@ -183,7 +209,7 @@ static int is_node(const char *exe) {
   return !strncmp(b, "node", 4);
 }
 
-__attribute__((constructor)) static void blinkd_preload_init(void) {
+__attribute__((constructor)) static void blinkd_preload_init(int argc, char **argv0) {
   resolve_mask_calls();
   if (!getenv("BLINKD_SOCKET") && !getenv("BLINK_PREFIX")) return;
   /* Before any call: an exec's ptrace stop rings this image as it reports execve. */
@@ -196,7 +222,7 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
   /* A Node.js guest speaks for itself through the TypeScript client. */
   if (is_node(exe)) return;
   if (blinkd_socket_path(sockpath, sizeof sockpath)) return;
-  self_argv(abuf, sizeof abuf, argv, 256);
+  self_argv(argc, argv0, abuf, sizeof abuf, argv, 256);
   myhost = host_getpid();
   const char *fdv = getenv(FD_ENV);
   const char *token = getenv("BLINKD_TOKEN");
@@ -253,35 +279,57 @@ __attribute__((constructor)) static void blinkd_preload_init(void) {
   } else {
     unsetenv(THREADS_ENV); /* another process's */
     if (inherited > 2) confd = inherited;
-    r = blinkd_conn_open(&conn, sockpath);
-    if (r == 0) {
-      char who[64];
-      snprintf(who, sizeof who, "blinkd-preload pid %d", (int)myhost);
-      r = blinkd_conn_handshake(&conn, "guest", who);
-    }
-    if (r < 0 && token && daemon_gone_code(r)) blinkd_daemon_gone(&conn, conn.error[0] ? conn.error : NULL);
-    if (r < 0) return warn("cannot reach blinkd", r);
-    if (token) {
-      /* Started by `blinkd run` or a guest's posix_spawn: claim the reserved pid. */
-      struct blinkd_claim_fd_out out;
-      char t[128];
+    /* A guest's posix_spawn child has its proof's name too (fork's out.proof): hello and
+       claim go in one write, one round trip, as a fork child's (§7.4). */
+    const char *proof = token ? getenv(PROOF_ENV) : NULL;
+    if (proof && *proof) {
+      char t[128], pr[128];
       snprintf(t, sizeof t, "%s", token);
+      snprintf(pr, sizeof pr, "%s", proof);
       unsetenv("BLINKD_TOKEN");
-      /* The proof is named by its descriptor: the daemon reads that one link. */
-      r = blinkd_claim_fd(&conn, t, myhost, conn.proof ? conn.proof - 1 : -1, &out);
+      unsetenv(PROOF_ENV);
+      int32_t p = 0;
+      r = blinkd_conn_attach_fork(&conn, sockpath, t, pr, myhost, &p);
       if (r >= 0) {
-        /* Its execve report needs no answer (posted, as after an exec). */
         struct blinkd_execve_args ea = {exe, (const char *const *)argv};
-        mypid = out.pid;
+        mypid = p;
         r = blinkd_conn_post(&conn, &blinkd_call_execve, &ea);
       }
       if (r == -ENOENT) get_kill()(myhost, SIGKILL); /* killed before it ran (§7.4) */
+      if (r < 0 && daemon_gone_code(r)) blinkd_daemon_gone(&conn, conn.error[0] ? conn.error : NULL);
       if (r < 0) return warn("claiming BLINKD_TOKEN", r);
     } else {
-      r = blinkd_register(&conn, myhost, exe, (const char *const *)argv, BLINKD_DELIVERY_HOST_BLOCKED);
-      if (r < 0) return warn("register", r);
-      told = 0; /* a registered process starts with an empty mask (spec/signals.md §2.2) */
-      mypid = (int32_t)r;
+      unsetenv(PROOF_ENV);
+      r = blinkd_conn_open(&conn, sockpath);
+      if (r == 0) {
+        char who[64];
+        snprintf(who, sizeof who, "blinkd-preload pid %d", (int)myhost);
+        r = blinkd_conn_handshake(&conn, "guest", who);
+      }
+      if (r < 0 && token && daemon_gone_code(r)) blinkd_daemon_gone(&conn, conn.error[0] ? conn.error : NULL);
+      if (r < 0) return warn("cannot reach blinkd", r);
+      if (token) {
+        /* Started by `blinkd run` (it names no proof): claim the reserved pid. */
+        struct blinkd_claim_fd_out out;
+        char t[128];
+        snprintf(t, sizeof t, "%s", token);
+        unsetenv("BLINKD_TOKEN");
+        /* The proof is named by its descriptor: the daemon reads that one link. */
+        r = blinkd_claim_fd(&conn, t, myhost, conn.proof ? conn.proof - 1 : -1, &out);
+        if (r >= 0) {
+          /* Its execve report needs no answer (posted, as after an exec). */
+          struct blinkd_execve_args ea = {exe, (const char *const *)argv};
+          mypid = out.pid;
+          r = blinkd_conn_post(&conn, &blinkd_call_execve, &ea);
+        }
+        if (r == -ENOENT) get_kill()(myhost, SIGKILL); /* killed before it ran (§7.4) */
+        if (r < 0) return warn("claiming BLINKD_TOKEN", r);
+      } else {
+        r = blinkd_register(&conn, myhost, exe, (const char *const *)argv, BLINKD_DELIVERY_HOST_BLOCKED);
+        if (r < 0) return warn("register", r);
+        told = 0; /* a registered process starts with an empty mask (spec/signals.md §2.2) */
+        mypid = (int32_t)r;
+      }
     }
     if ((r = settle_fd()) < 0) return warn("keeping the connection on a fixed descriptor", r);
   }

@@ -45,6 +45,8 @@
 #define DEFAULT_FD 1000
 /* The descriptor of the door (blinkd.h: an O_PATH descriptor of the daemon's socket). */
 #define DOOR_ENV "BLINKD_DOOR"
+/* A posix_spawn child's proof name (fork's out.proof), beside its BLINKD_TOKEN: it claims in one write. */
+#define PROOF_ENV "BLINKD_PROOF"
 
 /*
  * A guest thread of this process (spec/protocol.md §1, §7.5: one connection per thread,
@@ -166,7 +168,7 @@ int host_subreaper(void);
 
 /* exec.c */
 void env_free(char **e);
-char **guest_env(char *const envp[], const char *token, char *buf, size_t bn);
+char **guest_env(char *const envp[], const char *token, const char *proof, char *buf, size_t bn);
 void close_old_threads(void);
 
 /* doorbell.c */

@@ -61,10 +61,6 @@ void forget_threads(void) {
 }
 
 REAL(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
-/* The client's watcher thread (blinkd_watch_daemon) is the host's alone, not a thread of the namespace. */
-int blinkd_host_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg) {
-  return get_pthread_create()(t, attr, fn, arg);
-}
 
 static pthread_key_t thr_key;
 static pthread_once_t thr_once = PTHREAD_ONCE_INIT;
