@@ -27,7 +27,7 @@ EXPORT int setpgid(pid_t pid, pid_t pgid) {
  * SIGCONT too (SEND_SIG_PRIV: si_code SI_KERNEL, si_pid 0), beside the daemon's pair for the
  * namespace (src/actors/exit.ts, killOrphanedPgrp): a handler ran twice for each, where Linux
  * runs it once (spec/native/orphan_once.c). The daemon's pair is the namespace's; the host's
- * is dropped (doorbell.c). A terminal's hangup (tty_vhangup) is SI_KERNEL as well, and a
+ * rings like a doorbell (doorbell.c, is_doorbell), so a daemon doorbell merged into it is taken. A terminal's hangup (tty_vhangup) is SI_KERNEL as well, and a
  * handled SIGHUP from it is dropped with them: the daemon has no terminals to hang up.
  */
 int host_orphan_signal(int s, const siginfo_t *hi) {
