@@ -7,6 +7,9 @@
  * kernel sends it to a stopped member) and SIGCONT. It then watches for 500 ms for a second
  * one before it prints what it counted. (Under the preload the host kernel, whose groups,
  * sessions and stops mirror the namespace's, sent its own pair beside the daemon's.)
+ * With the argument "blocked", c blocks SIGHUP and SIGCONT before it stops and unblocks them
+ * 300 ms after it is continued, so each signal's copies are pending together (Linux: one
+ * each; under the preload the host's SI_KERNEL copy and the daemon's doorbell merge).
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -22,7 +25,8 @@ static void on(int s) {
   else cont++;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  int blocked = argc > 1 && strcmp(argv[1], "blocked") == 0;
   setvbuf(stdout, NULL, _IONBF, 0);
   pid_t p = fork();
   if (p == 0) {
@@ -35,7 +39,18 @@ int main(void) {
       sa.sa_handler = on;
       sigaction(SIGHUP, &sa, NULL);
       sigaction(SIGCONT, &sa, NULL);
+      sigset_t both;
+      sigemptyset(&both);
+      sigaddset(&both, SIGHUP);
+      sigaddset(&both, SIGCONT);
+      if (blocked) sigprocmask(SIG_BLOCK, &both, NULL);
       raise(SIGSTOP);
+      if (blocked) {
+        struct timespec b = {0, 300000000};
+        while (nanosleep(&b, &b) != 0) {
+        }
+        sigprocmask(SIG_UNBLOCK, &both, NULL);
+      }
       struct timespec t = {0, 500000000};
       while (nanosleep(&t, &t) != 0) {
       }
