@@ -28,14 +28,33 @@ static void siginfo(pid_t c) {
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
+  /* The tracee says on a pipe when its handlers are set (a sleep was a guess, and under load
+     blink's child could take longer), and waits with SIGUSR1 and SIGUSR2 blocked except
+     inside sigsuspend: `while (!done) pause()` lost SIGUSR2 when its handler ran between the
+     check and pause, and then waited for ever. */
+  int ready[2];
+  if (pipe(ready)) return 1;
   pid_t c = fork();
   if (c == 0) {
+    sigset_t both, none;
+    sigemptyset(&both);
+    sigaddset(&both, SIGUSR1);
+    sigaddset(&both, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &both, &none);
+    sigdelset(&none, SIGUSR1);
+    sigdelset(&none, SIGUSR2);
     signal(SIGUSR1, on_usr1);
     signal(SIGUSR2, on_usr2);
-    while (!done) pause();
+    close(ready[0]);
+    close(ready[1]);
+    while (!done) sigsuspend(&none);
     _exit(usr1);
   }
-  usleep(100000); /* its handlers are set */
+  close(ready[1]);
+  char b;
+  while (read(ready[0], &b, 1) < 0 && errno == EINTR) {
+  }
+  close(ready[0]);
   printf("SEIZE %s\n", err(ptrace(PTRACE_SEIZE, c, 0, 0)));
   printf("LISTEN while it runs: %s\n", err(ptrace(PTRACE_LISTEN, c, 0, 0)));
   printf("INTERRUPT %s\n", err(ptrace(PTRACE_INTERRUPT, c, 0, 0)));
