@@ -55,6 +55,8 @@ describe("signals the host kernel sends too, once each", () => {
     // The same with both blocked until after the continue: the host's copy and the daemon's
     // doorbell are pending together and merge (a standard signal is pending once).
     ["the same with SIGHUP and SIGCONT blocked while both copies come: one each", "orphan_once blocked", "p: c stopped; exiting\nc: SIGHUP 1 time(s), SIGCONT 1 time(s)\n"],
+    // A child forked before an execve: its SIGCHLD runs the new image's handler once (BLINKD_KIDS).
+    ["a child forked before an execve: one SIGCHLD to the new image, with the child's pid", "execkids", "waitpid: the child, status 7; SIGCHLD handled 1 time(s), si_pid the child's\n"],
     // An adopted orphan's end: one SIGCHLD to init, with its pid in the namespace (host_subreaper).
     ["an adopted child's end: one SIGCHLD to init with the child's pid", "adopt_sigchld", "reaped 3 (status 5); SIGCHLD handled 2 time(s): pid 2 code 1; pid 3 code 1;\n"],
   ])("%s, as on Linux", async (_what, prog, out) => {

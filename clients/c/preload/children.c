@@ -45,6 +45,37 @@ void kid_drop(pid_t host) {
   hmask(SIG_SETMASK, &om, NULL);
 }
 
+/* The table for the image after an execve (KIDS_ENV): execve keeps the process's children
+   (they stay its children on the host and in the namespace), so the new image must know them
+   too, or their host SIGCHLD runs its handler beside the daemon's (spec/native/execkids.c).
+   Returns whether there is any; a table too long for v is cut (those children's SIGCHLD is
+   then taken as the host's, as before). */
+int kids_env(char *v, size_t n) {
+  int k = snprintf(v, n, "%d:", (int)myhost);
+  for (int i = 0; i < nkids && k > 0 && (size_t)k + 32 < n; i++) k += snprintf(v + k, n - (size_t)k, "%s%d=%d", i ? "," : "", (int)kids[i].host, (int)kids[i].pid);
+  if (nkids == 0) v[0] = 0;
+  return nkids > 0;
+}
+
+/* In the new image: the table the image before left (KIDS_ENV, this host process's only). */
+void kids_from_env(void) {
+  const char *v = getenv(KIDS_ENV);
+  if (!v) return;
+  char *end;
+  long hp = strtol(v, &end, 10);
+  if (hp == (long)myhost && *end == ':')
+    for (char *q = end + 1; *q;) {
+      long h = strtol(q, &end, 10);
+      if (end == q || *end != '=') break;
+      q = end + 1;
+      long p = strtol(q, &end, 10);
+      if (end == q) break;
+      if (h > 0 && p > 0) kid_add((pid_t)h, (int32_t)p);
+      q = *end == ',' ? end + 1 : end;
+    }
+  unsetenv(KIDS_ENV);
+}
+
 /* A host child that is a guest of the namespace (forked or spawned through this library). */
 int guest_child(pid_t host) {
   if (pid_of(host)) return 1;

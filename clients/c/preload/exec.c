@@ -3,6 +3,8 @@
 
 /* THREADS_ENV's value for the exec under way ("" when none). */
 static char exec_threads[4096];
+/* KIDS_ENV's value for the exec under way ("" when none). */
+static char exec_kids[2048];
 
 static int has_prefix(const char *s, const char *p) {
   return !strncmp(s, p, strlen(p));
@@ -18,12 +20,12 @@ void env_free(char **e) {
 char **guest_env(char *const envp[], const char *token, const char *proof, char *buf, size_t bn) {
   size_t n = 0;
   while (envp && envp[n]) n++;
-  char **e = vchild && n + 8 <= sizeof vchild_env / sizeof *vchild_env ? vchild_env : malloc((n + 8) * sizeof *e);
+  char **e = vchild && n + 10 <= sizeof vchild_env / sizeof *vchild_env ? vchild_env : malloc((n + 10) * sizeof *e);
   if (!e) return NULL;
   size_t k = 0, used = 0;
   const char *keep[] = {"BLINKD_SOCKET", "LD_PRELOAD", FD_ENV, "BLINK_PREFIX", DOOR_ENV};
   for (size_t i = 0; i < n; i++) {
-    if (has_prefix(envp[i], "BLINKD_TOKEN=") || has_prefix(envp[i], PROOF_ENV "=") || has_prefix(envp[i], MASK_ENV "=") || has_prefix(envp[i], THREADS_ENV "=") || has_prefix(envp[i], PID_ENV "=")) continue;
+    if (has_prefix(envp[i], "BLINKD_TOKEN=") || has_prefix(envp[i], PROOF_ENV "=") || has_prefix(envp[i], MASK_ENV "=") || has_prefix(envp[i], THREADS_ENV "=") || has_prefix(envp[i], KIDS_ENV "=") || has_prefix(envp[i], PID_ENV "=")) continue;
     e[k++] = envp[i];
   }
   for (size_t j = 0; j < sizeof keep / sizeof *keep; j++) {
@@ -54,6 +56,10 @@ char **guest_env(char *const envp[], const char *token, const char *proof, char 
       int w = snprintf(buf + used, bn - used, PID_ENV "=%d:%d%s", (int)myhost, (int)mypid, blinkd_ptrace_traced() ? ":t" : "");
       if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used, used += (size_t)w + 1;
     }
+    if (exec_kids[0]) {
+      int w = snprintf(buf + used, bn - used, KIDS_ENV "=%s", exec_kids);
+      if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used, used += (size_t)w + 1;
+    }
     if (exec_threads[0]) {
       int w = snprintf(buf + used, bn - used, THREADS_ENV "=%s", exec_threads);
       if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used;
@@ -80,6 +86,7 @@ static int prepare_exec(int environ_) {
   /* The connection and the door are close-on-exec (settle_fd): this exec hands them on. */
   fcntl(mainthr.c.fd, F_SETFD, 0);
   if (blinkd_door() >= 0) fcntl(blinkd_door(), F_SETFD, 0);
+  if (kids_env(exec_kids, sizeof exec_kids) && environ_) setenv(KIDS_ENV, exec_kids, 1);
   if (__atomic_load_n(&nthr, __ATOMIC_SEQ_CST) == 0) return 1;
   char *v = exec_threads;
   int n = snprintf(v, sizeof exec_threads, "%d:", (int)myhost);
@@ -107,7 +114,9 @@ static void undo_exec(int prepared) {
     if (thrs[i]->c.fd >= 0) fcntl(thrs[i]->c.fd, F_SETFD, FD_CLOEXEC);
   unlock_threads(&om);
   if (prepared == 2) unsetenv(THREADS_ENV);
+  if (exec_kids[0]) unsetenv(KIDS_ENV);
   exec_threads[0] = 0;
+  exec_kids[0] = 0;
   errno = e;
 }
 

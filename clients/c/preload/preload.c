@@ -275,9 +275,11 @@ __attribute__((constructor)) static void blinkd_preload_init(int argc, char **ar
       }
     }
     close_old_threads();
+    kids_from_env();
     if (r < 0) return warn("adopting the connection after execve", r);
   } else {
     unsetenv(THREADS_ENV); /* another process's */
+    unsetenv(KIDS_ENV);
     if (inherited > 2) confd = inherited;
     /* A guest's posix_spawn child has its proof's name too (fork's out.proof): hello and
        claim go in one write, one round trip, as a fork child's (§7.4). */

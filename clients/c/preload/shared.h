@@ -42,6 +42,9 @@
 #define PID_ENV "BLINKD_PID"
 /* "HOSTPID:FD,FD,…": the other threads' connections, kept open across execve (prepare_exec). */
 #define THREADS_ENV "BLINKD_THREAD_FDS"
+/* "HOSTPID:HOST=PID,…": the child table (children.c), from the image before execve: a host
+   child's SIGCHLD in the new image is the namespace's too (is_doorbell). */
+#define KIDS_ENV "BLINKD_KIDS"
 #define DEFAULT_FD 1000
 /* The descriptor of the door (blinkd.h: an O_PATH descriptor of the daemon's socket). */
 #define DOOR_ENV "BLINKD_DOOR"
@@ -161,6 +164,8 @@ int32_t pid_of(pid_t host);
 extern unsigned nreaped;
 void kid_drop(pid_t host);
 int guest_child(pid_t host);
+int kids_env(char *v, size_t n);
+void kids_from_env(void);
 
 /* groups.c */
 int host_orphan_signal(int s, const siginfo_t *hi);
