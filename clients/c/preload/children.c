@@ -59,12 +59,10 @@ int kids_env(char *v, size_t n) {
 
 /* In the new image: the table the image before left (KIDS_ENV, this host process's only). */
 void kids_from_env(void) {
-  const char *v = getenv(KIDS_ENV);
-  if (!v) return;
+  const char *v = own_env(KIDS_ENV);
   char *end;
-  long hp = strtol(v, &end, 10);
-  if (hp == (long)myhost && *end == ':')
-    for (char *q = end + 1; *q;) {
+  if (v)
+    for (const char *q = v; *q;) {
       long h = strtol(q, &end, 10);
       if (end == q || *end != '=') break;
       q = end + 1;

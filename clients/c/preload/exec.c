@@ -122,12 +122,10 @@ static void undo_exec(int prepared) {
 
 /* In the new image, after its execve report: the old image's thread connections go. */
 void close_old_threads(void) {
-  const char *v = getenv(THREADS_ENV);
-  if (!v) return;
+  const char *v = own_env(THREADS_ENV);
   char *end;
-  long hp = strtol(v, &end, 10);
-  if (hp == (long)myhost && *end == ':')
-    for (char *q = end + 1; *q;) {
+  if (v)
+    for (const char *q = v; *q;) {
       long fd = strtol(q, &end, 10);
       if (end == q) break;
       if (fd > 2 && fd != confd) close((int)fd);

@@ -232,13 +232,9 @@ __attribute__((constructor)) static void blinkd_preload_init(int argc, char **ar
   adopt_door();
   /* The daemon keeps the mask across execve (signal(7)): the image before said which it is,
      so the new one reports only a change. Only this host process's word is taken. */
-  const char *mv = getenv(MASK_ENV);
-  if (mv) {
-    char *end;
-    long hp = strtol(mv, &end, 10);
-    if (hp == (long)myhost && *end == ':') told = strtoull(end + 1, NULL, 16);
-    unsetenv(MASK_ENV);
-  }
+  const char *mv = own_env(MASK_ENV);
+  if (mv) told = strtoull(mv, NULL, 16);
+  unsetenv(MASK_ENV);
   if (!token && inherited > 2 && fstat(inherited, &st) == 0 && S_ISSOCK(st.st_mode) && !(fcntl(inherited, F_GETFD) & FD_CLOEXEC)) {
     /* execve kept the connection: same pid, new program. */
     memset(&conn, 0, sizeof conn);
@@ -248,18 +244,15 @@ __attribute__((constructor)) static void blinkd_preload_init(int argc, char **ar
     confd = inherited;
     fcntl(inherited, F_SETFD, FD_CLOEXEC);
     /* The image before named the pid (only this host process's word is taken), else ask. */
-    const char *pv = getenv(PID_ENV);
+    const char *pv = own_env(PID_ENV);
     r = 0;
     int traced = 0;
     if (pv) {
       char *end;
-      long hp = strtol(pv, &end, 10);
-      if (hp == (long)myhost && *end == ':') {
-        r = strtol(end + 1, &end, 10);
-        traced = !strcmp(end, ":t");
-      }
-      unsetenv(PID_ENV);
+      r = strtol(pv, &end, 10);
+      traced = !strcmp(end, ":t");
     }
+    unsetenv(PID_ENV);
     if (r <= 0) r = blinkd_getpid(&conn);
     if (r > 0) {
       mypid = (int32_t)r;

@@ -74,3 +74,14 @@ int restart_hook(struct blinkd_conn *c, void *arg) {
 int daemon_gone_code(int64_t r) {
   return r == -ECONNREFUSED || r == -ENOENT || r == -ECONNRESET || r == -EPIPE;
 }
+
+/* The value of a variable the image before this one left for this host process ("HOSTPID:…",
+   MASK_ENV, PID_ENV, THREADS_ENV, KIDS_ENV): what follows the colon, or NULL when it is
+   absent or another process's (inherited through a fork or spawn that did not clear it). */
+const char *own_env(const char *name) {
+  const char *v = getenv(name);
+  if (!v) return NULL;
+  char *end;
+  long hp = strtol(v, &end, 10);
+  return hp == (long)myhost && *end == ':' ? end + 1 : NULL;
+}

@@ -165,6 +165,7 @@ extern unsigned nreaped;
 void kid_drop(pid_t host);
 int guest_child(pid_t host);
 int kids_env(char *v, size_t n);
+const char *own_env(const char *name);
 void kids_from_env(void);
 
 /* groups.c */
