@@ -58,12 +58,16 @@ describe("signals the host kernel sends too, once each", () => {
     // A child forked before an execve: its SIGCHLD runs the new image's handler once (BLINKD_KIDS).
     ["a child forked before an execve: one SIGCHLD to the new image, with the child's pid", "execkids", "waitpid: the child, status 7; SIGCHLD handled 1 time(s), si_pid the child's\n"],
     // An adopted orphan's end: one SIGCHLD to init, with its pid in the namespace (host_subreaper).
+    // A guest child's end while its parent's destructors run (exit(3) has begun): the handler
+    // runs with the child's pid, nothing on stderr.
+    ["a SIGCHLD while exit(3) runs the destructors: the handler sees the child's pid", "exitlate", "destructor done; the handler saw another pid 0 time(s), the child's 1 time(s)\nexited 3\n"],
     ["an adopted child's end: one SIGCHLD to init with the child's pid", "adopt_sigchld", "reaped 3 (status 5); SIGCHLD handled 2 time(s): pid 2 code 1; pid 3 code 1;\n"],
   ])("%s, as on Linux", async (_what, prog, out) => {
     const [name, ...args] = prog.split(" ");
     const r = await both([buildNative(name!), ...args]);
     expect(r.blinkd.out).toBe(out);
     expect(r.blinkd.code).toBe(0);
+    expect(r.blinkd.err).toBe("");
     if (r.linux) expect(r.blinkd).toEqual(r.linux);
   });
 });

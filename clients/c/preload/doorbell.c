@@ -166,6 +166,15 @@ void doorbell(int s, siginfo_t *hi, void *uc) {
   /* The host action has SA_NODEFER and an empty sa_mask: this is the mask s was delivered with. */
   hmask(SIG_BLOCK, NULL, &base);
   int kind;
+  /* Once exit_group is posted the process has ended for the daemon (do_exit: it is a zombie
+     whose pending signals are gone, flush_sigqueue), so a doorbell that rings in the instant
+     before the host process ends has nothing to take: a sig_dequeue would be ESRCH (once in
+     a CI run: a child of a shell ended as the shell's exit_group went out). It is dropped,
+     never run with the host's siginfo either. */
+  if (__atomic_load_n(&ending, __ATOMIC_SEQ_CST) && (kind = is_doorbell(s, hi))) {
+    errno = saved;
+    return;
+  }
   if (active && (kind = is_doorbell(s, hi))) {
     /* Each thread takes its signals on its own connection; a host thread without one (not
        started by pthread_create here, or exiting) passes the doorbell on. */

@@ -168,6 +168,7 @@ pid_t blinkd_vfork_after(long r) {
   mainthr = vf.main;
   mypid = vf.pid, myhost = vf.host, daemonhost = vf.daemonhost;
   confd = vf.confd, nkids = vf.nkids, active = vf.active, nreaped = vf.nreaped;
+  ending = 0; /* the child's _exit set it in this memory (end_group) */
   watching = vf.watching, wrapped = vf.wrapped, norestart = vf.norestart;
   memcpy(user_act, vf.user_act, sizeof user_act);
   blinkd_ptrace_restore(vf.ptrace_opts);

@@ -193,6 +193,8 @@ static void end_group(int status) {
      awaited. Alone, it is not (the process ends; its connection's close follows). */
   /* PTRACE_O_TRACEEXIT: the exit's event stop comes first (ptrace.c). */
   blinkd_ptrace_exiting((status & 0xff) << 8);
+  /* From the post on, a doorbell finds the process gone (doorbell.c). */
+  __atomic_store_n(&ending, 1, __ATOMIC_SEQ_CST);
   if (__atomic_load_n(&nthr, __ATOMIC_SEQ_CST) > 0) blinkd_exit_group(&conn, status);
   else blinkd_conn_post(&conn, &blinkd_call_exit_group, &a);
   active = 0;

@@ -12,6 +12,7 @@ struct thr mainthr = {.mask = ~0ull};
 __thread struct thr *self __attribute__((tls_model("initial-exec")));
 __thread int32_t mytid __attribute__((tls_model("initial-exec")));
 int active;        /* this process is a guest */
+int ending;        /* its exit_group is on its way to the daemon (end_group) */
 int vchild;        /* a vfork child, running in its parent's memory (blinkd_vfork_after) */
 int32_t mypid;     /* its emulated pid, cached: it never changes */
 pid_t myhost;      /* its host pid */

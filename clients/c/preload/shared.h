@@ -88,6 +88,7 @@ static inline struct thr *me(void) {
 #define conn (me()->c)
 #define told (me()->mask)
 extern int active;
+extern int ending;
 extern int vchild;
 extern int32_t mypid;
 extern pid_t myhost;
