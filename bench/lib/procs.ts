@@ -19,6 +19,7 @@ export function blinkdArgv(args: string[]): string[] {
 }
 const PROBE = path.join(ROOT, "dist/bench/probe.js");
 const ECHO = path.join(ROOT, "dist/bench/echo-server.js");
+const RELAY = path.join(ROOT, "dist/bench/relay-server.js");
 const LOADGEN_SRC = path.join(ROOT, "bench/native/loadgen.c");
 export const LOADGEN = path.join(RESULTS, "bin/loadgen");
 
@@ -89,10 +90,10 @@ export async function startDaemon(opts: { probe?: boolean; nodeArgs?: string[]; 
   };
 }
 
-/** Starts the bare echo server (bench/echo-server.ts) as its own process. */
-export async function startEcho(opts: { nodeArgs?: string[] } = {}): Promise<Server> {
+/** Starts the bare echo server (bench/echo-server.ts), or with `relay` the eventfd floor (bench/relay-server.ts), as its own process. */
+export async function startEcho(opts: { nodeArgs?: string[]; relay?: boolean } = {}): Promise<Server> {
   const socket = path.join(tmpdir(), "echo.sock");
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ECHO, socket], { stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.relay ? RELAY : ECHO, socket], { stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
     proc.stdout!.once("data", () => resolve());
     proc.once("exit", (c) => reject(new Error(`echo server exited with ${c}`)));

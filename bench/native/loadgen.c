@@ -20,6 +20,8 @@
  *   kill SOCK VERSION N SIG                 N sequential kill(own pid, SIG) calls: mean in ns
  *   eventfd SOCK VERSION N                  eventfd ping-pong between two guest processes (a parent
  *                                           and its forked child) through the daemon's eventfds
+ *   relayeventfd SOCK N                     the same ping-pong's frames through relay-server.ts, which
+ *                                           keeps the two counters and does nothing else (the floor)
  * MODE is "blinkd" (hello + register first) or "echo" (no handshake).
  */
 #define _GNU_SOURCE
@@ -656,12 +658,45 @@ static int mode_eventfd(const char *sock, long n) {
   return 0;
 }
 
+/* The eventfd ping-pong's frames, unchanged, against relay-server.ts (no hello, no fork call:
+   the server knows no processes); its eventfds are the numbers 0 and 1. */
+static int mode_relayeventfd(const char *sock, long n) {
+  const int64_t ping = 0, pong = 1;
+  pid_t hp = fork();
+  if (hp < 0) die("fork");
+  if (hp == 0) {
+    Conn *k = malloc(sizeof *k);
+    connect_as(k, sock, 0, NULL);
+    for (;;) {
+      int64_t v = efd_read(k, ping);
+      if (v == 2) break;
+      efd_write(k, pong, 1);
+    }
+    _exit(0);
+  }
+  Conn *c = malloc(sizeof *c);
+  connect_as(c, sock, 0, NULL);
+  uint64_t start = 0;
+  long warm = n / 10 + 10;
+  for (long i = 0; i < n + warm; i++) {
+    if (i == warm) start = now_ns();
+    efd_write(c, ping, 1);
+    if (efd_read(c, pong) != 1) fail("pong with a wrong value");
+  }
+  double secs = (double)(now_ns() - start) / 1e9;
+  efd_write(c, ping, 2);
+  waitpid(hp, NULL, 0);
+  printf("{\"round_trips\":%ld,\"seconds\":%.3f,\"round_trips_per_s\":%.0f,\"mean_ns\":%.0f}\n", n, secs, (double)n / secs, secs * 1e9 / (double)n);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (argc < 3) fail("usage: see the comment at the top of loadgen.c");
   const char *m = argv[1];
   if (!strcmp(m, "nativefork")) return mode_nativefork(atol(argv[2]));
   if (!strcmp(m, "nativeeventfd")) return mode_nativeeventfd(atol(argv[2]));
+  if (!strcmp(m, "relayeventfd")) return mode_relayeventfd(argv[2], atol(argv[3]));
   if (argc < 5) fail("usage: see the comment at the top of loadgen.c");
   const char *sock = argv[2];
   version = argv[3];
