@@ -38,6 +38,43 @@ describeBlink("programs in blink", () => {
       }
     }, 90_000);
 
+  // blink patch 0020: a disposition set again to an action that ignores the signal discards its
+  // pending copy (do_sigaction); before it blink reported an unchanged action to blinkd only once,
+  // and sigpending still showed the blocked signal (1, not 0, on both lines).
+  if (isRoot)
+    it("spawnreset: a spawned child's SIG_DFL resets, SA_RESETHAND, and an ignoring action set again, as on Linux", async () => {
+      const r = await both([buildNative("spawnreset")], {}, "blink");
+      expect(r.blinkd.out).toContain("SIGUSR2, SIG_IGN blocked and sent: pending 1; its action set again: pending 0\n");
+      expect(r.blinkd.out).toContain("spawned with SETSIGDEF and RESETIDS: killed by User defined signal 1\n");
+      if (r.linux) expect(r.blinkd).toEqual(r.linux);
+    }, 60_000);
+
+  // make's every target is such a spawn: glibc's child sets all 64 signals to SIG_DFL and calls
+  // seteuid and setegid with the ids it has. What blinkd must hear of, and wait for, is only what
+  // changed: a handler's reset (posted: the action is looked at on delivery) and an action that
+  // ignores the signal (awaited: it discards). Before patch 0020 the child waited for 62
+  // rt_sigaction replies (SA_RESTORER made each SIG_DFL new) and 2 setresuid and 2 report_gids.
+  it("a posix_spawn child's resets: blinkd waits only for ignoring actions, and an unchanged uid or gid is not reported", () => {
+    const r = spawnSync(process.execPath, [BIN, ...inBlink(["--prefix", tempPrefix(), "--trace"]), buildNative("spawnreset"), "spawn"], { encoding: "utf8", timeout: 60_000 });
+    expect(r.stdout).toBe("spawned: killed by User defined signal 1\n");
+    // the child is pid 2; its requests from its claim to its execve
+    const lines = r.stderr.split("\n").filter((l) => l.startsWith("blinkd: [2/2] "));
+    const upTo = lines.findIndex((l) => / execve\(/.test(l));
+    expect(upTo, r.stderr).toBeGreaterThan(0);
+    const calls = lines.slice(0, upTo).filter((l) => /#\d+ \w+\(/.test(l));
+    const posted = new Set(lines.filter((l) => l.endsWith("(posted: no reply)")).map((l) => /#(\d+) /.exec(l)![1]));
+    const sigactions = calls.filter((l) => / rt_sigaction\(/.test(l)).map((l) => {
+      const m = /#(\d+) rt_sigaction\(signo=(\d+), handler=(\d+)/.exec(l)!;
+      return { signo: Number(m[2]), handler: Number(m[3]), posted: posted.has(m[1]!) };
+    });
+    // SIGINT, SIGUSR1 and SIGTERM had handlers in the parent: their resets are posted
+    expect(sigactions.filter((a) => a.posted).map((a) => a.signo)).toEqual([2, 10, 15]);
+    // awaited: SIG_IGN (glibc's own two), or the SIG_DFL of a signal ignored by default
+    const ignoredByDefault = [17, 18, 23, 28];
+    for (const a of sigactions.filter((x) => !x.posted)) expect(a.handler === 1 || (a.handler === 0 && ignoredByDefault.includes(a.signo)), JSON.stringify(a)).toBe(true);
+    expect(calls.filter((l) => / (setresuid|report_gids)\(/.test(l))).toEqual([]);
+  }, 60_000);
+
   /** Starts `blinkd run --blink` on a prefix of its own; resolves with its output and status. */
   function start(cmd: string[]): { prefix: string; done: Promise<{ out: string; code: number | null }>; lines: string[]; next(re: RegExp): Promise<string> } {
     const prefix = tempPrefix();
