@@ -6,11 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serve, type Served } from "./helpers/daemon.js";
 import { Raw, StandIn } from "./helpers/raw.js";
-import { PROTOCOL_VERSION } from "../src/protocol/index.js";
+import { PROTOCOL_VERSION, callByName } from "../src/protocol/index.js";
 import { frame } from "../src/protocol/frame.js";
 import { ClientConnection } from "../src/client/connection.js";
 import { DaemonGoneError, SyscallError } from "../src/client/errors.js";
-import { EVENT, EV } from "../src/protocol/messages.js";
+import { EVENT, EV, requestMessage } from "../src/protocol/messages.js";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+
+const STRACE = ["/usr/bin/strace", "/bin/strace"].find((p) => fs.existsSync(p));
 
 const EPERM = -1, ESRCH = -3, EINVAL = -22, ENOSYS = -38, EPROTO = -71, ECHILD = -10;
 
@@ -327,6 +331,62 @@ describe("posts ([4, seq, nr, ...args]: requests that get no reply, §4.5)", () 
     const w = await init.call("wait4", { pid, options: 0 });
     expect(w.result).toBe(pid);
     expect(w.out[0]).toBe(0x700);
+  });
+});
+
+describe("a client's end of the connection", () => {
+  it("a client that sends its requests and half-closes gets every reply, then EOF", async () => {
+    const c = await open();
+    // hello, then two calls a bound guest may make (EPROTO here: the connection is not bound), in one write with the FIN.
+    const seqs = [c.seq(), c.seq(), c.seq()];
+    const msgs = [requestMessage(seqs[0]!, callByName("hello"), { version: PROTOCOL_VERSION, role: "guest", client: "spec raw" }), requestMessage(seqs[1]!, callByName("getpid"), {}), requestMessage(seqs[2]!, callByName("getppid"), {})];
+    c.sock.end(Buffer.concat(msgs.map((m) => frame(m))));
+    const r = await Promise.all(seqs.map((s) => c.reply(s)));
+    expect(r.map((x) => x.result)).toEqual([0, EPROTO, EPROTO]);
+    await c.closed;
+    await initStillWorks();
+  });
+
+  // Linux's side is the daemon's socket: after the client's EOF, Node.js ended the daemon's
+  // side with shutdown(2) (a FIN to a peer that is gone) before it closed it, once per process.
+  it.skipIf(!STRACE)("a client's EOF is answered by close(2) alone, no shutdown(2) (issue 18: a write that wakes nobody)", async (t) => {
+    const st = spawn(STRACE!, ["-p", String(d.proc.pid), "-e", "trace=shutdown,close"], { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    const lines = (re: RegExp): number => err.split("\n").filter((l) => re.test(l)).length;
+    const until = (what: string, ok: () => boolean): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`${what} within 10 s; strace printed:\n${err.slice(-2000)}`)), 10_000);
+        const check = (): void => {
+          if (!ok()) return;
+          clearTimeout(t);
+          resolve();
+        };
+        st.stderr!.on("data", (b: Buffer) => {
+          err += b.toString();
+          check();
+        });
+        st.once("exit", (code) => {
+          clearTimeout(t);
+          reject(new Error(`strace exited with ${code} before ${what}: ${err}`));
+        });
+        check();
+      });
+    try {
+      // Where ptrace is restricted (Yama's ptrace_scope, no CAP_SYS_PTRACE) strace cannot attach to a sibling: nothing to count.
+      await until("strace did not attach", () => /attached/.test(err)).catch((e: unknown) => (/Operation not permitted/.test(err) ? t.skip(`strace cannot attach to the daemon here: ${err.trim()}`) : Promise.reject(e)));
+      const K = 4;
+      for (let i = 0; i < K; i++) {
+        const c = await open();
+        expect((await c.hello("guest")).result).toBe(0);
+        c.destroy();
+        await c.closed;
+      }
+      await until(`the daemon did not close ${K} sockets`, () => lines(/^close\(/) >= K);
+      expect(lines(/^shutdown\(/)).toBe(0);
+    } finally {
+      st.kill("SIGINT");
+    }
+    await initStillWorks();
   });
 });
 

@@ -57,11 +57,13 @@ export class Errno extends Data.TaggedError("Errno")<{ readonly code: number; re
   }
 }
 
-/**
- * An errno is data: it is made without a stack trace, which costs ~11 µs at the depth a
- * call runs at (against ~1.4 µs without), on every failed call (wait4's ECHILD, EAGAIN, …).
- */
-export const errno = (code: number, detail?: string): Errno => {
+/** Linux's MAX_ERRNO (include/linux/err.h): the errnos kept made once, below, are at most this many. */
+const MAX_ERRNO = 4095;
+
+/** The detail-less errnos, one per code, made at their first use. */
+const bare: (Errno | undefined)[] = [];
+
+function make(code: number, detail?: string): Errno {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
@@ -69,4 +71,16 @@ export const errno = (code: number, detail?: string): Errno => {
   } finally {
     Error.stackTraceLimit = limit;
   }
+}
+
+/**
+ * An errno is data: it is made without a stack trace, which costs ~11 µs at the depth a
+ * call runs at (against ~1.4 µs without), on every failed call. One without a detail (wait4's
+ * ECHILD in every shell's reaping loop, a bare ESRCH or EAGAIN) is one value per code, made
+ * once: the daemon built an Error object for each before (bench/README.md, issue 18's sixth
+ * round). Nothing changes an Errno (its fields are readonly), so the one value serves every call.
+ */
+export const errno = (code: number, detail?: string): Errno => {
+  if (detail !== undefined || !Number.isInteger(code) || code < 0 || code > MAX_ERRNO) return make(code, detail);
+  return (bare[code] ??= make(code));
 };

@@ -79,6 +79,14 @@ export class Connection implements Caller {
     );
     this.handshakeTimer.unref();
     sock.on("data", (chunk: Buffer) => this.onData(chunk));
+    // The client's end of the stream (its host process ended, or it closed the connection).
+    // Node.js would next end the daemon's side with shutdown(2), a FIN to a peer that has
+    // closed, and a write request whose callbacks then close the socket: once per process.
+    // With nothing left to write the socket is closed at once, as that path would close it
+    // (what is still queued, a client that half-closed and still reads, takes that path).
+    sock.on("end", () => {
+      if (sock.writableLength === 0) sock.destroy();
+    });
     sock.on("close", () => this.onClose());
     sock.on("error", () => {});
   }
