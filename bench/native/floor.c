@@ -162,8 +162,9 @@ static int32_t await(uint32_t s, const sigset_t *entry) {
   }
 }
 
-/* An awaited call: `size` bytes out, `rsize` bytes back. */
 static void post(int op, int32_t arg, size_t size);
+
+/* An awaited call: `size` bytes out, `rsize` bytes back. */
 static int32_t call(int op, int32_t arg, size_t size, size_t rsize) {
   if (fd < 0) return -EBADF;
   if (lean && op != OP_DEQ && !(op == OP_WAIT && arg == 0)) {
