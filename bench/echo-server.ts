@@ -6,21 +6,10 @@
  *
  * usage: node dist/bench/echo-server.js SOCKET_PATH   (prints "listening" when ready)
  */
-import * as fs from "node:fs";
-import * as net from "node:net";
+import type * as net from "node:net";
+import { serveUnix } from "./lib/unix-server.js";
 
-const sockPath = process.argv[2];
-if (!sockPath) {
-  process.stderr.write("usage: echo-server SOCKET_PATH\n");
-  process.exit(2);
-}
-try {
-  fs.unlinkSync(sockPath);
-} catch {
-  /* not there */
-}
-
-const server = net.createServer((sock) => {
+serveUnix("echo-server", (sock: net.Socket) => {
   let pending: Buffer | undefined;
   sock.on("data", (chunk: Buffer) => {
     const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
@@ -38,15 +27,3 @@ const server = net.createServer((sock) => {
   });
   sock.on("error", () => {});
 });
-server.listen(sockPath, () => process.stdout.write("listening\n"));
-const stop = (): void => {
-  server.close();
-  try {
-    fs.unlinkSync(sockPath);
-  } catch {
-    /* gone */
-  }
-  process.exit(0);
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);

@@ -10,32 +10,21 @@
  *
  * usage: node dist/bench/relay-server.js SOCKET_PATH   (prints "listening" when ready)
  */
-import * as fs from "node:fs";
-import * as net from "node:net";
+import type * as net from "node:net";
 import { decode, encodeFrame } from "../src/protocol/codec.js";
 import { FrameReader } from "../src/protocol/frame.js";
+import { serveUnix } from "./lib/unix-server.js";
 
 const NR_EVENTFD_READ = 121;
 const NR_EVENTFD_WRITE = 122;
 const EAGAIN = 11;
 const EINVAL = 22;
 
-const sockPath = process.argv[2];
-if (!sockPath) {
-  process.stderr.write("usage: relay-server SOCKET_PATH\n");
-  process.exit(2);
-}
-try {
-  fs.unlinkSync(sockPath);
-} catch {
-  /* not there */
-}
-
 const counts = new Map<number, bigint>();
 /** The read waiting on each counter: its socket and seq. */
 const waiting = new Map<number, { sock: net.Socket; seq: number }>();
 
-const server = net.createServer((sock) => {
+serveUnix("relay-server", (sock: net.Socket) => {
   const reader = new FrameReader();
   sock.on("data", (chunk: Buffer) => {
     reader.push(chunk, (body) => {
@@ -63,15 +52,3 @@ const server = net.createServer((sock) => {
   });
   sock.on("error", () => {});
 });
-server.listen(sockPath, () => process.stdout.write("listening\n"));
-const stop = (): void => {
-  server.close();
-  try {
-    fs.unlinkSync(sockPath);
-  } catch {
-    /* gone */
-  }
-  process.exit(0);
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);

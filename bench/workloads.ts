@@ -11,6 +11,10 @@
  * is its work alone: the command is timed at N and at 0, and the difference divided by N, so
  * the daemon's start-up (a Node.js process) and unshare's are not in the ratio; both start-ups
  * are reported on their own row.
+ *
+ * Then the floor of the protocol's shape (bench/floor.ts): the two loops natively, with the
+ * preload inactive, with the floor preload against a bare server, and under blinkd, with the
+ * server's CPU per iteration.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -18,6 +22,7 @@ import * as path from "node:path";
 import { ROOT, blinkdArgv } from "./lib/procs.js";
 import type { Result, Row } from "./lib/report.js";
 import { median, timed } from "./lib/timed.js";
+import { floorRows } from "./floor.js";
 
 const GOAL = 1.5;
 
@@ -75,6 +80,7 @@ export async function workloadsBench(quick: boolean): Promise<Result> {
   const ws = workloads(quick);
   const per: Record<string, Record<How, number[]>> = {};
   const start: Record<How, number[]> = { native: [], blinkd: [] };
+  let floor: Awaited<ReturnType<typeof floorRows>>;
   try {
     for (let r = 0; r < rounds; r++) {
       for (const w of ws) {
@@ -87,6 +93,13 @@ export async function workloadsBench(quick: boolean): Promise<Result> {
         }
       }
     }
+    floor = await floorRows(
+      // --quick: the dash loop alone (CI checks that it runs, in a few seconds).
+      ws.slice(0, quick ? 1 : 2).map((w) => ({ name: w.name, argv: (k: number) => w.argv(dir, k) })),
+      ws[0]!.n,
+      rounds,
+      dir,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -98,11 +111,12 @@ export async function workloadsBench(quick: boolean): Promise<Result> {
   const sb = median(start.native);
   const so = median(start.blinkd);
   rows.push({ metric: "start-up (the dash loop at N = 0)", baseline: ms(sb), blinkd: ms(so), ratio: so / sb, goal: "report", met: undefined });
+  rows.push(...floor.rows);
   return {
     name: "workloads",
     title: `whole programs under \`blinkd run\` against the same natively (${rounds} rounds; baseline: ${isRoot ? "unshare --pid --fork --mount-proc" : "the plain command (not root: no unshare)"})`,
     rows,
-    notes: ["a workload's time excludes start-up: (time at N − time at 0) ÷ N on each side; ratio = blinkd ÷ native"],
-    raw: { rounds, per, start, root: isRoot },
+    notes: ["a workload's time excludes start-up: (time at N − time at 0) ÷ N on each side; ratio = blinkd ÷ native", ...floor.notes],
+    raw: { rounds, per, start, root: isRoot, floor: floor.raw },
   };
 }
