@@ -71,7 +71,10 @@ describe("a task's state", () => {
         const r = await cli(["ps", "--json", "--prefix", prefix]);
         if (r.code === 0) {
           seen = JSON.parse(r.stdout) as typeof seen;
-          if (seen.some((p) => p.pid === 2) && seen.some((p) => p.comm === "sleep")) break;
+          // sleep shows in ps as soon as it is claimed, while it may still be starting (R):
+          // the read that counts is one where the shell and sleep have settled into their waits.
+          const settledIn = (p: { pid: number; stat: string; comm: string }): boolean => p.pid === 2 || (p.stat[0] !== "R" && (p.pid !== 3 || p.comm === "sleep"));
+          if (seen.some((p) => p.pid === 2) && seen.some((p) => p.comm === "sleep") && seen.every(settledIn)) break;
         }
         await new Promise((res) => setTimeout(res, 200));
       }
