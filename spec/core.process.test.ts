@@ -295,4 +295,33 @@ describe("reservations expire", () => {
       await e.stop();
     }
   });
+
+  it("each unclaimed fork expires at its own deadline: one made later lives on after the first expired, then expires too", async () => {
+    // One timer serves every reservation (reservations.ts): it must neither expire the later
+    // fork with the first nor forget it. Timeout 1 s, the second fork 0.5 s after the first.
+    const e = await serve(["--reserve-timeout-ms", "1000"]);
+    const host = StandIn.start();
+    const r = await Raw.open(e.socket);
+    const bound = <T>(what: string, p: Promise<T>): Promise<T> =>
+      Promise.race([p, new Promise<never>((_, no) => setTimeout(() => no(new Error(`${what}: not within 10 s`)), 10_000))]);
+    try {
+      expect(await r.register(host.pid)).toBe(1);
+      const a = await r.fork();
+      await new Promise((res) => setTimeout(res, 500));
+      const b = await r.fork();
+      const bAt = Date.now();
+      const wa = await bound(`wait4 for the first unclaimed fork ${a.pid}`, r.call("wait4", { pid: a.pid, options: 0 }));
+      expect([wa.result, wa.out]).toEqual([a.pid, [9]]);
+      // The second one is still an unclaimed child, not yet a zombie (~0.5 s before its deadline).
+      expect(Date.now() - bAt).toBeLessThan(900);
+      expect((await r.call("wait4", { pid: b.pid, options: WNOHANG })).result).toBe(0);
+      const wb = await bound(`wait4 for the second unclaimed fork ${b.pid}`, r.call("wait4", { pid: b.pid, options: 0 }));
+      expect([wb.result, wb.out]).toEqual([b.pid, [9]]);
+      expect(Date.now() - bAt).toBeGreaterThanOrEqual(950);
+    } finally {
+      r.destroy();
+      host.kill();
+      await e.stop();
+    }
+  });
 });

@@ -51,7 +51,7 @@ export function register(k: Kernel, hostpid: number, exe: string, argv: string[]
   if (k.nsState() === "dying" || k.nsState() === "over") return errno(E.ESRCH, "the namespace is over: its init has died");
   const pid = newProcessNumber(k);
   if (typeof pid !== "number") return pid;
-  const p = k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, image: imageOf(exe, argv), hostpid, startTime: k.now(), delivery });
+  const p = k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, image: imageOf(exe, argv), hostpid, startTime: k.startTime(), delivery });
   // The process's CLAIM is its leader thread's too (actors/leader.ts).
   p.send({ type: "CLAIM", hostpid });
   becomeInitIfFirst(k, pid);
@@ -63,7 +63,7 @@ export function register(k: Kernel, hostpid: number, exe: string, argv: string[]
 export function reserveFromOutside(k: Kernel, exe: string, argv: string[], delivery = 0): { pid: number; token: string } | Errno {
   const pid = newProcessNumber(k);
   if (typeof pid !== "number") return pid;
-  k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, image: imageOf(exe, argv), hostpid: 0, startTime: k.now(), delivery });
+  k.spawnProcess({ pid, ppid: 0, pgid: 0, sid: 0, image: imageOf(exe, argv), hostpid: 0, startTime: k.startTime(), delivery });
   const t = reserveForever(k, pid);
   becomeInitIfFirst(k, pid);
   return { pid, token: t };
@@ -83,7 +83,7 @@ export function fork(k: Kernel, parentPid: number, parentTid: number = parentPid
     // The same exe, argv and comm: an immutable value the child shares until it execs.
     image: parent.image,
     hostpid: 0,
-    startTime: k.now(),
+    startTime: k.startTime(),
     delivery: parent.delivery,
     // copy_process: p->real_parent = current, the forking thread.
     parentTid,

@@ -90,7 +90,8 @@ export interface Reservation {
   readonly tid: number;
   /** A second one-time secret, fork's out.proof: the child names its proof descriptor with it before it connects (claim_fd). */
   readonly proof: string;
-  timer: NodeJS.Timeout | undefined;
+  /** When it expires unless claimed, in whole ms of `Kernel.now()`; undefined: never (reservations.ts). */
+  readonly deadline: number | undefined;
 }
 
 /**
@@ -111,6 +112,8 @@ export class Kernel implements ActorHost {
   /** Every thread by tid: a leader is its process's actor (LeaderThread), any other thread a thread actor. */
   readonly threads = new Map<number, ThreadRef>();
   readonly reservations = new Map<string, Reservation>();
+  /** The one timer that expires the reservations, due at the oldest one's deadline (reservations.ts). */
+  reserveTimer: NodeJS.Timeout | undefined;
   /** Numbers kept in use by process groups and sessions (struct pid refcounts). */
   readonly pidRefs = new Map<number, number>();
   /** Process groups: pgid → its members, zombies included until reaped (PIDTYPE_PGID links). */
@@ -146,6 +149,15 @@ export class Kernel implements ActorHost {
   /** Milliseconds since the namespace started. */
   now(): number {
     return performance.now() - this.t0;
+  }
+
+  /**
+   * A new process's start time: whole milliseconds of now(), a small integer in its input
+   * and context where a fraction was a heap number in each (32 bytes per process; procfs
+   * shows it in clock ticks, ps in whole ms).
+   */
+  startTime(): number {
+    return Math.floor(this.now());
   }
 
   /**

@@ -5,6 +5,11 @@
  * unclaimed reservation lives `reserveTimeoutMs`; when it expires the child never came, so
  * it died (SIGKILL) or the thread never was. The reservations are the registry's
  * (`Kernel.reservations`): this module is the only one that adds or removes them.
+ *
+ * One timer per namespace expires them all (`Kernel.reserveTimer`), not one per reservation:
+ * every reservation lives the same time, so the registry's insertion order is their deadlines'
+ * order and the timer is due at the oldest one's. A Timeout, its closure and its numbers were
+ * ~250 bytes of each unclaimed fork child's ~680 beside its actor (bench/README.md, issue 18).
  */
 import type { Kernel, Reservation } from "./kernel.js";
 import { secret } from "./secrets.js";
@@ -15,18 +20,36 @@ import { SIG } from "../machine/sigset.js";
 /** A reservation whose owner never expires it (`blinkd run`'s command: the launcher reports its end). */
 export function reserveForever(k: Kernel, pid: number): string {
   const t = secret();
-  k.reservations.set(t, { kind: "process", pid, tid: pid, proof: secret(), timer: undefined });
+  k.reservations.set(t, { kind: "process", pid, tid: pid, proof: secret(), deadline: undefined });
   return t;
 }
 
 /** A reservation that expires after the configured time unless claimed. */
 export function reserve(k: Kernel, kind: "process" | "thread", pid: number, tid: number): string {
   const t = secret();
-  const r: Reservation = { kind, pid, tid, proof: secret(), timer: undefined };
-  r.timer = setTimeout(() => expire(k, t), k.config.reserveTimeoutMs);
-  r.timer.unref();
-  k.reservations.set(t, r);
+  // Whole milliseconds: a small integer, not a heap number per reservation.
+  const deadline = Math.ceil(k.now()) + k.config.reserveTimeoutMs;
+  k.reservations.set(t, { kind, pid, tid, proof: secret(), deadline });
+  if (!k.reserveTimer) armExpiry(k, deadline);
   return t;
+}
+
+function armExpiry(k: Kernel, deadline: number): void {
+  if (k.reserveTimer) clearTimeout(k.reserveTimer);
+  k.reserveTimer = setTimeout(() => expireDue(k), Math.max(1, Math.ceil(deadline - k.now())));
+  k.reserveTimer.unref();
+}
+
+/** The timer is due: every reservation past its deadline expires, and the timer waits for the next one's. */
+function expireDue(k: Kernel): void {
+  k.reserveTimer = undefined;
+  const now = k.now();
+  for (const [t, r] of k.reservations) {
+    if (r.deadline === undefined) continue;
+    // In deadline order (reserve's insertion order): the first one not due sets the next wake-up.
+    if (r.deadline > now) return armExpiry(k, r.deadline);
+    expire(k, t);
+  }
 }
 
 /** The proof secret of the reservation a token names (claim_fd), without taking it. */
@@ -40,11 +63,13 @@ export function findReservation(k: Kernel, kind: "process" | "thread", pid: numb
   return undefined;
 }
 
-/** Ends a reservation (claimed, aborted, or its task ended): its timer stops. */
+/** Ends a reservation (claimed, aborted, or its task ended); the timer stops with the last one. */
 export function unreserve(k: Kernel, t: string): void {
-  const r = k.reservations.get(t);
-  if (r?.timer) clearTimeout(r.timer);
   k.reservations.delete(t);
+  if (k.reservations.size === 0 && k.reserveTimer) {
+    clearTimeout(k.reserveTimer);
+    k.reserveTimer = undefined;
+  }
 }
 
 /** Ends the reservation for this task, if there is one. */
