@@ -612,6 +612,37 @@ static int64_t efd_read(Conn *c, int64_t fd) {
   return v;
 }
 
+/* The child's side of the ping-pong: answers every ping with a pong until the ping carries 2. */
+static void pingpong_child(Conn *k, int64_t ping, int64_t pong) {
+  for (;;) {
+    int64_t v = efd_read(k, ping);
+    if (v == 2) break;
+    efd_write(k, pong, 1);
+  }
+}
+
+/* The parent's side: n timed round trips after a warm-up, then the 2 that ends the child; seconds taken. */
+static double pingpong_parent(Conn *c, int64_t ping, int64_t pong, long n) {
+  uint64_t start = 0, tw = 0, tr = 0;
+  long warm = n / 10 + 10;
+  for (long i = 0; i < n + warm; i++) {
+    if (i == warm) start = now_ns(), tw = tr = 0;
+    uint64_t t0 = now_ns();
+    efd_write(c, ping, 1);
+    uint64_t t1 = now_ns();
+    if (efd_read(c, pong) != 1) fail("pong with a wrong value");
+    tw += t1 - t0, tr += now_ns() - t1;
+  }
+  if (getenv("LOADGEN_DEBUG")) fprintf(stderr, "write %.0f ns, read %.0f ns\n", (double)tw / n, (double)tr / n);
+  double secs = (double)(now_ns() - start) / 1e9;
+  efd_write(c, ping, 2);
+  return secs;
+}
+
+static void print_pingpong(long n, double secs) {
+  printf("{\"round_trips\":%ld,\"seconds\":%.3f,\"round_trips_per_s\":%.0f,\"mean_ns\":%.0f}\n", n, secs, (double)n / secs, secs * 1e9 / (double)n);
+}
+
 static int mode_eventfd(const char *sock, long n) {
   Conn *c = malloc(sizeof *c);
   connect_as(c, sock, 1, NULL);
@@ -629,31 +660,15 @@ static int mode_eventfd(const char *sock, long n) {
     /* the child has the parent's descriptors (fork copies the table): it answers every ping */
     Conn *k = malloc(sizeof *k);
     connect_as(k, sock, 1, token);
-    for (;;) {
-      int64_t v = efd_read(k, ping);
-      if (v == 2) break;
-      efd_write(k, pong, 1);
-    }
+    pingpong_child(k, ping, pong);
     exit_group(k, 0);
     _exit(0);
   }
-  uint64_t start = 0, tw = 0, tr = 0;
-  long warm = n / 10 + 10;
-  for (long i = 0; i < n + warm; i++) {
-    if (i == warm) start = now_ns(), tw = tr = 0;
-    uint64_t t0 = now_ns();
-    efd_write(c, ping, 1);
-    uint64_t t1 = now_ns();
-    if (efd_read(c, pong) != 1) fail("pong with a wrong value");
-    tw += t1 - t0, tr += now_ns() - t1;
-  }
-  if (getenv("LOADGEN_DEBUG")) fprintf(stderr, "write %.0f ns, read %.0f ns\n", (double)tw / n, (double)tr / n);
-  double secs = (double)(now_ns() - start) / 1e9;
-  efd_write(c, ping, 2);
+  double secs = pingpong_parent(c, ping, pong, n);
   int64_t wa[2] = {pid, 0};
   if (call2(c, NR_WAIT4, 2, wa, &in) != pid) fail("wait4 for the child failed");
   waitpid(hp, NULL, 0);
-  printf("{\"round_trips\":%ld,\"seconds\":%.3f,\"round_trips_per_s\":%.0f,\"mean_ns\":%.0f}\n", n, secs, (double)n / secs, secs * 1e9 / (double)n);
+  print_pingpong(n, secs);
   exit_group(c, 0);
   return 0;
 }
@@ -667,26 +682,14 @@ static int mode_relayeventfd(const char *sock, long n) {
   if (hp == 0) {
     Conn *k = malloc(sizeof *k);
     connect_as(k, sock, 0, NULL);
-    for (;;) {
-      int64_t v = efd_read(k, ping);
-      if (v == 2) break;
-      efd_write(k, pong, 1);
-    }
+    pingpong_child(k, ping, pong);
     _exit(0);
   }
   Conn *c = malloc(sizeof *c);
   connect_as(c, sock, 0, NULL);
-  uint64_t start = 0;
-  long warm = n / 10 + 10;
-  for (long i = 0; i < n + warm; i++) {
-    if (i == warm) start = now_ns();
-    efd_write(c, ping, 1);
-    if (efd_read(c, pong) != 1) fail("pong with a wrong value");
-  }
-  double secs = (double)(now_ns() - start) / 1e9;
-  efd_write(c, ping, 2);
+  double secs = pingpong_parent(c, ping, pong, n);
   waitpid(hp, NULL, 0);
-  printf("{\"round_trips\":%ld,\"seconds\":%.3f,\"round_trips_per_s\":%.0f,\"mean_ns\":%.0f}\n", n, secs, (double)n / secs, secs * 1e9 / (double)n);
+  print_pingpong(n, secs);
   return 0;
 }
 
