@@ -38,7 +38,8 @@ static void nap(long ms) {
 /* Runs after every atexit handler, the preload's among them (_dl_fini). */
 __attribute__((destructor)) static void late(void) {
   if (getenv("EXITLATE_CHILD")) return;
-  nap(400); /* the child ends meanwhile */
+  /* The child ends meanwhile (it naps 100 ms): wait for its SIGCHLD, for at most 10 s. */
+  for (int i = 0; i < 1000 && !mine && !foreign; i++) nap(10);
   printf("destructor done; the handler saw another pid %d time(s), the child's %d time(s)\n", (int)foreign, (int)mine);
   fflush(stdout);
 }
