@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
-import { BIN_NODE_FLAGS, ROOT, RESULTS } from "./lib/procs.js";
+import { BIN_NODE_FLAGS, ROOT, RESULTS, loadAverage, stopper } from "./lib/procs.js";
 import type { Row } from "./lib/report.js";
 import { median, timed } from "./lib/timed.js";
 
@@ -60,12 +60,7 @@ async function startFloorServer(): Promise<FloorServer> {
         waiters.push((us) => (clearTimeout(t), resolve(us)));
         proc.kill("SIGUSR2");
       }),
-    stop: () =>
-      new Promise((resolve) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-        proc.once("exit", () => resolve());
-        proc.kill("SIGTERM");
-      }),
+    stop: stopper(proc),
   };
 }
 
@@ -93,7 +88,7 @@ export interface FloorLoop {
 export async function floorRows(loops: FloorLoop[], n: number, rounds: number, dir: string): Promise<{ rows: Row[]; notes: string[]; raw: Record<string, unknown> }> {
   fs.mkdirSync(path.dirname(FLOOR_SO), { recursive: true });
   execFileSync("cc", ["-O2", "-Wall", "-shared", "-fPIC", "-o", FLOOR_SO, FLOOR_SRC, "-ldl"], { stdio: "inherit" });
-  const load0 = fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  const load0 = loadAverage();
   const server = await startFloorServer();
   const wall: Record<string, Record<FloorHow, number[]>> = {};
   const cpu: Record<string, Record<"floor" | "blinkd", number[]>> = {};
@@ -114,7 +109,7 @@ export async function floorRows(loops: FloorLoop[], n: number, rounds: number, d
   } finally {
     await server.stop();
   }
-  const load1 = fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  const load1 = loadAverage();
   const ms = (v: number): string => `${v.toFixed(2)} ms`;
   const rows: Row[] = [];
   for (const l of loops) {

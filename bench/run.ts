@@ -3,7 +3,7 @@
  * blinkd, ratio, goal) and writes its JSON to bench/results/. --quick runs small sizes and
  * judges no goal (CI checks that every benchmark runs); a full run marks each goal met or not.
  */
-import { buildLoadgen } from "./lib/procs.js";
+import { buildLoadgen, loadAverage } from "./lib/procs.js";
 import { printTable, writeJson, type Result } from "./lib/report.js";
 import { rtt } from "./rtt.js";
 import { throughput } from "./throughput.js";
@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
   const run = names.length ? names : Object.keys(benches);
   const t0 = performance.now();
   buildLoadgen();
-  process.stdout.write(`blinkd bench${quick ? " --quick (goals not judged)" : ""}: ${run.join(", ")}; load average ${(await import("node:fs")).readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}\n`);
+  process.stdout.write(`blinkd bench${quick ? " --quick (goals not judged)" : ""}: ${run.join(", ")}; load average ${loadAverage()}\n`);
   let failed = 0;
   for (const name of run) {
     const t = performance.now();

@@ -29,6 +29,11 @@ export function buildLoadgen(): void {
   execFileSync("cc", ["-O2", "-Wall", "-o", LOADGEN, LOADGEN_SRC], { stdio: "inherit" });
 }
 
+/** The 1, 5 and 15 minute load averages, as /proc/loadavg gives them ("2.11 2.53 3.39"). */
+export function loadAverage(): string {
+  return fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+}
+
 export interface Memory {
   heapUsed: number;
   heapTotal: number;
@@ -52,7 +57,8 @@ function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-bench-"));
 }
 
-function stopper(proc: ChildProcess): () => Promise<void> {
+/** Stops a server process with SIGTERM and resolves once it has exited (at once if it has). */
+export function stopper(proc: ChildProcess): () => Promise<void> {
   return () =>
     new Promise((resolve) => {
       if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
