@@ -179,7 +179,7 @@ export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
   // Delivery 2: also a signal the thread blocks that will be acted on when it is unblocked;
   // the guest's host mask holds that doorbell, so its host pending set tells whether an
   // unblock has anything for the daemon (spec/signals.md §4.1).
-  const held = c.delivery === DELIVERY.HOST_BLOCKED ? actedOnWhenUnblocked(k, pid, c) : 0n;
+  const held = c.delivery === DELIVERY.HOST_BLOCKED ? rungWhileBlocked(k, pid, c) : 0n;
   let ready = 0n;
   for (const tid of c.threads) {
     const t = k.threads.get(tid)?.getSnapshot().context;
@@ -193,15 +193,21 @@ export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
 }
 
 /**
- * The signals get_signal would act on once unblocked: a handled one (its handler), any of a
- * traced process's (ptrace_signal stops it), a default action other than ignore (terminate,
- * stop); not SIG_IGN or a default of ignore (dropped: "if (ka->sa.sa_handler == SIG_IGN)
- * continue", sig_kernel_ignore), nor init's unhandled ones (SIGNAL_UNKILLABLE).
+ * The signals rung while blocked: those get_signal would act on once unblocked: a handled one
+ * (its handler), any of a traced process's (ptrace_signal stops it), a default action other
+ * than ignore (terminate, stop); not SIG_IGN (dropped: "if (ka->sa.sa_handler == SIG_IGN)
+ * continue"), nor init's unhandled ones (SIGNAL_UNKILLABLE). And a SIG_DFL whose default is to
+ * ignore (sig_kernel_ignore: SIGCHLD, SIGCONT, SIGURG, SIGWINCH): get_signal drops it once
+ * unblocked, but a blocked one stays queued (sig_ignored: "Blocked signals are never
+ * ignored") and setting its action again discards it (do_sigaction); its doorbell lets the
+ * guest tell from its host pending set that such a reset has nothing to discard, and skip it
+ * (spec/signals.md §4.1).
  */
-function actedOnWhenUnblocked(k: Kernel, pid: number, c: ProcessContext): bigint {
+function rungWhileBlocked(k: Kernel, pid: number, c: ProcessContext): bigint {
   if (traced(k, pid)) return ALL;
-  if (pid === 1) return c.sigactions.caught;
-  return c.sigactions.caught | (ALL & ~c.sigactions.ignored & ~KERNEL_IGNORE);
+  const ignoredByDefault = KERNEL_IGNORE & ~c.sigactions.ignored & ~c.sigactions.caught;
+  if (pid === 1) return c.sigactions.caught | ignoredByDefault;
+  return c.sigactions.caught | (ALL & ~c.sigactions.ignored);
 }
 
 export interface Step {
