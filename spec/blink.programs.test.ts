@@ -84,6 +84,35 @@ describeBlink("programs in blink", () => {
     expect(calls.filter((l) => / (setresuid|report_gids)\(/.test(l))).toEqual([]);
   }, 60_000);
 
+  // make -j2's every target, counted on the wire (bench/README.md, issue 18p): a spawned child
+  // waits for 3 rt_sigaction replies (SIGCHLD's handler reset, glibc's 32 and 33; patch 0021:
+  // 6 before, with SIGCONT, SIGURG and SIGWINCH's unchanged SIG_DFL), make's unblock with its
+  // child's SIGCHLD pending is posted (patch 0023: before, ~0.95 awaited per target), and the
+  // host status wait4 reports first is posted (patch 0022: before, awaited).
+  it.runIf(fs.existsSync("/usr/bin/make"))("make -j2 of 20 targets: what each target waits for", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-make-"));
+    const ts = Array.from({ length: 20 }, (_, i) => `t${i + 1}`).join(" ");
+    fs.writeFileSync(path.join(dir, "Makefile"), `.PHONY: all ${ts}\nall: ${ts}\n\t@:\n${ts}:\n\t@true\n`);
+    const r = spawnSync(process.execPath, [BIN, ...inBlink(["--prefix", tempPrefix(), "--trace"]), "/usr/bin/make", "-s", "-j2", "-C", dir], { encoding: "utf8", timeout: 120_000 });
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    const calls = new Map<string, { pid: number; call: string; args: string; posted: boolean }>();
+    for (const l of r.stderr.split("\n")) {
+      const c = /^blinkd: \[(\d+)\/\d+\] #(\d+) (\w+)\((.*)$/.exec(l);
+      if (c) calls.set(`${c[1]}#${c[2]}`, { pid: Number(c[1]), call: c[3]!, args: c[4]!, posted: false });
+      const p = /^blinkd: \[(\d+)\/\d+\] #(\d+) \w+ = .*\(posted: no reply\)$/.exec(l);
+      if (p) calls.get(`${p[1]}#${p[2]}`)!.posted = true;
+    }
+    const all = [...calls.values()];
+    const children = new Set(all.filter((c) => c.pid > 1).map((c) => c.pid));
+    expect(children.size).toBe(20);
+    for (const pid of children) {
+      const awaited = all.filter((c) => c.pid === pid && c.call === "rt_sigaction" && !c.posted).map((c) => Number(/signo=(\d+)/.exec(c.args)![1]));
+      expect(awaited, `child ${pid}`).toEqual([17, 32, 33]);
+    }
+    expect(all.filter((c) => c.call === "report_status" && !c.posted)).toEqual([]);
+    expect(all.filter((c) => c.pid === 1 && c.call === "rt_sigprocmask" && !c.posted).length).toBeLessThanOrEqual(4);
+  }, 180_000);
+
   /** Starts `blinkd run --blink` on a prefix of its own; resolves with its output and status. */
   function start(cmd: string[]): { prefix: string; done: Promise<{ out: string; code: number | null }>; lines: string[]; next(re: RegExp): Promise<string> } {
     const prefix = tempPrefix();
