@@ -79,6 +79,16 @@ export function pendingFor(k: Kernel, pid: number, tid: number): bigint {
   return (t.pending.mask | c.pending.mask) & t.blocked;
 }
 
+/** Whether `sig` is pending for the process or any of its threads. */
+export function holds(k: Kernel, pid: number, sig: number): boolean {
+  const c = k.ctx(pid);
+  if (!c) return false;
+  const b = 1n << BigInt(sig - 1);
+  if (c.pending.mask & b) return true;
+  for (const tid of c.threads) if ((k.threads.get(tid)?.getSnapshot().context.pending.mask ?? 0n) & b) return true;
+  return false;
+}
+
 /** Every signal pending for the thread or its process, blocked or not (sig_dequeue's out.pending). */
 export function pendingAll(k: Kernel, pid: number, tid: number): bigint {
   const t = k.threads.get(tid)?.getSnapshot().context;

@@ -172,6 +172,8 @@ export function exitGroup(k: Kernel, pid: number, wstatus: number, assumed: bool
       }
     }
     if (zombies) k.notifyParent(reaper);
+    k.waitChanged(reaper);
+    k.waitChanged(pid);
   }
   // exit_notify: "kill_orphaned_pgrp(tsk->group_leader, NULL)" for the exiting process's own group.
   killOrphanedPgrp(k, pid, undefined);
@@ -215,6 +217,7 @@ function initDied(k: Kernel, wstatus: number): void {
 export function reap(k: Kernel, pid: number): number {
   const c = k.ctx(pid)!;
   const wstatus = c.wstatus ?? 0;
+  k.waitChanged(c.ppid);
   k.proc(c.ppid)?.send({ type: "REAP_CHILD", pid });
   k.dropProcess(pid);
   return wstatus;
@@ -362,6 +365,7 @@ export function waitAttempt(k: Kernel, caller: number, callerTid: number, sel: S
     if (ptrace) {
       // wait_task_stopped(ptrace): task->exit_code of a ptrace stop, reported without WUNTRACED, si_code CLD_TRAPPED.
       const code = ptraceReport(k, child, !(options & WNOWAIT));
+      if (code && !(options & WNOWAIT)) k.waitChanged(caller);
       if (code) return { pid: child, uid: c.creds.ruid, wstatus: ((code & 0xffff) << 8) | 0x7f, code: SI.CLD_TRAPPED, status: code };
     }
     const rep = c.job.waitReport;
@@ -369,17 +373,58 @@ export function waitAttempt(k: Kernel, caller: number, callerTid: number, sel: S
     // wait_task_stopped: only with WUNTRACED/WSTOPPED; the code is cleared unless WNOWAIT.
     if (rep.kind === "stopped" && options & WSTOPPED) {
       if (!(options & WNOWAIT)) k.proc(child)!.send({ type: "WAIT_REPORT", report: null });
+      k.waitChanged(caller);
       return { pid: child, uid: c.creds.ruid, wstatus: stopped(rep.signo), code: SI.CLD_STOPPED, status: rep.signo };
     }
     // wait_task_continued: only with WCONTINUED; wo_stat 0xffff, si_status SIGCONT.
     if (rep.kind === "continued" && options & WCONTINUED) {
       if (!(options & WNOWAIT)) k.proc(child)!.send({ type: "WAIT_REPORT", report: null });
+      k.waitChanged(caller);
       return { pid: child, uid: c.creds.ruid, wstatus: CONTINUED, code: SI.CLD_CONTINUED, status: SIG.SIGCONT };
     }
   }
   if (notask) return errno(E.ECHILD);
   if (options & WNOHANG) return 0;
   return NOT_READY;
+}
+
+/** What the state page says of a process's wait (spec/protocol.md §10.1): waitAttempt's candidates counted. */
+export interface WaitCounts {
+  /** wait_consider_task's candidates: children (live and zombies) and tracees, none being released. 0: every wait is ECHILD. */
+  readonly children: number;
+  /** Of them, those a wait of some options could report now: zombies, a stop or continue not yet collected, a ptrace stop not yet reported. */
+  readonly waitable: number;
+  /** Of them, clone children (an exit signal other than SIGCHLD) that the caller does not trace: only __WCLONE or __WALL sees them. */
+  readonly clones: number;
+}
+
+/**
+ * Counts what waitAttempt would look at, without taking anything: with children 0 every
+ * wait finds notask_error's ECHILD; with waitable 0 and no clone child, wait4(-1, WNOHANG)
+ * without __WCLONE or __WNOTHREAD finds nothing to report and a child that clears
+ * notask_error, so returns 0. A zombie another process traces counts as a child that
+ * reports nothing ("A zombie ptracee is only visible to its ptracer").
+ */
+export function waitCounts(k: Kernel, caller: number): WaitCounts {
+  const me = k.ctx(caller);
+  if (!me || k.state(caller) === "reaped" || k.state(caller) === "aborted") return { children: 0, waitable: 0, clones: 0 };
+  let children = 0;
+  let waitable = 0;
+  let clones = 0;
+  const visit = (child: number): void => {
+    const c = k.ctx(child);
+    const state = k.state(child);
+    if (!c || state === "reaped" || state === "aborted") return;
+    children++;
+    const tracer = tracerOf(k, child);
+    const ptrace = tracer === caller;
+    if (!ptrace && c.flags.exitSignal !== SIG.SIGCHLD) clones++;
+    if (tracer !== 0 && !ptrace) return;
+    if (state === "zombie" || (ptrace && ptraceReport(k, child, false)) || c.job.waitReport) waitable++;
+  };
+  for (const child of me.children) visit(child);
+  for (const t of tracedBy(k, caller)) if (!me.children.has(t)) visit(t);
+  return { children, waitable, clones };
 }
 
 /**

@@ -55,6 +55,12 @@ export interface KernelHooks {
   threadGone(tid: number): void;
   /** The process is gone from the namespace (reaped, aborted, or dropped otherwise). */
   processGone?(pid: number): void;
+  /** What a wait of `pid` may see changed (its children, their states, its tracees): the state page's counts (spec/protocol.md §10.1). */
+  waitChanged?(pid: number): void;
+  /** A SIGCHLD is about to be queued for the process (before its ring): the state page's bell. */
+  sigchldQueued?(pid: number): void;
+  /** The process holds no SIGCHLD (a sig_dequeue left none; a new process): the state page's SEEN. */
+  sigchldNone?(pid: number): void;
 }
 
 /**
@@ -235,6 +241,10 @@ export class Kernel implements ActorHost {
 
   /** Lifecycle points, called by fork.ts, exec.ts and exit.ts only. */
   forked(parent: number, child: number): void {
+    // The child's slot of the state page is right before it learns its pid (a reused pid's counts are the old process's until then).
+    this.waitChanged(parent);
+    this.waitChanged(child);
+    this.hooks.sigchldNone?.(child);
     for (const r of this.resources) r.onFork?.(parent, child);
   }
 
@@ -301,6 +311,8 @@ export class Kernel implements ActorHost {
     this.procs.delete(pid);
     this.dropThread(pid, false);
     this.childWait.delete(pid);
+    this.waitChanged(pid);
+    if (c.ppid > 0) this.waitChanged(c.ppid);
     this.ns.send({ type: "PROC_GONE" });
     this.hooks.processGone?.(pid);
   }
@@ -368,6 +380,12 @@ export class Kernel implements ActorHost {
 
   /** Wakes the parent's waiters: one of its children changed state. */
   notifyParent(ppid: number): void {
+    this.waitChanged(ppid);
     this.childWait.get(ppid)?.wake();
+  }
+
+  /** What a wait of `pid` may see changed: the hook is told (its state page slot is rewritten before the next reply or SIGCHLD ring). */
+  waitChanged(pid: number): void {
+    this.hooks.waitChanged?.(pid);
   }
 }

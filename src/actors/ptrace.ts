@@ -169,6 +169,7 @@ function attach(k: Kernel, tracer: number, tracee: number, seized: boolean, opti
   let s = t.byTracer.get(tracer);
   if (!s) t.byTracer.set(tracer, (s = new Set()));
   s.add(tracee);
+  k.waitChanged(tracer);
   return l;
 }
 
@@ -181,6 +182,7 @@ function unlink(k: Kernel, pid: number): void {
   t.links.delete(pid);
   t.byTracer.get(tracer)?.delete(pid);
   if (t.byTracer.get(tracer)?.size === 0) t.byTracer.delete(tracer);
+  k.waitChanged(tracer);
   l.actor.send({ type: "DETACH" });
   k.release(l.actor);
   l.serve.wake();

@@ -109,6 +109,9 @@ export function sendSignal(k: Kernel, pid: number, tid: number | undefined, info
   // A resumed process takes what was held while it was stopped (get_signal after the
   // wake-up), the SIGCONT itself with it when it is queued: one burst.
   if (ignoredAtGeneration(k, pid, tid, sig, force)) return resumed ? deliver(k, pid) : undefined;
+  // The state page's SIGCHLD bell moves before the signal is queued, so before any ring for it
+  // (spec/signals.md §4.2: a guest takes a host SIGCHLD only while the bell differs).
+  if (sig === SIG.SIGCHLD) k.hooks.sigchldQueued?.(pid);
   if (tid !== undefined) {
     const t = k.threads.get(tid);
     if (!t) return;

@@ -18,6 +18,7 @@ import { SIGACTION } from "./calls/signal.js";
 import { DELIVERY } from "./calls/session.js";
 import { PTRACE_MODE, PTRACE_OPTIONS, PTRACE_POINT } from "./calls/ptrace.js";
 import { PROC_NODE } from "./calls/procfs.js";
+import { STATE_PAGE } from "./statepage.js";
 import * as signals from "./linux/signals.js";
 import * as wait from "./linux/wait.js";
 import * as fd from "./fdconst.js";
@@ -35,7 +36,7 @@ export const CROLE: Record<Role, number> = { any: 0, unbound: 1, guest: 2, contr
 export const STR_OUT_MAX = 256;
 
 /** The protocol's own codes: numbers the wire gives a meaning Linux does not, as BLINKD_<GROUP>_<NAME>. */
-const CODES: Record<string, Readonly<Record<string, number>>> = { SIGACTION, DELIVERY, PTRACE_POINT, PTRACE_MODE, PTRACE_OPTIONS, PROC_NODE };
+const CODES: Record<string, Readonly<Record<string, number>>> = { SIGACTION, DELIVERY, PTRACE_POINT, PTRACE_MODE, PTRACE_OPTIONS, PROC_NODE, STATE_PAGE };
 
 /**
  * Linux's values the protocol carries (signals, si_codes, SA_* bits, wait options, fcntl and

@@ -346,6 +346,8 @@ export class Connection implements Caller {
   }
 
   private write(f: Buffer): void {
+    // The state page before the frame that may tell of its change (spec/protocol.md §10.1).
+    this.core.flushWaitCounts();
     if (this.outgoing) {
       this.outgoing.push(f);
       this.outgoingBytes += f.length;

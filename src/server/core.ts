@@ -5,7 +5,7 @@
  */
 import type * as net from "node:net";
 import { Kernel, defaultKernelConfig, type KernelConfig } from "../actors/kernel.js";
-import { exitGroup } from "../actors/exit.js";
+import { exitGroup, waitCounts } from "../actors/exit.js";
 import { signaled } from "../machine/wstatus.js";
 import { SIG } from "../machine/sigset.js";
 import { Connection } from "./connection.js";
@@ -16,6 +16,7 @@ import { defaultLimits, fitToDescriptors, type Limits } from "./limits.js";
 import { hostCreds, hostStartTime, signalHost } from "./hostproc.js";
 import { addCheck } from "../actors/invariants.js";
 import { liveHeap } from "./memory.js";
+import type { StatePage } from "./statepage.js";
 
 /** Heap a namespace may hold beyond its start before the checker calls it a leak: a margin, and a generous figure per task and connection. */
 const HEAP_SLACK = 16 << 20;
@@ -56,6 +57,11 @@ export class ServerCore implements DaemonView {
    */
   private readonly nativeStart = new Map<number, { hostpid: number; start: string | undefined }>();
   private connIds = 1;
+  /** The state page guests map (statepage.ts), once the daemon listens; undefined without one. */
+  statePage: StatePage | undefined;
+  /** Processes whose state page counts may have changed since they were last written. */
+  private readonly waitDirty = new Set<number>();
+  private waitFlushQueued = false;
   /** Bytes of unfinished frames held for all connections (limits.maxBuffered): changed only through `holdBuffered`. */
   private bufferedBytes = 0;
 
@@ -91,10 +97,15 @@ export class ServerCore implements DaemonView {
       {
         hostCreds,
         killHost: (pid, hostpid, signal) => {
+          // The wait counts of a process rung for SIGCHLD (the zombie or the stop it rings for is there now): written before the ring.
+          if ((signal === SIG.SIGCHLD || signal === "SIGCHLD") && this.statePage) this.writeCounts(pid);
           const n = this.nativeStart.get(pid);
           signalHost(hostpid, n?.hostpid === hostpid ? n.start : undefined, signal);
         },
         processGone: (pid) => void this.nativeStart.delete(pid),
+        waitChanged: (pid) => this.waitChanged(pid),
+        sigchldQueued: (pid) => this.statePage?.bell(pid),
+        sigchldNone: (pid) => this.statePage?.quiet(pid),
         signalEvent: (tid, i) => this.byTid.get(tid)?.emit(eventMessage("SIGNAL", i)),
         ptraceStop: (tid) => this.byTid.get(tid)?.emit(eventMessage("PTRACE_STOP", {})),
         reachable: (tid) => this.byTid.has(tid),
@@ -111,6 +122,33 @@ export class ServerCore implements DaemonView {
     this.outside = new Outside(this.kernel);
     this.events = new EventLog(this.kernel, this.limits.eventHistory);
     this.addChecks();
+  }
+
+  /**
+   * A process's wait may see something new: its state page counts are rewritten before the
+   * next frame the daemon writes to any guest (Connection.write) and before a SIGCHLD ring,
+   * so a guest never learns of a change (a reply, a doorbell) before its slot shows it; and
+   * at the latest in a microtask, for a change a guest may meet by other means.
+   */
+  private waitChanged(pid: number): void {
+    if (!this.statePage) return;
+    this.waitDirty.add(pid);
+    if (this.waitFlushQueued) return;
+    this.waitFlushQueued = true;
+    queueMicrotask(() => this.flushWaitCounts());
+  }
+
+  /** Writes the counts of every process marked since the last time. */
+  flushWaitCounts(): void {
+    this.waitFlushQueued = false;
+    if (this.waitDirty.size === 0) return;
+    for (const pid of this.waitDirty) this.writeCounts(pid);
+    this.waitDirty.clear();
+  }
+
+  private writeCounts(pid: number): void {
+    const n = waitCounts(this.kernel, pid);
+    this.statePage?.counts(pid, n.children, n.waitable, n.clones);
   }
 
   /** The daemon's share of the consistency checker: connections, parked calls, buffers, memory. */

@@ -13,6 +13,8 @@ import { ServerCore, type CoreOptions } from "./core.js";
 import { PathError, checkSocketPath, lockPathFor, preparePrefix, probe, resolvePrefix } from "./paths.js";
 import { fifoMirrors } from "./hostfifo.js";
 import { LockError, takeLock, type HeldLock } from "./lock.js";
+import { StatePage } from "./statepage.js";
+import { statePagePath } from "../protocol/statepage.js";
 
 export interface DaemonOptions extends CoreOptions {
   /** The prefix (else $BLINK_PREFIX, else the default). */
@@ -110,6 +112,7 @@ async function cleanRuntimeDir(runtimeDir: string, log: (l: string) => void): Pr
     const p = path.join(runtimeDir, n);
     if ((await probe(p, 200)) !== "stale") continue;
     fs.rmSync(p, { force: true });
+    fs.rmSync(statePagePath(p), { force: true });
     if (m[1]!.startsWith("run-")) gone.push(m[1]!);
   }
   if (gone.length) log(`removed the sockets of ${gone.length} daemon${gone.length === 1 ? "" : "s"} that died without cleaning up: ${gone.join(", ")}`);
@@ -147,6 +150,23 @@ export function startDaemon(opts: DaemonOptions): Effect.Effect<Daemon, PathErro
         if (also._tag === "Right") listening.push(also.right);
       }
     }
+    // The state page beside the sockets (spec/protocol.md §10.1): readable by whoever may use the
+    // socket; a daemon that cannot make it serves without one (the guests ask instead).
+    yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        try {
+          const socketMode0 = socketMode(listening[0]!);
+          core.statePage = StatePage.create(listening, core.kernel.config.pidMax, socketMode0 === 0o666 ? 0o644 : 0o600);
+        } catch (e) {
+          core.log(`no state page beside ${listening[0]!}: ${(e as Error).message}`);
+        }
+      }),
+      () =>
+        Effect.sync(() => {
+          core.statePage?.close();
+          core.statePage = undefined;
+        }),
+    );
     return { core, prefix, runtimeDir: dirs.runtimeDir, socket: listening[0]!, listening };
   });
 }

@@ -7,9 +7,9 @@ import { E, Errno, errno } from "../protocol/errno.js";
 import type { signal } from "../protocol/calls/signal.js";
 import { sigaction, sigprocmask } from "../actors/signal.js";
 import { killSomething, sendSpecific, senderOf } from "../actors/kill.js";
-import { dequeueFor, pendingAll, pendingFor, waitFor, watchFor } from "../actors/dequeue.js";
+import { dequeueFor, holds, pendingAll, pendingFor, waitFor, watchFor } from "../actors/dequeue.js";
 import { setresuid } from "../actors/sys.js";
-import type { SigInfo } from "../machine/sigset.js";
+import { SIG, type SigInfo } from "../machine/sigset.js";
 import type { Handlers } from "./types.js";
 
 /** sig_dequeue's and sig_wait's reply: the signal taken with its siginfo, or 0 when none was. */
@@ -34,6 +34,8 @@ export const signalCalls: Handlers<typeof signal> = {
   // dequeue_signal(tsk, mask, …): the guest's own mask (what its host thread blocks right now) joins the thread's.
   sig_dequeue: (ctx, { mask }) => {
     const r = taken(dequeueFor(ctx.k, ctx.caller.pid, ctx.caller.tid, mask));
+    // The state page (spec/signals.md §4.2): the process holds no SIGCHLD now, written before the reply.
+    if (!holds(ctx.k, ctx.caller.pid, SIG.SIGCHLD)) ctx.k.hooks.sigchldNone?.(ctx.caller.pid);
     return { result: r.result, out: { ...r.out, pending: pendingAll(ctx.k, ctx.caller.pid, ctx.caller.tid) } };
   },
   // do_sigtimedwait: dequeue_signal(tsk, ~which, …) takes a signal of the set whatever the mask;

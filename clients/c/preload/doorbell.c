@@ -175,6 +175,13 @@ void doorbell(int s, siginfo_t *hi, void *uc) {
     errno = saved;
     return;
   }
+  /* A SIGCHLD while the daemon holds none (the bell counter unchanged since the last dequeue
+     left none pending: spec/signals.md §4.2) has nothing to take: the host kernel's own for a
+     child whose daemon SIGCHLD was taken already or is still to ring. Not asked. */
+  if (active && s == SIGCHLD && state_quiet() && is_doorbell(s, hi)) {
+    errno = saved;
+    return;
+  }
   if (active && (kind = is_doorbell(s, hi))) {
     /* Each thread takes its signals on its own connection; a host thread without one (not
        started by pthread_create here, or exiting) passes the doorbell on. */

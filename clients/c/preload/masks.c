@@ -48,6 +48,9 @@ int own_conn(void) {
 static int held(uint64_t bits) {
   uint64_t p = 0;
   if (syscall(SYS_rt_sigpending, &p, sizeof p) != 0) return 1;
+  /* A SIGCHLD pending on the host while the daemon holds none (the bell counter: spec/signals.md
+     §4.2) is the host kernel's own, or a doorbell whose signal was taken already. */
+  if (p & bits & BIT(SIGCHLD) && state_quiet()) p &= ~BIT(SIGCHLD);
   return (p & bits) != 0;
 }
 

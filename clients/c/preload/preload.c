@@ -332,6 +332,7 @@ __attribute__((constructor)) static void blinkd_preload_init(int argc, char **ar
   }
   conn.restart = restart_hook;
   daemonhost = peer_pid(conn.fd);
+  state_open();
   mainthr.host = myhost;
   mainthr.live = 1;
   mainthr.pt = pthread_self();

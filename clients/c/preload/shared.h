@@ -190,6 +190,12 @@ int own_conn(void);
 void tell_mask(uint64_t m);
 void report_mask(void);
 
+/* statepage.c: the state page (spec/protocol.md §10.1) */
+void state_open(void);
+int state_mapped(void);
+int state_quiet(void);
+int64_t state_wait4(pid_t pid, int options);
+
 /* signalfd.c */
 void tell_watch(void);
 

@@ -1,15 +1,19 @@
 /* The wait family and system(3): the daemon decides who is reaped, the host reaps the real process (libblinkd-preload.so; see preload.c). */
 #include "shared.h"
 
-/* Reaps host children that have ended and reports their real status (§7.7). */
-static void drain_host(void) {
-  int hs;
+/* Reaps host children that have ended and reports their real status (§7.7); how many it reported. */
+static int drain_host(void) {
+  int hs, n = 0;
   pid_t h;
   while ((h = get_waitpid()(-1, &hs, WNOHANG | __WALL)) > 0) {
     int32_t p = pid_of(h);
     kid_drop(h);
-    if (p > 0) blinkd_report_status(&conn, p, hs);
+    if (p > 0) {
+      blinkd_report_status(&conn, p, hs);
+      n++;
+    }
   }
+  return n;
 }
 
 /* After the daemon reaped pid: reap its host process too; a SIGKILL the daemon only
@@ -28,7 +32,12 @@ static int exact_status(int32_t pid, int ws) {
 
 static pid_t do_wait4(pid_t pid, int *status, int options, struct rusage *ru) {
   if (ru) memset(ru, 0, sizeof *ru);
-  drain_host();
+  /* The state page answers ECHILD, and WNOHANG's 0, when the daemon would (§10.1); not when a
+     host status was just reported: the daemon's answer may change with it. */
+  if (!drain_host()) {
+    int64_t local = state_wait4(pid, options);
+    if (local <= 0) return (pid_t)ret(local);
+  }
   struct blinkd_wait4_out o;
   int64_t r = blinkd_wait4(&conn, pid, options, &o);
   if (r == -EINTR) {

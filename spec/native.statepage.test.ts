@@ -1,0 +1,79 @@
+/**
+ * The state page (spec/protocol.md §10.1, spec/signals.md §4.2): what the preload answers
+ * without a round trip, against Linux (`unshare --pid --fork --mount-proc`), and the round
+ * trips it saves, counted in the daemon's trace.
+ */
+import { describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { spawn } from "node:child_process";
+import { both } from "./helpers/programs.js";
+import { buildNative } from "./helpers/native.js";
+import { asInitArgv } from "./helpers/launch.js";
+
+describe("answers from the state page, as on Linux", () => {
+  it.each([
+    // do_notify_parent for each exit; a standard signal pending once coalesces them, but the
+    // last exit is followed by a run of the handler (it reaps every child, WNOHANG only).
+    ["20 children exit at once to a handler that reaps with WNOHANG: all 20 reaped", "burst", "burst: 20 of 20 reaped by the handler, in 1 to 20 run(s)\n"],
+    // The host's SIGCHLD may come before the daemon has read the child's exit_group: the
+    // daemon's own still rings, and the handler runs for every child.
+    ["200 children each _exit at once: the handler reaps each, none unsignalled", "race", "race: 200 children, 200 reaped by the handler, 0 never signalled\n"],
+    // An orphan adopted by a subreaper (find_new_reaper) is its child: WNOHANG 0, then its status, then ECHILD.
+    ["a subreaper's WNOHANG sees the orphan it adopted", "subreaper", "subreaper 2: after its child 3 ended, WNOHANG: 0\nsubreaper: WNOHANG found 4, status 5\nsubreaper: then -1 ECHILD\n"],
+  ])("%s", async (_what, mode, out) => {
+    const r = await both([buildNative("statepage"), mode]);
+    expect(r.blinkd.out).toBe(out);
+    expect(r.blinkd.code).toBe(0);
+    expect(r.blinkd.err).toBe("");
+    if (r.linux) expect(r.blinkd).toEqual(r.linux);
+  }, 120_000);
+});
+
+/** Runs `blinkd run -- cmd` with BLINKD_TRACE=1 in its own prefix; the trace lines and the page files seen meanwhile. */
+function traced(cmd: string[]): Promise<{ code: number | null; trace: string[]; pages: string[] }> {
+  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-page-"));
+  return new Promise((resolve, reject) => {
+    const argv = asInitArgv("blinkd", cmd, prefix);
+    const p = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, BLINKD_TRACE: "1", BLINK_PREFIX: prefix }, stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const t = setTimeout(() => p.kill("SIGKILL"), 60_000);
+    p.once("error", reject);
+    p.once("exit", (code) => {
+      clearTimeout(t);
+      const pages: string[] = [];
+      const walk = (d: string): void => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+          const f = path.join(d, e.name);
+          if (e.isDirectory()) walk(f);
+          else if (e.name.endsWith(".state")) pages.push(f);
+        }
+      };
+      walk(prefix);
+      resolve({ code, trace: err.split("\n"), pages });
+    });
+  });
+}
+
+describe("round trips the page saves", () => {
+  it("dash's loop of /bin/true: its wait4(-1, WNOHANG)'s ECHILD never comes from the daemon, no sig_dequeue comes back empty but rarely, and the daemon removes its page at exit", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-loop-"));
+    const script = path.join(dir, "loop.sh");
+    fs.writeFileSync(script, "i=0; while [ $i -lt 30 ]; do /bin/true; i=$((i+1)); done\n");
+    const r = await traced(["dash", script]);
+    expect(r.code).toBe(0);
+    const calls = (re: RegExp): number => r.trace.filter((l) => re.test(l)).length;
+    // Before the page: one wait4(-1, WNOHANG) per iteration (ECHILD), and the host's own
+    // SIGCHLD taken with a second sig_dequeue that found nothing, most iterations.
+    expect(calls(/#\d+ wait4\(pid=-1, options=0\)$/)).toBe(30);
+    // dash's wait4(-1, WNOHANG) after each reap is ECHILD: answered from the page. (A wait4
+    // WNOHANG still goes to the daemon after a blocking one the host's SIGCHLD interrupted:
+    // drain_host has just reported the child's host status, so the daemon answers, with the child.)
+    expect(calls(/#\d+ wait4 = -1 ECHILD$/), "wait4's ECHILD asked of the daemon").toBe(0);
+    const empty = calls(/#\d+ sig_dequeue = 0 /);
+    expect(empty, `${empty} empty sig_dequeue in 30 iterations`).toBeLessThanOrEqual(6);
+    expect(r.pages, "the state page left behind").toEqual([]);
+  }, 120_000);
+});
