@@ -92,4 +92,19 @@ describe("vfork", () => {
   }, 60_000);
 });
 
+describe("popen", () => {
+  // glibc's popen spawns with its internal posix_spawn, which no interposition sees; the
+  // preload makes popen and pclose itself (clients/c/preload/popen.c) so the child is the
+  // caller's, as on Linux.
+  it("the child of popen is the caller's child: $PPID, WNOHANG 0 while it lives, pclose's status, modes, as under unshare --pid", async () => {
+    const r = await both([buildNative("popen")]);
+    expect(r.blinkd.out).toBe(
+      "r: the child's parent is 2, the caller 2; pclose 0\nWNOHANG while it lives: 0, no error\nw: pclose gives exited 4\nWRITTEN TO THE CHILD\nw: pclose 0\n" +
+        "close-on-exec: r 0, re 1\nan earlier stream in a later child: closed\nmode x: NULL, Invalid argument\nwait after the pcloses: -1, No child processes\ncaller 2: exited 0\n",
+    );
+    expect(r.blinkd.code).toBe(0);
+    if (r.linux) expect(r.blinkd).toEqual(r.linux);
+  }, 60_000);
+});
+
 describe("the shared conformance programs", () => conformance("blinkd"));

@@ -48,10 +48,11 @@
  *    signalfd (the daemon rings for its signals: sig_watch).
  *
  * Limits (interposition only sees calls that go through libc's dynamic symbols): raw
- * syscall(2), clone(2), statically linked programs, glibc-internal calls (popen's spawn,
- * execvp's execve are covered by the descriptor surviving exec; popen's child registers as
- * a new process), threads not made by pthread_create here (they have no connection:
- * host tids, masks not reported, host signals only), and signalfd outside the main thread
+ * syscall(2), clone(2), statically linked programs, glibc-internal calls (execvp's
+ * execve is covered by the descriptor surviving exec; popen and pclose are made here,
+ * popen.c, since glibc's spawn inside popen is not interposed), threads not made by
+ * pthread_create here (they have no connection: host tids, masks not reported, host
+ * signals only), and signalfd outside the main thread
  * (a signalfd is translated on read(2) of the descriptor signalfd returned, in the main
  * thread of the image that made it).
  *
@@ -63,6 +64,7 @@
  *   fork.c       fork, vfork, posix_spawn
  *   exec.c       the exec family: the connection handed to the new image
  *   wait.c       the wait family and system(3)
+ *   popen.c      popen and pclose (through posix_spawn, so the child is a guest and the caller's)
  *   kill.c       kill, killpg, tgkill, raise
  *   handlers.c   sigaction and the signal(2) family (every handler behind the doorbell)
  *   doorbell.c   delivery 1: the doorbell wrapper and its signal frames
