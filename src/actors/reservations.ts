@@ -92,6 +92,9 @@ export function takeReservation(k: Kernel, t: string): Reservation | undefined {
 /** Every reservation ends (the namespace is over). */
 export function unreserveAll(k: Kernel): void {
   for (const t of [...k.reservations.keys()]) unreserve(k, t);
+  // And what the posted vforks became (vfork.ts): a claim still waiting learns its parent is gone.
+  k.vforks.posted.clear();
+  k.vforks.arrived.wake();
 }
 
 /** An unclaimed reservation expired: the child never came, so it died (SIGKILL) or the thread never was. */
