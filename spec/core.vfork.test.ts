@@ -90,6 +90,19 @@ describe("vfork: the parent posts, the child claims", () => {
     }
   });
 
+  it("a loop of vforks longer than --max-tasks, each child reaped, never runs out: the spent tokens kept to refuse a second claim make room", async () => {
+    const { parent, ppid } = await start(["--max-tasks", "3"]);
+    for (let i = 0; i < 8; i++) {
+      const token = secret();
+      parent.post("vfork", { token, proof: secret() });
+      const c = await child();
+      const r = await bounded(c.reply(claimVfork(c, token, ppid)), 5000, `vfork ${i + 1}'s claim`);
+      expect(r.result).toBeGreaterThan(1);
+      c.post("exit_group", { status: 0 });
+      expect((await parent.call("wait4", { pid: -1, options: 0 })).result).toBe(r.result);
+    }
+  });
+
   it("a reservation that fails (the namespace's pid limit) fails the child's claim with EAGAIN, and makes no child", async () => {
     const { parent, ppid } = await start(["--pid-max", "3"]);
     const first = secret();

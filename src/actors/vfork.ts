@@ -28,6 +28,21 @@ function sweep(k: Kernel): void {
   }
 }
 
+/**
+ * The remembered tokens are bounded by --max-tasks: one that holds a reservation holds a task,
+ * so past the bound the oldest spent one (claimed, failed or given up, kept only to refuse a
+ * second claim at once) makes room; a loop of vforks faster than reserveTimeoutMs never fills it.
+ */
+function makeRoom(k: Kernel): boolean {
+  if (k.vforks.posted.size < k.config.maxTasks) return true;
+  for (const [t, p] of k.vforks.posted) {
+    if (p.pid !== undefined) continue;
+    k.vforks.posted.delete(t);
+    return true;
+  }
+  return false;
+}
+
 const deadline = (k: Kernel): number => Math.ceil(k.now()) + k.config.reserveTimeoutMs;
 
 /**
@@ -42,8 +57,7 @@ export function vforkPost(k: Kernel, parentPid: number, parentTid: number, token
   sweep(k);
   // A token is used once: a second post, or one after its claim gave up waiting, makes nothing.
   if (k.vforks.posted.has(token) || k.reservations.has(token)) return errno(E.EEXIST, "vfork.token: this token was used already");
-  // Every remembered token is a task reserved or a failure not yet claimed: bounded as the tasks are.
-  if (k.vforks.posted.size >= k.config.maxTasks) return errno(E.EAGAIN, `${k.vforks.posted.size} vforks posted and not yet claimed (the --max-tasks limit)`);
+  if (!makeRoom(k)) return errno(E.EAGAIN, `${k.vforks.posted.size} vforks posted and not yet claimed (the --max-tasks limit)`);
   const r = fork(k, parentPid, parentTid, { token, proof });
   k.vforks.posted.set(token, r instanceof Errno ? { ppid: parentPid, pid: undefined, failure: r, deadline: deadline(k) } : { ppid: parentPid, pid: r.pid, failure: undefined, deadline: deadline(k) });
   k.vforks.arrived.wake();
