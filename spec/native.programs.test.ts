@@ -12,8 +12,8 @@ import * as path from "node:path";
 import type { Where } from "./helpers/launch.js";
 import { both, conformance, noLinux, programSuites, runProgram } from "./helpers/programs.js";
 import { buildNative } from "./helpers/native.js";
-import { ROOT } from "./helpers/daemon.js";
-import { spawnSync } from "node:child_process";
+import { NODE_BIN, ROOT } from "./helpers/daemon.js";
+import { spawn, spawnSync } from "node:child_process";
 
 describe("through the preload library", () => programSuites("blinkd"));
 
@@ -105,6 +105,45 @@ describe("popen", () => {
     expect(r.blinkd.code).toBe(0);
     if (r.linux) expect(r.blinkd).toEqual(r.linux);
   }, 60_000);
+});
+
+describe("vfork without the parent's round trip (spec/protocol.md §7.4.1)", () => {
+  // The parent posts the reservation under its own token and vforks at once; the child's claim
+  // gives it its pid, which the parent's vfork returns.
+  it("a loop of 20 vforks: each child's pid, getppid and exit status as under unshare --pid, pids in order", async () => {
+    const prog = buildNative("vforkloop");
+    const r = await both([prog, "20"]);
+    const want = Array.from({ length: 20 }, (_, i) => `child ${i + 2} of 1\nparent 1: vfork returned ${i + 2}, status ${i % 7}\n`).join("");
+    expect(r.blinkd.out).toBe(want);
+    expect(r.blinkd.err).toBe("");
+    if (r.linux) expect(r.blinkd).toEqual(r.linux);
+  }, 60_000);
+
+  it("at the namespace's pid limit vfork fails with -1 EAGAIN and makes no child, as Linux's (pid_max 301 in the namespace)", async () => {
+    const prog = buildNative("vforkloop");
+    const run = (argv: string[]): Promise<{ out: string; err: string; code: number | null }> =>
+      new Promise((resolve) => {
+        const p = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        let err = "";
+        p.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+        const t = setTimeout(() => p.kill("SIGKILL"), 50_000);
+        p.once("close", (code) => {
+          clearTimeout(t);
+          resolve({ out, err, code });
+        });
+      });
+    // pid_max is a pid namespace's own since Linux 6.14 (kernel/pid_sysctl.h); 301 is its least
+    // value (RESERVED_PIDS + 1): pids 1 … 300, so PID 1 makes 299 children.
+    const want = "made 299 children, then vfork: -1 EAGAIN\nreaped 299\n";
+    const blinkd = await run([process.execPath, ...NODE_BIN, "run", "--pid-max", "301", "--", prog, "limit"]);
+    expect(blinkd).toEqual({ out: want, err: "", code: 0 });
+    if (noLinux) return;
+    const linux = await run(["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", `echo 301 > /proc/sys/kernel/pid_max 2>/dev/null || exit 99; exec ${prog} limit`]);
+    if (linux.code === 99) return console.warn("SKIPPED the Linux side of the vfork pid limit: this kernel has no pid_max per pid namespace (before 6.14)");
+    expect(linux).toEqual(blinkd);
+  }, 120_000);
 });
 
 describe("the shared conformance programs", () => conformance("blinkd"));

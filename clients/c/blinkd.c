@@ -731,16 +731,45 @@ static int64_t await_reply(struct blinkd_conn *c, uint32_t seq, const struct bli
 static int write_all(struct blinkd_conn *c, const unsigned char *p, size_t n);
 static uint32_t next_seq(struct blinkd_conn *c);
 
+/* hello and a claim (claim_fd, claim_vfork) in one write, the proof named with the
+   reservation's secret before: their replies are read in turn, one round trip, not two. */
+static int64_t hello_and_claim(struct blinkd_conn *c, int32_t hostpid, const struct blinkd_call *call, const void *args, void *out) {
+  char who[64];
+  snprintf(who, sizeof who, "blinkd-c pid %d", (int)hostpid);
+  struct blinkd_hello_args ha = {BLINKD_PROTOCOL_VERSION, "guest", who};
+  unsigned char st[2 * BLINKD_SMALL_FRAME];
+  struct blinkd_buf b;
+  blinkd_buf_init(&b, st, sizeof st);
+  sigset_t all, old;
+  sigfillset(&all);
+  BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
+  uint32_t hs = next_seq(c);
+  blinkd_put_request(&b, hs, &blinkd_call_hello, &ha);
+  uint32_t cs = next_seq(c);
+  blinkd_put_request(&b, cs, call, args);
+  int e = b.oom ? -ENOMEM : write_all(c, b.p, b.len);
+  blinkd_buf_free(&b);
+  struct blinkd_hello_out ho;
+  int64_t r = e ? e : await_reply(c, hs, &blinkd_call_hello, &ho, &old);
+  /* The claim's reply is read whatever the hello's was (a refused hello makes it EPROTO). */
+  int64_t rc = e ? e : await_reply(c, cs, call, out, &old);
+  BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
+  if (r >= 0) r = rc;
+  drop_proof(c);
+  if (c->gone == BLINKD_PEER_GONE && gone_policy == BLINKD_GONE_KILL) blinkd_daemon_gone(c, NULL);
+  return r;
+}
+
 int64_t blinkd_conn_attach_fork(struct blinkd_conn *c, const char *path, const char *token, const char *proof, int32_t hostpid, int32_t *pid) {
   int e = blinkd_conn_open(c, path);
   if (e) return e;
-  char who[64];
-  snprintf(who, sizeof who, "blinkd-c pid %d", (int)hostpid);
   struct blinkd_claim_fd_out out;
   int64_t r;
   if (!proof || !*proof) {
     /* No reservation secret (a thread's, or BLINKD_TOKEN's): the proof is named with the
        hello's nonce, so the claim waits for the hello's reply; it still names its descriptor. */
+    char who[64];
+    snprintf(who, sizeof who, "blinkd-c pid %d", (int)hostpid);
     r = blinkd_conn_handshake(c, "guest", who);
     if (r < 0) return r;
     r = blinkd_claim_fd(c, token, hostpid, c->proof ? c->proof - 1 : -1, &out);
@@ -749,29 +778,20 @@ int64_t blinkd_conn_attach_fork(struct blinkd_conn *c, const char *path, const c
        before it connects, so hello and claim_fd go in one write and their replies are read
        in turn: one round trip, not two. */
     blinkd_conn_prove(c, proof);
-    struct blinkd_hello_args ha = {BLINKD_PROTOCOL_VERSION, "guest", who};
     struct blinkd_claim_fd_args ca = {token, hostpid, c->proof ? c->proof - 1 : -1};
-    unsigned char st[2 * BLINKD_SMALL_FRAME];
-    struct blinkd_buf b;
-    blinkd_buf_init(&b, st, sizeof st);
-    sigset_t all, old;
-    sigfillset(&all);
-    BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
-    uint32_t hs = next_seq(c);
-    blinkd_put_request(&b, hs, &blinkd_call_hello, &ha);
-    uint32_t cs = next_seq(c);
-    blinkd_put_request(&b, cs, &blinkd_call_claim_fd, &ca);
-    e = b.oom ? -ENOMEM : write_all(c, b.p, b.len);
-    blinkd_buf_free(&b);
-    struct blinkd_hello_out ho;
-    r = e ? e : await_reply(c, hs, &blinkd_call_hello, &ho, &old);
-    /* The claim's reply is read whatever the hello's was (a refused hello makes it EPROTO). */
-    int64_t rc = e ? e : await_reply(c, cs, &blinkd_call_claim_fd, &out, &old);
-    BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
-    if (r >= 0) r = rc;
-    drop_proof(c);
-    if (c->gone == BLINKD_PEER_GONE && gone_policy == BLINKD_GONE_KILL) blinkd_daemon_gone(c, NULL);
+    r = hello_and_claim(c, hostpid, &blinkd_call_claim_fd, &ca, &out);
   }
+  if (r >= 0 && pid) *pid = out.pid;
+  return r;
+}
+
+int64_t blinkd_conn_attach_vfork(struct blinkd_conn *c, const char *path, const char *token, const char *proof, int32_t ppid, int32_t hostpid, int32_t *pid) {
+  int e = blinkd_conn_open(c, path);
+  if (e) return e;
+  blinkd_conn_prove(c, proof);
+  struct blinkd_claim_vfork_args ca = {token, ppid, hostpid, c->proof ? c->proof - 1 : -1};
+  struct blinkd_claim_vfork_out out;
+  int64_t r = hello_and_claim(c, hostpid, &blinkd_call_claim_vfork, &ca, &out);
   if (r >= 0 && pid) *pid = out.pid;
   return r;
 }

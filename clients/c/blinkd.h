@@ -125,6 +125,10 @@ int64_t blinkd_conn_attach(struct blinkd_conn *c, const char *path, const char *
    claim_fd in one write (spec/protocol.md §7.4), one round trip instead of two. Either way
    the claim names the proof's descriptor (claim_fd): the daemon reads that one link only. */
 int64_t blinkd_conn_attach_fork(struct blinkd_conn *c, const char *path, const char *token, const char *proof, int32_t hostpid, int32_t *pid);
+/* A vfork child's: claim_vfork of the reservation its parent ppid posts (vfork) under token,
+   hello and the claim in one write, the proof named with the parent's proof (spec/protocol.md
+   §7.4.1). The claim may wait for the parent's post. Returns the tid; *pid gets the process. */
+int64_t blinkd_conn_attach_vfork(struct blinkd_conn *c, const char *path, const char *token, const char *proof, int32_t ppid, int32_t hostpid, int32_t *pid);
 /* Closes the connection (for a guest thread that has not exited, this is its death). */
 void blinkd_conn_close(struct blinkd_conn *c);
 /* In a host fork child: drops the parent's connection without a word to the daemon (the

@@ -70,7 +70,7 @@ export function reserveFromOutside(k: Kernel, exe: string, argv: string[], deliv
 }
 
 /** fork(2): the child gets a new pid; it inherits the parent's group, session, exe and argv. */
-export function fork(k: Kernel, parentPid: number, parentTid: number = parentPid): { pid: number; token: string; proof: string } | Errno {
+export function fork(k: Kernel, parentPid: number, parentTid: number = parentPid, chosen?: { token: string; proof: string }): { pid: number; token: string; proof: string } | Errno {
   const parent = k.ctx(parentPid);
   if (!parent) return errno(E.ESRCH);
   const pid = newProcessNumber(k);
@@ -97,7 +97,7 @@ export function fork(k: Kernel, parentPid: number, parentTid: number = parentPid
   k.forked(parentPid, pid);
   // copy_process: list_add_tail(&p->sibling, &p->real_parent->children)
   k.proc(parentPid)!.send({ type: "CHILD_ADD", pid });
-  const token = reserve(k, "process", pid, pid);
+  const token = reserve(k, "process", pid, pid, chosen);
   // copy_process → ptrace_init_task: a traced parent's child may be traced from its start.
   ptraceForked(k, parentPid, pid);
   return { pid, token, proof: k.reservations.get(token)!.proof };

@@ -11,6 +11,7 @@ import { procId, processMachine, type Creds, type ProcessContext, type ProcessIn
 import { threadId, threadMachine } from "../machine/thread.js";
 import { nextPid } from "../machine/pidalloc.js";
 import { WaitQueue } from "./waitqueue.js";
+import type { Errno } from "../protocol/errno.js";
 import type { SigInfo } from "../machine/sigset.js";
 import { Files, defaultFileLimits, type FileLimits } from "./files.js";
 import { LeaderThread, type ThreadRef } from "./leader.js";
@@ -90,6 +91,16 @@ export interface StepSnapshot {
  */
 export type ActorRecorder = (actor: object, id: string, event: string, snapshot: StepSnapshot) => void;
 
+/** A vfork the parent posted (actors/vfork.ts): its parent, and its failure if it made no child. */
+export interface PostedVfork {
+  readonly ppid: number;
+  /** The reserved child, or the failure that made none. */
+  readonly pid: number | undefined;
+  readonly failure: Errno | undefined;
+  /** Forgotten after this, in whole ms of `Kernel.now()` (the reservation's own deadline). */
+  readonly deadline: number;
+}
+
 export interface Reservation {
   readonly kind: "process" | "thread";
   readonly pid: number;
@@ -120,6 +131,8 @@ export class Kernel implements ActorHost {
   readonly reservations = new Map<string, Reservation>();
   /** The one timer that expires the reservations, due at the oldest one's deadline (reservations.ts). */
   reserveTimer: NodeJS.Timeout | undefined;
+  /** What each posted vfork token became, until its child claims it, and the claims that came first (vfork.ts). */
+  readonly vforks = { posted: new Map<string, PostedVfork>(), arrived: new WaitQueue() };
   /** Numbers kept in use by process groups and sessions (struct pid refcounts). */
   readonly pidRefs = new Map<number, number>();
   /** Process groups: pgid → its members, zombies included until reaped (PIDTYPE_PGID links). */

@@ -24,12 +24,15 @@ export function reserveForever(k: Kernel, pid: number): string {
   return t;
 }
 
-/** A reservation that expires after the configured time unless claimed. */
-export function reserve(k: Kernel, kind: "process" | "thread", pid: number, tid: number): string {
-  const t = secret();
+/**
+ * A reservation that expires after the configured time unless claimed. `chosen`: the token and
+ * proof a vforking parent chose itself (actors/vfork.ts), checked unused by its caller.
+ */
+export function reserve(k: Kernel, kind: "process" | "thread", pid: number, tid: number, chosen?: { token: string; proof: string }): string {
+  const t = chosen?.token ?? secret();
   // Whole milliseconds: a small integer, not a heap number per reservation.
   const deadline = Math.ceil(k.now()) + k.config.reserveTimeoutMs;
-  k.reservations.set(t, { kind, pid, tid, proof: secret(), deadline });
+  k.reservations.set(t, { kind, pid, tid, proof: chosen?.proof ?? secret(), deadline });
   if (!k.reserveTimer) armExpiry(k, deadline);
   return t;
 }
@@ -89,6 +92,9 @@ export function takeReservation(k: Kernel, t: string): Reservation | undefined {
 /** Every reservation ends (the namespace is over). */
 export function unreserveAll(k: Kernel): void {
   for (const t of [...k.reservations.keys()]) unreserve(k, t);
+  // And what the posted vforks became (vfork.ts): a claim still waiting learns its parent is gone.
+  k.vforks.posted.clear();
+  k.vforks.arrived.wake();
 }
 
 /** An unclaimed reservation expired: the child never came, so it died (SIGKILL) or the thread never was. */

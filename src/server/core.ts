@@ -268,6 +268,8 @@ export class ServerCore implements DaemonView {
     if (c.controlOnly) this.controlOnly--;
     if (c.role !== "guest") return;
     if (this.byTid.get(c.tid) === c) this.byTid.delete(c.tid);
+    // A vfork child's claim waiting for this process's post learns that it will not come (actors/vfork.ts).
+    this.kernel.vforks.arrived.wake();
     // At shutdown the kernel goes with its daemon: each guest hears it on its own connection
     // (spec/protocol.md §7.8), rather than as the deaths a closed connection otherwise means.
     if (c.ended || c.detached || this.shuttingDown) return;

@@ -4,6 +4,7 @@ import { PROTOCOL_VERSION } from "../protocol/index.js";
 import { DELIVERY, type session } from "../protocol/calls/session.js";
 import { claim, register } from "../actors/fork.js";
 import { reservationProof } from "../actors/reservations.js";
+import { badSecret, vforkClaim } from "../actors/vfork.js";
 import type { CallCtx } from "./types.js";
 import { deliver } from "../actors/signal.js";
 import { ptraceClaimed } from "../actors/ptrace.js";
@@ -59,6 +60,18 @@ export const sessionCalls: Handlers<typeof session> = {
     // The reservation's own secret proves it too (the child named its descriptor before it had
     // a connection, or a nonce); an unknown token proves nothing and claim says ENOENT.
     return bindClaimed(ctx, token, ctx.caller.provesHost(hostpid, fd, reservationProof(ctx.k, token)) ? hostpid : 0);
+  },
+  claim_vfork: (ctx, { token, ppid, hostpid, fd }) => {
+    const bad = badHostPid(hostpid);
+    if (bad) return errno(E.EINVAL, `claim_vfork.hostpid: ${bad}`);
+    const badToken = badSecret("claim_vfork.token", token);
+    if (badToken) return badToken;
+    // As claim_fd once the parent's post is there (actors/vfork.ts); the proof is the parent's.
+    return vforkClaim(ctx.k, token, ppid, () => {
+      const r = bindClaimed(ctx, token, ctx.caller.provesHost(hostpid, fd, reservationProof(ctx.k, token)) ? hostpid : 0);
+      ctx.k.running = 0;
+      return r;
+    });
   },
 };
 

@@ -1,8 +1,10 @@
 /* fork, vfork and posix_spawn: the child reserved in the daemon, made on the host, claimed on its own connection (libblinkd-preload.so; see preload.c). */
 #include "shared.h"
 
-/* In the host child: its own connection, claiming the reservation. */
-static void child_attach(const char *token, const char *proof, int32_t pid, int vforked) {
+/* In the host child: its own connection, claiming the reservation (fork's token; or, with
+   ppid, the vfork its parent posted under token: *claimed gets the child's pid, or 0 and the
+   claim's -errno when it made no child). */
+static int64_t child_attach(const char *token, const char *proof, int32_t ppid, int vforked, int32_t *claimed) {
   /* fork(2) copies the calling thread's mask, the daemon's copy included: the child's one
      thread, its main thread now, starts with it. */
   uint64_t m = told;
@@ -23,8 +25,18 @@ static void child_attach(const char *token, const char *proof, int32_t pid, int 
   mainthr.pt = pthread_self();
   mainthr.live = 1;
   int32_t p = 0;
-  /* hello and claim in one write: the proof is named with fork's out.proof (§7.4). */
-  int64_t r = blinkd_conn_attach_fork(&conn, sockpath, token, proof, myhost, &p);
+  /* hello and claim in one write: the proof is named with fork's out.proof (§7.4), or the
+     vforking parent's own (§7.4.1). */
+  int64_t r = ppid ? blinkd_conn_attach_vfork(&conn, sockpath, token, proof, ppid, myhost, &p) : blinkd_conn_attach_fork(&conn, sockpath, token, proof, myhost, &p);
+  if (claimed) *claimed = r >= 0 ? p : 0;
+  /* claim_vfork's 0: the child was reserved and killed before it ran (as fork's ENOENT). */
+  if (ppid && r == 0) r = -ENOENT;
+  if (ppid && r < 0 && r != -ENOENT) {
+    /* The posted reservation made no child (EAGAIN at a limit), or it never came: the
+       parent's vfork fails with the errno this child leaves in the memory they share. */
+    if (daemon_gone_code(r)) blinkd_daemon_gone(&conn, conn.error[0] ? conn.error : NULL);
+    return r;
+  }
   if (r >= 0) r = settle_fd();
   if (r == -ENOENT) {
     /* The reservation is gone: the child was killed (or timed out) before it ran, and the
@@ -35,7 +47,7 @@ static void child_attach(const char *token, const char *proof, int32_t pid, int 
     if (daemon_gone_code(r)) blinkd_daemon_gone(&conn, conn.error[0] ? conn.error : NULL);
     warn("the forked child cannot claim its pid", r);
     active = 0;
-    return;
+    return r;
   }
   conn.restart = restart_hook;
   daemonhost = peer_pid(conn.fd);
@@ -44,6 +56,7 @@ static void child_attach(const char *token, const char *proof, int32_t pid, int 
   mypid = p;
   watching = 0;
   if (nsfd) tell_watch(); /* the signalfds it inherited */
+  return r;
 }
 
 EXPORT pid_t fork(void) {
@@ -85,7 +98,7 @@ EXPORT pid_t fork(void) {
     sigfillset(&all);
     hmask(SIG_SETMASK, &all, NULL);
     blinkd_ptrace_child();
-    child_attach(token, proof, (int32_t)pid, 0);
+    child_attach(token, proof, 0, 0, NULL);
     hmask(SIG_SETMASK, &om, NULL);
     return 0;
   }
@@ -101,11 +114,15 @@ EXPORT pid_t fork(void) {
  * jump (the asm below, as glibc's own), never a call.
  *  - Not a guest: glibc's vfork.
  *  - A guest with threads, or called from a thread: fork() (the child must not share them).
- *  - A lone guest thread: the parent reserves the child (fork → pid + token) and saves the
- *    library's state; the child attaches as fork's child does (its own connection, claiming
- *    the token), writing that state, with no thread and nothing freed or allocated (its
- *    exec's environment array is static); when vfork returns in the parent, the child
- *    having exec'd or exited, the parent puts its state back. A fork instead cost a dash
+ *  - A lone guest thread: the parent reserves the child and saves the library's state; the
+ *    child attaches as fork's child does (its own connection, claiming the reservation),
+ *    writing that state, with no thread and nothing freed or allocated (its exec's
+ *    environment array is static); when vfork returns in the parent, the child having exec'd
+ *    or exited, the parent puts its state back. Untraced, the parent posts the reservation
+ *    under a token of its own (vfork, spec/protocol.md §7.4.1) instead of awaiting fork's:
+ *    the child's claim_vfork gives it its pid, which it leaves in vf.child for the parent
+ *    (or the errno in vf.err when no child was made, and the parent's vfork fails). A
+ *    traced parent awaits fork, as its tracer's fork stop needs the pid. A fork instead cost a dash
  *    loop of /bin/true 2.4 ms of CPU and 36 page faults per iteration (bench/README.md).
  */
 REAL(pid_t, vfork, (void))
@@ -123,6 +140,7 @@ static struct {
   sigset_t om;
   int err;
   int ptrace_opts;
+  int posted; /* the reservation posted under the parent's own token (§7.4.1), not awaited */
 } vf;
 
 static pid_t vfork_failed(void) {
@@ -130,19 +148,43 @@ static pid_t vfork_failed(void) {
   return -1;
 }
 
+static void hex(const unsigned char *p, size_t n, char *out) {
+  static const char d[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) out[2 * i] = d[p[i] >> 4], out[2 * i + 1] = d[p[i] & 15];
+  out[2 * n] = 0;
+}
+
+/* The parent's own token and proof, 16 random bytes each as the daemon's secrets are
+   (getrandom(2)), posted with vfork: nobody waits for the reply, the child's claim carries the
+   outcome (spec/protocol.md §7.4.1). 0, or -1 to reserve the awaited way (fork). */
+static int vfork_post(void) {
+  unsigned char rnd[32];
+  if (syscall(SYS_getrandom, rnd, sizeof rnd, 0) != (long)sizeof rnd) return -1;
+  hex(rnd, 16, vf.token);
+  hex(rnd + 16, 16, vf.proof);
+  struct blinkd_vfork_args a = {vf.token, vf.proof};
+  return blinkd_conn_post(&conn, &blinkd_call_vfork, &a) == 0 ? 0 : -1;
+}
+
 /* In the parent, before the vfork: the function to jump to instead, or NULL to vfork here. */
 void *blinkd_vfork_target(void) {
   if (!active) return (void *)get_vfork();
   if (__atomic_load_n(&nthr, __ATOMIC_SEQ_CST) > 0 || self || !main_thread()) return (void *)fork;
-  struct blinkd_fork_out fo;
-  int64_t pid = blinkd_fork(&conn, &fo);
-  if (pid < 0) {
-    vf.err = (int)-pid;
-    return (void *)vfork_failed;
+  vf.err = 0;
+  vf.child = 0;
+  /* A traced parent reserves the awaited way: its tracer's fork stop needs the child's pid. */
+  vf.posted = !blinkd_ptrace_traced() && vfork_post() == 0;
+  if (!vf.posted) {
+    struct blinkd_fork_out fo;
+    int64_t pid = blinkd_fork(&conn, &fo);
+    if (pid < 0) {
+      vf.err = (int)-pid;
+      return (void *)vfork_failed;
+    }
+    vf.child = (int32_t)pid;
+    memcpy(vf.token, fo.token, sizeof vf.token);
+    memcpy(vf.proof, fo.proof, sizeof vf.proof);
   }
-  vf.child = (int32_t)pid;
-  memcpy(vf.token, fo.token, sizeof vf.token);
-  memcpy(vf.proof, fo.proof, sizeof vf.proof);
   /* Every host signal blocked: the child is not itself until it has claimed its pid (as in
      fork), and the child table (guest_child) gets the child before a SIGCHLD is let in. */
   sigset_t all;
@@ -161,7 +203,14 @@ void *blinkd_vfork_target(void) {
 pid_t blinkd_vfork_after(long r) {
   if (r == 0) {
     vchild = 1;
-    child_attach(vf.token, vf.proof, vf.child, 1); /* not traced: blinkd_vfork_target cleared the options */
+    /* not traced: blinkd_vfork_target cleared the options */
+    int64_t c = child_attach(vf.token, vf.proof, vf.posted ? vf.pid : 0, 1, vf.posted ? &vf.child : NULL);
+    if (vf.posted && c < 0 && c != -ENOENT) {
+      /* No child in the namespace (kernel_clone failed): run nothing (§7.4's rule) and let the
+         parent's vfork fail with this errno. */
+      vf.err = (int)-c;
+      syscall(SYS_exit_group, 127);
+    }
     hmask(SIG_SETMASK, &vf.om, NULL);
     return 0;
   }
@@ -178,9 +227,23 @@ pid_t blinkd_vfork_after(long r) {
   blinkd_watch_daemon(mainthr.c.fd);
   if (r < 0) {
     int e = (int)-r;
-    blinkd_fork_abort(&conn, vf.child);
+    if (vf.posted) {
+      struct blinkd_vfork_abort_args a = {vf.token};
+      blinkd_conn_post(&conn, &blinkd_call_vfork_abort, &a);
+    } else {
+      blinkd_fork_abort(&conn, vf.child);
+    }
     hmask(SIG_SETMASK, &vf.om, NULL);
     errno = e;
+    return -1;
+  }
+  if (vf.child <= 0) {
+    /* The posted reservation made no child: the host child ran nothing and exited; reaped
+       here, unseen by the guest, which gets vfork's failure (-1, the claim's errno). */
+    int st;
+    while (syscall(SYS_wait4, (pid_t)r, &st, __WALL, NULL) < 0 && errno == EINTR) {}
+    hmask(SIG_SETMASK, &vf.om, NULL);
+    errno = vf.err ? vf.err : EAGAIN;
     return -1;
   }
   kid_add((pid_t)r, vf.child);

@@ -21,6 +21,22 @@ export const process = family({
     role: "guest",
     doc: "The host fork failed: release the reserved child as if fork had never happened. ESRCH unless pid is the caller's unclaimed reservation.",
   },
+  vfork: {
+    nr: 24,
+    args: { token: "str", proof: "str" },
+    out: {},
+    blocks: false,
+    role: "guest",
+    doc: "Reserve a child process for a vfork, under a token and a proof secret the caller chose (32 hex digits each, from getrandom), posted so the caller vforks at once: the child claims it with claim_vfork. Returns the pid, or 0 when the reservation failed (EAGAIN when the namespace is full): that failure is the child's claim's answer. EINVAL for a malformed secret, EEXIST for a token already used (§7.4.1).",
+  },
+  vfork_abort: {
+    nr: 25,
+    args: { token: "str" },
+    out: {},
+    blocks: false,
+    role: "guest",
+    doc: "The host vfork failed: release the child posted under token as fork_abort does (nothing to release if the post failed). ESRCH unless token is the caller's unclaimed vfork.",
+  },
   thread_create: {
     nr: 15,
     args: {},

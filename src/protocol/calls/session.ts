@@ -40,4 +40,12 @@ export const session = family({
     role: "unbound",
     doc: "claim, with the host pid proven by descriptor fd of that process alone (one readlink of /proc/HOSTPID/fd/FD, §7.3): its name holds blinkd-proof-NONCE (the hello's) or blinkd-proof-PROOF (the reservation's, from fork's out.proof), so a fork child may send hello and claim_fd in one write. Otherwise as claim (an unproven host pid: no host process).",
   },
+  claim_vfork: {
+    nr: 4,
+    args: { token: "str", ppid: "i32", hostpid: "i32", fd: "i32" },
+    out: { pid: "i32" },
+    blocks: true,
+    role: "unbound",
+    doc: "A vfork child's claim_fd of the reservation its parent ppid posts with vfork under token (its proof descriptor named with the parent's proof). The two connections have no order: a claim that comes first waits for the post, at most reserveTimeoutMs (then ETIMEDOUT, and the token is dead), and ends at once if ppid's connection ends (ESRCH). The post's failure (EAGAIN) is this call's; ENOENT when ppid is not the poster. Returns the tid; result 0 (not bound) when the reserved child was killed or expired before it claimed: out.pid is that child, and the caller dies of SIGKILL (§7.4.1).",
+  },
 });
