@@ -75,6 +75,9 @@ export function vforkAbort(k: Kernel, parentPid: number, token: string): 0 | Err
 
 type Claimed = { result: number; out: { pid: number } };
 
+/** A second claim's answer, made once: an Errno is readonly, and making one with its detail per claim cost ~20 µs of every vfork. */
+const CLAIMED = errno(E.ENOENT, "this vfork token was claimed already");
+
 /**
  * The child's claim: `bind` claims the posted reservation (claim_fd's path) once it is there.
  * Before the post, it waits unless the named parent is not a live process of the namespace.
@@ -88,7 +91,7 @@ export function vforkClaim(k: Kernel, token: string, ppid: number, bind: () => C
       // Linux's vfork fails with no child (kernel_clone: copy_process's -EAGAIN): so does this claim.
       if (p.failure || p.pid === undefined) return p.failure ?? errno(E.ENOENT);
       // Claimed once: a second claim is refused at once until the token is forgotten.
-      k.vforks.posted.set(token, { ...p, pid: undefined, failure: errno(E.ENOENT, "this vfork token was claimed already") });
+      k.vforks.posted.set(token, { ...p, pid: undefined, failure: CLAIMED });
       const r = bind();
       // The child was killed (SIGKILL) or expired before it ran: its parent's vfork still
       // returns its pid, and wait4 gives its status. Result 0: not bound, out.pid is that child.
