@@ -22,8 +22,10 @@ describe("answers from the state page, as on Linux", () => {
     ["200 children each _exit at once: the handler reaps each, none unsignalled", "race", "race: 200 children, 200 reaped by the handler, 0 never signalled\n"],
     // An orphan adopted by a subreaper (find_new_reaper) is its child: WNOHANG 0, then its status, then ECHILD.
     ["a subreaper's WNOHANG sees the orphan it adopted", "subreaper", "subreaper 2: after its child 3 ended, WNOHANG: 0\nsubreaper: WNOHANG found 4, status 5\nsubreaper: then -1 ECHILD\n"],
+    // Past 64 children the page says "ask" (the walk's bound): the daemon answers the same.
+    ["70 living children: WNOHANG 0, then each reaped, then ECHILD", "many 70", "many 70: WNOHANG while they live: 0\nmany 70: reaped 70, then -1 ECHILD\n"],
   ])("%s", async (_what, mode, out) => {
-    const r = await both([buildNative("statepage"), mode]);
+    const r = await both([buildNative("statepage"), ...mode.split(" ")]);
     expect(r.blinkd.out).toBe(out);
     expect(r.blinkd.code).toBe(0);
     expect(r.blinkd.err).toBe("");
@@ -75,5 +77,15 @@ describe("round trips the page saves", () => {
     const empty = calls(/#\d+ sig_dequeue = 0 /);
     expect(empty, `${empty} empty sig_dequeue in 30 iterations`).toBeLessThanOrEqual(6);
     expect(r.pages, "the state page left behind").toEqual([]);
+  }, 120_000);
+
+  it("the counts' walk is bounded: with 3 children WNOHANG is answered from the page, with 70 (past 64) the daemon is asked", async () => {
+    const wnohang = async (n: number): Promise<string[]> => {
+      const r = await traced([buildNative("statepage"), "many", String(n)]);
+      expect(r.code).toBe(0);
+      return r.trace.filter((l) => /#\d+ wait4 = 0 /.test(l) || /#\d+ wait4 = 0$/.test(l));
+    };
+    expect(await wnohang(3), "3 children: the WNOHANG's 0 came from the daemon").toEqual([]);
+    expect((await wnohang(70)).length, "70 children: the WNOHANG's 0 did not come from the daemon").toBe(1);
   }, 120_000);
 });

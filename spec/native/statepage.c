@@ -10,6 +10,8 @@
  *             has reaped it; each wait bounded (10 s).
  *   subreaper a subreaper's WNOHANG sees the orphan it adopted: 0 while it lives, then its
  *             status, then ECHILD.
+ *   many N    N children that live: WNOHANG 0; once they end, each reaped, then ECHILD (past
+ *             64 children the page says "ask", and the daemon answers: the same results).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -135,12 +137,39 @@ static int subreaper(void) {
   _exit(0);
 }
 
+static int many(int n) {
+  int p[2];
+  if (pipe(p) != 0) return 1;
+  for (int i = 0; i < n; i++) {
+    pid_t c = fork();
+    if (c < 0) return 1;
+    if (c == 0) {
+      char x;
+      close(p[1]);
+      read(p[0], &x, 1); /* until the parent closes the pipe */
+      _exit(0);
+    }
+  }
+  close(p[0]);
+  errno = 0;
+  pid_t w = waitpid(-1, NULL, WNOHANG);
+  printf("many %d: WNOHANG while they live: %d\n", n, (int)w);
+  close(p[1]);
+  int got = 0;
+  while (waitpid(-1, NULL, 0) > 0) got++;
+  errno = 0;
+  w = waitpid(-1, NULL, WNOHANG);
+  printf("many %d: reaped %d, then %d %s\n", n, got, (int)w, w < 0 && errno == ECHILD ? "ECHILD" : "?");
+  return 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   const char *c = argc > 1 ? argv[1] : "";
   if (!strcmp(c, "burst")) return burst();
   if (!strcmp(c, "race")) return race();
   if (!strcmp(c, "subreaper")) return subreaper();
-  fprintf(stderr, "usage: statepage burst|race|subreaper\n");
+  if (!strcmp(c, "many") && argc > 2) return many(atoi(argv[2]));
+  fprintf(stderr, "usage: statepage burst|race|subreaper|many N\n");
   return 2;
 }

@@ -388,6 +388,11 @@ export function waitAttempt(k: Kernel, caller: number, callerTid: number, sel: S
   return NOT_READY;
 }
 
+/** Children past which waitCounts does not walk them (spec/protocol.md §10.1): the page then says "ask". */
+export const WAIT_COUNT_WALK_MAX = 64;
+/** WAITABLE when not counted: not 0, so a guest asks the daemon. */
+export const WAITABLE_UNKNOWN = 0xffffffff;
+
 /** What the state page says of a process's wait (spec/protocol.md §10.1): waitAttempt's candidates counted. */
 export interface WaitCounts {
   /** wait_consider_task's candidates: children (live and zombies) and tracees, none being released. 0: every wait is ECHILD. */
@@ -408,6 +413,10 @@ export interface WaitCounts {
 export function waitCounts(k: Kernel, caller: number): WaitCounts {
   const me = k.ctx(caller);
   if (!me || k.state(caller) === "reaped" || k.state(caller) === "aborted") return { children: 0, waitable: 0, clones: 0 };
+  // A bound on the walk, which runs at every change of a child's state: past it the counts say
+  // "ask" (WAITABLE unknown, so no local 0; CHILDREN > 0, so no local ECHILD), and an init
+  // with thousands of children pays one Set size per change instead of a walk of them all.
+  if (me.children.size > WAIT_COUNT_WALK_MAX) return { children: me.children.size, waitable: WAITABLE_UNKNOWN, clones: 0 };
   let children = 0;
   let waitable = 0;
   let clones = 0;
