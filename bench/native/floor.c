@@ -7,17 +7,21 @@
  * socket, a connection per process, the round trips the guest waits for, a SIGCHLD doorbell),
  * not the daemon's work.
  *
- * Per iteration of `while …; do /bin/true; done` in dash, as libblinkd-preload.so (frame sizes,
- * 4-byte length included, are the preload's; a floor frame is at least 20 bytes, its reply 13):
- *   parent: mask block posted (18) · fork awaited (8 → 76) · mask unblock posted (18) ·
- *           wait4 awaited, parked until the child's exit (10 → 9) · [doorbell: SIGCHLD from
- *           the server] sig_dequeue awaited (17 → 21) · the handler's mask posted (18) ·
- *           its restore (18; awaited → 17 when a SIGCHLD is pending on the host) · [the host's
- *           own SIGCHLD] sig_dequeue awaited, empty (17 → 21) · wait4 WNOHANG awaited (10 → 8)
- *   child:  connect · hello + claim in one write, awaited (96 → 67) · mask posted (18) ·
- *           (busybox sh: SIGQUIT's disposition reset, awaited) ·
+ * Per iteration of `while …; do /bin/true; done` in dash, as libblinkd-preload.so makes it since
+ * the seventh round (a state page and a posted vfork; frame sizes, 4-byte length included, are the
+ * preload's; a floor frame is at least 20 bytes, its reply 13):
+ *   parent: mask block posted (18) · vfork posted (76) · mask unblock posted (18) · wait4
+ *           awaited, parked until the child's exit (10 → 9) · [an interrupt posted (7) when a
+ *           signal interrupts that wait] · [doorbell: SIGCHLD from the server] sig_dequeue
+ *           awaited (17 → 21) · the handler's mask posted (18) · its restore posted (18) ·
+ *           [the host's own SIGCHLD: the state page's bell has not moved, nothing sent] ·
+ *           wait4 WNOHANG answered from the state page, nothing sent
+ *   child:  connect · hello + claim in one write, awaited (97 → 67) · mask posted (18) ·
  *           execve: the connection kept, the new image posts execve (33) · exit_group
  *           posted (9) · close
+ *   busybox sh forks instead: fork awaited (8 → 76), and the child's SIGQUIT reset is awaited.
+ * Three waits per dash iteration (wait4, sig_dequeue, hello + claim); the sixth round's floor had
+ * seven (fork, the restore, an empty dequeue and wait4 WNOHANG were awaited too).
  *
  *   LD_PRELOAD=floor.so FLOOR_SOCKET=PATH prog     (FLOOR_LEAN=1: see `lean` below)
  */
@@ -47,8 +51,8 @@ enum { K_REQ = 0, K_POST = 4 };
 
 static int fd = -1, active, ended;
 /* FLOOR_LEAN=1 (an experiment, not a bench row): the same frames, but only a blocking wait4 and
-   the dequeue of a doorbell are awaited (everything else posted), and the host's own SIGCHLD
-   is not taken with a dequeue: what the shape costs with round trips reduced to those two. */
+   the dequeue of a doorbell are awaited (everything else posted, the child's hello + claim
+   too): what the shape costs with round trips reduced to those two. */
 static int lean;
 static uint32_t seq;
 static uint64_t told;
@@ -134,6 +138,8 @@ static void parse(void) {
   rlen -= off;
 }
 
+static void post(int op, int32_t arg, size_t size);
+
 /* Waits for the reply to `s`: signals as the caller had them are let in only while it waits
    (ppoll), so a handler's own call (the doorbell's) may run inside and find the buffer whole. */
 static int32_t await(uint32_t s, const sigset_t *entry) {
@@ -148,7 +154,11 @@ static int32_t await(uint32_t s, const sigset_t *entry) {
     int k = ppoll(&p, 1, &limit, entry);
     if (k == 0) return -ETIMEDOUT;
     if (k < 0) {
-      if (errno == EINTR) continue;
+      /* The C client's interrupt frame (7 bytes, posted): a signal ended the wait's ppoll. */
+      if (errno == EINTR) {
+        post(OP_ECHO, 0, 7);
+        continue;
+      }
       return -errno;
     }
     ssize_t r = recv(fd, rbuf + rlen, sizeof rbuf - rlen, MSG_DONTWAIT);
@@ -161,8 +171,6 @@ static int32_t await(uint32_t s, const sigset_t *entry) {
     parse();
   }
 }
-
-static void post(int op, int32_t arg, size_t size);
 
 /* An awaited call: `size` bytes out, `rsize` bytes back. */
 static int32_t call(int op, int32_t arg, size_t size, size_t rsize) {
@@ -193,11 +201,15 @@ static void post(int op, int32_t arg, size_t size) {
 }
 
 /* The preload's tell_mask: a mask that only blocks more, or unblocks nothing pending on the
-   host, is posted; one that unblocks a pending signal is awaited (masks.c). */
+   host, is posted; one that unblocks a pending signal is awaited (masks.c). A pending SIGCHLD
+   does not count: in the preload only one whose state-page bell has moved since the last
+   dequeue would, and in a loop of one child at a time the server's bell for the child was just
+   dequeued, so what is pending is the kernel's own. */
 static void tell(uint64_t m) {
   if (!active || m == told) return;
   uint64_t p = 0;
   syscall(SYS_rt_sigpending, &p, sizeof p);
+  p &= ~(1ull << (SIGCHLD - 1));
   if ((m & told) == told || !(p & told & ~m)) post(OP_ECHO, 0, 18);
   else call(OP_ECHO, 0, 18, 17);
   told = m;
@@ -335,10 +347,11 @@ static void doorbell(int s, siginfo_t *hi, void *uc) {
   sigset_t entry, all;
   sigfillset(&all);
   hmask(SIG_BLOCK, &all, &entry);
-  /* A SIGCHLD (the server's doorbell or the host's own for a child) is taken with
-     sig_dequeue: the server says whether a doorbell of its own is still to be taken. Any
-     other signal runs its handler as is, as in the preload. */
-  if (lean && active && s == SIGCHLD && hi && hi->si_code != SI_USER) {
+  /* The server's doorbell (SI_USER) is taken with sig_dequeue: the server says whether a
+     doorbell of its own is still to be taken. The host's own SIGCHLD for a child (CLD_*) is
+     what the preload's state page lets it leave: the bell has not moved since the last dequeue.
+     Any other signal runs its handler as is, as in the preload. */
+  if (active && s == SIGCHLD && hi && hi->si_code != SI_USER) {
     errno = e;
     return;
   }
@@ -404,14 +417,14 @@ EXPORT pid_t fork(void) {
   return p;
 }
 
-/* vfork(2), as the preload makes it (its fork.c): the reservation's round trip in the parent,
+/* vfork(2), as the preload makes it (its fork.c): the reservation posted by the parent,
    then the vfork system call itself (the child runs in the parent's memory, on its stack, until
    it execs), then in the child its own connection. The return address is held in %rdi across
    the system call, as glibc's vfork.S does. */
 static uint64_t vf_told;
 __attribute__((used)) static void floor_vfork_before(void) {
   if (!active) return;
-  call(OP_FORK, 0, 8, 76);
+  post(OP_FORK, 0, 76); /* the reservation posted with the guest's own token (fork.c) */
   vf_told = told;
 }
 
@@ -487,10 +500,10 @@ EXPORT int execvp(const char *file, char *const argv[]) {
 }
 
 /* wait4: the server answers once a child's exit_group names this process (parked until then,
-   at most 2 s), at once with WNOHANG or with no child forked and not yet ended; then the host
-   reaps, as the preload does. */
+   at most 2 s), or at once with no child forked and not yet ended; then the host reaps, as the
+   preload does. WNOHANG is answered from the state page in the preload: nothing is sent. */
 EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru) {
-  if (active) call(OP_WAIT, options & WNOHANG ? 1 : 0, 10, 9);
+  if (active && !(options & WNOHANG)) call(OP_WAIT, 0, 10, 9);
   return get_wait4()(pid, status, options, ru);
 }
 
