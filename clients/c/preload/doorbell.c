@@ -160,6 +160,7 @@ static void pass_on(int s) {
 
 void doorbell(int s, siginfo_t *hi, void *uc) {
   int saved = errno;
+  handler_runs++;
   uint64_t was_told = told;
   sigset_t base, all;
   sigfillset(&all);
@@ -172,6 +173,7 @@ void doorbell(int s, siginfo_t *hi, void *uc) {
      a CI run: a child of a shell ended as the shell's exit_group went out). It is dropped,
      never run with the host's siginfo either. */
   if (__atomic_load_n(&ending, __ATOMIC_SEQ_CST) && (kind = is_doorbell(s, hi))) {
+    quiet_runs++;
     errno = saved;
     return;
   }
@@ -179,6 +181,7 @@ void doorbell(int s, siginfo_t *hi, void *uc) {
      left none pending: spec/signals.md §4.2) has nothing to take: the host kernel's own for a
      child whose daemon SIGCHLD was taken already or is still to ring. Not asked. */
   if (active && s == SIGCHLD && state_quiet() && is_doorbell(s, hi)) {
+    quiet_runs++;
     errno = saved;
     return;
   }
@@ -244,6 +247,10 @@ void doorbell(int s, siginfo_t *hi, void *uc) {
 }
 
 /* ---- for ptrace.c (preload.h) ---- */
+
+void blinkd_preload_handler_ran(void) {
+  handler_runs++;
+}
 
 struct blinkd_conn *blinkd_preload_conn(void) {
   return conn.fd >= 0 && !conn.gone && (mypid > 0 || confd >= 0) ? &conn : NULL;

@@ -25,8 +25,22 @@ void resolve_mask_calls(void) {
 int blinkd_host_sigprocmask(int how, const sigset_t *set, sigset_t *old) {
   return hmask(how, set, old);
 }
+/* A wait for the daemon's reply that a signal interrupted makes the C client ask the daemon to
+   interrupt the call (an interrupt frame: spec/protocol.md §6), since a handler that ran must
+   see the call end with EINTR or restart (signal(7)). A signal whose host handler took nothing
+   (the host kernel's own SIGCHLD while the state page's bell is unmoved, or a doorbell after
+   exit_group) ran no handler of the guest's: as on Linux, where an ignored signal does not
+   end a wait, the wait goes on. Only when every handler that ran was such a quiet one: any
+   other (a guest's, ptrace's bell) or none counted (a handler not this library's) ends it. */
 int blinkd_host_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask) {
-  return (int)syscall(SYS_ppoll, fds, n, timeout, mask, _NSIG / 8);
+  struct timespec left, *t = NULL;
+  if (timeout) left = *timeout, t = &left; /* ppoll(2) writes back the time left */
+  for (;;) {
+    unsigned runs = handler_runs, quiet = quiet_runs;
+    int r = (int)syscall(SYS_ppoll, fds, n, t, mask, _NSIG / 8);
+    if (r < 0 && errno == EINTR && handler_runs - runs == quiet_runs - quiet && quiet_runs != quiet) continue;
+    return r;
+  }
 }
 
 int main_thread(void) {

@@ -15,6 +15,8 @@ int blinkd_preload_active(void);
 /* Runs the program's handler for signal s with the emulated siginfo, as the doorbell wrapper
    runs a frame (a signal the tracer let through at a signal-delivery stop). */
 void blinkd_preload_deliver(int s, int code, int pid, uid_t uid, int status, void *uc, const sigset_t *entry);
+/* A host handler of this library's runs on the calling thread (masks.c's blinkd_host_ppoll). */
+void blinkd_preload_handler_ran(void);
 
 /* ptrace.c */
 /* Installs the bell's host handler: first thing in the constructor (an exec's stop rings the

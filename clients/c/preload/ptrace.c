@@ -232,6 +232,7 @@ static void run_on(const struct blinkd_ptrace_serve_out *o, void *uc, const sigs
 
 /* The bell: the daemon stopped this process; serve until it runs on. */
 static void bell(int s, siginfo_t *si, void *uc) {
+  blinkd_preload_handler_ran();
   int saved = errno;
   struct blinkd_conn *c = blinkd_preload_conn();
   if (c) {

@@ -11,6 +11,8 @@ struct thr mainthr = {.mask = ~0ull};
    in threads the library did not start). Static TLS: the library is loaded at startup. */
 __thread struct thr *self __attribute__((tls_model("initial-exec")));
 __thread int32_t mytid __attribute__((tls_model("initial-exec")));
+__thread unsigned handler_runs __attribute__((tls_model("initial-exec")));
+__thread unsigned quiet_runs __attribute__((tls_model("initial-exec")));
 int active;        /* this process is a guest */
 int ending;        /* its exit_group is on its way to the daemon (end_group) */
 int vchild;        /* a vfork child, running in its parent's memory (blinkd_vfork_after) */

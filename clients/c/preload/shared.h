@@ -81,6 +81,11 @@ struct thr {
 extern struct thr mainthr;
 extern __thread struct thr *self __attribute__((tls_model("initial-exec")));
 extern __thread int32_t mytid __attribute__((tls_model("initial-exec")));
+/* The host handlers this library runs on the calling thread (doorbell, ptrace's bell), and
+   those among them that took nothing: blinkd_host_ppoll (masks.c) lets only a wait that such
+   quiet takes alone interrupted go on. */
+extern __thread unsigned handler_runs __attribute__((tls_model("initial-exec")));
+extern __thread unsigned quiet_runs __attribute__((tls_model("initial-exec")));
 static inline struct thr *me(void) {
   return self ? self : &mainthr;
 }
