@@ -8,7 +8,8 @@
  * every stream is pclosed no child is left to wait for. The caller is a child of PID 1 (pid
  * 2), so an orphaned or self-registered `sh` would show. Under the preload glibc's popen
  * spawned with its internal posix_spawn, which no interposition sees: the child registered
- * as a process with no parent, and WNOHANG gave ECHILD. Run under `blinkd run` and under
+ * as a process with no parent, and WNOHANG gave ECHILD. 300 streams open at once all open (the
+ * preload's table had room for 256). Run under `blinkd run` and under
  * `unshare --pid --fork` (spec/native.programs.test.ts).
  */
 #define _GNU_SOURCE
@@ -56,6 +57,16 @@ static int caller(void) {
   errno = 0;
   FILE *x = popen("true", "x");
   printf("mode x: %s, %s\n", x ? "a stream" : "NULL", strerror(errno));
+  /* As many streams open at once as descriptors allow: glibc keeps a list, no count of its own. */
+  enum { MANY = 300 };
+  static FILE *many[MANY];
+  int opened = 0;
+  for (int i = 0; i < MANY; i++)
+    if ((many[i] = popen("true", "r"))) opened++;
+  int closed = 0;
+  for (int i = 0; i < MANY; i++)
+    if (many[i] && pclose(many[i]) == 0) closed++;
+  printf("%d streams at once: %d opened, %d pclosed with status 0\n", MANY, opened, closed);
   /* Every child was reaped by its pclose: none is left to wait for. */
   errno = 0;
   w = wait(NULL);

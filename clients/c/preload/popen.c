@@ -14,13 +14,15 @@
 REAL(FILE *, popen, (const char *, const char *))
 REAL(int, pclose, (FILE *))
 
-#define MAXPOPEN 256
-static struct {
+/* The open streams, as glibc's list of them: grown as needed, so no count of its own limits
+   popen; each holds a descriptor, which RLIMIT_NOFILE bounds. */
+struct stream {
   FILE *f;
   int fd;
   pid_t pid;
-} streams[MAXPOPEN];
-static int nstreams;
+};
+static struct stream *streams;
+static int nstreams, capstreams;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 EXPORT FILE *popen(const char *cmd, const char *mode) {
@@ -49,11 +51,16 @@ EXPORT FILE *popen(const char *cmd, const char *mode) {
   /* Held until the stream is in the table, as glibc holds its list: a popen in another thread
      meanwhile neither misses this stream's close nor takes its place. */
   pthread_mutex_lock(&lock);
-  if (nstreams == MAXPOPEN) {
-    pthread_mutex_unlock(&lock);
-    posix_spawn_file_actions_destroy(&fa);
-    close(p[0]), close(p[1]);
-    return errno = EMFILE, NULL;
+  if (nstreams == capstreams) {
+    int cap = capstreams ? capstreams * 2 : 16;
+    struct stream *n = realloc(streams, (size_t)cap * sizeof *n);
+    if (!n) {
+      pthread_mutex_unlock(&lock);
+      posix_spawn_file_actions_destroy(&fa);
+      close(p[0]), close(p[1]);
+      return errno = ENOMEM, NULL;
+    }
+    streams = n, capstreams = cap;
   }
   for (int i = 0; i < nstreams; i++)
     if (streams[i].fd != target) posix_spawn_file_actions_addclose(&fa, streams[i].fd);
