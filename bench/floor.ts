@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
-import { BIN_NODE_FLAGS, ROOT, RESULTS, loadAverage, stopper } from "./lib/procs.js";
+import { BIN_ENV, BIN_NODE_FLAGS, ROOT, RESULTS, loadAverage, stopper } from "./lib/procs.js";
 import type { Row } from "./lib/report.js";
 import { median, timed } from "./lib/timed.js";
 
@@ -75,7 +75,7 @@ async function run(how: FloorHow, cmd: string[], server: FloorServer, dir: strin
   }
   const file = path.join(dir, "rusage.jsonl");
   fs.rmSync(file, { force: true });
-  const t = await timed([process.execPath, ...BIN_NODE_FLAGS, "--import", RUSAGE, BIN, "run", "--", ...cmd], { BLINKD_BENCH_RUSAGE: file });
+  const t = await timed([process.execPath, ...BIN_NODE_FLAGS, "--import", RUSAGE, BIN, "run", "--", ...cmd], { ...BIN_ENV, BLINKD_BENCH_RUSAGE: file });
   const r = JSON.parse(fs.readFileSync(file, "utf8").trim().split("\n")[0]!) as { user: number; system: number };
   return { ms: t.ms, cpu: (r.user + r.system) / 1000 };
 }

@@ -73,12 +73,32 @@ describe("blinkd run", () => {
 describe("the daemon's Node.js flags", () => {
   it("a daemon the spec helpers start runs with bin/blinkd.js's #! flags (2 MB semi-spaces), as the blinkd command runs", async () => {
     const shebang = fs.readFileSync(path.join(ROOT, "bin/blinkd.js"), "utf8").split("\n", 1)[0]!;
-    expect(shebang).toMatch(/^#!\/usr\/bin\/env -S node .*--max-semi-space-size=2/);
+    expect(shebang).toMatch(/^#!\/usr\/bin\/env -S .* node .*--max-semi-space-size=2/);
     const d = await serve();
     cleanup.push(() => d.stop());
     const argv = fs.readFileSync(`/proc/${d.proc.pid}/cmdline`, "utf8").split("\0");
     for (const flag of shebang.split(" ").filter((a) => a.startsWith("--"))) expect(argv).toContain(flag);
+    const environ = fs.readFileSync(`/proc/${d.proc.pid}/environ`, "utf8").split("\0");
+    expect(environ).toContain("MALLOC_TRIM_THRESHOLD_=4194304");
   });
+
+  // The #! line's malloc setting is the daemon's alone (src/cli/callerenv.ts): run through the
+  // line itself (env -S), the daemon has it and PID 1 gets the caller's environment back.
+  it("bin/blinkd.js run: the daemon starts with MALLOC_TRIM_THRESHOLD_=4194304, its guest has the caller's value or none", async () => {
+    const script = 'read -r l < /proc/self/stat; set -- $l; tr "\\0" "\\n" < /proc/$4/environ | grep "^MALLOC_TRIM" | tr "\\n" " "; echo "guest: ${MALLOC_TRIM_THRESHOLD_-unset} ${BLINKD_CALLER_MALLOC_TRIM_THRESHOLD_-unset}"';
+    const run = (env: NodeJS.ProcessEnv) =>
+      new Promise<string>((resolve, reject) => {
+        const e = { ...process.env, ...env };
+        if (!("MALLOC_TRIM_THRESHOLD_" in env)) delete e.MALLOC_TRIM_THRESHOLD_;
+        const p = spawn(path.join(ROOT, "bin/blinkd.js"), ["run", "--prefix", tempPrefix(), "--", "dash", "-c", script], { env: e, stdio: ["ignore", "pipe", "inherit"] });
+        let out = "";
+        p.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+        const t = setTimeout(() => (p.kill("SIGKILL"), reject(new Error("blinkd run did not end in 20 s"))), 20_000);
+        p.on("exit", () => (clearTimeout(t), resolve(out.trim())));
+      });
+    expect(await run({})).toBe("MALLOC_TRIM_THRESHOLD_=4194304 guest: unset unset");
+    expect(await run({ MALLOC_TRIM_THRESHOLD_: "77" })).toBe("MALLOC_TRIM_THRESHOLD_=4194304 guest: 77 unset");
+  }, 40_000);
 });
 
 describe("socket paths", () => {

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
-import { shebangNodeFlags } from "../../src/cli/nodeflags.js";
+import { shebangEnv, shebangNodeFlags } from "../../src/cli/nodeflags.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "../../..");
 export const RESULTS = path.join(ROOT, "bench/results");
@@ -13,9 +13,13 @@ const BIN = path.join(ROOT, "bin/blinkd.js");
 /** The Node.js flags of the command's `#!` line (bin/blinkd.js): the daemon runs with them as `blinkd` does. */
 export const BIN_NODE_FLAGS: readonly string[] = shebangNodeFlags(BIN);
 
-/** The argv of `blinkd ARGS…` as the command's own `#!` line starts it, with this Node.js. */
+/** The environment of the `#!` line (glibc's malloc settings), as `blinkd` starts with it. */
+export const BIN_ENV: Readonly<Record<string, string>> = shebangEnv(BIN);
+
+/** The argv of `blinkd ARGS…` as the command's own `#!` line starts it (its settings through env(1)), with this Node.js. */
 export function blinkdArgv(args: string[]): string[] {
-  return [process.execPath, ...BIN_NODE_FLAGS, BIN, ...args];
+  const sets = Object.entries(BIN_ENV).map(([k, v]) => `${k}=${v}`);
+  return [...(sets.length ? ["/usr/bin/env", ...sets] : []), process.execPath, ...BIN_NODE_FLAGS, BIN, ...args];
 }
 const PROBE = path.join(ROOT, "dist/bench/probe.js");
 const ECHO = path.join(ROOT, "dist/bench/echo-server.js");
@@ -73,7 +77,7 @@ export async function startDaemon(opts: { probe?: boolean; nodeArgs?: string[]; 
   // BLINKD_DAEMON_NODE_ARGS: Node.js flags for the daemon alone (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), as for the fuzzer.
   const fromEnv = (process.env.BLINKD_DAEMON_NODE_ARGS ?? "").split(" ").filter(Boolean);
   const nodeArgs = [...BIN_NODE_FLAGS, ...fromEnv, ...(opts.nodeArgs ?? []), ...(opts.probe ? ["--expose-gc", "--import", PROBE] : [])];
-  const proc = spawn(process.execPath, [...nodeArgs, opts.bin ?? BIN, "serve", "--prefix", prefix], { stdio: ["ignore", "ignore", "pipe"] });
+  const proc = spawn(process.execPath, [...nodeArgs, opts.bin ?? BIN, "serve", "--prefix", prefix], { env: { ...process.env, ...BIN_ENV }, stdio: ["ignore", "ignore", "pipe"] });
   const memWaiters: ((m: Memory) => void)[] = [];
   let err = "";
   await new Promise<void>((resolve, reject) => {

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { shebangNodeFlags } from "../../src/cli/nodeflags.js";
+import { shebangEnv, shebangNodeFlags } from "../../src/cli/nodeflags.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const BIN = path.join(ROOT, "bin/blinkd.js");
@@ -12,6 +12,8 @@ export const BIN = path.join(ROOT, "bin/blinkd.js");
  * as the `blinkd` command runs it (2 MB semi-spaces), not with Node.js's defaults.
  */
 export const NODE_BIN: readonly string[] = [...shebangNodeFlags(BIN), BIN];
+/** The environment of bin/blinkd.js's `#!` line (glibc's malloc settings), for the daemons the helpers start. */
+export const BIN_ENV: Readonly<Record<string, string>> = shebangEnv(BIN);
 
 export function tempPrefix(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-t-"));
@@ -35,7 +37,7 @@ export interface Served {
  */
 export async function serve(args: string[] = [], prefix = tempPrefix()): Promise<Served> {
   const reserve = args.includes("--reserve-timeout-ms") ? [] : ["--reserve-timeout-ms", "30000"];
-  const proc = spawn(process.execPath, [...NODE_BIN, "serve", "--prefix", prefix, ...reserve, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  const proc = spawn(process.execPath, [...NODE_BIN, "serve", "--prefix", prefix, ...reserve, ...args], { env: { ...process.env, ...BIN_ENV }, stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   const watchers = new Set<() => void>();
   await new Promise<void>((resolve, reject) => {
@@ -79,7 +81,7 @@ export async function serve(args: string[] = [], prefix = tempPrefix()): Promise
 /** Runs the CLI to completion. */
 export function cli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20000): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [...NODE_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [...NODE_BIN, ...args], { env: { ...process.env, ...BIN_ENV, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d: Buffer) => (stdout += d));

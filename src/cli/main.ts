@@ -1,6 +1,10 @@
 /** The `blinkd` command. */
 import { DaemonGoneError, SyscallError } from "../client/errors.js";
 import { UsageError } from "./args.js";
+import { restoreCallerEnv } from "./callerenv.js";
+
+// Before any command starts a guest with process.env (the #! line's settings are the daemon's).
+restoreCallerEnv();
 
 const HELP = `blinkd: the kernel server for blink guests
 
