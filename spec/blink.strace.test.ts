@@ -3,7 +3,8 @@
  * hi; /bin/true'` with strace and sh both in blink, tracing each other through blinkd, prints
  * what strace prints on Linux in a real PID namespace. Both run in the same empty directory.
  * The outputs are compared per process after normalising what differs between any two runs:
- * addresses, the environment's size (blinkd adds BLINKD_SOCKET), getrandom's bytes, strace's
+ * addresses, the environment's size (blinkd adds BLINKD_SOCKET), getrandom's bytes, a SIGCHLD's
+ * si_utime and si_stime (the child's CPU time in ticks: 1 instead of 0 at load), strace's
  * interleaving of two processes (an `<unfinished ...>` call is joined to its `<... resumed>`
  * line, "Process N attached" dropped), and the pids (named by their order of appearance).
  * What remains must be exactly BLINK_DIFFERS: blink's own emulation, not ptrace.
@@ -93,6 +94,8 @@ export function perProcess(out: string, dir: string): string[] {
       .replace(/0x[0-9a-f]+/g, "0xX")
       .replace(/\/\* \d+ vars \*\//g, "/* N vars */")
       .replace(/getrandom\("[^"]*"/g, 'getrandom("…"')
+      // A child's CPU time in its SIGCHLD's siginfo (clock ticks: 0, or 1 at load).
+      .replace(/(si_[us]time)=\d+(?: \/\* [\d.]+ s \*\/)?/g, "$1=T")
       .replace(/^(getcwd\(DIR, \d+\)) = \d+$/, "$1 = N")
       .replace(/\s+=\s+/g, " = ");
     const s = seqs.get(pid) ?? [];
