@@ -42,7 +42,9 @@ export function actorsOwnCost(n: number): number {
       parent: ns,
     });
     p.start();
-    keep.push(p, new LeaderThread(p as unknown as ProcessActor));
+    const l = new LeaderThread(pid, 0n);
+    l.proc = p as unknown as ProcessActor;
+    keep.push(p, l);
   }
   gc();
   const per = (process.memoryUsage().heapUsed - before) / n;

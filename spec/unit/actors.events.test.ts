@@ -6,25 +6,18 @@
  * the kernel's own event records, as `blinkd events` shows them.
  */
 import { describe, expect, it } from "vitest";
-import { Kernel, defaultKernelConfig } from "../../src/actors/kernel.js";
+import type { Kernel } from "../../src/actors/kernel.js";
+import { kernelOnly } from "../helpers/kernelonly.js";
 import { exitGroup, waitAttempt } from "../../src/actors/exit.js";
-import { claim, fork, register, threadCreate } from "../../src/actors/fork.js";
+import { claim, threadCreate } from "../../src/actors/fork.js";
 import { sigaction } from "../../src/actors/signal.js";
 import { HANDLER, SIG } from "../../src/machine/sigset.js";
+import type { OtherThread } from "../../src/actors/leader.js";
 import { E } from "../../src/protocol/errno.js";
 
 function namespace(): { k: Kernel; seen: string[]; child: (parent: number) => number } {
-  const k = new Kernel(defaultKernelConfig, { killHost: () => {}, namespaceOver: () => {}, threadGone: () => {} });
-  const seen: string[] = [];
-  k.addRecorder((_a, id, event) => void (event !== "xstate.init" && seen.push(`${id} ${event}`)));
-  register(k, 0, "/sbin/init", ["init"], 0);
-  const child = (parent: number): number => {
-    const f = fork(k, parent);
-    if (!("pid" in f)) throw new Error(`fork from ${parent}: ${f.message}`);
-    claim(k, f.token, 0);
-    return f.pid;
-  };
-  return { k, seen, child };
+  const { k, steps, child } = kernelOnly();
+  return { k, seen: steps, child };
 }
 
 describe("effects between processes are events between their actors", () => {
@@ -39,7 +32,7 @@ describe("effects between processes are events between their actors", () => {
     const t = threadCreate(k, p, p);
     if (!("tid" in t)) throw new Error(t.message);
     claim(k, t.token, 0);
-    expect(k.ns.system.get(`thread:${t.tid}`)).toBe(k.threads.get(t.tid));
+    expect(k.ns.system.get(`thread:${t.tid}`)).toBe((k.threads.get(t.tid) as OtherThread).actor);
     exitGroup(k, p, 0, false);
     expect(waitAttempt(k, 1, 1, { kind: "any" }, 4)).toMatchObject({ pid: p });
     expect(k.ns.system.get(`proc:${p}`)).toBeUndefined();

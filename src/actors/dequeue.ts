@@ -14,9 +14,9 @@ import { actOn, alive, deliver, take } from "./signal.js";
  */
 export function dequeueFor(k: Kernel, pid: number, tid: number, also: bigint = 0n): SigInfo | undefined {
   for (let guard = 0; guard < 4 * 64 + 8; guard++) {
-    const tc = k.threads.get(tid)?.getSnapshot().context;
-    if (!tc || !alive(k, pid)) return undefined;
-    const info = dequeueMasked(k, pid, tid, tc.blocked | (also & ALL));
+    const t = k.threads.get(tid);
+    if (!t || !alive(k, pid)) return undefined;
+    const info = dequeueMasked(k, pid, tid, t.blocked | (also & ALL));
     if (!info) return undefined;
     // get_signal's loop: the guest runs the handler of what it takes (the kernel's choice of
     // handler); a signal whose action is no longer a handler (an SA_RESETHAND reset by an
@@ -73,10 +73,10 @@ export function watchFor(k: Kernel, pid: number, tid: number, set: bigint): void
 
 /** sigpending(2): what is pending for the thread or its process and blocked by it. */
 export function pendingFor(k: Kernel, pid: number, tid: number): bigint {
-  const t = k.threads.get(tid)?.getSnapshot().context;
+  const t = k.threads.get(tid);
   const c = k.ctx(pid);
   if (!t || !c) return 0n;
-  return (t.pending.mask | c.pending.mask) & t.blocked;
+  return (t.getSnapshot().context.pending.mask | c.pending.mask) & t.blocked;
 }
 
 /** Whether `sig` is pending for the process or any of its threads. */

@@ -7,7 +7,8 @@
  */
 import type { Kernel, StepSnapshot } from "./kernel.js";
 import type { ProcessContext } from "../machine/process.js";
-import { leaderState } from "./leader.js";
+import { leaderState, threadView, type ThreadRef } from "./leader.js";
+import type { ThreadContext } from "../machine/thread.js";
 import { recordedChanges } from "./actorview.js";
 import type { EventRecord } from "../protocol/records.js";
 // The records a control call returns are declared once in the protocol (the CLI and the web view read them).
@@ -113,7 +114,18 @@ export class EventLog {
     const ns = k.ns.getSnapshot();
     this.last.set(k.ns, { state: stateText(ns.value), ctx: ns.context as unknown as Record<string, unknown> });
     k.addRecorder(this.onStep);
+    k.addMaskRecorder(this.onMask);
   }
+
+  /** A thread's context in a spawn record, with its mask (a field of its reference: actors/leader.ts), which the kernel set before the spawn. */
+  private withMask(c: ThreadContext): Record<string, unknown> {
+    return threadView(c, this.k.threads.get(c.tid)?.blocked ?? 0n);
+  }
+
+  /** A mask change, recorded as the update a SET_BLOCKED event of the thread made when the mask was its actor's context. */
+  private readonly onMask = (t: ThreadRef, pid: number): void => {
+    this.push("update", t.id, pid, "SET_BLOCKED", undefined, t.getSnapshot().value, undefined, undefined, { blocked: t.blocked });
+  };
 
   /** Records one thing that happened; kept cheap, since every call and transition passes here. */
   private push(
@@ -156,7 +168,7 @@ export class EventLog {
     const leaderEnds = proc !== undefined && leaderBefore !== undefined && leaderBefore.state !== "exited" && leaderState(snap.value, proc) === "exited";
     if (proc && leaderEnds) this.leaderStep(rec, leaderBefore, type, pid, snap.value, proc);
     // The actor's first snapshot: it was spawned (xstate's own init event).
-    if (type === "xstate.init") this.push("spawn", id, pid, "spawn", undefined, to, undefined, undefined, ctx);
+    if (type === "xstate.init") this.push("spawn", id, pid, "spawn", undefined, to, undefined, undefined, id.startsWith("thread:") && ctx ? this.withMask(ctx as unknown as ThreadContext) : ctx);
     // An event that changed only the leader thread's state is that thread's record alone.
     else if (!(from === to && changes && proc && onlyLeader(changes))) {
       if (from === to) this.push("update", id, pid, type, undefined, to, undefined, undefined, changes);
@@ -178,7 +190,7 @@ export class EventLog {
     const ctx = c.leader as unknown as Record<string, unknown>;
     // First seen, or live again after an exit (execve from another thread: de_thread): a new thread.
     if (!before || (before.state === "exited" && state !== "exited")) {
-      if (state !== "exited") this.push("spawn", id, pid, "spawn", undefined, state, undefined, undefined, ctx);
+      if (state !== "exited") this.push("spawn", id, pid, "spawn", undefined, state, undefined, undefined, this.withMask(c.leader));
       return;
     }
     if (before.state === "exited") return;

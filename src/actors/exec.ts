@@ -20,12 +20,15 @@ export function execve(k: Kernel, pid: number, tid: number, exe: string, argv: s
     // The caller becomes the leader: its own number is released, the connection keeps going.
     // de_thread swaps the pids of two task_structs, so the caller keeps its own signal mask
     // (execve(2): "The signal mask is preserved") and its thread-directed pending signals.
-    const own = k.threads.get(tid)!.getSnapshot().context;
+    const caller = k.threads.get(tid)!;
+    const own = caller.getSnapshot().context;
     k.proc(pid)!.send({ type: "THREAD_DROP", tid });
     k.dropThread(tid, false);
     k.ns.send({ type: "PROC_GONE" });
-    // The leader's state is the process's (actors/leader.ts): the caller's replaces it, live again.
-    k.proc(pid)!.send({ type: "LEADER_TAKEOVER", blocked: own.blocked, pending: own.pending });
+    // The leader's state is the process's (actors/leader.ts): the caller's replaces it, live
+    // again; its mask first, which the leader's new spawn record reads.
+    k.threads.get(pid)!.blocked = caller.blocked;
+    k.proc(pid)!.send({ type: "LEADER_TAKEOVER", pending: own.pending });
   }
   // begin_new_exec → flush_signal_handlers: the process machine's EXEC resets handled signals.
   k.proc(pid)!.send({ type: "EXEC", exe, argv });

@@ -119,7 +119,7 @@ export function forkAbort(k: Kernel, parentPid: number, pid: number): 0 | Errno 
 }
 
 /** A thread's signal mask (task->blocked), which fork and clone copy to the new task. */
-const maskOf = (k: Kernel, tid: number): bigint => k.threads.get(tid)?.getSnapshot().context.blocked ?? 0n;
+const maskOf = (k: Kernel, tid: number): bigint => k.threads.get(tid)?.blocked ?? 0n;
 
 /**
  * clone(CLONE_THREAD): a new tid from the same number space, in the caller's thread group.

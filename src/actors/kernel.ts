@@ -14,7 +14,7 @@ import { WaitQueue } from "./waitqueue.js";
 import type { Errno } from "../protocol/errno.js";
 import type { SigInfo } from "../machine/sigset.js";
 import { Files, defaultFileLimits, type FileLimits } from "./files.js";
-import { LeaderThread, type ThreadRef } from "./leader.js";
+import { LeaderThread, OtherThread, type ThreadRef } from "./leader.js";
 
 export type ProcessActor = Actor<typeof processMachine>;
 export type ThreadActor = Actor<typeof threadMachine>;
@@ -91,6 +91,9 @@ export interface StepSnapshot {
  */
 export type ActorRecorder = (actor: object, id: string, event: string, snapshot: StepSnapshot) => void;
 
+/** Told of each change of a thread's mask (ThreadRef.blocked), which no actor's event carries. */
+export type MaskRecorder = (t: ThreadRef, pid: number) => void;
+
 /** A vfork the parent posted (actors/vfork.ts): its parent, and its failure if it made no child. */
 export interface PostedVfork {
   readonly ppid: number;
@@ -126,7 +129,7 @@ export interface ActorHost {
 export class Kernel implements ActorHost {
   readonly ns: Actor<typeof namespaceMachine>;
   readonly procs = new Map<number, ProcessActor>();
-  /** Every thread by tid: a leader is its process's actor (LeaderThread), any other thread a thread actor. */
+  /** Every thread by tid: a leader is its process's actor (LeaderThread), any other thread a thread actor (OtherThread); each with its mask. */
   readonly threads = new Map<number, ThreadRef>();
   readonly reservations = new Map<string, Reservation>();
   /** The one timer that expires the reservations, due at the oldest one's deadline (reservations.ts). */
@@ -149,6 +152,7 @@ export class Kernel implements ActorHost {
   readonly dying = new Map<number, { readonly signo: number; readonly proc: ProcessActor }>();
   private readonly t0 = performance.now();
   private readonly recorders = new Set<ActorRecorder>();
+  private readonly maskRecorders = new Set<MaskRecorder>();
   private readonly resources: ResourceHooks[] = [];
   /** Daemon-owned files (eventfd) and every process's descriptor table. */
   readonly files: Files;
@@ -243,6 +247,17 @@ export class Kernel implements ActorHost {
     return () => this.recorders.delete(f);
   }
 
+  /** The records of a thread's mask changes (actors/leader.ts, ThreadRef.blocked: a field, not an actor's event). */
+  addMaskRecorder(f: MaskRecorder): () => void {
+    this.maskRecorders.add(f);
+    return () => this.maskRecorders.delete(f);
+  }
+
+  /** Thread `t` of process `pid` has a new mask (set_current_blocked). */
+  recordMask(t: ThreadRef, pid: number): void {
+    for (const f of this.maskRecorders) f(t, pid);
+  }
+
   /** Registers a per-process resource's lifecycle listeners; returns the unregister function. */
   addResource(h: ResourceHooks): () => void {
     this.resources.push(h);
@@ -283,9 +298,11 @@ export class Kernel implements ActorHost {
 
   /** A new process actor, which stands for its leader thread too (actors/leader.ts; `input.blocked` is the leader's mask). */
   spawnProcess(input: ProcessInput): ProcessActor {
-    const a = this.spawn(processMachine, procId(input.pid), input);
+    // The leader's reference first: the spawn's record reads its mask there.
+    const l = new LeaderThread(input.pid, input.blocked ?? 0n);
+    this.threads.set(input.pid, l);
+    const a = (l.proc = this.spawn(processMachine, procId(input.pid), input));
     this.procs.set(input.pid, a);
-    this.threads.set(input.pid, new LeaderThread(a));
     this.ns.send({ type: "PID_ALLOCATED", pid: input.pid });
     this.ref(input.pgid);
     this.ref(input.sid);
@@ -295,17 +312,19 @@ export class Kernel implements ActorHost {
 
   /** A new thread actor for a thread other than the leader; `blocked` is its starting signal mask (the creator's: clone copies it). */
   spawnThread(tid: number, pid: number, blocked = 0n): ThreadActor {
-    const t = this.spawn(threadMachine, threadId(tid), { tid, pid, blocked });
+    // The reference first, as a leader's (spawnProcess).
+    const t = new OtherThread(tid, blocked);
     this.threads.set(tid, t);
+    t.actor = this.spawn(threadMachine, threadId(tid), { tid, pid });
     this.ns.send({ type: "PID_ALLOCATED", pid: tid });
-    return t;
+    return t.actor;
   }
 
   /** A non-leader thread's number is released when it exits (release_task). */
   dropThread(tid: number, notify = true): void {
     const t = this.threads.get(tid);
     if (!t) return;
-    if (!(t instanceof LeaderThread)) this.release(t as ThreadActor);
+    if (t instanceof OtherThread) this.release(t.actor);
     this.threads.delete(tid);
     if (notify) this.hooks.threadGone(tid);
   }

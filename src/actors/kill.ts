@@ -111,8 +111,8 @@ export function sendFromOutside(k: Kernel, pid: number, signo: number, uid: numb
   // A handled signal, or one a thread blocks or waits for (sigwait): it must come from the
   // daemon's queue with its siginfo, since the guest takes every host signal the daemon
   // sends as a doorbell.
-  const t = k.threads.get(pid)?.getSnapshot().context;
-  if (!has(c.sigactions.caught, signo) && !(t && has(t.blocked | t.waiting, signo))) return false;
+  const t = k.threads.get(pid);
+  if (!has(c.sigactions.caught, signo) && !(t && has(t.blocked | t.getSnapshot().context.waiting, signo))) return false;
   sendSignal(k, pid, undefined, { signo, code: SI.USER, pid: 0, uid, status: 0 }, true);
   return true;
 }

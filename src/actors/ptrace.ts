@@ -320,7 +320,7 @@ function takeSignal(k: Kernel, pid: number, l: Link, sig: number, stop: PtraceSt
       ? stop.info
       : { signo: sig, code: SI.USER, pid: c.tracer, uid: k.ctx(c.tracer)?.creds.ruid ?? 0, status: 0 };
   // "If the (new) signal is now blocked, requeue it."
-  const t = k.threads.get(pid)?.getSnapshot().context;
+  const t = k.threads.get(pid);
   if (t && has(t.blocked, sig)) {
     sendSignal(k, pid, pid, info, true);
     return null;

@@ -58,7 +58,7 @@ export function disposition(c: ProcessContext, signo: number): Disposition {
 
 /** The thread a thread-group signal is checked against (the leader, as group_send_sig_info passes p). */
 function leaderBlocked(k: Kernel, pid: number, tid?: number): bigint {
-  return k.threads.get(tid ?? pid)?.getSnapshot().context.blocked ?? 0n;
+  return k.threads.get(tid ?? pid)?.blocked ?? 0n;
 }
 
 /**
@@ -185,11 +185,13 @@ export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
   const held = c.delivery === DELIVERY.HOST_BLOCKED ? rungWhileBlocked(k, pid, c) : 0n;
   let ready = 0n;
   for (const tid of c.threads) {
-    const t = k.threads.get(tid)?.getSnapshot().context;
+    const r = k.threads.get(tid);
+    if (!r) continue;
+    const t = r.getSnapshot().context;
     // A handled signal the thread does not block; or one of the set it waits for in
     // sigtimedwait, blocked or not (do_sigtimedwait unblocks `which` while it sleeps).
     // (signalfd: the signals it reads from one, likewise: signalfd_notify wakes its readers.)
-    if (t) ready |= (t.pending.mask | c.pending.mask) & ((~t.blocked & c.sigactions.caught) | (t.blocked & held) | t.waiting | t.watched);
+    ready |= (t.pending.mask | c.pending.mask) & ((~r.blocked & c.sigactions.caught) | (r.blocked & held) | t.waiting | t.watched);
   }
   ready &= ring;
   for (let sig = 1; ready !== 0n && sig <= 64; sig++) if (has(ready, sig)) k.hooks.killHost(pid, c.hostpid, sig);
@@ -236,7 +238,7 @@ function nextAction(k: Kernel, pid: number, c: ProcessContext, skip: bigint, fra
     const tc = t.getSnapshot().context;
     // dequeue_signal: the thread's own queue first, then the process's, with the mask the
     // frames already set up for this thread added (signal_setup_done → set_current_blocked).
-    const blocked = tc.blocked | skip | (frames.get(tid)?.held ?? 0n);
+    const blocked = t.blocked | skip | (frames.get(tid)?.held ?? 0n);
     const own = nextSignal(tc.pending, blocked);
     if (own) return { tid, from: "thread", signo: own };
     const shared = nextSignal(c.pending, blocked);
@@ -412,7 +414,7 @@ export function sigaction(k: Kernel, pid: number, signo: number, handler: number
 export function sigprocmask(k: Kernel, pid: number, tid: number, how: number, set: bigint): bigint | Errno {
   const t = k.threads.get(tid);
   if (!t) return errno(E.ESRCH);
-  const old = t.getSnapshot().context.blocked;
+  const old = t.blocked;
   const s = set & ALL;
   const mask = how === HOW.BLOCK ? old | s : how === HOW.UNBLOCK ? old & ~s : how === HOW.SETMASK ? s : undefined;
   if (mask === undefined) return errno(E.EINVAL, `rt_sigprocmask.how: expected 0 (SIG_BLOCK), 1 (SIG_UNBLOCK) or 2 (SIG_SETMASK), got ${how}`);
@@ -420,13 +422,20 @@ export function sigprocmask(k: Kernel, pid: number, tid: number, how: number, se
   return old;
 }
 
-/** set_current_blocked: the thread's new mask (SIGKILL and SIGSTOP cannot be blocked); signals it unblocked may act now. */
+/**
+ * set_current_blocked: the thread's new mask (SIGKILL and SIGSTOP cannot be blocked); signals
+ * it unblocked may act now. The mask is its reference's plain field (actors/leader.ts,
+ * ThreadRef.blocked); only a live thread's changes, as only a live task calls this.
+ */
 function setBlocked(k: Kernel, pid: number, tid: number, mask: bigint): bigint {
   const t = k.threads.get(tid);
   if (!t) return 0n;
-  const old = t.getSnapshot().context.blocked;
+  const old = t.blocked;
   const blocked = mask & ~KERNEL_ONLY;
-  t.send({ type: "SET_BLOCKED", blocked });
+  if (blocked !== old && k.ctx(pid)?.threads.has(tid)) {
+    t.blocked = blocked;
+    k.recordMask(t, pid);
+  }
   deliver(k, pid, old & ~blocked);
   return old;
 }

@@ -84,7 +84,7 @@ export interface ProcessInput {
   parentTid?: number;
   /** A forked child's parent: what the child copies from it beyond the fields above. */
   inherit?: Pick<ProcessContext, "sigactions" | "creds" | "info">;
-  /** The leader thread's starting signal mask: the forking thread's (copy_process copies current->blocked); 0 when not given. */
+  /** The leader thread's starting signal mask: the forking thread's (copy_process copies current->blocked); 0 when not given. The kernel keeps it on the leader's ThreadRef (actors/leader.ts), not in this context. */
   blocked?: bigint;
 }
 
@@ -183,13 +183,12 @@ export type ProcessEvent =
   | { type: "INFO"; info: Partial<ProcInfo> }
   | { type: "SET_COMM"; comm: string }
   /** The leader thread's events (machine/thread.ts has the same for any other thread). */
-  | { type: "SET_BLOCKED"; blocked: bigint }
   | { type: "SET_WAITING"; waiting: bigint }
   | { type: "SET_WATCHED"; watched: bigint }
   | { type: "THREAD_PENDING"; pending: SigQueue }
   | { type: "THREAD_COMM"; comm: string }
   /** execve from another thread (de_thread): that thread becomes the leader, with its own mask and pending signals. */
-  | { type: "LEADER_TAKEOVER"; blocked: bigint; pending: SigQueue };
+  | { type: "LEADER_TAKEOVER"; pending: SigQueue };
 
 /** comm is the executable's basename cut to TASK_COMM_LEN - 1 = 15 bytes (fs/exec.c __set_task_comm). */
 export function commOf(exe: string): string {
@@ -310,14 +309,13 @@ export const processMachine = setup({
       if (parent) enqueue.sendTo(parent, to({ type: "CHILD_EXITED", pid: context.pid }));
     }),
     // The leader thread's state: a new value each time, as a thread actor's context.
-    setLeaderBlocked: assign(({ context, event }) => (event.type === "SET_BLOCKED" ? { leader: { ...context.leader, blocked: event.blocked } } : {})),
     setLeaderWaiting: assign(({ context, event }) => (event.type === "SET_WAITING" ? { leader: { ...context.leader, waiting: event.waiting } } : {})),
     setLeaderWatched: assign(({ context, event }) => (event.type === "SET_WATCHED" ? { leader: { ...context.leader, watched: event.watched } } : {})),
     setLeaderPending: assign(({ context, event }) => (event.type === "THREAD_PENDING" ? { leader: { ...context.leader, pending: event.pending } } : {})),
     setLeaderComm: assign(({ context, event }) => (event.type === "THREAD_COMM" ? { leader: { ...context.leader, comm: event.comm } } : {})),
     // de_thread: the caller takes the leader's place as a new task would (no name of its own, no waits).
     takeOverLeader: assign(({ context, event }) =>
-      event.type === "LEADER_TAKEOVER" ? { leader: { tid: context.pid, pid: context.pid, blocked: event.blocked, pending: event.pending, comm: null, waiting: 0n, watched: 0n } } : {},
+      event.type === "LEADER_TAKEOVER" ? { leader: { tid: context.pid, pid: context.pid, pending: event.pending, comm: null, waiting: 0n, watched: 0n } } : {},
     ),
     addLeader: ({ context }) => void context.threads.add(context.pid),
     addThread: ({ context, event }) => void (event.type === "THREAD_ADD" && context.threads.add(event.tid)),
@@ -360,7 +358,7 @@ export const processMachine = setup({
     pending: EMPTY_QUEUE,
     job: NO_JOB,
     info: input.inherit ? input.inherit.info : NO_INFO,
-    leader: { tid: input.pid, pid: input.pid, blocked: input.blocked ?? 0n, pending: EMPTY_QUEUE, comm: null, waiting: 0n, watched: 0n },
+    leader: { tid: input.pid, pid: input.pid, pending: EMPTY_QUEUE, comm: null, waiting: 0n, watched: 0n },
   }),
   initial: "embryo",
   on: {
@@ -384,7 +382,6 @@ export const processMachine = setup({
     REAP_CHILD: { actions: ["dropChild", "reapChild"] },
     THREAD_ADD: { actions: "addThread" },
     THREAD_DROP: { actions: "dropThread" },
-    SET_BLOCKED: { guard: "leaderLive", actions: "setLeaderBlocked" },
     SET_WAITING: { guard: "leaderLive", actions: "setLeaderWaiting" },
     SET_WATCHED: { guard: "leaderLive", actions: "setLeaderWatched" },
     THREAD_PENDING: { guard: "leaderLive", actions: "setLeaderPending" },

@@ -13,13 +13,14 @@ export const threadId = (tid: number): string => `thread:${tid}`;
 export interface ThreadInput {
   tid: number;
   pid: number;
-  /** The mask it starts with: the creating thread's (fork and clone copy current->blocked). */
-  blocked: bigint;
 }
 
+/**
+ * The thread's signal mask (task->blocked) is not here: it is a plain field of the thread's
+ * reference (actors/leader.ts, ThreadRef.blocked), since a shell changes it around every fork
+ * and an xstate event per change cost more than the rest of the change (bench/README.md).
+ */
 export interface ThreadContext extends ThreadInput {
-  /** The thread's signal mask (task->blocked): /proc/PID/status SigBlk. */
-  blocked: bigint;
   /** Thread-directed pending signals (task->pending, tkill/tgkill): SigPnd. */
   pending: SigQueue;
   /** The thread's own name (prctl PR_SET_NAME from this thread), null while it has the process's comm. */
@@ -34,7 +35,6 @@ export type ThreadEvent =
   | { type: "CLAIM" }
   | { type: "EXIT" }
   | { type: "ABORT" }
-  | { type: "SET_BLOCKED"; blocked: bigint }
   | { type: "SET_WAITING"; waiting: bigint }
   | { type: "SET_WATCHED"; watched: bigint }
   | { type: "PENDING"; pending: SigQueue }
@@ -43,7 +43,6 @@ export type ThreadEvent =
 export const threadMachine = setup({
   types: { context: {} as ThreadContext, events: {} as ThreadEvent, input: {} as ThreadInput },
   actions: {
-    setBlocked: assign(({ event }) => (event.type === "SET_BLOCKED" ? { blocked: event.blocked } : {})),
     setWaiting: assign(({ event }) => (event.type === "SET_WAITING" ? { waiting: event.waiting } : {})),
     setWatched: assign(({ event }) => (event.type === "SET_WATCHED" ? { watched: event.watched } : {})),
     setPending: assign(({ event }) => (event.type === "PENDING" ? { pending: event.pending } : {})),
@@ -52,9 +51,8 @@ export const threadMachine = setup({
 }).createMachine({
   id: "thread",
   // Fields named one by one, not spread from input: see the process machine's context.
-  context: ({ input }) => ({ tid: input.tid, pid: input.pid, blocked: input.blocked, pending: EMPTY_QUEUE, comm: null, waiting: 0n, watched: 0n }),
+  context: ({ input }) => ({ tid: input.tid, pid: input.pid, pending: EMPTY_QUEUE, comm: null, waiting: 0n, watched: 0n }),
   on: {
-    SET_BLOCKED: { actions: "setBlocked" },
     SET_WAITING: { actions: "setWaiting" },
     SET_WATCHED: { actions: "setWatched" },
     PENDING: { actions: "setPending" },

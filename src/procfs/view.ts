@@ -199,7 +199,7 @@ export function viewOf(k: Kernel, pid: number, reader?: { readonly tid: number }
       comm: tid === pid ? c.image.comm : (tc?.comm ?? c.image.comm),
       state: letter,
       pending: tc?.pending.mask ?? 0n,
-      blocked: tc?.blocked ?? 0n,
+      blocked: t?.blocked ?? 0n,
       queued: tc?.pending.q.length ?? 0,
       leader: tid === pid,
       // A native guest's host thread is the leader's host pid; other threads' are unknown.

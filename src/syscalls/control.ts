@@ -5,6 +5,7 @@ import { E, errno } from "../protocol/errno.js";
 import { EV } from "../protocol/messages.js";
 import type { Kernel } from "../actors/kernel.js";
 import { flatProcess, plain, recordedChanges } from "../actors/actorview.js";
+import { threadView } from "../actors/leader.js";
 import type { Eventfd } from "../actors/eventfd.js";
 import { checkKernel } from "../actors/invariants.js";
 import type { EventRecord } from "../actors/eventlog.js";
@@ -65,7 +66,7 @@ function processActors(k: Kernel, d: DaemonView, pid: number): ActorRecord[] {
     const t = k.threads.get(tid);
     if (!t) continue;
     const ts = t.getSnapshot();
-    out.push({ id: `thread:${tid}`, kind: "thread", state: ts.value, context: plain(ts.context), parked: d.parkedCalls(tid) });
+    out.push({ id: `thread:${tid}`, kind: "thread", state: ts.value, context: plain(threadView(ts.context, t.blocked)), parked: d.parkedCalls(tid) });
   }
   return out;
 }
