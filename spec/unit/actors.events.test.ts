@@ -73,6 +73,25 @@ describe("effects between processes are events between their actors", () => {
     expect([...k.ctx(1)!.children]).toEqual([c]);
   });
 
+  it("a process's fork, exit and reap take no step of the namespace actor; init's death still ends the namespace once its last task is gone", () => {
+    const { k, seen, child } = namespace();
+    const [tasks, created] = [k.tasks, k.created];
+    seen.length = 0;
+    const p = child(1);
+    expect([k.lastPid, k.tasks, k.created]).toEqual([p, tasks + 1, created + 1]);
+    exitGroup(k, p, 0, false);
+    expect(waitAttempt(k, 1, 1, { kind: "any" }, 4)).toMatchObject({ pid: p });
+    expect(k.tasks).toBe(tasks);
+    expect(seen.filter((s) => s.startsWith("namespace "))).toEqual([]);
+    // A zombie left when init dies is reaped with the rest; the last task's end is the namespace's.
+    const q = child(1);
+    exitGroup(k, q, 0, false);
+    exitGroup(k, 1, 0, false);
+    expect(k.tasks).toBe(0);
+    expect(k.nsState()).toBe("over");
+    expect(seen.filter((s) => s.startsWith("namespace ") && !s.endsWith(" RELEASE"))).toEqual(["namespace INIT_DIED", "namespace ALL_GONE"]);
+  });
+
   it("a parent that ignores SIGCHLD has its dead child released at once: REAP to the child, no event to the parent, nothing left to wait for", () => {
     const { k, seen, child } = namespace();
     expect(sigaction(k, 1, SIG.SIGCHLD, HANDLER.IGN, 0)).toBe(0);

@@ -23,7 +23,7 @@ export function execve(k: Kernel, pid: number, tid: number, exe: string, argv: s
     const own = k.threads.get(tid)!.getSnapshot().context;
     k.proc(pid)!.send({ type: "THREAD_DROP", tid });
     k.dropThread(tid, false);
-    k.ns.send({ type: "PROC_GONE" });
+    k.taskGone();
     // The leader's state is the process's (actors/leader.ts): the caller's replaces it, live again.
     k.proc(pid)!.send({ type: "LEADER_TAKEOVER", blocked: own.blocked, pending: own.pending });
   }

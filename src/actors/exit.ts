@@ -41,7 +41,7 @@ export function endThread(k: Kernel, pid: number, tid: number, groupExit = false
   if (tid !== pid) {
     if (!mine) return;
     k.dropThread(tid);
-    k.ns.send({ type: "PROC_GONE" });
+    k.taskGone();
   } else {
     k.hooks.threadGone(tid);
   }
