@@ -82,6 +82,13 @@ describe("round trips the page saves", () => {
     const interrupts = calls(/#\d+ interrupt /);
     expect(interrupts, `${interrupts} interrupt frames in 30 iterations`).toBeLessThanOrEqual(2);
     expect(r.pages, "the state page left behind").toEqual([]);
+    // One pwrite per changed slot per flush: dash's slot is written at the fork (CHILDREN),
+    // at the child's exit (the bell and WAITABLE together, before the ring), at the reap and
+    // at the dequeue that leaves no SIGCHLD (SEEN): 4 per iteration, where the bell and the
+    // counts each written at once made 5 or more.
+    const writes = calls(/state page: slot 1 written$/);
+    expect(writes, `${writes} writes of dash's slot in 30 iterations`).toBeGreaterThanOrEqual(4 * 30);
+    expect(writes, `${writes} writes of dash's slot in 30 iterations`).toBeLessThanOrEqual(4 * 30 + 15);
   }, 120_000);
 
   it("the counts' walk is bounded: with 3 children WNOHANG is answered from the page, with 70 (past 64) the daemon is asked", async () => {

@@ -1,8 +1,10 @@
 /**
  * Cross-process effects travel as events between the namespace's actors (ARCHITECTURE.md,
  * "Who owns what"): the actors are one xstate system rooted at the namespace actor, a dying
- * process's actor hands its children over (REPARENT to each, ADOPT to the reaper), a zombie
- * tells its parent (CHILD_EXITED), and a parent that auto-reaps releases it (REAP). Read from
+ * process's actor hands its children over (REPARENT to each, ADOPT to the reaper), and a dead
+ * child is released (REAP: zombie → reaped) at once when its parent auto-reaps, else at its
+ * parent's wait; the parent's actor takes no event for either (its list is changed in place:
+ * machine/process.ts). Read from
  * the kernel's own event records, as `blinkd events` shows them.
  */
 import { describe, expect, it } from "vitest";
@@ -40,15 +42,15 @@ describe("effects between processes are events between their actors", () => {
     expect(k.threads.has(p) || k.threads.has(t.tid)).toBe(false);
   });
 
-  it("a dying process's actor gives each child REPARENT and init ADOPT, in list order; a zombie child tells init CHILD_EXITED and waits for init's wait", () => {
+  it("a dying process's actor gives each child REPARENT and init ADOPT, in list order; a zombie child waits for init's wait, with no event to init", () => {
     const { k, seen, child } = namespace();
     const p = child(1);
     const [a, b, c] = [child(p), child(p), child(p)];
     exitGroup(k, b, 3 << 8, false);
     seen.length = 0;
     exitGroup(k, p, 0, false);
-    const moves = seen.filter((s) => / (FORGET_CHILDREN|REPARENT|ADOPT|CHILD_EXITED)$/.test(s));
-    expect(moves).toEqual([`proc:${a} REPARENT`, `proc:${b} REPARENT`, `proc:${c} REPARENT`, "proc:1 ADOPT", `proc:${p} FORGET_CHILDREN`, "proc:1 CHILD_EXITED", "proc:1 CHILD_EXITED"]);
+    const moves = seen.filter((s) => / (FORGET_CHILDREN|REPARENT|ADOPT|CHILD_EXITED|REAP)$/.test(s));
+    expect(moves).toEqual([`proc:${a} REPARENT`, `proc:${b} REPARENT`, `proc:${c} REPARENT`, "proc:1 ADOPT", `proc:${p} FORGET_CHILDREN`]);
     expect([...k.ctx(1)!.children]).toEqual([p, a, b, c]);
     expect(k.ctx(p)!.children.size).toBe(0);
     expect([a, b, c].map((x) => k.ctx(x)!.ppid)).toEqual([1, 1, 1]);
@@ -56,15 +58,40 @@ describe("effects between processes are events between their actors", () => {
     expect(k.state(b)).toBe("zombie");
     expect(waitAttempt(k, 1, 1, { kind: "any" }, 4)).toMatchObject({ pid: p });
     expect(waitAttempt(k, 1, 1, { kind: "any" }, 4)).toMatchObject({ pid: b, wstatus: 3 << 8 });
+    // The wait's reap: the zombie's own step alone, and init's list without it.
+    exitGroup(k, a, 0, false);
+    seen.length = 0;
+    expect(waitAttempt(k, 1, 1, { kind: "any" }, 4)).toMatchObject({ pid: a });
+    expect(seen.filter((s) => s.startsWith("proc:"))).toEqual([`proc:${a} REAP`]);
+    expect([...k.ctx(1)!.children]).toEqual([c]);
   });
 
-  it("a parent that ignores SIGCHLD releases its dead child itself: CHILD_EXITED to the parent, REAP to the child, nothing left to wait for", () => {
+  it("a process's fork, exit and reap take no step of the namespace actor; init's death still ends the namespace once its last task is gone", () => {
+    const { k, seen, child } = namespace();
+    const [tasks, created] = [k.tasks, k.created];
+    seen.length = 0;
+    const p = child(1);
+    expect([k.lastPid, k.tasks, k.created]).toEqual([p, tasks + 1, created + 1]);
+    exitGroup(k, p, 0, false);
+    expect(waitAttempt(k, 1, 1, { kind: "any" }, 4)).toMatchObject({ pid: p });
+    expect(k.tasks).toBe(tasks);
+    expect(seen.filter((s) => s.startsWith("namespace "))).toEqual([]);
+    // A zombie left when init dies is reaped with the rest; the last task's end is the namespace's.
+    const q = child(1);
+    exitGroup(k, q, 0, false);
+    exitGroup(k, 1, 0, false);
+    expect(k.tasks).toBe(0);
+    expect(k.nsState()).toBe("over");
+    expect(seen.filter((s) => s.startsWith("namespace ") && !s.endsWith(" RELEASE"))).toEqual(["namespace INIT_DIED", "namespace ALL_GONE"]);
+  });
+
+  it("a parent that ignores SIGCHLD has its dead child released at once: REAP to the child, no event to the parent, nothing left to wait for", () => {
     const { k, seen, child } = namespace();
     expect(sigaction(k, 1, SIG.SIGCHLD, HANDLER.IGN, 0)).toBe(0);
     const p = child(1);
     seen.length = 0;
     exitGroup(k, p, 0, false);
-    expect(seen.filter((s) => / (NOTIFY_PARENT|CHILD_EXITED|REAP)$/.test(s))).toEqual(["proc:1 CHILD_EXITED", `proc:${p} NOTIFY_PARENT`, `proc:${p} REAP`]);
+    expect(seen.filter((s) => / (CHILD_EXITED|REAP_CHILD|REAP)$/.test(s) || s.startsWith("proc:1 "))).toEqual([`proc:${p} REAP`]);
     expect(k.procs.has(p)).toBe(false);
     expect(k.ctx(1)!.children.size).toBe(0);
     expect(waitAttempt(k, 1, 1, { kind: "any" }, 4)).toMatchObject({ code: E.ECHILD });

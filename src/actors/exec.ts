@@ -24,7 +24,7 @@ export function execve(k: Kernel, pid: number, tid: number, exe: string, argv: s
     const own = caller.getSnapshot().context;
     k.proc(pid)!.send({ type: "THREAD_DROP", tid });
     k.dropThread(tid, false);
-    k.ns.send({ type: "PROC_GONE" });
+    k.taskGone();
     // The leader's state is the process's (actors/leader.ts): the caller's replaces it, live
     // again; its mask first, which the leader's new spawn record reads.
     k.threads.get(pid)!.blocked = caller.blocked;

@@ -11,7 +11,7 @@
  */
 import { E, errno, type Errno } from "../protocol/errno.js";
 import { CONTINUED, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WSTOPPED, __WALL, __WCLONE, __WNOTHREAD, signaled, stopped } from "../machine/wstatus.js";
-import type { ProcessContext } from "../machine/process.js";
+import { autoReaps, type ProcessContext } from "../machine/process.js";
 import { SI, SIG, type SigInfo } from "../machine/sigset.js";
 import type { Kernel } from "./kernel.js";
 import { NOT_READY, park, type Attempt } from "./park.js";
@@ -41,7 +41,7 @@ export function endThread(k: Kernel, pid: number, tid: number, groupExit = false
   if (tid !== pid) {
     if (!mine) return;
     k.dropThread(tid);
-    k.ns.send({ type: "PROC_GONE" });
+    k.taskGone();
   } else {
     k.hooks.threadGone(tid);
   }
@@ -107,14 +107,31 @@ export function findNewReaper(k: Kernel, pid: number): number {
 }
 
 /**
- * exit_notify → do_notify_parent, once the exit signal is sent: the zombie's actor tells its
- * parent's (NOTIFY_PARENT → CHILD_EXITED), and a parent that auto-reaps (SIGCHLD ignored or
- * SA_NOCLDWAIT: the parent's own guard, machine/process.ts) releases it at once (REAP); its
- * number is then free. Waking the parent's waiters is the caller's (Kernel.notifyParent).
+ * exit_notify → do_notify_parent, once the exit signal is sent: a parent that auto-reaps
+ * (SIGCHLD ignored or SA_NOCLDWAIT: autoReaps, machine/process.ts) releases the zombie at once
+ * ("autoreap": release_task, EXIT_DEAD); its number is then free. Any other parent's state
+ * does not change (the zombie waits in its list for wait), so the parent's actor gets no
+ * event: an exit costs no xstate step for it (bench/README.md). Waking the parent's waiters
+ * is the caller's (Kernel.notifyParent).
  */
 function tellParent(k: Kernel, pid: number): void {
-  k.proc(pid)?.send({ type: "NOTIFY_PARENT" });
-  if (k.state(pid) === "reaped") k.dropProcess(pid);
+  if (k.state(pid) !== "zombie") return;
+  const parent = k.ctx(k.ctx(pid)!.ppid);
+  if (parent && autoReaps(parent)) release(k, pid);
+}
+
+/**
+ * release_task (kernel/exit.c) of a zombie: it leaves its parent's children list
+ * (__unhash_process: list_del_init(&p->sibling)), its actor ends (REAP: zombie → reaped) and
+ * its number is free (Kernel.dropProcess). The parent's list is a Set its actor changes in
+ * place and no transition of it reads (machine/process.ts), so the kernel takes the child
+ * out itself: one xstate step per reap (the child's), where an event to the parent that
+ * relayed REAP to the child made two (bench/README.md).
+ */
+function release(k: Kernel, pid: number): void {
+  k.ctx(k.ctx(pid)!.ppid)?.children.delete(pid);
+  k.proc(pid)!.send({ type: "REAP" });
+  k.dropProcess(pid);
 }
 
 /**
@@ -211,15 +228,14 @@ function initDied(k: Kernel, wstatus: number): void {
 }
 
 /**
- * The parent collects a zombie (release_task): the parent's actor drops it from its list and
- * tells it REAP (REAP_CHILD); its number is free once nothing refers to it.
+ * The parent collects a zombie (wait_task_zombie → release_task): it leaves the parent's
+ * list and its number is free once nothing refers to it.
  */
 export function reap(k: Kernel, pid: number): number {
   const c = k.ctx(pid)!;
   const wstatus = c.wstatus ?? 0;
   k.waitChanged(c.ppid);
-  k.proc(c.ppid)?.send({ type: "REAP_CHILD", pid });
-  k.dropProcess(pid);
+  release(k, pid);
   return wstatus;
 }
 

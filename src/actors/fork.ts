@@ -15,7 +15,7 @@ function newProcessNumber(k: Kernel): number | Errno {
   // copy_process: "if (data_race(nr_threads >= max_threads)) goto bad_fork_cleanup_count;"
   // and the RLIMIT_NPROC check before it both fail with -EAGAIN (fork(2): "A system-imposed
   // limit on the number of threads was encountered"). Zombies count until reaped.
-  const tasks = k.ns.getSnapshot().context.nprocs;
+  const tasks = k.tasks;
   if (tasks >= k.config.maxTasks) return errno(E.EAGAIN, `the namespace holds ${tasks} tasks, its limit (--max-tasks)`);
   // fork(2): EAGAIN "A system-imposed limit on the number of threads was encountered"
   // (alloc_pid fails with -EAGAIN when the namespace's idr is full).
@@ -47,7 +47,7 @@ function becomeInitIfFirst(k: Kernel, pid: number): void {
 export function register(k: Kernel, hostpid: number, exe: string, argv: string[], delivery: number): { pid: number } | Errno {
   // `serve`: a namespace that is over is started anew for the next process (namespace.ts,
   // RENEW); otherwise a dying or dead namespace takes nobody.
-  if (k.nsState() === "over" && k.config.renewNamespace) k.ns.send({ type: "RENEW" });
+  if (k.nsState() === "over" && k.config.renewNamespace) k.renew();
   if (k.nsState() === "dying" || k.nsState() === "over") return errno(E.ESRCH, "the namespace is over: its init has died");
   const pid = newProcessNumber(k);
   if (typeof pid !== "number") return pid;

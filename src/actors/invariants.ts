@@ -132,8 +132,7 @@ export function checkKernel(k: Kernel): CheckReport {
     for (const m of members) if (k.ctx(m)?.pgid !== pgid) problem(`process group ${pgid} lists ${m}, whose group is ${k.ctx(m)?.pgid ?? "none: it is gone"}`);
   }
 
-  const nsc = k.ns.getSnapshot().context;
-  if (nsc.nprocs !== counts.tasks) problem(`the namespace counts ${nsc.nprocs} tasks, the registry holds ${counts.tasks}`);
+  if (k.tasks !== counts.tasks) problem(`the namespace counts ${k.tasks} tasks, the registry holds ${counts.tasks}`);
 
   for (const [pid, q] of k.childWait) {
     count("waiters", q.size);

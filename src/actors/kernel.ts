@@ -150,6 +150,12 @@ export class Kernel implements ActorHost {
   running = 0;
   /** Processes a fatal signal has doomed (SIGNAL_GROUP_EXIT) that have not died yet: pid → the signal, and the process actor (a pid may be reused). */
   readonly dying = new Map<number, { readonly signo: number; readonly proc: ProcessActor }>();
+  /** The last pid handed out: alloc_pid's cursor (pid_namespace's last_pid / idr cursor). */
+  lastPid = 0;
+  /** Processes and threads that hold a number, zombies and reservations included (nr_threads). */
+  tasks = 0;
+  /** Processes and threads ever created (fork, clone, register): /proc/stat's "processes" (total_forks). */
+  created = 0;
   private readonly t0 = performance.now();
   private readonly recorders = new Set<ActorRecorder>();
   private readonly maskRecorders = new Set<MaskRecorder>();
@@ -292,8 +298,33 @@ export class Kernel implements ActorHost {
 
   /** alloc_pid: the next free number, or 0 when none is left. */
   allocPid(): number {
-    const pid = nextPid(this.ns.getSnapshot().context.lastPid, this.config.pidMax, this.inUse);
+    const pid = nextPid(this.lastPid, this.config.pidMax, this.inUse);
     return pid;
+  }
+
+  /**
+   * A number was taken by a new process or thread: the cursor moves to it and the task counts
+   * grow. Plain counters, not the namespace actor's context: no transition reads them but the
+   * last task's end (taskGone), so a fork costs the namespace no xstate step.
+   */
+  private pidAllocated(pid: number): void {
+    this.lastPid = pid;
+    this.tasks++;
+    this.created++;
+  }
+
+  /** A process or thread released its number; the last one of a dying namespace ends it (ALL_GONE: over). */
+  taskGone(): void {
+    this.tasks--;
+    if (this.tasks === 0 && this.nsState() === "dying") this.ns.send({ type: "ALL_GONE" });
+  }
+
+  /** `serve`'s new namespace after one that is over (namespace.ts, RENEW): numbered from 1 again. */
+  renew(): void {
+    this.ns.send({ type: "RENEW" });
+    this.lastPid = 0;
+    this.tasks = 0;
+    this.created = 0;
   }
 
   /** A new process actor, which stands for its leader thread too (actors/leader.ts; `input.blocked` is the leader's mask). */
@@ -303,7 +334,7 @@ export class Kernel implements ActorHost {
     this.threads.set(input.pid, l);
     const a = (l.proc = this.spawn(processMachine, procId(input.pid), input));
     this.procs.set(input.pid, a);
-    this.ns.send({ type: "PID_ALLOCATED", pid: input.pid });
+    this.pidAllocated(input.pid);
     this.ref(input.pgid);
     this.ref(input.sid);
     this.joinPgrp(input.pid, input.pgid);
@@ -316,7 +347,7 @@ export class Kernel implements ActorHost {
     const t = new OtherThread(tid, blocked);
     this.threads.set(tid, t);
     t.actor = this.spawn(threadMachine, threadId(tid), { tid, pid });
-    this.ns.send({ type: "PID_ALLOCATED", pid: tid });
+    this.pidAllocated(tid);
     return t.actor;
   }
 
@@ -345,7 +376,7 @@ export class Kernel implements ActorHost {
     this.childWait.delete(pid);
     this.waitChanged(pid);
     if (c.ppid > 0) this.waitChanged(c.ppid);
-    this.ns.send({ type: "PROC_GONE" });
+    this.taskGone();
     this.hooks.processGone?.(pid);
   }
 

@@ -9,6 +9,12 @@
  * tracee actor of the namespace belongs to (actors/kernel.ts, ActorHost): they find one
  * another by system id, and it stops them (RELEASE) when they are gone.
  *
+ * The pid cursor and the task count (alloc_pid's last pid, nr_threads) are the kernel's plain
+ * counters beside this actor (actors/kernel.ts, `Kernel.lastPid`, `Kernel.tasks`): they change
+ * at every fork and every reap, and no transition reads them but the last task's end, which
+ * the kernel tells the actor itself (ALL_GONE, while it is dying), so a process's life costs
+ * the namespace no xstate step (bench/README.md).
+ *
  * RENEW is `blinkd serve`'s: a namespace that is over is never entered again (Linux has no
  * way into a dead PID namespace); the daemon starts a new one, numbered from 1, for the next
  * process that registers. `blinkd run` ends with its namespace instead.
@@ -22,20 +28,14 @@ export interface NamespaceInput {
 }
 
 export interface NamespaceContext extends NamespaceInput {
-  /** The last pid handed out: alloc_pid's cursor. */
-  lastPid: number;
-  /** Processes and threads that hold a number, zombies and reservations included. */
-  nprocs: number;
-  /** Processes and threads ever created (fork, clone, register): /proc/stat's "processes" (total_forks). */
-  created: number;
   /** Init's wait status once it has died. */
   initStatus: number | null;
 }
 
 export type NamespaceEvent =
-  | { type: "PID_ALLOCATED"; pid: number }
-  | { type: "PROC_GONE" }
   | { type: "INIT_BORN" }
+  /** The last task (process or thread, zombies and reservations included) of a dying namespace is gone. */
+  | { type: "ALL_GONE" }
   | { type: "INIT_DIED"; wstatus: number }
   | { type: "INIT_STATUS"; wstatus: number }
   | { type: "RENEW" }
@@ -45,39 +45,31 @@ export type NamespaceEvent =
 export const namespaceMachine = setup({
   types: { context: {} as NamespaceContext, events: {} as NamespaceEvent, input: {} as NamespaceInput },
   actions: {
-    countAlloc: assign(({ context, event }) => (event.type === "PID_ALLOCATED" ? { lastPid: event.pid, nprocs: context.nprocs + 1, created: context.created + 1 } : {})),
-    countGone: assign({ nprocs: ({ context }) => context.nprocs - 1 }),
-    renew: assign({ lastPid: 0, nprocs: 0, created: 0, initStatus: null }),
+    renew: assign({ initStatus: null }),
     // An event other than RELEASE names no actor: the empty id stops nothing.
     release: stopChild(({ event }) => (event.type === "RELEASE" ? event.ref : "")),
     recordInit: assign({ initStatus: ({ context, event }) => (event.type === "INIT_DIED" || event.type === "INIT_STATUS" ? event.wstatus : context.initStatus) }),
   },
-  guards: {
-    lastOneGone: ({ context }) => context.nprocs <= 1,
-  },
 }).createMachine({
   id: "namespace",
-  context: ({ input }) => ({ ...input, lastPid: 0, nprocs: 0, created: 0, initStatus: null }),
+  context: ({ input }) => ({ ...input, initStatus: null }),
   initial: "empty",
   on: {
-    PID_ALLOCATED: { actions: "countAlloc" },
     RELEASE: { actions: "release" },
   },
   states: {
     empty: {
-      on: { INIT_BORN: "live", PROC_GONE: { actions: "countGone" } },
+      on: { INIT_BORN: "live" },
     },
     live: {
       on: {
         INIT_DIED: { target: "dying", actions: "recordInit" },
-        PROC_GONE: { actions: "countGone" },
       },
     },
     dying: {
-      always: { guard: ({ context }) => context.nprocs === 0, target: "over" },
       on: {
         INIT_STATUS: { actions: "recordInit" },
-        PROC_GONE: [{ guard: "lastOneGone", target: "over", actions: "countGone" }, { actions: "countGone" }],
+        ALL_GONE: "over",
       },
     },
     over: {

@@ -106,7 +106,12 @@ export interface ProcessContext {
   readonly delivery: number;
   /** The parent thread whose children list holds this process (__WNOTHREAD). */
   readonly parentTid: number;
-  /** Children in Linux's list order: fork order, reparented ones appended. */
+  /**
+   * Children in Linux's list order: fork order, reparented ones appended. A Set changed in
+   * place (no new snapshot): by this actor's actions at fork, reparenting and a failed fork,
+   * and by the kernel's release_task when a zombie is reaped (actors/exit.ts, `release`), which
+   * no transition of this actor reads, so a reap costs the parent no xstate step.
+   */
   readonly children: Set<number>;
   /** Live and reserved threads, the leader (tid == pid) first. */
   readonly threads: Set<number>;
@@ -165,12 +170,6 @@ export type ProcessEvent =
   | { type: "THREAD_CHILDREN"; tid: number; heir: number }
   /** From the parent: its thread `tid` ended; if that thread forked this process, `heir` is its parent thread now. */
   | { type: "PARENT_THREAD_GONE"; tid: number; heir: number }
-  /** exit_notify → do_notify_parent: this zombie tells its parent (CHILD_EXITED). */
-  | { type: "NOTIFY_PARENT" }
-  /** From a child that died (or a zombie handed over by reparenting): the parent reaps it at once if it ignores SIGCHLD. */
-  | { type: "CHILD_EXITED"; pid: number }
-  /** wait collected zombie `pid` (release_task): the parent drops it and tells it REAP. */
-  | { type: "REAP_CHILD"; pid: number }
   | { type: "THREAD_ADD"; tid: number }
   | { type: "THREAD_DROP"; tid: number }
   | { type: "SIGACTION"; signo: number; handler: number; flags: number }
@@ -195,6 +194,15 @@ export function commOf(exe: string): string {
   const base = exe.slice(exe.lastIndexOf("/") + 1);
   const b = Buffer.from(base, "utf8");
   return b.length <= 15 ? base : b.subarray(0, 15).toString("utf8").replace(/\uFFFD+$/, "");
+}
+
+/**
+ * do_notify_parent's autoreap: "if the parent ignores SIGCHLD (SIG_IGN) or has SA_NOCLDWAIT
+ * set, the child is released at once and no zombie is left" (wait(2), NOTES: POSIX.1-2001 and
+ * Linux). The parent decides from its own dispositions (actors/exit.ts, tellParent).
+ */
+export function autoReaps(parent: Pick<ProcessContext, "sigactions">): boolean {
+  return has(parent.sigactions.ignored, SIG.SIGCHLD) || ((parent.sigactions.flags.get(SIG.SIGCHLD) ?? 0) & SA.NOCLDWAIT) !== 0;
 }
 
 /** An event for another process actor (sendTo's argument), checked against ProcessEvent. */
@@ -266,16 +274,9 @@ export const processMachine = setup({
     setSubreaper: assign(({ context, event }) => (event.type === "SET_SUBREAPER" ? { flags: { ...context.flags, childSubreaper: event.on } } : {})),
     // Sets are updated in place: a copy per fork would make fork O(children).
     addChild: ({ context, event }) => void (event.type === "CHILD_ADD" && context.children.add(event.pid)),
-    dropChild: ({ context, event }) =>
-      void ((event.type === "CHILD_DROP" || event.type === "CHILD_EXITED" || event.type === "REAP_CHILD") && context.children.delete(event.pid)),
+    dropChild: ({ context, event }) => void (event.type === "CHILD_DROP" && context.children.delete(event.pid)),
     // The rest travels to other actors of the namespace by system id (sendTo, through the
     // system: actors/kernel.ts), after this actor's transition, in the same synchronous step.
-    // release_task: the child is reaped (its actor goes to its final state).
-    reapChild: enqueueActions(({ event, system, enqueue }) => {
-      if (event.type !== "CHILD_EXITED" && event.type !== "REAP_CHILD") return;
-      const child = system.get(procId(event.pid));
-      if (child) enqueue.sendTo(child, to({ type: "REAP" }));
-    }),
     // forget_original_parent: each child gets its new parent, and the reaper appends them to
     // its children (list_move_tail) …
     forgetChildren: enqueueActions(({ context, event, system, enqueue }) => {
@@ -303,11 +304,6 @@ export const processMachine = setup({
       }
     }),
     parentThreadGone: assign(({ event }) => (event.type === "PARENT_THREAD_GONE" ? { parentTid: event.heir } : {})),
-    // exit_notify → do_notify_parent: the zombie tells its parent.
-    notifyParent: enqueueActions(({ context, system, enqueue }) => {
-      const parent = context.ppid > 0 ? system.get(procId(context.ppid)) : undefined;
-      if (parent) enqueue.sendTo(parent, to({ type: "CHILD_EXITED", pid: context.pid }));
-    }),
     // The leader thread's state: a new value each time, as a thread actor's context.
     setLeaderWaiting: assign(({ context, event }) => (event.type === "SET_WAITING" ? { leader: { ...context.leader, waiting: event.waiting } } : {})),
     setLeaderWatched: assign(({ context, event }) => (event.type === "SET_WATCHED" ? { leader: { ...context.leader, watched: event.watched } } : {})),
@@ -324,10 +320,6 @@ export const processMachine = setup({
   },
   guards: {
     statusWasAssumed: ({ context }) => context.flags.statusAssumed,
-    // do_notify_parent's autoreap: "if the parent ignores SIGCHLD (SIG_IGN) or has
-    // SA_NOCLDWAIT set, the child is released at once and no zombie is left" (wait(2),
-    // NOTES: POSIX.1-2001 and Linux). The parent decides from its own dispositions.
-    autoReaps: ({ context }) => has(context.sigactions.ignored, SIG.SIGCHLD) || ((context.sigactions.flags.get(SIG.SIGCHLD) ?? 0) & SA.NOCLDWAIT) !== 0,
     forkedByThread: ({ context, event }) => event.type === "PARENT_THREAD_GONE" && context.parentTid === event.tid,
     // An exited thread's actor takes no more events; the leader's state, likewise, once it has left the thread list.
     leaderLive: ({ context }) => context.threads.has(context.pid),
@@ -376,10 +368,6 @@ export const processMachine = setup({
     FORGET_CHILDREN: { actions: ["forgetChildren", "dropAllChildren"] },
     THREAD_CHILDREN: { actions: "tellThreadChildren" },
     PARENT_THREAD_GONE: { guard: "forkedByThread", actions: "parentThreadGone" },
-    // A child's death: the parent releases it at once when it auto-reaps; otherwise the
-    // zombie stays in its list for wait (whose waiters the kernel wakes: actors/exit.ts).
-    CHILD_EXITED: { guard: "autoReaps", actions: ["dropChild", "reapChild"] },
-    REAP_CHILD: { actions: ["dropChild", "reapChild"] },
     THREAD_ADD: { actions: "addThread" },
     THREAD_DROP: { actions: "dropThread" },
     SET_WAITING: { guard: "leaderLive", actions: "setLeaderWaiting" },
@@ -413,7 +401,6 @@ export const processMachine = setup({
     zombie: {
       on: {
         CORRECT_STATUS: { guard: "statusWasAssumed", actions: "correctStatus" },
-        NOTIFY_PARENT: { actions: "notifyParent" },
         REAP: "reaped",
       },
     },

@@ -16,7 +16,7 @@ export interface ProcessCounters {
 export function processCounters(k: Kernel): ProcessCounters {
   let running = 0;
   for (const t of k.threads.values()) if (t.getSnapshot().value === "embryo") running++;
-  return { processes: k.ns.getSnapshot().context.created, running, blocked: 0 };
+  return { processes: k.created, running, blocked: 0 };
 }
 
 export function renderSysStat(c: ProcessCounters, host: string = readHost()): string {

@@ -97,15 +97,26 @@ export class ServerCore implements DaemonView {
       {
         hostCreds,
         killHost: (pid, hostpid, signal) => {
-          // The wait counts of a process rung for SIGCHLD (the zombie or the stop it rings for is there now): written before the ring.
-          if ((signal === SIG.SIGCHLD || signal === "SIGCHLD") && this.statePage) this.writeCounts(pid);
+          // The state page before any ring (spec/protocol.md §10.1): the bell of the SIGCHLD it
+          // rings for and the counts of the process rung (the zombie or the stop it rings for is
+          // there now), with every other slot changed so far, each in one pwrite.
+          if (this.statePage) {
+            if (signal === SIG.SIGCHLD || signal === "SIGCHLD") this.writeCounts(pid);
+            this.statePage.flush();
+          }
           const n = this.nativeStart.get(pid);
           signalHost(hostpid, n?.hostpid === hostpid ? n.start : undefined, signal);
         },
         processGone: (pid) => void this.nativeStart.delete(pid),
         waitChanged: (pid) => this.waitChanged(pid),
-        sigchldQueued: (pid) => this.statePage?.bell(pid),
-        sigchldNone: (pid) => this.statePage?.quiet(pid),
+        sigchldQueued: (pid) => {
+          this.statePage?.bell(pid);
+          this.pageChanged();
+        },
+        sigchldNone: (pid) => {
+          this.statePage?.quiet(pid);
+          this.pageChanged();
+        },
         signalEvent: (tid, i) => this.byTid.get(tid)?.emit(eventMessage("SIGNAL", i)),
         ptraceStop: (tid) => this.byTid.get(tid)?.emit(eventMessage("PTRACE_STOP", {})),
         reachable: (tid) => this.byTid.has(tid),
@@ -133,19 +144,30 @@ export class ServerCore implements DaemonView {
   private waitChanged(pid: number): void {
     if (!this.statePage) return;
     this.waitDirty.add(pid);
-    if (this.waitFlushQueued) return;
+    this.pageChanged();
+  }
+
+  /** A slot of the state page changed (the bell, SEEN) or may have (counts): written in a microtask at the latest. */
+  private pageChanged(): void {
+    if (this.waitFlushQueued || !this.statePage) return;
     this.waitFlushQueued = true;
     queueMicrotask(() => this.flushWaitCounts());
   }
 
-  /** Writes the counts of every process marked since the last time. */
+  /**
+   * Counts the processes marked since the last time, then writes every slot that changed, each
+   * once: the bell, SEEN and the counts one step changed in one pwrite per slot.
+   */
   flushWaitCounts(): void {
     this.waitFlushQueued = false;
-    if (this.waitDirty.size === 0) return;
-    for (const pid of this.waitDirty) this.writeCounts(pid);
-    this.waitDirty.clear();
+    if (this.waitDirty.size) {
+      for (const pid of this.waitDirty) this.writeCounts(pid);
+      this.waitDirty.clear();
+    }
+    this.statePage?.flush();
   }
 
+  /** Sets pid's counts in the page's mirror (written at the next flush). */
   private writeCounts(pid: number): void {
     const n = waitCounts(this.kernel, pid);
     this.statePage?.counts(pid, n.children, n.waitable, n.clones);

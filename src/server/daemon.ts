@@ -157,6 +157,8 @@ export function startDaemon(opts: DaemonOptions): Effect.Effect<Daemon, PathErro
         try {
           const socketMode0 = socketMode(listening[0]!);
           core.statePage = StatePage.create(listening, core.kernel.config.pidMax, socketMode0 === 0o666 ? 0o644 : 0o600);
+          // The trace names each slot written (spec/native.statepage.test.ts counts them).
+          if (core.trace) core.statePage.onWrite = (pid) => core.log(`state page: slot ${pid} written`);
         } catch (e) {
           core.log(`no state page beside ${listening[0]!}: ${(e as Error).message}`);
         }

@@ -2,7 +2,10 @@
  * The state page's writer (src/protocol/statepage.ts has the layout, spec/protocol.md §10.1 the
  * rules): a sparse file of (pid_max + 1) slots, written with pwrite (fs.writeSync with a
  * position), which the guests' MAP_SHARED mappings of the same file see at once. Each slot is
- * written whole, and only when it changes (a mirror of every slot is kept here).
+ * written whole, and only when it changed: a change marks its slot in the mirror (every slot
+ * is kept here), and `flush` writes each marked slot once, so the bell and the counts an exit
+ * changes in one step cost one pwrite, not one each. The writer's caller flushes before anything
+ * that can tell a guest of a change (server/core.ts, spec/protocol.md §10.1).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -14,6 +17,10 @@ export class StatePage {
   private readonly mirror: Uint32Array;
   private readonly out = Buffer.alloc(STATE_PAGE.SLOT);
   private readonly files: { file: string; ino: number }[] = [];
+  /** Told of each slot written (the daemon's trace). */
+  onWrite: ((pid: number) => void) | undefined;
+  /** Slots changed in the mirror since the last flush. */
+  private readonly dirty = new Set<number>();
   private fd: number;
 
   private constructor(fd: number, readonly pidMax: number) {
@@ -62,20 +69,31 @@ export class StatePage {
     return page;
   }
 
-  /** Writes pid's slot from the mirror. */
-  private flush(pid: number): void {
-    if (this.fd < 0) return;
-    const o = pid * WORDS;
-    for (let i = 0; i < WORDS; i++) this.out.writeUInt32LE(this.mirror[o + i]!, i * 4);
-    fs.writeSync(this.fd, this.out, 0, STATE_PAGE.SLOT, pid * STATE_PAGE.SLOT);
+  /** Whether a slot changed since the last flush. */
+  get pending(): boolean {
+    return this.dirty.size > 0;
   }
 
-  /** The SIGCHLD bell: bumped as a SIGCHLD is queued for pid, before its ring (spec/signals.md §4.2). */
+  /** Writes every slot changed since the last flush, each once, whole, from the mirror. */
+  flush(): void {
+    if (this.dirty.size === 0) return;
+    if (this.fd >= 0) {
+      for (const pid of this.dirty) {
+        const o = pid * WORDS;
+        for (let i = 0; i < WORDS; i++) this.out.writeUInt32LE(this.mirror[o + i]!, i * 4);
+        fs.writeSync(this.fd, this.out, 0, STATE_PAGE.SLOT, pid * STATE_PAGE.SLOT);
+        this.onWrite?.(pid);
+      }
+    }
+    this.dirty.clear();
+  }
+
+  /** The SIGCHLD bell: bumped as a SIGCHLD is queued for pid; written before its ring (spec/signals.md §4.2). */
   bell(pid: number): void {
     if (pid <= 0 || pid > this.pidMax) return;
     const o = pid * WORDS + STATE_PAGE.BELL / 4;
     this.mirror[o] = (this.mirror[o]! + 1) >>> 0;
-    this.flush(pid);
+    this.dirty.add(pid);
   }
 
   /** pid holds no SIGCHLD now (a sig_dequeue left none, or it is new): SEEN = BELL; written only when it changed. */
@@ -85,7 +103,7 @@ export class StatePage {
     const bell = this.mirror[o + STATE_PAGE.BELL / 4]!;
     if (this.mirror[o + STATE_PAGE.SEEN / 4] === bell) return;
     this.mirror[o + STATE_PAGE.SEEN / 4] = bell;
-    this.flush(pid);
+    this.dirty.add(pid);
   }
 
   /** The counts a wait of pid may see (CHILDREN, WAITABLE, CLONES); written only when they changed. */
@@ -97,11 +115,12 @@ export class StatePage {
     m[o + STATE_PAGE.CHILDREN / 4] = children;
     m[o + STATE_PAGE.WAITABLE / 4] = waitable;
     m[o + STATE_PAGE.CLONES / 4] = clones;
-    this.flush(pid);
+    this.dirty.add(pid);
   }
 
   /** Closes the page and removes its files that are still this daemon's. */
   close(): void {
+    this.dirty.clear();
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
     for (const { file, ino } of this.files.splice(0)) {
