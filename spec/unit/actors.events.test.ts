@@ -3,15 +3,17 @@
  * "Who owns what"): the actors are one xstate system rooted at the namespace actor, a dying
  * process's actor hands its children over (REPARENT to each, ADOPT to the reaper), and a dead
  * child is released (REAP: zombie → reaped) at once when its parent auto-reaps, else at its
- * parent's wait; the parent's actor takes no event for either (its list is changed in place:
- * machine/process.ts). Read from
+ * parent's wait; the parent's actor takes no event for either, nor for a fork (its list is
+ * changed in place: machine/process.ts). Read from
  * the kernel's own event records, as `blinkd events` shows them.
  */
 import { describe, expect, it } from "vitest";
 import type { Kernel } from "../../src/actors/kernel.js";
 import { kernelOnly } from "../helpers/kernelonly.js";
 import { exitGroup, waitAttempt } from "../../src/actors/exit.js";
-import { claim, threadCreate } from "../../src/actors/fork.js";
+import { claim, forkAbort, threadCreate } from "../../src/actors/fork.js";
+import { vforkPost } from "../../src/actors/vfork.js";
+import { EventLog } from "../../src/actors/eventlog.js";
 import { sigaction } from "../../src/actors/signal.js";
 import { HANDLER, SIG } from "../../src/machine/sigset.js";
 import type { OtherThread } from "../../src/actors/leader.js";
@@ -83,6 +85,30 @@ describe("effects between processes are events between their actors", () => {
     expect(k.tasks).toBe(0);
     expect(k.nsState()).toBe("over");
     expect(seen.filter((s) => s.startsWith("namespace ") && !s.endsWith(" RELEASE"))).toEqual(["namespace INIT_DIED", "namespace ALL_GONE"]);
+  });
+
+  it("a fork (and a vfork's post) takes no step of the parent's actor: the child joins its list in place, and the records still show the parent's CHILD_ADD", () => {
+    const { k, seen, child } = namespace();
+    const log = new EventLog(k, 256);
+    const p = child(1);
+    seen.length = 0;
+    const a = child(p);
+    expect(seen.filter((s) => s.startsWith(`proc:${p} `))).toEqual([]);
+    expect(seen).toEqual([`proc:${a} CLAIM`]);
+    const post = vforkPost(k, p, p, "0".repeat(32), "1".repeat(32));
+    if (typeof post !== "number") throw new Error(post.message);
+    expect(seen.filter((s) => s.startsWith(`proc:${p} `))).toEqual([]);
+    // copy_process's list_add_tail: fork order, read by wait, reparenting and the counts alike.
+    expect([...k.ctx(p)!.children]).toEqual([a, post]);
+    expect(log.recent(p).filter((r) => r.event === "CHILD_ADD").map((r) => [r.kind, r.actor, r.to])).toEqual([
+      ["update", `proc:${p}`, "running"],
+      ["update", `proc:${p}`, "running"],
+    ]);
+    expect(forkAbort(k, p, post)).toBe(0);
+    expect([...k.ctx(p)!.children]).toEqual([a]);
+    exitGroup(k, a, 0, false);
+    expect(waitAttempt(k, p, p, { kind: "any" }, 4)).toMatchObject({ pid: a });
+    expect(k.ctx(p)!.children.size).toBe(0);
   });
 
   it("a parent that ignores SIGCHLD has its dead child released at once: REAP to the child, no event to the parent, nothing left to wait for", () => {

@@ -115,6 +115,7 @@ export class EventLog {
     this.last.set(k.ns, { state: stateText(ns.value), ctx: ns.context as unknown as Record<string, unknown> });
     k.addRecorder(this.onStep);
     k.addMaskRecorder(this.onMask);
+    k.addUpdateRecorder(this.onUpdate);
   }
 
   /** A thread's context in a spawn record, with its mask (a field of its reference: actors/leader.ts), which the kernel set before the spawn. */
@@ -125,6 +126,12 @@ export class EventLog {
   /** A mask change, recorded as the update a SET_BLOCKED event of the thread made when the mask was its actor's context. */
   private readonly onMask = (t: ThreadRef, pid: number): void => {
     this.push("update", t.id, pid, "SET_BLOCKED", undefined, t.getSnapshot().value, undefined, undefined, { blocked: t.blocked });
+  };
+
+  /** A change the kernel made in place in a process's context, recorded as the update its actor's event made when it took one (a fork's CHILD_ADD). */
+  private readonly onUpdate = (pid: number, event: string): void => {
+    const p = this.k.proc(pid);
+    if (p) this.push("update", `proc:${pid}`, pid, event, undefined, stateText(p.getSnapshot().value));
   };
 
   /** Records one thing that happened; kept cheap, since every call and transition passes here. */

@@ -95,8 +95,13 @@ export function fork(k: Kernel, parentPid: number, parentTid: number = parentPid
     blocked: maskOf(k, parentTid),
   });
   k.forked(parentPid, pid);
-  // copy_process: list_add_tail(&p->sibling, &p->real_parent->children)
-  k.proc(parentPid)!.send({ type: "CHILD_ADD", pid });
+  // copy_process: list_add_tail(&p->sibling, &p->real_parent->children). The parent's list is
+  // a Set changed in place that no transition of its actor reads (machine/process.ts), so the
+  // child joins it here: a fork costs the parent's actor no xstate step, where a CHILD_ADD
+  // event cost one macrostep (bench/README.md). `blinkd events` still shows the parent's
+  // CHILD_ADD (Kernel.recordUpdate).
+  parent.children.add(pid);
+  k.recordUpdate(parentPid, "CHILD_ADD");
   const token = reserve(k, "process", pid, pid, chosen);
   // copy_process → ptrace_init_task: a traced parent's child may be traced from its start.
   ptraceForked(k, parentPid, pid);

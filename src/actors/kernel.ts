@@ -94,6 +94,9 @@ export type ActorRecorder = (actor: object, id: string, event: string, snapshot:
 /** Told of each change of a thread's mask (ThreadRef.blocked), which no actor's event carries. */
 export type MaskRecorder = (t: ThreadRef, pid: number) => void;
 
+/** Told of a change the kernel made in place in process `pid`'s context, which its actor took no event for (`event` names it as one). */
+export type UpdateRecorder = (pid: number, event: string) => void;
+
 /** A vfork the parent posted (actors/vfork.ts): its parent, and its failure if it made no child. */
 export interface PostedVfork {
   readonly ppid: number;
@@ -159,6 +162,7 @@ export class Kernel implements ActorHost {
   private readonly t0 = performance.now();
   private readonly recorders = new Set<ActorRecorder>();
   private readonly maskRecorders = new Set<MaskRecorder>();
+  private readonly updateRecorders = new Set<UpdateRecorder>();
   private readonly resources: ResourceHooks[] = [];
   /** Daemon-owned files (eventfd) and every process's descriptor table. */
   readonly files: Files;
@@ -262,6 +266,17 @@ export class Kernel implements ActorHost {
   /** Thread `t` of process `pid` has a new mask (set_current_blocked). */
   recordMask(t: ThreadRef, pid: number): void {
     for (const f of this.maskRecorders) f(t, pid);
+  }
+
+  /** The records of changes made in place in a process's context (a fork's child in its parent's list: actors/fork.ts). */
+  addUpdateRecorder(f: UpdateRecorder): () => void {
+    this.updateRecorders.add(f);
+    return () => this.updateRecorders.delete(f);
+  }
+
+  /** Process `pid`'s context was changed in place, as its actor's event `event` changed it once. */
+  recordUpdate(pid: number, event: string): void {
+    for (const f of this.updateRecorders) f(pid, event);
   }
 
   /** Registers a per-process resource's lifecycle listeners; returns the unregister function. */

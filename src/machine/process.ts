@@ -108,9 +108,10 @@ export interface ProcessContext {
   readonly parentTid: number;
   /**
    * Children in Linux's list order: fork order, reparented ones appended. A Set changed in
-   * place (no new snapshot): by this actor's actions at fork, reparenting and a failed fork,
-   * and by the kernel's release_task when a zombie is reaped (actors/exit.ts, `release`), which
-   * no transition of this actor reads, so a reap costs the parent no xstate step.
+   * place (no new snapshot): by this actor's actions at reparenting and a failed fork, and by
+   * the kernel's copy_process when a child is made (actors/fork.ts, `fork`) and release_task
+   * when a zombie is reaped (actors/exit.ts, `release`), which no transition of this actor
+   * reads, so a fork and a reap cost the parent no xstate step.
    */
   readonly children: Set<number>;
   /** Live and reserved threads, the leader (tid == pid) first. */
@@ -160,7 +161,6 @@ export type ProcessEvent =
   | { type: "REAP" }
   | { type: "REPARENT"; ppid: number; parentTid?: number }
   | { type: "SET_SUBREAPER"; on: boolean }
-  | { type: "CHILD_ADD"; pid: number }
   | { type: "CHILD_DROP"; pid: number }
   /** forget_original_parent: this dying process hands its children to `reaper` (thread `heir`). */
   | { type: "FORGET_CHILDREN"; reaper: number; heir: number }
@@ -273,7 +273,6 @@ export const processMachine = setup({
     // prctl(PR_SET_CHILD_SUBREAPER): is_child_subreaper = !!arg2.
     setSubreaper: assign(({ context, event }) => (event.type === "SET_SUBREAPER" ? { flags: { ...context.flags, childSubreaper: event.on } } : {})),
     // Sets are updated in place: a copy per fork would make fork O(children).
-    addChild: ({ context, event }) => void (event.type === "CHILD_ADD" && context.children.add(event.pid)),
     dropChild: ({ context, event }) => void (event.type === "CHILD_DROP" && context.children.delete(event.pid)),
     // The rest travels to other actors of the namespace by system id (sendTo, through the
     // system: actors/kernel.ts), after this actor's transition, in the same synchronous step.
@@ -362,7 +361,6 @@ export const processMachine = setup({
     WAIT_REPORT: { actions: "setWaitReport" },
     INFO: { actions: "setInfo" },
     SET_COMM: { actions: "setComm" },
-    CHILD_ADD: { actions: "addChild" },
     CHILD_DROP: { actions: "dropChild" },
     ADOPT: { actions: "adoptChildren" },
     FORGET_CHILDREN: { actions: ["forgetChildren", "dropAllChildren"] },
