@@ -107,6 +107,22 @@ describe("popen", () => {
   }, 60_000);
 });
 
+describe("posix_spawn of a program that runs without the preload", () => {
+  // A spawned child claims its pid in its new image, which a static program never does: the
+  // daemon held it reserved until the reservation timed out, so waitpid returned after 10 s.
+  // The preload spawns such a program through dist/c/blinkd-spawn (clients/c/preload/fork.c).
+  it("a static program spawned with posix_spawn and posix_spawnp: its argv as given, waitpid's status at once, as under unshare --pid", async () => {
+    const target = buildNative("static_target", ["-static"]);
+    const r = await both([buildNative("spawnstatic"), target, path.dirname(target)]);
+    expect(r.blinkd.out).toBe(
+      "static target: argv[0] named-zero\nposix_spawn: waitpid gives the child yes, exited 5, at once\n" +
+        "static target: argv[0] static_target\nposix_spawnp: waitpid gives the child yes, exited 7, at once\n",
+    );
+    expect(r.blinkd.code).toBe(0);
+    if (r.linux) expect(r.blinkd).toEqual(r.linux);
+  }, 60_000);
+});
+
 describe("vfork without the parent's round trip (spec/protocol.md §7.4.1)", () => {
   // The parent posts the reservation under its own token and vforks at once; the child's claim
   // gives it its pid, which the parent's vfork returns.

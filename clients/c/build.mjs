@@ -6,6 +6,7 @@
  *   dist/c/libblinkd.a            the C client (clients/c/blinkd.c + the generated calls)
  *   dist/c/libblinkd-preload.so   the preload library for unmodified programs
  *   dist/c/blinkd-ctest           the C client's test program
+ *   dist/c/blinkd-spawn           posix_spawn's stand-in for a program that will not load the preload
  *   dist/c/include/               blinkd.h and blinkd_protocol.h beside libblinkd.a: the
  *                                 directory blink's `./configure --enable-daemon=DIR` takes
  * A target is rebuilt only when one of its inputs is newer.
@@ -77,4 +78,6 @@ for (const h of headers) {
   const to = path.join(out, "include", path.basename(h));
   if (!fs.existsSync(to) || fs.readFileSync(to, "utf8") !== fs.readFileSync(h, "utf8")) fs.copyFileSync(h, to);
 }
+// The preload's posix_spawn runs a program that will not load the preload through this (fork.c).
+build("blinkd-spawn", [path.join(src, "spawn/blinkd-spawn.c")], (file) => ["-o", file, path.join(src, "spawn/blinkd-spawn.c")]);
 build("blinkd-ctest", [path.join(src, "test/ctest.c"), ...lib], (file) => ["-pthread", "-o", file, path.join(src, "test/ctest.c"), ...lib]);

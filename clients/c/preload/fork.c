@@ -1,5 +1,6 @@
 /* fork, vfork and posix_spawn: the child reserved in the daemon, made on the host, claimed on its own connection (libblinkd-preload.so; see preload.c). */
 #include "shared.h"
+#include <elf.h>
 
 /* In the host child: its own connection, claiming the reservation (fork's token; or, with
    ppid, the vfork its parent posted under token: *claimed gets the child's pid, or 0 and the
@@ -274,11 +275,86 @@ __asm__(".text\n"
         "  ret\n"
         ".size vfork, .-vfork\n");
 
+/*
+ * Whether the program at path runs without this library: a static ELF executable (no
+ * PT_INTERP, static-pie included: no dynamic loader reads LD_PRELOAD) or a set-user/group-ID
+ * one that changes the caller's ids (AT_SECURE: the loader drops an LD_PRELOAD outside its
+ * trusted paths, ld.so(8)). A script, or a file it cannot read, counts as one that loads it
+ * (its interpreter decides; the exec reports its errors).
+ */
+static int runs_without_preload(const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  if (((st.st_mode & S_ISUID) && st.st_uid != getuid()) || ((st.st_mode & S_ISGID) && st.st_gid != getgid())) return 1;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  Elf64_Ehdr eh;
+  Elf64_Phdr ph[64];
+  int r = 0;
+  if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && !memcmp(eh.e_ident, ELFMAG, SELFMAG) && eh.e_ident[EI_CLASS] == ELFCLASS64 && (eh.e_type == ET_EXEC || eh.e_type == ET_DYN) && eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum > 0 && eh.e_phnum <= 64) {
+    size_t n = eh.e_phnum * sizeof(Elf64_Phdr);
+    if (pread(fd, ph, n, (off_t)eh.e_phoff) == (ssize_t)n) {
+      r = 1;
+      for (int i = 0; i < eh.e_phnum; i++)
+        if (ph[i].p_type == PT_INTERP) r = 0;
+    }
+  }
+  close(fd);
+  return r;
+}
+
+/* The file posix_spawnp would run: file itself if it names a directory, else the first
+   executable on PATH (execvp's search; confstr's default path when PATH is unset). */
+static int spawnp_path(const char *file, char *out, size_t n) {
+  if (strchr(file, '/')) return snprintf(out, n, "%s", file) < (int)n;
+  const char *p = getenv("PATH");
+  if (!p) p = "/bin:/usr/bin";
+  while (*p) {
+    const char *end = strchrnul(p, ':');
+    int k = snprintf(out, n, "%.*s%s%s", (int)(end - p), p, end == p ? "" : "/", file);
+    if (k > 0 && (size_t)k < n && access(out, X_OK) == 0) return 1;
+    p = *end ? end + 1 : end;
+  }
+  return 0;
+}
+
+/*
+ * A spawned child claims its pid in its new image (below); a program that runs without this
+ * library never would, and its parent's wait4 then waited for the reservation's timeout (10 s
+ * by default: spec/native/spawnstatic.c). Such a program is spawned through blinkd-spawn
+ * (dist/c, beside this library), a dynamic program whose image claims and then execs it, the
+ * connection handed on as to any native program a guest execs: its end tells the daemon.
+ * The helper's argv: blinkd-spawn PATH ARGV0 ARGS…; NULL when it is not needed or not there.
+ */
+static char **via_helper(int p, const char *file, char *const argv[], char *path, size_t n) {
+  if (!(p ? spawnp_path(file, path, n) : snprintf(path, n, "%s", file) < (int)n) || !runs_without_preload(path)) return NULL;
+  static char helper[4096];
+  if (!helper[0]) {
+    Dl_info d;
+    if (!dladdr((void *)runs_without_preload, &d) || !d.dli_fname) return NULL;
+    const char *slash = strrchr(d.dli_fname, '/');
+    snprintf(helper, sizeof helper, "%.*s/blinkd-spawn", slash ? (int)(slash - d.dli_fname) : 1, slash ? d.dli_fname : ".");
+  }
+  if (access(helper, X_OK) != 0) return NULL;
+  int c = 0;
+  while (argv && argv[c]) c++;
+  char **v = malloc((size_t)(c + 3) * sizeof *v);
+  if (!v) return NULL;
+  v[0] = helper;
+  v[1] = path;
+  for (int i = 0; i < c; i++) v[2 + i] = argv[i];
+  if (c == 0) v[2] = path, c = 1; /* execv needs an argv[0] */
+  v[2 + c] = NULL;
+  return v;
+}
+
 static int spawn(int p, pid_t *pidp, const char *path, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
   if (!active) return (p ? get_posix_spawnp() : get_posix_spawn())(pidp, path, fa, attr, argv, envp);
+  char target[4096];
+  char **hv = via_helper(p, path, argv, target, sizeof target);
   struct blinkd_fork_out fo;
   int64_t pid = blinkd_fork(&conn, &fo);
-  if (pid < 0) return (int)-pid;
+  if (pid < 0) return free(hv), (int)-pid;
   char buf[2048];
   char **e = guest_env(envp, fo.token, fo.proof, buf, sizeof buf);
   /* The spawned child claims its own pid with the token on a connection of its own (ours is
@@ -287,9 +363,10 @@ static int spawn(int p, pid_t *pidp, const char *path, const posix_spawn_file_ac
      its uid. */
   if (blinkd_door() >= 0) fcntl(blinkd_door(), F_SETFD, 0);
   pid_t h;
-  int r = (p ? get_posix_spawnp() : get_posix_spawn())(&h, path, fa, attr, argv, e ? e : envp);
+  int r = hv ? get_posix_spawn()(&h, hv[0], fa, attr, hv, e ? e : envp) : (p ? get_posix_spawnp() : get_posix_spawn())(&h, path, fa, attr, argv, e ? e : envp);
   if (blinkd_door() >= 0) fcntl(blinkd_door(), F_SETFD, FD_CLOEXEC);
   env_free(e);
+  free(hv);
   if (r != 0) {
     blinkd_fork_abort(&conn, (int32_t)pid);
     return r;
