@@ -111,12 +111,17 @@ describe("posix_spawn of a program that runs without the preload", () => {
   // A spawned child claims its pid in its new image, which a static program never does: the
   // daemon held it reserved until the reservation timed out, so waitpid returned after 10 s.
   // The preload spawns such a program through dist/c/blinkd-spawn (clients/c/preload/fork.c).
-  it("a static program spawned with posix_spawn and posix_spawnp: its argv as given, waitpid's status at once, as under unshare --pid", async () => {
+  it("a static program spawned with posix_spawn and posix_spawnp, and (as root) a set-user-ID one: its argv as given, waitpid's status at once, as under unshare --pid", async () => {
     const target = buildNative("static_target", ["-static"]);
-    const r = await both([buildNative("spawnstatic"), target, path.dirname(target)]);
+    // As root: a dynamic copy set-user-ID to nobody (AT_SECURE: the loader drops LD_PRELOAD).
+    // Where the directory is mounted nosuid the bit does nothing and the preload loads: at once too.
+    const setid = process.getuid?.() === 0 ? buildNative("static_target") : undefined;
+    if (setid) fs.chownSync(setid, 65534, 65534), fs.chmodSync(setid, 0o4755), fs.chmodSync(path.dirname(setid), 0o755);
+    const r = await both([buildNative("spawnstatic"), target, path.dirname(target), ...(setid ? [setid] : [])]);
     expect(r.blinkd.out).toBe(
       "static target: argv[0] named-zero\nposix_spawn: waitpid gives the child yes, exited 5, at once\n" +
-        "static target: argv[0] static_target\nposix_spawnp: waitpid gives the child yes, exited 7, at once\n",
+        "static target: argv[0] static_target\nposix_spawnp: waitpid gives the child yes, exited 7, at once\n" +
+        (setid ? "static target: argv[0] set-id\nposix_spawn set-id: waitpid gives the child yes, exited 9, at once\n" : ""),
     );
     expect(r.blinkd.code).toBe(0);
     if (r.linux) expect(r.blinkd).toEqual(r.linux);

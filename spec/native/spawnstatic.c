@@ -1,6 +1,7 @@
 /*
  * posix_spawn and posix_spawnp of a program that runs without libblinkd-preload.so (a static
- * executable: argv[1], its directory argv[2]), as Linux gives them: the child runs with the
+ * executable: argv[1], its directory argv[2]; and, as root, argv[3]: a dynamic one set-user-ID
+ * to another user, whose LD_PRELOAD the loader drops for AT_SECURE, ld.so(8)), as Linux gives them: the child runs with the
  * argv given, and the parent's waitpid returns its status as soon as it ends. Under the preload
  * a spawned child claimed its pid in its new image, which a static program never does: the
  * daemon held it reserved until the reservation timed out, and waitpid returned after 10 s
@@ -47,5 +48,9 @@ int main(int argc, char **argv) {
   const char *name = strrchr(argv[1], '/') ? strrchr(argv[1], '/') + 1 : argv[1];
   char *b[] = {(char *)name, "7", NULL};
   one("posix_spawnp", 1, name, b);
+  if (argc > 3) {
+    char *c[] = {"set-id", "9", NULL};
+    one("posix_spawn set-id", 0, argv[3], c);
+  }
   return 0;
 }
