@@ -7,7 +7,7 @@
  */
 import type { Kernel, StepSnapshot } from "./kernel.js";
 import type { ProcessContext } from "../machine/process.js";
-import { leaderState, threadView, type ThreadRef } from "./leader.js";
+import { leaderState, threadView } from "./leader.js";
 import type { ThreadContext } from "../machine/thread.js";
 import { recordedChanges } from "./actorview.js";
 import type { EventRecord } from "../protocol/records.js";
@@ -114,7 +114,6 @@ export class EventLog {
     const ns = k.ns.getSnapshot();
     this.last.set(k.ns, { state: stateText(ns.value), ctx: ns.context as unknown as Record<string, unknown> });
     k.addRecorder(this.onStep);
-    k.addMaskRecorder(this.onMask);
     k.addUpdateRecorder(this.onUpdate);
   }
 
@@ -123,15 +122,9 @@ export class EventLog {
     return threadView(c, this.k.threads.get(c.tid)?.blocked ?? 0n);
   }
 
-  /** A mask change, recorded as the update a SET_BLOCKED event of the thread made when the mask was its actor's context. */
-  private readonly onMask = (t: ThreadRef, pid: number): void => {
-    this.push("update", t.id, pid, "SET_BLOCKED", undefined, t.getSnapshot().value, undefined, undefined, { blocked: t.blocked });
-  };
-
-  /** A change the kernel made in place in a process's context, recorded as the update its actor's event made when it took one (a fork's CHILD_ADD). */
-  private readonly onUpdate = (pid: number, event: string): void => {
-    const p = this.k.proc(pid);
-    if (p) this.push("update", `proc:${pid}`, pid, event, undefined, stateText(p.getSnapshot().value));
+  /** A change the kernel made in place, recorded as the update the actor's event made when it took one (a thread's SET_BLOCKED, a fork's CHILD_ADD). */
+  private readonly onUpdate = (actor: { readonly id: string; getSnapshot(): { value: unknown } }, pid: number, event: string, changes?: Record<string, unknown>): void => {
+    this.push("update", actor.id, pid, event, undefined, stateText(actor.getSnapshot().value), undefined, undefined, changes);
   };
 
   /** Records one thing that happened; kept cheap, since every call and transition passes here. */

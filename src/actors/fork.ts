@@ -101,7 +101,7 @@ export function fork(k: Kernel, parentPid: number, parentTid: number = parentPid
   // event cost one macrostep (bench/README.md). `blinkd events` still shows the parent's
   // CHILD_ADD (Kernel.recordUpdate).
   parent.children.add(pid);
-  k.recordUpdate(parentPid, "CHILD_ADD");
+  k.recordUpdate(k.proc(parentPid)!, parentPid, "CHILD_ADD");
   const token = reserve(k, "process", pid, pid, chosen);
   // copy_process → ptrace_init_task: a traced parent's child may be traced from its start.
   ptraceForked(k, parentPid, pid);

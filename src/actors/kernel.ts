@@ -91,11 +91,12 @@ export interface StepSnapshot {
  */
 export type ActorRecorder = (actor: object, id: string, event: string, snapshot: StepSnapshot) => void;
 
-/** Told of each change of a thread's mask (ThreadRef.blocked), which no actor's event carries. */
-export type MaskRecorder = (t: ThreadRef, pid: number) => void;
-
-/** Told of a change the kernel made in place in process `pid`'s context, which its actor took no event for (`event` names it as one). */
-export type UpdateRecorder = (pid: number, event: string) => void;
+/**
+ * Told of a change the kernel made in place, which no actor's event carries (a thread's mask,
+ * ThreadRef.blocked; a fork's child in its parent's list): `event` names the event of `actor`
+ * (in process `pid`) that made it when it was one, `changes` what it set.
+ */
+export type UpdateRecorder = (actor: { readonly id: string; getSnapshot(): { value: unknown } }, pid: number, event: string, changes?: Record<string, unknown>) => void;
 
 /** A vfork the parent posted (actors/vfork.ts): its parent, and its failure if it made no child. */
 export interface PostedVfork {
@@ -161,7 +162,6 @@ export class Kernel implements ActorHost {
   created = 0;
   private readonly t0 = performance.now();
   private readonly recorders = new Set<ActorRecorder>();
-  private readonly maskRecorders = new Set<MaskRecorder>();
   private readonly updateRecorders = new Set<UpdateRecorder>();
   private readonly resources: ResourceHooks[] = [];
   /** Daemon-owned files (eventfd) and every process's descriptor table. */
@@ -257,26 +257,15 @@ export class Kernel implements ActorHost {
     return () => this.recorders.delete(f);
   }
 
-  /** The records of a thread's mask changes (actors/leader.ts, ThreadRef.blocked: a field, not an actor's event). */
-  addMaskRecorder(f: MaskRecorder): () => void {
-    this.maskRecorders.add(f);
-    return () => this.maskRecorders.delete(f);
-  }
-
-  /** Thread `t` of process `pid` has a new mask (set_current_blocked). */
-  recordMask(t: ThreadRef, pid: number): void {
-    for (const f of this.maskRecorders) f(t, pid);
-  }
-
-  /** The records of changes made in place in a process's context (a fork's child in its parent's list: actors/fork.ts). */
+  /** The records of changes the kernel makes in place (a thread's mask: actors/signal.ts; a fork's child: actors/fork.ts). */
   addUpdateRecorder(f: UpdateRecorder): () => void {
     this.updateRecorders.add(f);
     return () => this.updateRecorders.delete(f);
   }
 
-  /** Process `pid`'s context was changed in place, as its actor's event `event` changed it once. */
-  recordUpdate(pid: number, event: string): void {
-    for (const f of this.updateRecorders) f(pid, event);
+  /** `actor` (of process `pid`) was changed in place, as its event `event` changed it once. */
+  recordUpdate(actor: { readonly id: string; getSnapshot(): { value: unknown } }, pid: number, event: string, changes?: Record<string, unknown>): void {
+    for (const f of this.updateRecorders) f(actor, pid, event, changes);
   }
 
   /** Registers a per-process resource's lifecycle listeners; returns the unregister function. */

@@ -434,7 +434,7 @@ function setBlocked(k: Kernel, pid: number, tid: number, mask: bigint): bigint {
   const blocked = mask & ~KERNEL_ONLY;
   if (blocked !== old && k.ctx(pid)?.threads.has(tid)) {
     t.blocked = blocked;
-    k.recordMask(t, pid);
+    k.recordUpdate(t, pid, "SET_BLOCKED", { blocked });
   }
   deliver(k, pid, old & ~blocked);
   return old;
