@@ -1,7 +1,8 @@
 /**
  * spec/native/threads.c as PID 1 at `where` (blinkd's preload, or blink) and in a real PID
  * namespace, with /proc read from outside at each "inspect": the same lines and status are
- * expected. spec/native.threads.test.ts and spec/blink.signals.test.ts run it.
+ * expected; likewise spec/native/threadring.c. spec/native.threads.test.ts and
+ * spec/blink.signals.test.ts run them.
  */
 import { expect, it } from "vitest";
 import * as fs from "node:fs";
@@ -64,5 +65,15 @@ export function threadProgramSuites(where: Where): void {
       "task: 1 11",
     ] });
     expect(blinkd).toEqual(linux);
+  }, 150_000);
+
+  it("runs the handler of a signal another process sends to one thread in that thread, each of 20 times after the main thread raised it at itself, as Linux does", async () => {
+    const exe = buildNative("threadring", ["-pthread"]);
+    const quiet = { inspect: async (): Promise<string[]> => [], resume: "line" as const };
+    const linux = await runAsInit("linux", exe, quiet);
+    const guest = await runAsInit(where, exe, quiet);
+    // blink before its patch 0025: "2 of 20 rounds", the others' handler not run within 2 s
+    expect(guest).toEqual({ code: 0, lines: ["20 of 20 rounds: the handler ran in the target thread, si_pid the sender's"] });
+    expect(guest).toEqual(linux);
   }, 150_000);
 }
