@@ -3,7 +3,8 @@
  * a signal sent from another process to one thread (tgkill) after the process's main thread
  * raised the same signal at itself: the host doorbell may reach the main thread, which must
  * pass it on to the target, every time (blink's stale "passed" flag swallowed it before its
- * patch 0025).
+ * patch 0025); and the raise runs its handler before it returns (the preload rang only a
+ * thread other than the main one: under load the doorbell went to the other thread first).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ROUNDS 20
+#define ROUNDS 50
 static sem_t never;
 static volatile pid_t target;
 static volatile sig_atomic_t ran_tid, ran_pid;

@@ -195,16 +195,22 @@ EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)
 /*
  * A handled signal a thread sent itself (raise, pthread_kill(pthread_self()), tgkill) is
  * delivered before the call returns on Linux (the sender is the target, on its way back to
- * user mode). The daemon's doorbell goes to the host process, and the host kernel gives it
- * to the main thread when it can (complete_signal prefers the leader), which would pass it
- * on only later: so a thread other than the main one rings itself, flagged as passed.
+ * user mode). The daemon's doorbell goes to the host process, and the host kernel picks a
+ * thread that does not block it (complete_signal: the leader if it wants it). The caller
+ * blocks every host signal for the length of the call, so the doorbell goes to another
+ * thread, which passes it on only later: so a caller with other threads rings itself,
+ * flagged as passed, the main thread too (it took the handler after raise had returned
+ * once in CI at load: spec/native/threadring.c). A lone main thread needs no ring: the
+ * doorbell can go nowhere else (the watcher blocks everything), and it is pending when
+ * the call unblocks.
  */
 void ring_self(int sig) {
-  if (!self || !self->live || sig < 1 || sig > 64 || !(wrapped & (1ull << (sig - 1)))) return;
+  struct thr *t = self ? self : main_thread() && __atomic_load_n(&nthr, __ATOMIC_SEQ_CST) > 0 ? &mainthr : NULL;
+  if (!t || !t->live || t->host <= 0 || sig < 1 || sig > 64 || !(wrapped & (1ull << (sig - 1)))) return;
   int e = errno;
   /* One passed doorbell at a time (see pass_on): a set flag means one is on its way. */
-  if (!__atomic_exchange_n(&self->passed[sig], 1, __ATOMIC_SEQ_CST) && syscall(SYS_tgkill, myhost, self->host, sig) != 0)
-    __atomic_store_n(&self->passed[sig], 0, __ATOMIC_SEQ_CST);
+  if (!__atomic_exchange_n(&t->passed[sig], 1, __ATOMIC_SEQ_CST) && syscall(SYS_tgkill, myhost, t->host, sig) != 0)
+    __atomic_store_n(&t->passed[sig], 0, __ATOMIC_SEQ_CST);
   errno = e;
 }
 
