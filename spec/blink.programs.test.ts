@@ -122,12 +122,14 @@ describeBlink("programs in blink", () => {
   // it, blink answers too, and the results are Linux's. burst: SIGCHLDs coalesce and the handler
   // reaps with WNOHANG until 0 or ECHILD; race: the host's SIGCHLD often comes before blinkd has
   // read the child's exit_group (BELL = SEEN: no dequeue), and blinkd's own still rings; a
-  // subreaper's WNOHANG sees its adopted orphan; past 64 children the page says "ask".
+  // subreaper's WNOHANG sees its adopted orphan; past 64 children the page says "ask"; order: a
+  // blocking waitpid returns a child after its SIGCHLD handler ran (blinkd rings before the reply).
   it.each([
     ["burst", "burst: 20 of 20 reaped by the handler, in 1 to 20 run(s)\n"],
     ["race", "race: 200 children, 200 reaped by the handler, 0 never signalled\n"],
     ["subreaper", "subreaper 2: after its child 3 ended, WNOHANG: 0\nsubreaper: WNOHANG found 4, status 5\nsubreaper: then -1 ECHILD\n"],
     ["many 70", "many 70: WNOHANG while they live: 0\nmany 70: reaped 70, then -1 ECHILD\n"],
+    ["order", "order: 100 waits, 0 returned before the child's SIGCHLD handler ran, 0 never signalled\n"],
   ])("statepage %s: answers from the state page in blink, as on Linux", async (mode, out) => {
     const r = await both([buildNative("statepage"), ...mode.split(" ")], {}, "blink");
     expect(r.blinkd.out).toBe(out);

@@ -12,6 +12,10 @@
  *             status, then ECHILD.
  *   many N    N children that live: WNOHANG 0; once they end, each reaped, then ECHILD (past
  *             64 children the page says "ask", and the daemon answers: the same results).
+ *   order     100 times: a child _exits and the parent's blocking waitpid returns it; by then
+ *             the child's SIGCHLD handler has run (Linux sends the signal before it wakes the
+ *             parent's wait, which takes it on its way back to user mode), so the daemon's
+ *             doorbell goes before the wait's reply, not after it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -163,6 +167,38 @@ static int many(int n) {
   return 0;
 }
 
+static volatile sig_atomic_t chlds;
+
+static void count_chld(int s) {
+  chlds++;
+}
+
+/* exit_notify → do_notify_parent queues the SIGCHLD, then __wake_up_parent wakes the wait,
+   whose return to user mode runs the handler (exit_to_user_mode_loop → arch_do_signal_or_restart). */
+static int order(void) {
+  enum { N = 100 };
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = count_chld;
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGCHLD, &sa, NULL);
+  int late = 0, never = 0;
+  for (int i = 0; i < N; i++) {
+    sig_atomic_t before = chlds;
+    pid_t c = fork();
+    if (c == 0) _exit(0);
+    int st;
+    while (waitpid(c, &st, 0) < 0 && errno == EINTR) {
+    }
+    if (chlds == before) late++;
+    /* Bounded: 10 s for a handler that has not run yet. */
+    for (int n = 0; chlds == before && n < 1000; n++) nap(10);
+    if (chlds == before) never++;
+  }
+  printf("order: %d waits, %d returned before the child's SIGCHLD handler ran, %d never signalled\n", N, late, never);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   const char *c = argc > 1 ? argv[1] : "";
@@ -170,6 +206,7 @@ int main(int argc, char **argv) {
   if (!strcmp(c, "race")) return race();
   if (!strcmp(c, "subreaper")) return subreaper();
   if (!strcmp(c, "many") && argc > 2) return many(atoi(argv[2]));
-  fprintf(stderr, "usage: statepage burst|race|subreaper|many N\n");
+  if (!strcmp(c, "order")) return order();
+  fprintf(stderr, "usage: statepage burst|race|subreaper|many N|order\n");
   return 2;
 }

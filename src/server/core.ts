@@ -104,6 +104,10 @@ export class ServerCore implements DaemonView {
             if (signal === SIG.SIGCHLD || signal === "SIGCHLD") this.writeCounts(pid);
             this.statePage.flush();
           }
+          // Rung now, before any reply this step writes: a parent's wait4 that the exit wakes
+          // returns after the child's SIGCHLD handler ran, as Linux's does (exit_notify queues
+          // the signal, then wakes the wait); rung after the reply, the preload's returned first
+          // (spec/native/statepage.c order; bench/README.md, issue 18's ninth round).
           const n = this.nativeStart.get(pid);
           signalHost(hostpid, n?.hostpid === hostpid ? n.start : undefined, signal);
         },
