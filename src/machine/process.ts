@@ -19,6 +19,7 @@ import { EMPTY_QUEUE, HANDLER, SA, SIG, bit, has, type SigQueue } from "./sigset
 import { NO_INFO, afterExec, type ProcInfo } from "./procinfo.js";
 import type { ThreadContext } from "./thread.js";
 import { directInitialSnapshot } from "./initialsnapshot.js";
+import { directAssign } from "./assignonly.js";
 
 /** The ids kill(2)'s permission rule compares (kill_ok_by_cred): real, effective, saved. */
 export interface Creds {
@@ -416,7 +417,9 @@ export const processMachine = setup({
   },
 });
 
-// Its initial snapshot without xstate's macrostep (~80 µs per process in the daemon).
+// Its initial snapshot without xstate's macrostep (~80 µs per process in the daemon), and
+// its pending set's change (twice per fork, exit and reap of a shell's child) likewise.
 directInitialSnapshot(processMachine, processContext);
+directAssign(processMachine, ["PENDING"]);
 
 export type ProcessState = "embryo" | "running" | "native" | "zombie" | "reaped" | "aborted";
