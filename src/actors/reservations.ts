@@ -10,6 +10,10 @@
  * every reservation lives the same time, so the registry's insertion order is their deadlines'
  * order and the timer is due at the oldest one's. A Timeout, its closure and its numbers were
  * ~250 bytes of each unclaimed fork child's ~680 beside its actor (bench/README.md, issue 18).
+ * The timer stays armed when the last reservation goes: a shell forks every few milliseconds,
+ * and clearing it at each claim made the next fork arm it again (a timer list built, inserted
+ * and cleared per process). Left armed, it runs at the gone reservation's deadline, finds
+ * nothing due, and waits for the first one left: about once per reserveTimeoutMs.
  */
 import type { Kernel, Reservation } from "./kernel.js";
 import { secret } from "./secrets.js";
@@ -66,13 +70,9 @@ export function findReservation(k: Kernel, kind: "process" | "thread", pid: numb
   return undefined;
 }
 
-/** Ends a reservation (claimed, aborted, or its task ended); the timer stops with the last one. */
+/** Ends a reservation (claimed, aborted, or its task ended); the timer, if armed, runs out (expireDue). */
 export function unreserve(k: Kernel, t: string): void {
   k.reservations.delete(t);
-  if (k.reservations.size === 0 && k.reserveTimer) {
-    clearTimeout(k.reserveTimer);
-    k.reserveTimer = undefined;
-  }
 }
 
 /** Ends the reservation for this task, if there is one. */
@@ -92,6 +92,8 @@ export function takeReservation(k: Kernel, t: string): Reservation | undefined {
 /** Every reservation ends (the namespace is over). */
 export function unreserveAll(k: Kernel): void {
   for (const t of [...k.reservations.keys()]) unreserve(k, t);
+  if (k.reserveTimer) clearTimeout(k.reserveTimer);
+  k.reserveTimer = undefined;
   // And what the posted vforks became (vfork.ts): a claim still waiting learns its parent is gone.
   k.vforks.posted.clear();
   k.vforks.arrived.wake();

@@ -18,6 +18,8 @@ import { assign, enqueueActions, setup } from "xstate";
 import { EMPTY_QUEUE, HANDLER, SA, SIG, bit, has, type SigQueue } from "./sigset.js";
 import { NO_INFO, afterExec, type ProcInfo } from "./procinfo.js";
 import type { ThreadContext } from "./thread.js";
+import { directInitialSnapshot } from "./initialsnapshot.js";
+import { directAssign } from "./assignonly.js";
 
 /** The ids kill(2)'s permission rule compares (kill_ok_by_cred): real, effective, saved. */
 export interface Creds {
@@ -215,6 +217,39 @@ function resetFlags(sa: Sigactions): ReadonlyMap<number, number> {
   return m;
 }
 
+/**
+ * A new process's context, from its input: the machine's context factory, which a process
+ * actor's initial snapshot also takes directly (machine/initialsnapshot.ts). The fields are
+ * named one by one: on Node.js 20, `{ ...input, more }` with many properties builds each
+ * context on V8's slow path (about 50-100 µs per process against under 1 µs, and a larger
+ * object), which made creating the actor the dominant cost of a fork (bench/README.md). A
+ * forked child shares its parent's immutable values.
+ */
+function processContext(input: ProcessInput): ProcessContext {
+  return {
+    pid: input.pid,
+    ppid: input.ppid,
+    pgid: input.pgid,
+    sid: input.sid,
+    image: input.image,
+    hostpid: input.hostpid,
+    startTime: input.startTime,
+    delivery: input.delivery,
+    parentTid: input.parentTid ?? input.ppid,
+    children: new Set<number>(),
+    threads: new Set<number>([input.pid]),
+    wstatus: null,
+    flags: NEW_FLAGS,
+    // A forked child copies signal dispositions, credentials and procfs info from its parent.
+    sigactions: input.inherit ? input.inherit.sigactions : DEFAULT_SIGACTIONS,
+    creds: input.inherit ? input.inherit.creds : { ruid: 0, euid: 0, suid: 0 },
+    pending: EMPTY_QUEUE,
+    job: NO_JOB,
+    info: input.inherit ? input.inherit.info : NO_INFO,
+    leader: { tid: input.pid, pid: input.pid, pending: EMPTY_QUEUE, comm: null, waiting: 0n, watched: 0n },
+  };
+}
+
 export const processMachine = setup({
   types: {
     context: {} as ProcessContext,
@@ -325,32 +360,7 @@ export const processMachine = setup({
   },
 }).createMachine({
   id: "process",
-  // The fields are named one by one: on Node.js 20, `{ ...input, more }` with many
-  // properties builds each context on V8's slow path (about 50-100 µs per process against
-  // under 1 µs, and a larger object), which made creating the actor the dominant cost of a
-  // fork (bench/README.md). A forked child shares its parent's immutable values.
-  context: ({ input }) => ({
-    pid: input.pid,
-    ppid: input.ppid,
-    pgid: input.pgid,
-    sid: input.sid,
-    image: input.image,
-    hostpid: input.hostpid,
-    startTime: input.startTime,
-    delivery: input.delivery,
-    parentTid: input.parentTid ?? input.ppid,
-    children: new Set<number>(),
-    threads: new Set<number>([input.pid]),
-    wstatus: null,
-    flags: NEW_FLAGS,
-    // A forked child copies signal dispositions, credentials and procfs info from its parent.
-    sigactions: input.inherit ? input.inherit.sigactions : DEFAULT_SIGACTIONS,
-    creds: input.inherit ? input.inherit.creds : { ruid: 0, euid: 0, suid: 0 },
-    pending: EMPTY_QUEUE,
-    job: NO_JOB,
-    info: input.inherit ? input.inherit.info : NO_INFO,
-    leader: { tid: input.pid, pid: input.pid, pending: EMPTY_QUEUE, comm: null, waiting: 0n, watched: 0n },
-  }),
+  context: ({ input }) => processContext(input),
   initial: "embryo",
   on: {
     REPARENT: { actions: "reparent" },
@@ -406,5 +416,10 @@ export const processMachine = setup({
     aborted: { type: "final" },
   },
 });
+
+// Its initial snapshot without xstate's macrostep (~80 µs per process in the daemon), and
+// its pending set's change (twice per fork, exit and reap of a shell's child) likewise.
+directInitialSnapshot(processMachine, processContext);
+directAssign(processMachine, ["PENDING"]);
 
 export type ProcessState = "embryo" | "running" | "native" | "zombie" | "reaped" | "aborted";

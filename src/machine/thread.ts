@@ -6,6 +6,8 @@
  */
 import { assign, setup } from "xstate";
 import { EMPTY_QUEUE, type SigQueue } from "./sigset.js";
+import { directInitialSnapshot } from "./initialsnapshot.js";
+import { directAssign } from "./assignonly.js";
 
 /** The system id of a thread's actor (actors/kernel.ts, ActorHost). */
 export const threadId = (tid: number): string => `thread:${tid}`;
@@ -40,6 +42,11 @@ export type ThreadEvent =
   | { type: "PENDING"; pending: SigQueue }
   | { type: "SET_COMM"; comm: string };
 
+/** A new thread's context: the machine's context factory, which its initial snapshot also takes directly (machine/initialsnapshot.ts). */
+function threadContext(input: ThreadInput): ThreadContext {
+  return { tid: input.tid, pid: input.pid, pending: EMPTY_QUEUE, comm: null, waiting: 0n, watched: 0n };
+}
+
 export const threadMachine = setup({
   types: { context: {} as ThreadContext, events: {} as ThreadEvent, input: {} as ThreadInput },
   actions: {
@@ -51,7 +58,7 @@ export const threadMachine = setup({
 }).createMachine({
   id: "thread",
   // Fields named one by one, not spread from input: see the process machine's context.
-  context: ({ input }) => ({ tid: input.tid, pid: input.pid, pending: EMPTY_QUEUE, comm: null, waiting: 0n, watched: 0n }),
+  context: ({ input }) => threadContext(input),
   on: {
     SET_WAITING: { actions: "setWaiting" },
     SET_WATCHED: { actions: "setWatched" },
@@ -65,3 +72,6 @@ export const threadMachine = setup({
     exited: { type: "final" },
   },
 });
+
+directInitialSnapshot(threadMachine, threadContext);
+directAssign(threadMachine, ["PENDING"]);

@@ -23,6 +23,7 @@ import { argsView } from "../actors/eventlog.js";
 import { secret } from "../actors/secrets.js";
 import { provesHost, provesHostAt } from "./hostproof.js";
 import { Parked } from "../actors/park.js";
+import type { Deadline } from "./deadlines.js";
 
 /** Interrupted before completing: the client returns EINTR, or restarts the call when the guest's handler has SA_RESTART (the kernel's ERESTARTSYS). */
 export { ERESTARTSYS };
@@ -56,7 +57,8 @@ export class Connection implements Caller {
   /** Calls parked on this connection; `cancel` interrupts one (its reply, if any, is ERESTARTSYS). */
   private readonly parked = new Map<number, { call: CallEntry; args: Record<string, unknown>; cancel: () => void }>();
   private readonly ctx: CallCtx;
-  private handshakeTimer: NodeJS.Timeout | undefined;
+  /** Until the hello: the handshake's deadline (limits.handshakeTimeoutMs, one timer for all connections: core.hellos). */
+  private handshake: Deadline | undefined;
   /** Runs while a frame is unfinished (limits.frameTimeoutMs). */
   private frameTimer: NodeJS.Timeout | undefined;
   readonly id: number;
@@ -73,11 +75,7 @@ export class Connection implements Caller {
     this.ctx = { k: core.kernel, caller: this, interruptible, daemon: core };
     // Judged after the poll phase (setImmediate): when the event loop was busy for longer than
     // the timeout, the timer runs before the hello already waiting in the socket is read.
-    this.handshakeTimer = setTimeout(
-      () => setImmediate(() => this.role === "new" && this.fatal(`no hello within ${core.limits.handshakeTimeoutMs} ms`)),
-      core.limits.handshakeTimeoutMs,
-    );
-    this.handshakeTimer.unref();
+    this.handshake = core.hellos.set(() => setImmediate(() => this.role === "new" && this.fatal(`no hello within ${core.limits.handshakeTimeoutMs} ms`)));
     sock.on("data", (chunk: Buffer) => this.onData(chunk));
     // The client's end of the stream (its host process ended, or it closed the connection).
     // Node.js would next end the daemon's side with shutdown(2), a FIN to a peer that has
@@ -416,7 +414,7 @@ export class Connection implements Caller {
     if (this.closeHandled) return;
     this.closeHandled = true;
     this.core.holdBuffered(-this.reader.buffered);
-    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshake?.cancel();
     if (this.frameTimer) clearTimeout(this.frameTimer);
     for (const [, p] of this.parked) p.cancel();
     this.parked.clear();
@@ -426,8 +424,8 @@ export class Connection implements Caller {
   // Caller
   setRole(role: "unbound" | "control"): void {
     this.role = role;
-    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
-    this.handshakeTimer = undefined;
+    this.handshake?.cancel();
+    this.handshake = undefined;
   }
   bind(pid: number, tid: number, hostpid: number): void {
     this.role = "guest";

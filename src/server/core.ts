@@ -13,6 +13,7 @@ import { frame } from "../protocol/frame.js";
 import { EVENT } from "../protocol/messages.js";
 import { eventMessage } from "../protocol/events.js";
 import { defaultLimits, fitToDescriptors, type Limits } from "./limits.js";
+import { Deadlines } from "./deadlines.js";
 import { hostCreds, hostStartTime, signalHost } from "./hostproc.js";
 import { addCheck } from "../actors/invariants.js";
 import { liveHeap } from "./memory.js";
@@ -44,6 +45,8 @@ export class ServerCore implements DaemonView {
   /** Actor transitions and calls, for `blinkd events`. */
   readonly events: EventLog;
   readonly limits: Limits;
+  /** Each new connection's handshake deadline (limits.handshakeTimeoutMs), behind one timer. */
+  readonly hellos: Deadlines;
   readonly trace: boolean;
   readonly log: (line: string) => void;
   readonly connections = new Set<Connection>();
@@ -92,6 +95,7 @@ export class ServerCore implements DaemonView {
     const fit = fitToDescriptors({ ...defaultLimits, ...opts.limits });
     this.limits = fit.limits;
     if (fit.lowered) this.log(fit.lowered);
+    this.hellos = new Deadlines(this.limits.handshakeTimeoutMs);
     this.kernel = new Kernel(
       { ...defaultKernelConfig, ...opts.kernel },
       {
