@@ -76,6 +76,38 @@ describe("vfork: the parent posts, the child claims", () => {
     expect((await again.reply(claimVfork(again, token, ppid))).result).toBe(ENOENT);
   });
 
+  it("the reservation is answered to the parent (its pid, or EAGAIN at the pid limit), and the claim fails the same way", async () => {
+    const { parent, ppid } = await start(["--pid-max", "3"]);
+    const first = secret();
+    expect((await parent.call("vfork", { token: first, proof: secret() })).result).toBe(2);
+    const c1 = await child();
+    expect((await c1.reply(claimVfork(c1, first, ppid))).result).toBe(2);
+    const token = secret();
+    const r = await parent.call("vfork", { token, proof: secret() });
+    expect(r.result).toBe(EAGAIN);
+    const c2 = await child();
+    expect((await c2.reply(claimVfork(c2, token, ppid))).result).toBe(EAGAIN);
+  });
+
+  it("a child that sends on without reading its parked claim's reply has its later requests handled after the claim, as the thread it binds", async () => {
+    const { parent, ppid } = await start();
+    const c = await child();
+    const token = secret();
+    const seq = claimVfork(c, token, ppid);
+    // Sent behind the claim, before it is answered: a mask report (posted) and a request.
+    c.post("rt_sigprocmask", { how: 2, set: 0x4000 }); // SIG_SETMASK: SIGTERM
+    const after = c.request("rt_sigprocmask", { how: 0, set: 0 }); // SIG_BLOCK nothing: the old mask
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.replies.get(seq)).toBeUndefined();
+    expect(c.replies.get(after)).toBeUndefined();
+    parent.post("vfork", { token, proof: secret() });
+    expect((await bounded(c.reply(seq), 5000, "the claim's reply")).result).toBe(2);
+    // Before, they were handled at once, on an unbound connection: EPROTO, the mask lost.
+    const m = await bounded(c.reply(after), 5000, "the request held behind the claim");
+    expect([m.result, m.out[0]]).toEqual([0, 0x4000]);
+    expect((await c.call("getpid")).result).toBe(2);
+  });
+
   it("the post that arrives first pairs too, and a loop of vforks gets pids in order, as Linux allocates them", async () => {
     const { parent, ppid } = await start();
     for (let i = 0; i < 5; i++) {

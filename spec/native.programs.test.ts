@@ -128,9 +128,24 @@ describe("posix_spawn of a program that runs without the preload", () => {
   }, 60_000);
 });
 
-describe("vfork without the parent's round trip (spec/protocol.md §7.4.1)", () => {
-  // The parent posts the reservation under its own token and vforks at once; the child's claim
-  // gives it its pid, which the parent's vfork returns.
+/** argv's stdout, stderr and exit code, killed at ms. */
+const collect = (argv: string[], ms: number): Promise<{ out: string; err: string; code: number | null }> =>
+  new Promise((resolve) => {
+    const p = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const t = setTimeout(() => p.kill("SIGKILL"), ms);
+    p.once("close", (code) => {
+      clearTimeout(t);
+      resolve({ out, err, code });
+    });
+  });
+
+describe("vfork without a wait on either side before the exec (spec/protocol.md §7.4.1)", () => {
+  // The parent sends the reservation under its own token and vforks at once, reading its pid
+  // from the reply once it resumes; the child sends its claim and execs at once.
   it("a loop of 20 vforks: each child's pid, getppid and exit status as under unshare --pid, pids in order", async () => {
     const prog = buildNative("vforkloop");
     const r = await both([prog, "20"]);
@@ -142,19 +157,7 @@ describe("vfork without the parent's round trip (spec/protocol.md §7.4.1)", () 
 
   it("at the namespace's pid limit vfork fails with -1 EAGAIN and makes no child, as Linux's (pid_max 301 in the namespace)", async () => {
     const prog = buildNative("vforkloop");
-    const run = (argv: string[]): Promise<{ out: string; err: string; code: number | null }> =>
-      new Promise((resolve) => {
-        const p = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
-        let out = "";
-        let err = "";
-        p.stdout.on("data", (d: Buffer) => (out += d.toString()));
-        p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-        const t = setTimeout(() => p.kill("SIGKILL"), 50_000);
-        p.once("close", (code) => {
-          clearTimeout(t);
-          resolve({ out, err, code });
-        });
-      });
+    const run = (argv: string[]): Promise<{ out: string; err: string; code: number | null }> => collect(argv, 50_000);
     // pid_max is a pid namespace's own since Linux 6.14 (kernel/pid_sysctl.h); 301 is its least
     // value (RESERVED_PIDS + 1): pids 1 … 300, so PID 1 makes 299 children.
     const want = "made 299 children, then vfork: -1 EAGAIN\nreaped 299\n";
@@ -165,6 +168,81 @@ describe("vfork without the parent's round trip (spec/protocol.md §7.4.1)", () 
     if (linux.code === 99) return console.warn("SKIPPED the Linux side of the vfork pid limit: this kernel has no pid_max per pid namespace (before 6.14)");
     expect(linux).toEqual(blinkd);
   }, 120_000);
+
+  it("at the pid limit, the child that exec'd finds its claim failed in its new image and runs nothing of the program; the parent's vfork is -1 EAGAIN, as Linux's", async () => {
+    const prog = buildNative("vforkloop");
+    const run = async (argv: string[]): Promise<{ ran: number; rest: string; err: string; code: number | null }> => {
+      const { out, err, code } = await collect(argv, 80_000);
+      // The children's lines and the parent's interleave as the host schedules them.
+      const lines = out.split("\n").filter((l) => l !== "");
+      return { ran: lines.filter((l) => l === "ran").length, rest: lines.filter((l) => l !== "ran").join("\n"), err, code };
+    };
+    // 299 children each ran echo; the 300th vfork made none, and its host child's image ended
+    // before echo's main (the constructor read the claim's EAGAIN and exited unseen).
+    const want = { ran: 299, rest: "made 299 children, then vfork: -1 EAGAIN\nreaped 299", err: "", code: 0 };
+    const blinkd = await run([process.execPath, ...NODE_BIN, "run", "--pid-max", "301", "--", prog, "limitexec"]);
+    expect(blinkd).toEqual(want);
+    if (noLinux) return;
+    const linux = await run(["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", `echo 301 > /proc/sys/kernel/pid_max 2>/dev/null || exit 99; exec ${prog} limitexec`]);
+    if (linux.code === 99) return console.warn("SKIPPED the Linux side of the vfork pid limit: this kernel has no pid_max per pid namespace (before 6.14)");
+    expect(linux).toEqual(blinkd);
+  }, 180_000);
+
+  it("the child execs without waiting for its claim's reply: with the daemon stopped (SIGSTOP) from just before the vfork, the child's host process is already /bin/true's image, and all ends well once it runs on", async () => {
+    const prog = buildNative("vforkloop");
+    const p = spawn(process.execPath, [...NODE_BIN, "run", "--", prog, "gate"], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    const ready = new Promise<void>((resolve) =>
+      p.stdout!.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("ready\n")) resolve();
+      }),
+    );
+    p.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+    const closed = new Promise<number | null>((resolve) => p.once("close", resolve));
+    const kill = setTimeout(() => p.kill("SIGKILL"), 60_000);
+    const ppidOf = (pid: string): number => {
+      try {
+        const st = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        return Number(st.slice(st.lastIndexOf(")") + 2).split(" ")[1]);
+      } catch {
+        return -1;
+      }
+    };
+    const childrenOf = (pid: number): string[] => fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e) && ppidOf(e) === pid);
+    const exeOf = (pid: string): string => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/exe`);
+      } catch {
+        return "(gone)";
+      }
+    };
+    let seen = "(no vfork child seen)";
+    try {
+      await ready;
+      // The daemon is the run process itself: stopped, it reads nothing and answers nothing.
+      process.kill(p.pid!, "SIGSTOP");
+      p.stdin!.write("x");
+      const until = Date.now() + 5000;
+      const want = fs.realpathSync("/bin/true");
+      while (Date.now() < until) {
+        const guest = childrenOf(p.pid!)[0];
+        const child = guest === undefined ? undefined : childrenOf(Number(guest))[0];
+        if (child !== undefined) seen = exeOf(child);
+        if (seen === want) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // Before, the child waited for hello's and claim_vfork's replies before its exec: still
+      // the vforking program's image (its host process suspended in ppoll) at the bound.
+      expect(seen, "the vfork child's image while the daemon was stopped").toBe(want);
+    } finally {
+      if (p.pid) process.kill(p.pid, "SIGCONT");
+    }
+    const code = await closed;
+    clearTimeout(kill);
+    expect({ out, err, code }).toEqual({ out: "ready\nparent 1: vfork returned 2, status 0\n", err: "", code: 0 });
+  }, 90_000);
 });
 
 describe("the shared conformance programs", () => conformance("blinkd"));

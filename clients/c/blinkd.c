@@ -732,8 +732,8 @@ static int write_all(struct blinkd_conn *c, const unsigned char *p, size_t n);
 static uint32_t next_seq(struct blinkd_conn *c);
 
 /* hello and a claim (claim_fd, claim_vfork) in one write, the proof named with the
-   reservation's secret before: their replies are read in turn, one round trip, not two. */
-static int64_t hello_and_claim(struct blinkd_conn *c, int32_t hostpid, const struct blinkd_call *call, const void *args, void *out) {
+   reservation's secret before: seq[0] is the hello's, seq[1] the claim's. */
+static int hello_and_claim_send(struct blinkd_conn *c, int32_t hostpid, const struct blinkd_call *call, const void *args, uint32_t seq[2]) {
   char who[64];
   snprintf(who, sizeof who, "blinkd-c pid %d", (int)hostpid);
   struct blinkd_hello_args ha = {BLINKD_PROTOCOL_VERSION, "guest", who};
@@ -743,21 +743,41 @@ static int64_t hello_and_claim(struct blinkd_conn *c, int32_t hostpid, const str
   sigset_t all, old;
   sigfillset(&all);
   BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
-  uint32_t hs = next_seq(c);
-  blinkd_put_request(&b, hs, &blinkd_call_hello, &ha);
-  uint32_t cs = next_seq(c);
-  blinkd_put_request(&b, cs, call, args);
+  seq[0] = next_seq(c);
+  blinkd_put_request(&b, seq[0], &blinkd_call_hello, &ha);
+  seq[1] = next_seq(c);
+  blinkd_put_request(&b, seq[1], call, args);
   int e = b.oom ? -ENOMEM : write_all(c, b.p, b.len);
+  BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
   blinkd_buf_free(&b);
+  return e;
+}
+
+/* Their replies, read in turn; the proof goes once the claim is answered. */
+static int64_t hello_and_claim_read(struct blinkd_conn *c, const uint32_t seq[2], const struct blinkd_call *call, void *out) {
+  sigset_t all, old;
+  sigfillset(&all);
+  BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
   struct blinkd_hello_out ho;
-  int64_t r = e ? e : await_reply(c, hs, &blinkd_call_hello, &ho, &old);
+  int64_t r = await_reply(c, seq[0], &blinkd_call_hello, &ho, &old);
   /* The claim's reply is read whatever the hello's was (a refused hello makes it EPROTO). */
-  int64_t rc = e ? e : await_reply(c, cs, call, out, &old);
+  int64_t rc = await_reply(c, seq[1], call, out, &old);
   BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
   if (r >= 0) r = rc;
   drop_proof(c);
   if (c->gone == BLINKD_PEER_GONE && gone_policy == BLINKD_GONE_KILL) blinkd_daemon_gone(c, NULL);
   return r;
+}
+
+/* Both, one round trip instead of two. */
+static int64_t hello_and_claim(struct blinkd_conn *c, int32_t hostpid, const struct blinkd_call *call, const void *args, void *out) {
+  uint32_t seq[2];
+  int e = hello_and_claim_send(c, hostpid, call, args, seq);
+  if (e) {
+    drop_proof(c);
+    return e;
+  }
+  return hello_and_claim_read(c, seq, call, out);
 }
 
 int64_t blinkd_conn_attach_fork(struct blinkd_conn *c, const char *path, const char *token, const char *proof, int32_t hostpid, int32_t *pid) {
@@ -785,15 +805,29 @@ int64_t blinkd_conn_attach_fork(struct blinkd_conn *c, const char *path, const c
   return r;
 }
 
-int64_t blinkd_conn_attach_vfork(struct blinkd_conn *c, const char *path, const char *token, const char *proof, int32_t ppid, int32_t hostpid, int32_t *pid) {
+int blinkd_conn_attach_vfork_send(struct blinkd_conn *c, const char *path, const char *token, const char *proof, int32_t ppid, int32_t hostpid, uint32_t seq[2]) {
   int e = blinkd_conn_open(c, path);
   if (e) return e;
   blinkd_conn_prove(c, proof);
   struct blinkd_claim_vfork_args ca = {token, ppid, hostpid, c->proof ? c->proof - 1 : -1};
+  return hello_and_claim_send(c, hostpid, &blinkd_call_claim_vfork, &ca, seq);
+}
+
+int64_t blinkd_conn_attach_vfork_finish(struct blinkd_conn *c, const uint32_t seq[2], int32_t *pid) {
   struct blinkd_claim_vfork_out out;
-  int64_t r = hello_and_claim(c, hostpid, &blinkd_call_claim_vfork, &ca, &out);
+  int64_t r = hello_and_claim_read(c, seq, &blinkd_call_claim_vfork, &out);
   if (r >= 0 && pid) *pid = out.pid;
   return r;
+}
+
+int64_t blinkd_conn_attach_vfork(struct blinkd_conn *c, const char *path, const char *token, const char *proof, int32_t ppid, int32_t hostpid, int32_t *pid) {
+  uint32_t seq[2];
+  int e = blinkd_conn_attach_vfork_send(c, path, token, proof, ppid, hostpid, seq);
+  if (e) {
+    drop_proof(c);
+    return e;
+  }
+  return blinkd_conn_attach_vfork_finish(c, seq, pid);
 }
 
 static int write_all(struct blinkd_conn *c, const unsigned char *p, size_t n) {
@@ -978,31 +1012,59 @@ static uint32_t next_seq(struct blinkd_conn *c) {
   return c->seq;
 }
 
-/* A post (spec/protocol.md §4.5): the daemon takes it in order with the connection's other
-   requests and writes nothing back, so there is no reply to read, now or later. */
-int blinkd_conn_post(struct blinkd_conn *c, const struct blinkd_call *call, const void *args) {
-  if (c->gone || c->fd < 0) return -ECONNRESET;
+/* One frame written, unread: a post ([4, …]) or a request ([0, …]) whose reply is read later. */
+static int send_unread(struct blinkd_conn *c, int post, const struct blinkd_call *call, const void *args, uint32_t *seq) {
   unsigned char st[BLINKD_SMALL_FRAME];
   struct blinkd_buf b;
   blinkd_buf_init(&b, st, sizeof st);
   sigset_t all, old;
   sigfillset(&all);
   BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
-  blinkd_put_post(&b, next_seq(c), call, args);
+  *seq = next_seq(c);
+  if (post) blinkd_put_post(&b, *seq, call, args);
+  else blinkd_put_request(&b, *seq, call, args);
   int e = b.oom ? -ENOMEM : write_all(c, b.p, b.len);
   BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
   blinkd_buf_free(&b);
   return e;
 }
 
+/* A post (spec/protocol.md §4.5): the daemon takes it in order with the connection's other
+   requests and writes nothing back, so there is no reply to read, now or later. */
+int blinkd_conn_post(struct blinkd_conn *c, const struct blinkd_call *call, const void *args) {
+  if (c->gone || c->fd < 0) return -ECONNRESET;
+  uint32_t seq;
+  return send_unread(c, 1, call, args, &seq);
+}
+
 int blinkd_conn_send(struct blinkd_conn *c, const struct blinkd_call *call, const void *args) {
   return blinkd_conn_post(c, call, args);
+}
+
+int blinkd_conn_request(struct blinkd_conn *c, const struct blinkd_call *call, const void *args, uint32_t *seq) {
+  if (c->gone || c->fd < 0) return seterr(c, "the connection to blinkd is closed%s%s", 0, 0), -ECONNRESET;
+  return send_unread(c, 0, call, args, seq);
+}
+
+int64_t blinkd_conn_reply(struct blinkd_conn *c, uint32_t seq, const struct blinkd_call *call, void *out) {
+  sigset_t all, old;
+  sigfillset(&all);
+  BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
+  int64_t r = await_reply(c, seq, call, out, &old);
+  BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
+  if (c->gone == BLINKD_PEER_GONE && gone_policy == BLINKD_GONE_KILL) blinkd_daemon_gone(c, NULL);
+  return r;
 }
 
 /* One call walks the states of enum blinkd_call_state (spec/client.md), as the TypeScript
    client's machine (src/client/call.ts) does: each is named where the code enters it. */
 int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, const void *args, void *out) {
   /* BLINKD_CALL_IDLE */
+  if (c->before_call) {
+    void (*f)(struct blinkd_conn *) = c->before_call;
+    c->before_call = NULL;
+    f(c);
+  }
   if (c->gone == BLINKD_PEER_GONE && gone_policy == BLINKD_GONE_KILL) blinkd_daemon_gone(c, NULL);
   if (c->gone || c->fd < 0) return seterr(c, "the connection to blinkd is closed%s%s", 0, 0), -ECONNRESET;
   sigset_t all, old;

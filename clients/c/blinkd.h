@@ -51,6 +51,9 @@ struct blinkd_conn {
      named blinkd-proof-NONCE, held from the handshake until register or claim is answered.
      0 when none, else its descriptor + 1 (a zeroed struct holds none). */
   int proof;
+  /* Replies still due before this connection's next awaited call (a vfork child's claim, sent
+     and not yet read): blinkd_conn_call runs it once, cleared first, before it sends. */
+  void (*before_call)(struct blinkd_conn *c);
 };
 
 #define BLINKD_PEER_GONE 2
@@ -129,6 +132,14 @@ int64_t blinkd_conn_attach_fork(struct blinkd_conn *c, const char *path, const c
    hello and the claim in one write, the proof named with the parent's proof (spec/protocol.md
    §7.4.1). The claim may wait for the parent's post. Returns the tid; *pid gets the process. */
 int64_t blinkd_conn_attach_vfork(struct blinkd_conn *c, const char *path, const char *token, const char *proof, int32_t ppid, int32_t hostpid, int32_t *pid);
+/* The same, split for a vfork child that does not wait (spec/protocol.md §7.4.1): _send opens
+   the connection, names the proof and writes hello and claim_vfork in one write, and leaves
+   seq[0] (hello's) and seq[1] (the claim's); the proof's descriptor stays open (c->proof) until
+   the claim is answered. _finish reads both replies, on this connection or on the same socket
+   in a new image (c adopted there, c->proof set to the inherited proof's descriptor + 1), and
+   closes the proof. _send: 0 or -errno; _finish: as blinkd_conn_attach_vfork. */
+int blinkd_conn_attach_vfork_send(struct blinkd_conn *c, const char *path, const char *token, const char *proof, int32_t ppid, int32_t hostpid, uint32_t seq[2]);
+int64_t blinkd_conn_attach_vfork_finish(struct blinkd_conn *c, const uint32_t seq[2], int32_t *pid);
 /* Closes the connection (for a guest thread that has not exited, this is its death). */
 void blinkd_conn_close(struct blinkd_conn *c);
 /* In a host fork child: drops the parent's connection without a word to the daemon (the
@@ -137,6 +148,11 @@ void blinkd_conn_forget(struct blinkd_conn *c);
 /* Reads daemon events that have arrived, without blocking. 0, or -errno when the connection is gone. */
 int blinkd_conn_poll_events(struct blinkd_conn *c);
 
+/* A request sent now whose reply is read later with blinkd_conn_reply (a vforking parent's
+   vfork: it is suspended meanwhile). A call that may block cannot be split so (no interrupt
+   is sent for it). *seq gets its sequence number; 0 or -errno (the write failed). */
+int blinkd_conn_request(struct blinkd_conn *c, const struct blinkd_call *call, const void *args, uint32_t *seq);
+int64_t blinkd_conn_reply(struct blinkd_conn *c, uint32_t seq, const struct blinkd_call *call, void *out);
 /* Sends one request and reads until its one reply. args/out are the call's structs. */
 int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, const void *args, void *out);
 /* Posts a request whose answer nobody waits for (a report, exit_group as a process ends): a

@@ -12,7 +12,7 @@ import type { Kernel } from "../../src/actors/kernel.js";
 import { kernelOnly } from "../helpers/kernelonly.js";
 import { exitGroup, waitAttempt } from "../../src/actors/exit.js";
 import { claim, forkAbort, threadCreate } from "../../src/actors/fork.js";
-import { vforkPost } from "../../src/actors/vfork.js";
+import { vforkReserve } from "../../src/actors/vfork.js";
 import { EventLog } from "../../src/actors/eventlog.js";
 import { sigaction } from "../../src/actors/signal.js";
 import { HANDLER, SIG } from "../../src/machine/sigset.js";
@@ -87,7 +87,7 @@ describe("effects between processes are events between their actors", () => {
     expect(seen.filter((s) => s.startsWith("namespace ") && !s.endsWith(" RELEASE"))).toEqual(["namespace INIT_DIED", "namespace ALL_GONE"]);
   });
 
-  it("a fork (and a vfork's post) takes no step of the parent's actor: the child joins its list in place, and the records still show the parent's CHILD_ADD", () => {
+  it("a fork (and a vfork's reservation) takes no step of the parent's actor: the child joins its list in place, and the records still show the parent's CHILD_ADD", () => {
     const { k, seen, child } = namespace();
     const log = new EventLog(k, 256);
     const p = child(1);
@@ -95,7 +95,7 @@ describe("effects between processes are events between their actors", () => {
     const a = child(p);
     expect(seen.filter((s) => s.startsWith(`proc:${p} `))).toEqual([]);
     expect(seen).toEqual([`proc:${a} CLAIM`]);
-    const post = vforkPost(k, p, p, "0".repeat(32), "1".repeat(32));
+    const post = vforkReserve(k, p, p, "0".repeat(32), "1".repeat(32));
     if (typeof post !== "number") throw new Error(post.message);
     expect(seen.filter((s) => s.startsWith(`proc:${p} `))).toEqual([]);
     // copy_process's list_add_tail: fork order, read by wait, reparenting and the counts alike.

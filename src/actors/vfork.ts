@@ -1,12 +1,14 @@
 /**
- * vfork without the parent's round trip (blinkd's own, spec/protocol.md §7.4.1). A vforking
- * parent is suspended until its child execs or exits (vfork(2)), so it need not wait for the
- * reservation's reply: it chooses the token and the proof itself, posts `vfork` and vforks at
- * once; its child claims that token on its own connection (`claim_vfork`). The two connections
- * have no order between them, so a claim may come before the post: it then waits (bounded by
- * reserveTimeoutMs) on `Kernel.vforks.arrived`, which every post and every closed guest
- * connection wakes. What each posted token became (its reservation, or the failure that made no
- * child) is remembered until the child claims it or the reservation's deadline passes.
+ * vfork without a round trip on the critical path (blinkd's own, spec/protocol.md §7.4.1). A
+ * vforking parent is suspended until its child execs or exits (vfork(2)), so it need not wait
+ * for the reservation's reply before it vforks: it chooses the token and the proof itself, sends
+ * `vfork` and vforks at once, and reads the reply (the child's pid, or the failure) once it
+ * resumes. Its child claims that token on its own connection (`claim_vfork`) without waiting for
+ * the answer either: its new image reads it before the program runs. The two connections have
+ * no order between them, so a claim may come before the reservation: it then waits (bounded by
+ * reserveTimeoutMs) on `Kernel.vforks.arrived`, which every reservation and every closed guest
+ * connection wakes. What each token became (its reservation, or the failure that made no child)
+ * is remembered until the child claims it or the reservation's deadline passes.
  */
 import { E, Errno, errno } from "../protocol/errno.js";
 import type { Kernel } from "./kernel.js";
@@ -46,23 +48,25 @@ function makeRoom(k: Kernel): boolean {
 const deadline = (k: Kernel): number => Math.ceil(k.now()) + k.config.reserveTimeoutMs;
 
 /**
- * The parent's post: fork(2)'s reservation under the parent's token and proof; the child's pid,
- * or 0 when it failed (kernel_clone's -EAGAIN at the pid or task limit): then there is no
- * child, as Linux's vfork makes none, and the failure is remembered for the child's claim,
- * which is how the parent learns it.
+ * The parent's reservation, sent before it vforks and read after it resumes: fork(2)'s under the
+ * parent's token and proof. The child's pid, or the failure that made no child (kernel_clone's
+ * -EAGAIN at the pid or task limit), as Linux's vfork makes none; the failure is remembered for
+ * the child's claim too, so the child runs nothing of its program.
  */
-export function vforkPost(k: Kernel, parentPid: number, parentTid: number, token: string, proof: string): number | Errno {
+export function vforkReserve(k: Kernel, parentPid: number, parentTid: number, token: string, proof: string): number | Errno {
   const bad = badSecret("vfork.token", token) ?? badSecret("vfork.proof", proof);
   if (bad) return bad;
   sweep(k);
-  // A token is used once: a second post, or one after its claim gave up waiting, makes nothing.
-  if (k.vforks.posted.has(token) || k.reservations.has(token)) return errno(E.EEXIST, "vfork.token: this token was used already");
+  // A token is used once: a second reservation, or one after its claim gave up waiting, makes
+  // nothing. The parent whose child gave up learns why (its claim's ETIMEDOUT).
+  const had = k.vforks.posted.get(token);
+  if (had && had.ppid === parentPid && had.failure?.code === E.ETIMEDOUT) return had.failure;
+  if (had || k.reservations.has(token)) return errno(E.EEXIST, "vfork.token: this token was used already");
   if (!makeRoom(k)) return errno(E.EAGAIN, `${k.vforks.posted.size} vforks posted and not yet claimed (the --max-tasks limit)`);
   const r = fork(k, parentPid, parentTid, { token, proof });
   k.vforks.posted.set(token, r instanceof Errno ? { ppid: parentPid, pid: undefined, failure: r, deadline: deadline(k) } : { ppid: parentPid, pid: r.pid, failure: undefined, deadline: deadline(k) });
   k.vforks.arrived.wake();
-  // A failed reservation is the child's claim's answer, not a fault of the post: 0, not logged.
-  return r instanceof Errno ? 0 : r.pid;
+  return r instanceof Errno ? r : r.pid;
 }
 
 /** The host vfork failed: the posted reservation is undone as fork_abort undoes fork's. */
@@ -109,7 +113,7 @@ export function vforkClaim(k: Kernel, token: string, ppid: number, bind: () => C
     now: () => k.now(),
     onTimeout: () => {
       // The token is dead: a post that comes later makes no child the parent would not know of.
-      k.vforks.posted.set(token, { ppid, pid: undefined, failure: errno(E.ETIMEDOUT, "the child gave up waiting"), deadline: deadline(k) });
+      k.vforks.posted.set(token, { ppid, pid: undefined, failure: errno(E.ETIMEDOUT, "the vfork child gave up waiting for this reservation"), deadline: deadline(k) });
       return errno(E.ETIMEDOUT, `no vfork of ${ppid} posted this token within ${k.config.reserveTimeoutMs} ms (reserveTimeoutMs)`);
     },
   });

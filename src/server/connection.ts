@@ -47,6 +47,13 @@ export class Connection implements Caller {
   /** Reading is paused until the client reads its replies. */
   private paused = false;
   /**
+   * The seq of a claim parked on this unbound connection (a vfork child's claim_vfork waiting
+   * for its parent's reservation): the frames after it wait until it is answered, so that a
+   * client which sends on without reading the claim's reply (spec/protocol.md §7.4.1) has them
+   * handled in order, as the thread the claim binds, as they would be had the claim not waited.
+   */
+  private heldBy: number | undefined;
+  /**
    * Frames written while one chunk of input is handled: they go out together in one write
    * when the chunk is done (a pipelining client gets its replies in one syscall), without
    * the cost of cork/uncork and writev for the usual single reply.
@@ -124,7 +131,7 @@ export class Connection implements Caller {
         // A client that does not read its replies: stop handling its requests until they
         // drain (what is batched goes to the socket first once it is worth a write).
         if (this.outgoingBytes >= FLUSH_AT) this.flush();
-        return !this.closed && !this.sock.writableNeedDrain;
+        return !this.closed && !this.sock.writableNeedDrain && this.heldBy === undefined;
       });
     } catch (e) {
       this.fatal(e instanceof FrameError ? e.message : `internal error: ${(e as Error).message}`);
@@ -137,6 +144,8 @@ export class Connection implements Caller {
     const over = this.core.holdBuffered(held - before);
     if (over) return this.fatal(over);
     this.frameDeadline(held, frames);
+    // Held behind a parked claim: what comes meanwhile stays in the socket (bounded by it).
+    if (this.heldBy !== undefined && !this.paused) this.sock.pause();
     if (this.sock.writableNeedDrain && !this.paused) {
       this.paused = true;
       this.sock.pause();
@@ -144,7 +153,7 @@ export class Connection implements Caller {
         this.paused = false;
         if (this.closed) return;
         this.feed(Buffer.alloc(0));
-        if (!this.paused) this.sock.resume();
+        if (!this.stopped) this.sock.resume();
       });
     }
   }
@@ -153,18 +162,35 @@ export class Connection implements Caller {
    * A frame's deadline runs from the chunk that began it: a client that sends part of a frame
    * and stops would otherwise hold its buffer and its slot forever. Cleared when nothing is
    * held, restarted when a chunk finished a frame and began another; none while the daemon
-   * itself stopped reading (a client that does not read its replies: `paused`).
+   * itself stopped reading (a client that does not read its replies: `paused`; frames held
+   * behind a parked claim: `heldBy`).
    */
   private frameDeadline(held: number, frames: number): void {
-    if (this.frameTimer && (held === 0 || frames > 0 || this.paused)) {
+    if (this.frameTimer && (held === 0 || frames > 0 || this.stopped)) {
       clearTimeout(this.frameTimer);
       this.frameTimer = undefined;
     }
-    if (held === 0 || this.paused || this.frameTimer) return;
+    if (held === 0 || this.stopped || this.frameTimer) return;
     const ms = this.core.limits.frameTimeoutMs;
     // Judged after the poll phase, as the handshake's: the rest of the frame may be waiting in the socket.
-    this.frameTimer = setTimeout(() => setImmediate(() => this.frameTimer && !this.paused && this.reader.buffered > 0 && this.fatal(`a frame was begun and not finished within ${ms} ms (${this.reader.buffered} bytes held)`)), ms);
+    this.frameTimer = setTimeout(() => setImmediate(() => this.frameTimer && !this.stopped && this.reader.buffered > 0 && this.fatal(`a frame was begun and not finished within ${ms} ms (${this.reader.buffered} bytes held)`)), ms);
     this.frameTimer.unref();
+  }
+
+  /** The daemon reads nothing more of this connection for now. */
+  private get stopped(): boolean {
+    return this.paused || this.heldBy !== undefined;
+  }
+
+  /** The parked claim was answered: the frames held behind it are handled, then reading goes on. */
+  private release(): void {
+    this.heldBy = undefined;
+    // Not inside the step that answered the claim (another connection's call, its k.running).
+    setImmediate(() => {
+      if (this.closed) return;
+      this.feed(Buffer.alloc(0));
+      if (!this.stopped) this.sock.resume();
+    });
   }
 
   private handle(msg: unknown): void {
@@ -207,7 +233,11 @@ export class Connection implements Caller {
       // A post never blocks (parseIncoming refuses it), and past the limit a wait is refused:
       // either way the wait is cancelled unstarted, so what it holds (an eventfd) is released.
       const refused = posted ? errno(E.EINVAL, `${call.name} may block: it cannot be posted`) : this.parked.size >= this.core.limits.maxParked ? this.tooManyParked() : undefined;
-      if (!refused) return this.parkWait(seq, call, out, req.args);
+      if (!refused) {
+        // An unbound connection's later frames are the thread's the claim binds: they wait for it.
+        if (this.role === "unbound") this.heldBy = seq;
+        return this.parkWait(seq, call, out, req.args);
+      }
       out.cancel();
       return send.call(this, seq, call, refused);
     }
@@ -233,6 +263,7 @@ export class Connection implements Caller {
     const settle = (r: unknown): void => {
       this.parked.delete(seq);
       if (!this.closed) this.send(seq, call, r);
+      if (this.heldBy === seq) this.release();
     };
     this.parked.set(seq, { call, args, cancel: () => p.cancel() && settle(errno(ERESTARTSYS, "interrupted")) });
     p.start(settle);

@@ -8,7 +8,7 @@ import type { process } from "../protocol/calls/process.js";
 import { exitGroup, reportStatus, threadExit } from "../actors/exit.js";
 import { fork, forkAbort, threadAbort, threadCreate } from "../actors/fork.js";
 import { execNative, execve } from "../actors/exec.js";
-import { vforkAbort, vforkPost } from "../actors/vfork.js";
+import { vforkAbort, vforkReserve } from "../actors/vfork.js";
 import { childSubreaper, setChildSubreaper } from "../actors/sys.js";
 import type { Handlers } from "./types.js";
 import { ptraceExeced } from "../actors/ptrace.js";
@@ -22,7 +22,7 @@ export const processCalls: Handlers<typeof process> = {
     const r = fork(ctx.k, ctx.caller.pid, ctx.caller.tid);
     return r instanceof Errno ? r : { result: r.pid, out: { token: r.token, proof: r.proof } };
   },
-  vfork: (ctx, { token, proof }) => vforkPost(ctx.k, ctx.caller.pid, ctx.caller.tid, token, proof),
+  vfork: (ctx, { token, proof }) => vforkReserve(ctx.k, ctx.caller.pid, ctx.caller.tid, token, proof),
   vfork_abort: (ctx, { token }) => vforkAbort(ctx.k, ctx.caller.pid, token),
   fork_abort: (ctx, { pid }) => forkAbort(ctx.k, ctx.caller.pid, pid),
   thread_create: (ctx) => {

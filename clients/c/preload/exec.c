@@ -20,12 +20,13 @@ void env_free(char **e) {
 char **guest_env(char *const envp[], const char *token, const char *proof, char *buf, size_t bn) {
   size_t n = 0;
   while (envp && envp[n]) n++;
-  char **e = vchild && n + 10 <= sizeof vchild_env / sizeof *vchild_env ? vchild_env : malloc((n + 10) * sizeof *e);
+  /* n, the 5 kept, at most 5 of this library's own (MASK, PID, KIDS, THREADS, CLAIM), NULL */
+  char **e = vchild && n + 11 <= sizeof vchild_env / sizeof *vchild_env ? vchild_env : malloc((n + 11) * sizeof *e);
   if (!e) return NULL;
   size_t k = 0, used = 0;
   const char *keep[] = {"BLINKD_SOCKET", "LD_PRELOAD", FD_ENV, "BLINK_PREFIX", DOOR_ENV};
   for (size_t i = 0; i < n; i++) {
-    if (has_prefix(envp[i], "BLINKD_TOKEN=") || has_prefix(envp[i], PROOF_ENV "=") || has_prefix(envp[i], MASK_ENV "=") || has_prefix(envp[i], THREADS_ENV "=") || has_prefix(envp[i], KIDS_ENV "=") || has_prefix(envp[i], PID_ENV "=")) continue;
+    if (has_prefix(envp[i], "BLINKD_TOKEN=") || has_prefix(envp[i], PROOF_ENV "=") || has_prefix(envp[i], MASK_ENV "=") || has_prefix(envp[i], THREADS_ENV "=") || has_prefix(envp[i], KIDS_ENV "=") || has_prefix(envp[i], PID_ENV "=") || has_prefix(envp[i], CLAIM_ENV "=")) continue;
     e[k++] = envp[i];
   }
   for (size_t j = 0; j < sizeof keep / sizeof *keep; j++) {
@@ -55,6 +56,13 @@ char **guest_env(char *const envp[], const char *token, const char *proof, char 
     if (mypid > 0) {
       int w = snprintf(buf + used, bn - used, PID_ENV "=%d:%d%s", (int)myhost, (int)mypid, blinkd_ptrace_traced() ? ":t" : "");
       if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used, used += (size_t)w + 1;
+    }
+    /* A vfork child's claim not read yet: the new image reads it (spec/protocol.md §7.4.1). */
+    char cv[64];
+    if (vclaim_env(cv, sizeof cv)) {
+      int w = snprintf(buf + used, bn - used, CLAIM_ENV "=%s", cv);
+      if (w > 0 && (size_t)w < bn - used) e[k++] = buf + used, used += (size_t)w + 1;
+      else vclaim_settle(); /* no room: read here */
     }
     if (exec_kids[0]) {
       int w = snprintf(buf + used, bn - used, KIDS_ENV "=%s", exec_kids);
@@ -134,9 +142,19 @@ void close_old_threads(void) {
   unsetenv(THREADS_ENV);
 }
 
-/* An exec with its own envp (execve, execvpe): the guest's variables go into a copy of it. */
-static int exec_env(int (*real)(const char *, char *const[], char *const[]), const char *file, char *const argv[], char *const envp[]) {
+/* glibc's other exec functions call its internal execve, which this library does not see:
+   they are wrapped for prepare_exec (they pass environ, which has THREADS_ENV then). */
+REAL(int, execv, (const char *, char *const[]))
+REAL(int, execvp, (const char *, char *const[]))
+REAL(int, execvpe, (const char *, char *const[], char *const[]))
+
+/* An exec with its own envp (execve, execvpe: p, searched on PATH): the guest's variables go
+   into a copy of it. */
+static int exec_env(int (*real)(const char *, char *const[], char *const[]), int p, const char *file, char *const argv[], char *const envp[]) {
   if (!active) return real(file, argv, envp);
+  /* A vfork child's claim not read yet is read by its new image, unless the program will not
+     load this library (static, set-id): then here, before it (spec/protocol.md §7.4.1). */
+  if (vclaim_due() && exec_without_preload(p, file)) vclaim_settle();
   int prepared = prepare_exec(0);
   char buf[8192];
   char **e = guest_env(envp, NULL, NULL, buf, sizeof buf);
@@ -150,6 +168,10 @@ static int exec_env(int (*real)(const char *, char *const[], char *const[]), con
 
 /* An exec of environ (execv, execvp): prepare_exec puts the guest's variables there. */
 static int exec_environ(int (*real)(const char *, char *const[]), const char *file, char *const argv[]) {
+  /* A vfork child must not grow environ (the parent's memory): with a claim not read yet, the
+     guest's variables go into a copy of it as execve's and execvpe's do. */
+  extern char **environ;
+  if (vclaim_due()) return real == get_execv() ? exec_env(get_execve(), 0, file, argv, environ) : exec_env(get_execvpe(), 1, file, argv, environ);
   int prepared = prepare_exec(1);
   int r = real(file, argv);
   undo_exec(prepared);
@@ -157,14 +179,9 @@ static int exec_environ(int (*real)(const char *, char *const[]), const char *fi
 }
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
-  return exec_env(get_execve(), path, argv, envp);
+  return exec_env(get_execve(), 0, path, argv, envp);
 }
 
-/* glibc's other exec functions call its internal execve, which this library does not see:
-   they are wrapped for prepare_exec (they pass environ, which has THREADS_ENV then). */
-REAL(int, execv, (const char *, char *const[]))
-REAL(int, execvp, (const char *, char *const[]))
-REAL(int, execvpe, (const char *, char *const[], char *const[]))
 
 EXPORT int execv(const char *path, char *const argv[]) {
   return exec_environ(get_execv(), path, argv);
@@ -175,7 +192,7 @@ EXPORT int execvp(const char *file, char *const argv[]) {
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
-  return exec_env(get_execvpe(), file, argv, envp);
+  return exec_env(get_execvpe(), 1, file, argv, envp);
 }
 
 /* execl(3), execlp, execle: the list made an argv (and execle's envp after the NULL). */

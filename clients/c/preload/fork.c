@@ -2,10 +2,8 @@
 #include "shared.h"
 #include <elf.h>
 
-/* In the host child: its own connection, claiming the reservation (fork's token; or, with
-   ppid, the vfork its parent posted under token: *claimed gets the child's pid, or 0 and the
-   claim's -errno when it made no child). */
-static int64_t child_attach(const char *token, const char *proof, int32_t ppid, int vforked, int32_t *claimed) {
+/* In the host child, before it claims: the parent's connection and state dropped. */
+static void child_detach(int vforked) {
   /* fork(2) copies the calling thread's mask, the daemon's copy included: the child's one
      thread, its main thread now, starts with it. */
   uint64_t m = told;
@@ -25,19 +23,15 @@ static int64_t child_attach(const char *token, const char *proof, int32_t ppid, 
   mainthr.host = myhost;
   mainthr.pt = pthread_self();
   mainthr.live = 1;
+}
+
+/* In the host child: its own connection, claiming fork's reservation (a fork, or a traced
+   parent's vfork: vforked). */
+static int64_t child_attach(const char *token, const char *proof, int vforked) {
+  child_detach(vforked);
   int32_t p = 0;
-  /* hello and claim in one write: the proof is named with fork's out.proof (§7.4), or the
-     vforking parent's own (§7.4.1). */
-  int64_t r = ppid ? blinkd_conn_attach_vfork(&conn, sockpath, token, proof, ppid, myhost, &p) : blinkd_conn_attach_fork(&conn, sockpath, token, proof, myhost, &p);
-  if (claimed) *claimed = r >= 0 ? p : 0;
-  /* claim_vfork's 0: the child was reserved and killed before it ran (as fork's ENOENT). */
-  if (ppid && r == 0) r = -ENOENT;
-  if (ppid && r < 0 && r != -ENOENT) {
-    /* The posted reservation made no child (EAGAIN at a limit), or it never came: the
-       parent's vfork fails with the errno this child leaves in the memory they share. */
-    if (daemon_gone_code(r)) blinkd_daemon_gone(&conn, conn.error[0] ? conn.error : NULL);
-    return r;
-  }
+  /* hello and claim in one write: the proof is named with fork's out.proof (§7.4). */
+  int64_t r = blinkd_conn_attach_fork(&conn, sockpath, token, proof, myhost, &p);
   if (r >= 0) r = settle_fd();
   if (r == -ENOENT) {
     /* The reservation is gone: the child was killed (or timed out) before it ran, and the
@@ -99,7 +93,7 @@ EXPORT pid_t fork(void) {
     sigfillset(&all);
     hmask(SIG_SETMASK, &all, NULL);
     blinkd_ptrace_child();
-    child_attach(token, proof, 0, 0, NULL);
+    child_attach(token, proof, 0);
     hmask(SIG_SETMASK, &om, NULL);
     return 0;
   }
@@ -119,12 +113,14 @@ EXPORT pid_t fork(void) {
  *    child attaches as fork's child does (its own connection, claiming the reservation),
  *    writing that state, with no thread and nothing freed or allocated (its exec's
  *    environment array is static); when vfork returns in the parent, the child having exec'd
- *    or exited, the parent puts its state back. Untraced, the parent posts the reservation
- *    under a token of its own (vfork, spec/protocol.md §7.4.1) instead of awaiting fork's:
- *    the child's claim_vfork gives it its pid, which it leaves in vf.child for the parent
- *    (or the errno in vf.err when no child was made, and the parent's vfork fails). A
- *    traced parent awaits fork, as its tracer's fork stop needs the pid. A fork instead cost a dash
- *    loop of /bin/true 2.4 ms of CPU and 36 page faults per iteration (bench/README.md).
+ *    or exited, the parent puts its state back. Untraced, neither waits for the daemon
+ *    (spec/protocol.md §7.4.1): the parent sends `vfork` under a token of its own and vforks
+ *    at once, and reads the reply (the child's pid, or the errno when no child was made, and
+ *    its vfork fails) once it resumes; the child sends hello and claim_vfork in one write and
+ *    execs, and its new image reads their replies before the program runs (vclaim below).
+ *    A traced parent awaits fork, as its tracer's fork stop needs the pid. A fork instead
+ *    cost a dash loop of /bin/true 2.4 ms of CPU and 36 page faults per iteration
+ *    (bench/README.md).
  */
 REAL(pid_t, vfork, (void))
 static struct {
@@ -141,8 +137,16 @@ static struct {
   sigset_t om;
   int err;
   int ptrace_opts;
-  int posted; /* the reservation posted under the parent's own token (§7.4.1), not awaited */
+  int posted;   /* the reservation sent under the parent's own token (§7.4.1), its reply read after */
+  uint32_t seq; /* that request's */
 } vf;
+
+/* The vfork child's claim, sent and not read (§7.4.1): hello's and claim_vfork's seqs. In the
+   parent's memory, as the rest: the parent clears it when it resumes. */
+static struct {
+  int due;
+  uint32_t seq[2];
+} vclaim;
 
 static pid_t vfork_failed(void) {
   errno = vf.err;
@@ -156,15 +160,82 @@ static void hex(const unsigned char *p, size_t n, char *out) {
 }
 
 /* The parent's own token and proof, 16 random bytes each as the daemon's secrets are
-   (getrandom(2)), posted with vfork: nobody waits for the reply, the child's claim carries the
-   outcome (spec/protocol.md §7.4.1). 0, or -1 to reserve the awaited way (fork). */
-static int vfork_post(void) {
+   (getrandom(2)), sent with vfork: its reply is read once the parent resumes, the child having
+   exec'd or exited (spec/protocol.md §7.4.1). 0, or -1 to reserve the awaited way (fork). */
+static int vfork_send(void) {
   unsigned char rnd[32];
   if (syscall(SYS_getrandom, rnd, sizeof rnd, 0) != (long)sizeof rnd) return -1;
   hex(rnd, 16, vf.token);
   hex(rnd + 16, 16, vf.proof);
   struct blinkd_vfork_args a = {vf.token, vf.proof};
-  return blinkd_conn_post(&conn, &blinkd_call_vfork, &a) == 0 ? 0 : -1;
+  return blinkd_conn_request(&conn, &blinkd_call_vfork, &a, &vf.seq) == 0 ? 0 : -1;
+}
+
+int vclaim_due(void) {
+  return vclaim.due;
+}
+
+/* Before the child's first awaited call (blinkd_conn_call's hook). */
+static void vclaim_before_call(struct blinkd_conn *c) {
+  (void)c;
+  vclaim_settle();
+}
+
+void vclaim_outcome(int64_t r, int32_t pid) {
+  if (r > 0) {
+    mypid = pid;
+    return;
+  }
+  /* Result 0 (or ENOENT): the child was reserved and killed before it ran, and the daemon
+     already counts it dead of SIGKILL (spec/protocol.md §7.4): make it so. */
+  if (r == 0 || r == -ENOENT) get_kill()(myhost, SIGKILL);
+  if (daemon_gone_code(r)) blinkd_daemon_gone(&conn, conn.error[0] ? conn.error : NULL);
+  /* No child was made (EAGAIN at a limit, as kernel_clone's copy_process; or the reservation
+     never came): it runs nothing of the program (§7.4's rule); its parent's vfork failed with
+     the errno of its own reply, and the parent reaps this host process unseen. */
+  syscall(SYS_exit_group, 127);
+  __builtin_unreachable();
+}
+
+void vclaim_settle(void) {
+  if (!vclaim.due) return;
+  vclaim.due = 0;
+  conn.before_call = NULL;
+  int32_t p = 0;
+  int64_t r = blinkd_conn_attach_vfork_finish(&conn, vclaim.seq, &p);
+  vclaim_outcome(r, p);
+}
+
+int vclaim_env(char *buf, size_t n) {
+  if (!vclaim.due) return 0;
+  int w = snprintf(buf, n, "%d:%u,%u,%d", (int)myhost, vclaim.seq[0], vclaim.seq[1], conn.proof - 1);
+  return w > 0 && (size_t)w < n;
+}
+
+/*
+ * The vfork child's claim (spec/protocol.md §7.4.1): hello and claim_vfork in one write, the
+ * proof named with the parent's, and no wait for the replies: the daemon's accept, hello and
+ * claim overlap the exec, and the new image reads them before the program runs (CLAIM_ENV).
+ * The proof's descriptor survives the exec (the daemon reads it when it takes the claim). A
+ * call before the exec that needs a reply or the pid reads them first (vclaim_settle).
+ */
+static void vchild_attach(void) {
+  child_detach(1);
+  int e = blinkd_conn_attach_vfork_send(&conn, sockpath, vf.token, vf.proof, vf.pid, myhost, vclaim.seq);
+  if (!e) e = settle_fd();
+  if (e < 0) {
+    if (daemon_gone_code(e)) blinkd_daemon_gone(&conn, conn.error[0] ? conn.error : NULL);
+    warn("the vforked child cannot claim its pid", e);
+    syscall(SYS_exit_group, 127);
+  }
+  if (conn.proof > 0) fcntl(conn.proof - 1, F_SETFD, 0);
+  vclaim.due = 1;
+  conn.before_call = vclaim_before_call;
+  conn.restart = restart_hook;
+  daemonhost = peer_pid(conn.fd);
+  mypid = 0; /* not known until the claim is read */
+  watching = 0;
+  if (nsfd) tell_watch(); /* the signalfds it inherited */
 }
 
 /* In the parent, before the vfork: the function to jump to instead, or NULL to vfork here. */
@@ -174,7 +245,7 @@ void *blinkd_vfork_target(void) {
   vf.err = 0;
   vf.child = 0;
   /* A traced parent reserves the awaited way: its tracer's fork stop needs the child's pid. */
-  vf.posted = !blinkd_ptrace_traced() && vfork_post() == 0;
+  vf.posted = !blinkd_ptrace_traced() && vfork_send() == 0;
   if (!vf.posted) {
     struct blinkd_fork_out fo;
     int64_t pid = blinkd_fork(&conn, &fo);
@@ -205,16 +276,12 @@ pid_t blinkd_vfork_after(long r) {
   if (r == 0) {
     vchild = 1;
     /* not traced: blinkd_vfork_target cleared the options */
-    int64_t c = child_attach(vf.token, vf.proof, vf.posted ? vf.pid : 0, 1, vf.posted ? &vf.child : NULL);
-    if (vf.posted && c < 0 && c != -ENOENT) {
-      /* No child in the namespace (kernel_clone failed): run nothing (§7.4's rule) and let the
-         parent's vfork fail with this errno. */
-      vf.err = (int)-c;
-      syscall(SYS_exit_group, 127);
-    }
+    if (vf.posted) vchild_attach();
+    else child_attach(vf.token, vf.proof, 1);
     hmask(SIG_SETMASK, &vf.om, NULL);
     return 0;
   }
+  vclaim.due = 0; /* the child's, in this memory */
   mainthr = vf.main;
   mypid = vf.pid, myhost = vf.host, daemonhost = vf.daemonhost;
   confd = vf.confd, nkids = vf.nkids, active = vf.active, nreaped = vf.nreaped;
@@ -226,11 +293,15 @@ pid_t blinkd_vfork_after(long r) {
   /* The child's exit disarmed the watcher it shares with this process (blinkd_watch_daemon(-1)
      in end_group): armed again on this process's connection. */
   blinkd_watch_daemon(mainthr.c.fd);
+  /* The reservation's reply, there by now: the first on this connection since the request. */
+  int64_t got = vf.posted ? blinkd_conn_reply(&conn, vf.seq, &blinkd_call_vfork, NULL) : vf.child;
   if (r < 0) {
     int e = (int)-r;
     if (vf.posted) {
-      struct blinkd_vfork_abort_args a = {vf.token};
-      blinkd_conn_post(&conn, &blinkd_call_vfork_abort, &a);
+      if (got > 0) {
+        struct blinkd_vfork_abort_args a = {vf.token};
+        blinkd_conn_post(&conn, &blinkd_call_vfork_abort, &a);
+      }
     } else {
       blinkd_fork_abort(&conn, vf.child);
     }
@@ -238,15 +309,17 @@ pid_t blinkd_vfork_after(long r) {
     errno = e;
     return -1;
   }
-  if (vf.child <= 0) {
-    /* The posted reservation made no child: the host child ran nothing and exited; reaped
-       here, unseen by the guest, which gets vfork's failure (-1, the claim's errno). */
+  if (got <= 0) {
+    /* The reservation made no child: the host child ran nothing of the program (its claim
+       failed alike, before the exec or in its new image) and exited; reaped here, unseen by
+       the guest, which gets vfork's failure (-1, the reservation's errno). */
     int st;
     while (syscall(SYS_wait4, (pid_t)r, &st, __WALL, NULL) < 0 && errno == EINTR) {}
     hmask(SIG_SETMASK, &vf.om, NULL);
-    errno = vf.err ? vf.err : EAGAIN;
+    errno = got < 0 ? (int)-got : EAGAIN;
     return -1;
   }
+  vf.child = (int32_t)got;
   kid_add((pid_t)r, vf.child);
   hmask(SIG_SETMASK, &vf.om, NULL);
   blinkd_ptrace_forked(vf.child); /* reported as a fork (spec/ptrace.md §7) */
@@ -316,6 +389,13 @@ static int spawnp_path(const char *file, char *out, size_t n) {
     p = *end ? end + 1 : end;
   }
   return 0;
+}
+
+int exec_without_preload(int p, const char *file) {
+  char path[4096];
+  if (!file) return 0;
+  if (!(p ? spawnp_path(file, path, sizeof path) : snprintf(path, sizeof path, "%s", file) < (int)sizeof path)) return 0;
+  return runs_without_preload(path);
 }
 
 /*

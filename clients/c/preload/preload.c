@@ -188,6 +188,9 @@ static void adopt_door(void) {
 /* exit_group with the status the parent will see, before the host process ends. */
 static void end_group(int status) {
   struct blinkd_exit_group_args a = {status};
+  /* A vfork child that exits before it execs: its claim's answer first (a child that was
+     never made exits unseen, one killed before it ran dies of SIGKILL). */
+  vclaim_settle();
   /* From here the daemon may end the namespace before this process is gone: not a death. */
   blinkd_watch_daemon(-1);
   /* With other threads, their connections close as the host process ends, and a close
@@ -257,6 +260,22 @@ __attribute__((constructor)) static void blinkd_preload_init(int argc, char **ar
       traced = !strcmp(end, ":t");
     }
     unsetenv(PID_ENV);
+    /* A vfork child's image whose claim was sent and not read (spec/protocol.md §7.4.1): its
+       replies come first, before anything of the program runs, and a failed claim ends it
+       here (vclaim_outcome); the proof, kept open across the exec for the daemon, goes. */
+    const char *cv = own_env(CLAIM_ENV);
+    unsigned s0, s1;
+    int pf;
+    if (cv && sscanf(cv, "%u,%u,%d", &s0, &s1, &pf) == 3) {
+      uint32_t seq[2] = {s0, s1};
+      int32_t p = 0;
+      conn.proof = pf >= 0 ? pf + 1 : 0;
+      unsetenv(CLAIM_ENV);
+      int64_t c = blinkd_conn_attach_vfork_finish(&conn, seq, &p);
+      vclaim_outcome(c, p);
+      r = mypid;
+    }
+    unsetenv(CLAIM_ENV);
     if (r <= 0) r = blinkd_getpid(&conn);
     if (r > 0) {
       mypid = (int32_t)r;
@@ -352,6 +371,7 @@ __attribute__((constructor)) static void blinkd_preload_init(int argc, char **ar
 /* ---- identity ---- */
 
 EXPORT pid_t getpid(void) {
+  if (active && vclaim_due()) vclaim_settle();
   return active ? mypid : host_getpid();
 }
 
@@ -364,6 +384,7 @@ EXPORT pid_t getppid(void) {
    tid thread_create reserved for it (from the pids' number space, as alloc_pid gives it). */
 EXPORT pid_t gettid(void) {
   if (active && mytid) return mytid;
+  if (active && vclaim_due()) vclaim_settle();
   pid_t t = (pid_t)syscall(SYS_gettid);
   return active && t == myhost ? mypid : t;
 }

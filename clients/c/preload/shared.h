@@ -50,6 +50,9 @@
 #define DOOR_ENV "BLINKD_DOOR"
 /* A posix_spawn child's proof name (fork's out.proof), beside its BLINKD_TOKEN: it claims in one write. */
 #define PROOF_ENV "BLINKD_PROOF"
+/* "HOSTPID:SEQ,SEQ,FD": a vfork child's claim sent and not yet read (spec/protocol.md §7.4.1),
+   from the image before execve: hello's and claim_vfork's seqs, and the proof's descriptor. */
+#define CLAIM_ENV "BLINKD_CLAIM"
 
 /*
  * A guest thread of this process (spec/protocol.md §1, §7.5: one connection per thread,
@@ -203,6 +206,16 @@ int64_t state_wait4(pid_t pid, int options);
 
 /* signalfd.c */
 void tell_watch(void);
+/* fork.c: a vfork child whose claim is sent and not yet read (spec/protocol.md §7.4.1). */
+int vclaim_due(void);
+/* Reads the claim's replies if they are due: the pid, or it does not return (the child runs nothing). */
+void vclaim_settle(void);
+/* The claim's outcome, in the vfork child or its new image: mypid, or it does not return. */
+void vclaim_outcome(int64_t r, int32_t pid);
+/* CLAIM_ENV's value for the exec under way (0 when no claim is due). */
+int vclaim_env(char *buf, size_t n);
+/* Whether the program an exec runs (p: searched on PATH, as execvp) will not load this library. */
+int exec_without_preload(int p, const char *file);
 
 /* threads.c: the thread table */
 extern struct thr *thrs[];

@@ -27,7 +27,7 @@ export const process = family({
     out: {},
     blocks: false,
     role: "guest",
-    doc: "Reserve a child process for a vfork, under a token and a proof secret the caller chose (32 hex digits each, from getrandom), posted so the caller vforks at once: the child claims it with claim_vfork. Returns the pid, or 0 when the reservation failed (EAGAIN when the namespace is full): that failure is the child's claim's answer. EINVAL for a malformed secret, EEXIST for a token already used (§7.4.1).",
+    doc: "Reserve a child process for a vfork, under a token and a proof secret the caller chose (32 hex digits each, from getrandom): the caller sends it, vforks at once and reads the reply once it resumes; the child claims it with claim_vfork. Returns the pid; EAGAIN when the namespace is full (no child: the child's claim fails the same way), EINVAL for a malformed secret, EEXIST for a token already used, ETIMEDOUT when the child's claim gave up waiting for it (§7.4.1).",
   },
   vfork_abort: {
     nr: 25,
@@ -35,7 +35,7 @@ export const process = family({
     out: {},
     blocks: false,
     role: "guest",
-    doc: "The host vfork failed: release the child posted under token as fork_abort does (nothing to release if the post failed). ESRCH unless token is the caller's unclaimed vfork.",
+    doc: "The host vfork failed: release the child reserved under token as fork_abort does (nothing to release if the reservation failed). ESRCH unless token is the caller's unclaimed vfork.",
   },
   thread_create: {
     nr: 15,

@@ -46,6 +46,6 @@ export const session = family({
     out: { pid: "i32" },
     blocks: true,
     role: "unbound",
-    doc: "A vfork child's claim_fd of the reservation its parent ppid posts with vfork under token (its proof descriptor named with the parent's proof). The two connections have no order: a claim that comes first waits for the post, at most reserveTimeoutMs (then ETIMEDOUT, and the token is dead), and ends at once if ppid's connection ends (ESRCH). The post's failure (EAGAIN) is this call's; ENOENT when ppid is not the poster. Returns the tid; result 0 (not bound) when the reserved child was killed or expired before it claimed: out.pid is that child, and the caller dies of SIGKILL (§7.4.1).",
+    doc: "A vfork child's claim_fd of the reservation its parent ppid makes with vfork under token (its proof descriptor named with the parent's proof), sent with hello in one write and answered to the child's new image (the child does not wait). The two connections have no order: a claim that comes first waits for the reservation, at most reserveTimeoutMs (then ETIMEDOUT, and the token is dead), and ends at once if ppid's connection ends (ESRCH); the connection's later requests wait for it. The reservation's failure (EAGAIN) is this call's; ENOENT when ppid did not reserve token. Returns the tid; result 0 (not bound) when the reserved child was killed or expired before it claimed: out.pid is that child, and the caller dies of SIGKILL (§7.4.1).",
   },
 });
