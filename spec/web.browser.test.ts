@@ -213,6 +213,9 @@ describe.skipIf(!CHROMIUM)("blinkd web on the demo: init reaps an orphan, watche
       fs.writeFileSync(gate, "");
       await page.waitFor(`${edgeParent(3)} === "2"`, "leaf under middle", 15_000);
       await page.waitFor(`${edgeParent(3)} === "1"`, "leaf orphaned to init", 15_000);
+      // middle's exit reparents leaf before init reaps middle (exit_notify's forget_original_parent
+      // comes first): the page may draw middle as a zombie for a moment, then it is gone.
+      await page.waitFor(`!document.querySelector('.node[data-pid="2"]')`, "middle reaped by init", 15_000);
       expect(await page.eval(`document.querySelector('.node[data-pid="2"]')`)).toBe(null);
       await page.screenshot("demo-orphan.png");
       await page.waitFor(`${node(3, "data-state")} === "zombie" || !document.querySelector('.node[data-pid="3"]')`, "leaf exited", 15_000);
