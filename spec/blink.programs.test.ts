@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { isRoot } from "./helpers/asinit.js";
 import { BLINK, describeBlink, inBlink } from "./helpers/blink.js";
 import { BIN, ROOT, cli, tempPrefix } from "./helpers/daemon.js";
-import { both, conformance, programSuites } from "./helpers/programs.js";
+import { HANDLES, both, conformance, programSuites } from "./helpers/programs.js";
 import { buildNative } from "./helpers/native.js";
 
 /** The guests' requests in a `--trace` log, each with its pid, call, arguments and whether it was posted (no reply awaited). */
@@ -49,6 +49,23 @@ describeBlink("programs in blink", () => {
         if (r.linux) expect(r.blinkd).toEqual(r.linux);
       }
     }, 90_000);
+
+  // blink patch 0027 (blink/daemonsafe.c): a doorbell that lands after blink's last look at the
+  // guest's signals and before a blocking host call enters the kernel ends the call at once, as
+  // Linux's read wakes for a signal sent just before it sleeps. BLINKD_TEST_SAFE_DELAY_US pauses
+  // before each such call's check, so the init's forwarded SIGTERM lands in that gap every time:
+  // before the patch sh's `read x` waited for a byte that never came (2 of 2 runs hung; CI saw
+  // the same at random under load).
+  if (isRoot)
+    it.each([
+      ["tini", ["tini", "-w", "--"]],
+      ["dumb-init", ["dumb-init"]],
+    ])("%s: a forwarded SIGTERM that lands just before sh's read blocks ends the read, as on Linux", async (_name, init) => {
+      const r = await both([...init, "sh", "-c", HANDLES], { signal: "SIGTERM", env: { BLINKD_TEST_SAFE_DELAY_US: "200000" } }, "blink");
+      expect(r.blinkd.out).toBe("ready\ngot TERM\n");
+      expect(r.blinkd.code).toBe(42);
+      if (r.linux) expect(r.blinkd).toEqual(r.linux);
+    }, 75_000);
 
   // blink patch 0020: a disposition set again to an action that ignores the signal discards its
   // pending copy (do_sigaction); before it blink reported an unchanged action to blinkd only once,

@@ -22,15 +22,21 @@ export interface Ran {
   readonly code: number | null;
 }
 
+/** `signal`: sent from outside once stdout says "ready"; `env`: added to the run's environment. */
+export interface RunOptions {
+  readonly signal?: NodeJS.Signals;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /**
  * Runs cmd as PID 1. With `signal`, waits for "ready" on stdout, then sends it to the
  * namespace's init from outside: to `blinkd run` (which forwards it to PID 1's host
  * process), or to the process unshare forked (the real init).
  */
-export function runProgram(where: Where, cmd: string[], opts: { signal?: NodeJS.Signals } = {}): Promise<Ran> {
+export function runProgram(where: Where, cmd: string[], opts: RunOptions = {}): Promise<Ran> {
   const [exe, ...args] = asInitArgv(where, cmd);
   return new Promise((resolve, reject) => {
-    const p = spawn(exe!, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const p = spawn(exe!, args, { stdio: ["pipe", "pipe", "pipe"], env: opts.env ? { ...process.env, ...opts.env } : process.env });
     let out = "";
     let err = "";
     let sent = false;
@@ -58,7 +64,7 @@ export const noLinux = linuxUnavailable();
 if (noLinux) console.warn(`SKIPPED the Linux side of the programs (${noLinux}): their output is checked against what Linux prints, written in the tests`);
 
 /** The same program on Linux and at `where` (blinkd's preload by default); blinkd alone when Linux cannot run here. */
-export async function both(cmd: string[], opts: { signal?: NodeJS.Signals } = {}, where: Where = "blinkd"): Promise<{ blinkd: Ran; linux: Ran | undefined }> {
+export async function both(cmd: string[], opts: RunOptions = {}, where: Where = "blinkd"): Promise<{ blinkd: Ran; linux: Ran | undefined }> {
   const linux = noLinux ? undefined : await runProgram("linux", cmd, opts);
   const blinkd = await runProgram(where, cmd, opts);
   return { blinkd, linux };
@@ -74,7 +80,7 @@ function sameAsLinux(r: { blinkd: Ran; linux: Ran | undefined }): void {
 // child then waits until kill -0 fails, which happens only once init has reaped it.
 const ORPHAN = 'c=$(sh -c "sleep 0.2 >/dev/null & echo \\$!"); echo orphan=$c; while kill -0 $c 2>/dev/null; do sleep 0.05; done; echo reaped; exit 3';
 // A child that handles SIGTERM, blocked in read(2) on a pipe nobody writes.
-const HANDLES = 'trap "echo got TERM; exit 42" TERM; echo ready; read x';
+export const HANDLES = 'trap "echo got TERM; exit 42" TERM; echo ready; read x';
 // A child that takes SIGTERM's default action.
 const DEFAULT = "echo ready; exec sleep 100";
 // A child that sends SIGTERM to init from inside the namespace: init blocks it and takes it
