@@ -492,6 +492,12 @@ int64_t blinkd_decode_reply(struct blinkd_conn *c, const unsigned char *body, si
 static int gone_policy = BLINKD_GONE_RETURN;
 static char gone_who[64] = "blinkd client";
 
+static int (*due_hook)(void);
+
+void blinkd_set_due_hook(int (*due)(void)) {
+  due_hook = due;
+}
+
 void blinkd_set_gone_policy(int policy, const char *who) {
   gone_policy = policy;
   if (who) snprintf(gone_who, sizeof gone_who, "%s", who);
@@ -1070,6 +1076,11 @@ int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, 
   sigset_t all, old;
   sigfillset(&all);
   BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
+  /* A signal that came before the block (blinkd.h, blinkd_set_due_hook): nothing is sent. */
+  if (call->blocks && due_hook && due_hook()) {
+    BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
+    return -EINTR;
+  }
   int64_t result;
   for (;;) {
     unsigned char st[BLINKD_SMALL_FRAME];

@@ -77,6 +77,18 @@ struct blinkd_conn {
  * request without waiting (blinkd_conn_send, as exit_group) never kills: the process is ending.
  */
 enum { BLINKD_GONE_RETURN = 0, BLINKD_GONE_KILL = 1 };
+
+/*
+ * A signal that came before a blocking call (blink). A blocking call blocks every host signal
+ * and waits in ppoll with the caller's mask, so a signal that arrives after that block ends the
+ * wait (an interrupt, §6). One that arrived before it, after the caller last looked at its
+ * signals, ran its host handler and interrupts nothing: a program whose handler runs later
+ * (blink takes a guest's signal at its next check) would wait with it rung. With a hook set, a
+ * call with `blocks` asks it once the host signals are blocked and before the request is sent;
+ * nonzero returns -EINTR with nothing sent, and the caller takes the signal, as a Linux wait
+ * that finds signal_pending returns -ERESTARTSYS before it sleeps. NULL (the default): never.
+ */
+void blinkd_set_due_hook(int (*due)(void));
 void blinkd_set_gone_policy(int policy, const char *who);
 int blinkd_gone_policy(void);
 /* Writes the line and SIGKILLs the host process; never returns. `why` NULL: c's FATAL reason, or "blinkd closed the connection". */
