@@ -19,7 +19,7 @@ import { EMPTY_QUEUE, HANDLER, SA, SIG, bit, has, type SigQueue } from "./sigset
 import { NO_INFO, afterExec, type ProcInfo } from "./procinfo.js";
 import type { ThreadContext } from "./thread.js";
 import { directInitialSnapshot } from "./initialsnapshot.js";
-import { directAssign } from "./assignonly.js";
+import { directSteps } from "./directstep.js";
 
 /** The ids kill(2)'s permission rule compares (kill_ok_by_cred): real, effective, saved. */
 export interface Creds {
@@ -418,8 +418,9 @@ export const processMachine = setup({
 });
 
 // Its initial snapshot without xstate's macrostep (~80 µs per process in the daemon), and
-// its pending set's change (twice per fork, exit and reap of a shell's child) likewise.
+// the events each child of a shell takes (its parent's pending set changed twice per fork,
+// exit and reap; the child's claim, exec, death and reap) likewise where they qualify.
 directInitialSnapshot(processMachine, processContext);
-directAssign(processMachine, ["PENDING"]);
+directSteps(processMachine, ["PENDING", "CLAIM", "EXEC", "DIE", "REAP"]);
 
 export type ProcessState = "embryo" | "running" | "native" | "zombie" | "reaped" | "aborted";

@@ -7,7 +7,7 @@
 import { assign, setup } from "xstate";
 import { EMPTY_QUEUE, type SigQueue } from "./sigset.js";
 import { directInitialSnapshot } from "./initialsnapshot.js";
-import { directAssign } from "./assignonly.js";
+import { directSteps } from "./directstep.js";
 
 /** The system id of a thread's actor (actors/kernel.ts, ActorHost). */
 export const threadId = (tid: number): string => `thread:${tid}`;
@@ -74,4 +74,4 @@ export const threadMachine = setup({
 });
 
 directInitialSnapshot(threadMachine, threadContext);
-directAssign(threadMachine, ["PENDING"]);
+directSteps(threadMachine, ["PENDING", "CLAIM", "EXIT"]);
