@@ -70,13 +70,18 @@ describeBlink("programs in blink", () => {
   // blink patch 0028: the same gap before a blocking wait4 parks in blinkd (the C client blocks
   // host signals, then sends the call): a doorbell after blink's last look and before that block
   // interrupted nothing, and the wait stayed parked until a child changed state; the client's due
-  // hook now asks blink once it has blocked them. With a 2 s pause in that gap
+  // hook now asks blink once the request is sent, and a yes interrupts it at once. With a 2 s pause in that gap
   // (BLINKD_TEST_PARK_DELAY_US), PID 1's SIGTERM, sent from outside when its child says ready,
   // must end waitpid with EINTR, as on Linux: before the patch the run hung on its paused child.
+  // The same for a blocking eventfd read, parked in blinkd as the wait is ("waitterm eventfd").
   if (isRoot)
-    it("waitterm: a SIGTERM that lands just before a blocking waitpid parks ends it with EINTR, as on Linux", async () => {
-      const r = await both([buildNative("waitterm")], { signal: "SIGTERM", env: { BLINKD_TEST_PARK_DELAY_US: "2000000" } }, "blink");
-      expect(r.blinkd.out).toBe("ready\nwaitpid: EINTR; the handler ran 1 time(s)\nchild: Killed\n");
+    it.each([
+      ["waitterm", "waitpid"],
+      ["waitterm eventfd", "read"],
+    ])("%s: a SIGTERM that lands just before a blocking call parks in blinkd ends it with EINTR, as on Linux", async (prog, call) => {
+      const [name, ...args] = prog.split(" ");
+      const r = await both([buildNative(name!), ...args], { signal: "SIGTERM", env: { BLINKD_TEST_PARK_DELAY_US: "2000000" } }, "blink");
+      expect(r.blinkd.out).toBe(`ready\n${call}: EINTR; the handler ran 1 time(s)\nchild: Killed\n`);
       expect(r.blinkd.code).toBe(42);
       if (r.linux) expect(r.blinkd).toEqual(r.linux);
     }, 75_000);

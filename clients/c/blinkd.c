@@ -1076,11 +1076,6 @@ int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, 
   sigset_t all, old;
   sigfillset(&all);
   BLINKD_SIGPROCMASK(SIG_BLOCK, &all, &old);
-  /* A signal that came before the block (blinkd.h, blinkd_set_due_hook): nothing is sent. */
-  if (call->blocks && due_hook && due_hook()) {
-    BLINKD_SIGPROCMASK(SIG_SETMASK, &old, NULL);
-    return -EINTR;
-  }
   int64_t result;
   for (;;) {
     unsigned char st[BLINKD_SMALL_FRAME];
@@ -1103,7 +1098,9 @@ int64_t blinkd_conn_call(struct blinkd_conn *c, const struct blinkd_call *call, 
         result = k;
         break;
       }
-      k = fill(c, &old);
+      /* A signal that came before the block (blinkd.h, blinkd_set_due_hook) interrupts the
+         call as one that comes while it waits does. */
+      k = call->blocks && !interrupted && due_hook && due_hook() ? 0 : fill(c, &old);
       if (k < 0) {
         /* BLINKD_CALL_GONE */
         if (!c->error[0]) seterr(c, "blinkd closed the connection%s%s", 0, 0);

@@ -84,9 +84,11 @@ enum { BLINKD_GONE_RETURN = 0, BLINKD_GONE_KILL = 1 };
  * wait (an interrupt, §6). One that arrived before it, after the caller last looked at its
  * signals, ran its host handler and interrupts nothing: a program whose handler runs later
  * (blink takes a guest's signal at its next check) would wait with it rung. With a hook set, a
- * call with `blocks` asks it once the host signals are blocked and before the request is sent;
- * nonzero returns -EINTR with nothing sent, and the caller takes the signal, as a Linux wait
- * that finds signal_pending returns -ERESTARTSYS before it sleeps. NULL (the default): never.
+ * call with `blocks` asks it once the request is sent, before it first waits; nonzero sends the
+ * interrupt at once, as if ppoll had been interrupted: a call the daemon answered without
+ * parking (WNOHANG, O_NONBLOCK, a child already waitable) keeps its result, a parked one ends
+ * with -ERESTARTSYS, as a Linux wait that finds signal_pending before it sleeps. The hook says
+ * yes at most once per signal. NULL (the default): never asked.
  */
 void blinkd_set_due_hook(int (*due)(void));
 void blinkd_set_gone_policy(int policy, const char *who);

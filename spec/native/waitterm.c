@@ -6,13 +6,16 @@
  * ran). Then PID 1 kills and reaps the child and exits 42. spec/blink.programs.test.ts runs it
  * in blink with a 2 s pause before the wait parks in blinkd (BLINKD_TEST_PARK_DELAY_US), so the
  * doorbell lands after blink's last look and before the C client blocks host signals: it
- * must still end the wait.
+ * must still end the wait. With the argument "eventfd" the blocking call is a read of an
+ * eventfd nobody writes (eventfd_read: wait_event_interruptible), which ends the same way.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,7 +26,8 @@ static void on(int s) {
   got++;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  int efd = argc > 1 && strcmp(argv[1], "eventfd") == 0 ? eventfd(0, 0) : -1;
   setvbuf(stdout, NULL, _IONBF, 0);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -33,13 +37,20 @@ int main(void) {
   if (c == 0) {
     struct timespec ts = {0, 300 * 1000 * 1000};
     nanosleep(&ts, NULL);
-    printf("ready\n");
+    write(1, "ready\n", 6); /* one write: the reader acts on "ready" at once */
     for (;;) pause();
   }
   int st = 0;
-  pid_t w = waitpid(c, &st, 0);
-  int e = errno;
-  printf("waitpid: %s; the handler ran %d time(s)\n", w == -1 ? strerrorname_np(e) : "returned the child", (int)got);
+  if (efd >= 0) {
+    uint64_t v;
+    ssize_t n = read(efd, &v, sizeof v);
+    int e = errno;
+    printf("read: %s; the handler ran %d time(s)\n", n == -1 ? strerrorname_np(e) : "returned a value", (int)got);
+  } else {
+    pid_t w = waitpid(c, &st, 0);
+    int e = errno;
+    printf("waitpid: %s; the handler ran %d time(s)\n", w == -1 ? strerrorname_np(e) : "returned the child", (int)got);
+  }
   kill(c, SIGKILL);
   waitpid(c, &st, 0);
   printf("child: %s\n", WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "exited");
