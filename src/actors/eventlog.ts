@@ -34,12 +34,16 @@ export function argsView(args: Record<string, unknown>): Record<string, unknown>
   return o;
 }
 
-/** What the ring holds: one shape for every record, made into an EventRecord only when read. */
+/**
+ * What the ring holds: one shape for every record, made into an EventRecord only when read.
+ * A slot is made at its first record and filled in place by every later one (a record then
+ * allocates nothing of its own; a follower gets its view as it is made, before the slot is reused).
+ */
 interface Raw {
   seq: number;
   t: number;
   kind: EventRecord["kind"];
-  /** An actor id, or a thread's tid for calls and replies. */
+  /** An actor id, or a thread's tid ("thread:TID" when read): calls, replies and a process's leader thread. */
   actor: string | number;
   pid: number;
   event: string;
@@ -50,6 +54,12 @@ interface Raw {
   /** The raw context (spawn) or the fields the event replaced, made plain only when read. */
   changes: Record<string, unknown> | undefined;
   req: number | undefined;
+  /** A thread's spawn: its mask when it was spawned, joined to its context (`changes`) only when read (threadView). */
+  mask: bigint | undefined;
+}
+
+function emptyRaw(): Raw {
+  return { seq: 0, t: 0, kind: "call", actor: 0, pid: 0, event: "", from: undefined, to: undefined, args: undefined, result: undefined, changes: undefined, req: undefined, mask: undefined };
 }
 
 /** An actor's state and context after its last event: what the next one is compared with. */
@@ -57,7 +67,7 @@ interface Last {
   state: string;
   ctx: Record<string, unknown> | undefined;
   /** A process's leader thread (actors/leader.ts): its state and context after the process's last event. */
-  leader?: { state: string; ctx: object };
+  leader: { state: string; ctx: object } | undefined;
 }
 
 /** The process events that stand for a thread actor's (machine/process.ts), by the thread actor's names. */
@@ -92,7 +102,7 @@ function view(r: Raw): EventRecord {
   if (r.to !== undefined) o.to = r.to;
   if (r.args !== undefined) o.args = argsView(r.args);
   if (r.result !== undefined) o.result = r.result;
-  if (r.changes !== undefined) o.changes = recordedChanges(o.actor, r.changes);
+  if (r.changes !== undefined) o.changes = recordedChanges(o.actor, r.mask === undefined ? r.changes : threadView(r.changes as unknown as ThreadContext, r.mask));
   if (r.req !== undefined) o.req = r.req;
   return o;
 }
@@ -112,14 +122,14 @@ export class EventLog {
     this.ring = new Array(capacity);
     // The namespace actor exists already: its state is the starting point of its transitions.
     const ns = k.ns.getSnapshot();
-    this.last.set(k.ns, { state: stateText(ns.value), ctx: ns.context as unknown as Record<string, unknown> });
+    this.last.set(k.ns, { state: stateText(ns.value), ctx: ns.context as unknown as Record<string, unknown>, leader: undefined });
     k.addRecorder(this.onStep);
     k.addUpdateRecorder(this.onUpdate);
   }
 
-  /** A thread's context in a spawn record, with its mask (a field of its reference: actors/leader.ts), which the kernel set before the spawn. */
-  private withMask(c: ThreadContext): Record<string, unknown> {
-    return threadView(c, this.k.threads.get(c.tid)?.blocked ?? 0n);
+  /** A thread's mask for its spawn record (a field of its reference: actors/leader.ts), which the kernel set before the spawn; joined to its context when read. */
+  private maskOf(c: ThreadContext): bigint {
+    return this.k.threads.get(c.tid)?.blocked ?? 0n;
   }
 
   /** A change the kernel made in place, recorded as the update the actor's event made when it took one (a thread's SET_BLOCKED, a fork's CHILD_ADD). */
@@ -139,9 +149,22 @@ export class EventLog {
     result?: number,
     changes?: Record<string, unknown>,
     req?: number,
+    mask?: bigint,
   ): void {
-    const rec: Raw = { seq: ++this.seq, t: this.k.now(), kind, actor, pid, event, from, to, args, result, changes, req };
-    this.ring[this.next] = rec;
+    const rec = (this.ring[this.next] ??= emptyRaw());
+    rec.seq = ++this.seq;
+    rec.t = this.k.now();
+    rec.kind = kind;
+    rec.actor = actor;
+    rec.pid = pid;
+    rec.event = event;
+    rec.from = from;
+    rec.to = to;
+    rec.args = args;
+    rec.result = result;
+    rec.changes = changes;
+    rec.req = req;
+    rec.mask = mask;
     if (++this.next === this.capacity) this.next = 0;
     if (this.followers.size) {
       const v = view(rec);
@@ -161,14 +184,17 @@ export class EventLog {
     let rec: Last | undefined;
     if (snap.status !== "active") this.last.delete(actor);
     else if (last) (last.state = to), (last.ctx = ctx), (rec = last);
-    else this.last.set(actor, (rec = { state: to, ctx }));
+    else this.last.set(actor, (rec = { state: to, ctx, leader: undefined }));
     if (type.startsWith("xstate.") && type !== "xstate.init") return;
     const proc = id.startsWith("proc:") && ctx ? (ctx as unknown as ProcessContext) : undefined;
     // The leader thread's end is recorded before its process's event, as a thread actor's EXIT came before the process's DIE.
     const leaderEnds = proc !== undefined && leaderBefore !== undefined && leaderBefore.state !== "exited" && leaderState(snap.value, proc) === "exited";
     if (proc && leaderEnds) this.leaderStep(rec, leaderBefore, type, pid, snap.value, proc);
     // The actor's first snapshot: it was spawned (xstate's own init event).
-    if (type === "xstate.init") this.push("spawn", id, pid, "spawn", undefined, to, undefined, undefined, id.startsWith("thread:") && ctx ? this.withMask(ctx as unknown as ThreadContext) : ctx);
+    if (type === "xstate.init") {
+      const mask = id.startsWith("thread:") && ctx ? this.maskOf(ctx as unknown as ThreadContext) : undefined;
+      this.push("spawn", id, pid, "spawn", undefined, to, undefined, undefined, ctx, undefined, mask);
+    }
     // An event that changed only the leader thread's state is that thread's record alone.
     else if (!(from === to && changes && proc && onlyLeader(changes))) {
       if (from === to) this.push("update", id, pid, type, undefined, to, undefined, undefined, changes);
@@ -184,18 +210,23 @@ export class EventLog {
    */
   private leaderStep(rec: Last | undefined, before: Last["leader"], type: string, pid: number, value: unknown, c: ProcessContext): void {
     const state = leaderState(value, c);
-    if (rec) rec.leader = { state, ctx: c.leader };
-    const id = `thread:${pid}`;
+    // `before` is most often `rec.leader` itself, updated in place: its fields are read first.
+    const was = before?.state;
+    const wasCtx = before?.ctx;
+    if (rec?.leader) (rec.leader.state = state), (rec.leader.ctx = c.leader);
+    else if (rec) rec.leader = { state, ctx: c.leader };
+    // The leader's tid is its pid: a number, read as `thread:PID` (view).
+    const id = pid;
     const event = THREAD_EVENT[type] ?? type;
     const ctx = c.leader as unknown as Record<string, unknown>;
     // First seen, or live again after an exit (execve from another thread: de_thread): a new thread.
-    if (!before || (before.state === "exited" && state !== "exited")) {
-      if (state !== "exited") this.push("spawn", id, pid, "spawn", undefined, state, undefined, undefined, this.withMask(c.leader));
+    if (was === undefined || (was === "exited" && state !== "exited")) {
+      if (state !== "exited") this.push("spawn", id, pid, "spawn", undefined, state, undefined, undefined, ctx, undefined, this.maskOf(c.leader));
       return;
     }
-    if (before.state === "exited") return;
-    const changes = before.ctx !== c.leader ? replaced(before.ctx as Record<string, unknown>, ctx) : undefined;
-    if (before.state !== state) this.push("transition", id, pid, event, before.state, state, undefined, undefined, changes);
+    if (was === "exited") return;
+    const changes = wasCtx !== c.leader ? replaced(wasCtx as Record<string, unknown>, ctx) : undefined;
+    if (was !== state) this.push("transition", id, pid, event, was, state, undefined, undefined, changes);
     else if (changes) this.push("update", id, pid, event, undefined, state, undefined, undefined, changes);
   }
 
