@@ -70,9 +70,10 @@ describeBlink("programs in blink", () => {
   // blink patch 0028: the same gap before a blocking wait4 parks in blinkd (the C client blocks
   // host signals, then sends the call): a doorbell after blink's last look and before that block
   // interrupted nothing, and the wait stayed parked until a child changed state; the client's due
-  // hook now asks blink once the request is sent, and a yes interrupts it at once. With a 2 s pause in that gap
-  // (BLINKD_TEST_PARK_DELAY_US), PID 1's SIGTERM, sent from outside when its child says ready,
-  // must end waitpid with EINTR, as on Linux: before the patch the run hung on its paused child.
+  // hook now asks blink once the request is sent, and a yes interrupts it at once. With a 2 s
+  // pause in that gap (BLINKD_TEST_PARK_DELAY_US), PID 1's SIGTERM, sent from outside when its
+  // child says ready (500 ms after the fork), must end waitpid with EINTR, as on Linux: before
+  // the patch the run hung on its paused child (30 s, then killed).
   // The same for a blocking eventfd read, parked in blinkd as the wait is ("waitterm eventfd").
   if (isRoot)
     it.each([

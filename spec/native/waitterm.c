@@ -1,6 +1,6 @@
 /*
  * A blocking waitpid that a signal ends: PID 1 handles SIGTERM (no SA_RESTART), forks a child
- * and waits for it; the child says "ready" 300 ms later and pauses. The SIGTERM sent from
+ * and waits for it; the child says "ready" 500 ms later and pauses. The SIGTERM sent from
  * outside on "ready" runs the handler and waitpid returns -1 EINTR (do_wait: signal_pending
  * ends the wait, -ERESTARTSYS, and without SA_RESTART the call returns EINTR once the handler
  * ran). Then PID 1 kills and reaps the child and exits 42. spec/blink.programs.test.ts runs it
@@ -35,7 +35,7 @@ int main(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
   pid_t c = fork();
   if (c == 0) {
-    struct timespec ts = {0, 300 * 1000 * 1000};
+    struct timespec ts = {0, 500 * 1000 * 1000};
     nanosleep(&ts, NULL);
     write(1, "ready\n", 6); /* one write: the reader acts on "ready" at once */
     for (;;) pause();
