@@ -80,7 +80,7 @@ function sameAsLinux(r: { blinkd: Ran; linux: Ran | undefined }): void {
 // child then waits until kill -0 fails, which happens only once init has reaped it.
 const ORPHAN = 'c=$(sh -c "sleep 0.2 >/dev/null & echo \\$!"); echo orphan=$c; while kill -0 $c 2>/dev/null; do sleep 0.05; done; echo reaped; exit 3';
 // A child that handles SIGTERM, blocked in read(2) on a pipe nobody writes.
-export const HANDLES = 'trap "echo got TERM; exit 42" TERM; echo ready; read x';
+const HANDLES = 'trap "echo got TERM; exit 42" TERM; echo ready; read x';
 // A child that takes SIGTERM's default action.
 const DEFAULT = "echo ready; exec sleep 100";
 // A child that sends SIGTERM to init from inside the namespace: init blocks it and takes it

@@ -7,7 +7,10 @@
  * in blink with a 2 s pause before the wait parks in blinkd (BLINKD_TEST_PARK_DELAY_US), so the
  * doorbell lands after blink's last look and before the C client blocks host signals: it
  * must still end the wait. With the argument "eventfd" the blocking call is a read of an
- * eventfd nobody writes (eventfd_read: wait_event_interruptible), which ends the same way.
+ * eventfd nobody writes (eventfd_read: wait_event_interruptible), which ends the same way; with
+ * "read", a read of stdin, a pipe nobody writes (pipe_read), run with a 2 s pause before a
+ * blocking host read's check instead (BLINKD_TEST_SAFE_DELAY_US, blink/daemonsafe.c). The
+ * child, not PID 1, says ready, so the signal comes while PID 1 is already in its call.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,7 +30,8 @@ static void on(int s) {
 }
 
 int main(int argc, char **argv) {
-  int efd = argc > 1 && strcmp(argv[1], "eventfd") == 0 ? eventfd(0, 0) : -1;
+  const char *mode = argc > 1 ? argv[1] : "waitpid";
+  int efd = strcmp(mode, "eventfd") == 0 ? eventfd(0, 0) : strcmp(mode, "read") == 0 ? 0 : -1;
   setvbuf(stdout, NULL, _IONBF, 0);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
