@@ -143,6 +143,20 @@ const collect = (argv: string[], ms: number): Promise<{ out: string; err: string
     });
   });
 
+/**
+ * `prog mode` as PID 1 with pid_max 301 under `blinkd run`, then under unshare where the kernel
+ * has a pid_max per pid namespace (Linux 6.14, kernel/pid_sysctl.h; skipped, said so, before):
+ * blinkd's result must be `want`, and Linux's the same.
+ */
+async function atPidMax301<T extends { code: number | null }>(prog: string, mode: string, run: (argv: string[]) => Promise<T>, want: T): Promise<void> {
+  const blinkd = await run([process.execPath, ...NODE_BIN, "run", "--pid-max", "301", "--", prog, mode]);
+  expect(blinkd).toEqual(want);
+  if (noLinux) return;
+  const linux = await run(["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", `echo 301 > /proc/sys/kernel/pid_max 2>/dev/null || exit 99; exec ${prog} ${mode}`]);
+  if (linux.code === 99) return console.warn("SKIPPED the Linux side of the vfork pid limit: this kernel has no pid_max per pid namespace (before 6.14)");
+  expect(linux).toEqual(blinkd);
+}
+
 describe("vfork without a wait on either side before the exec (spec/protocol.md §7.4.1)", () => {
   // The parent sends the reservation under its own token and vforks at once, reading its pid
   // from the reply once it resumes; the child sends its claim and execs at once.
@@ -161,12 +175,7 @@ describe("vfork without a wait on either side before the exec (spec/protocol.md 
     // pid_max is a pid namespace's own since Linux 6.14 (kernel/pid_sysctl.h); 301 is its least
     // value (RESERVED_PIDS + 1): pids 1 … 300, so PID 1 makes 299 children.
     const want = "made 299 children, then vfork: -1 EAGAIN\nreaped 299\n";
-    const blinkd = await run([process.execPath, ...NODE_BIN, "run", "--pid-max", "301", "--", prog, "limit"]);
-    expect(blinkd).toEqual({ out: want, err: "", code: 0 });
-    if (noLinux) return;
-    const linux = await run(["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", `echo 301 > /proc/sys/kernel/pid_max 2>/dev/null || exit 99; exec ${prog} limit`]);
-    if (linux.code === 99) return console.warn("SKIPPED the Linux side of the vfork pid limit: this kernel has no pid_max per pid namespace (before 6.14)");
-    expect(linux).toEqual(blinkd);
+    await atPidMax301(prog, "limit", run, { out: want, err: "", code: 0 });
   }, 120_000);
 
   it("at the pid limit, the child that exec'd finds its claim failed in its new image and runs nothing of the program; the parent's vfork is -1 EAGAIN, as Linux's", async () => {
@@ -180,12 +189,7 @@ describe("vfork without a wait on either side before the exec (spec/protocol.md 
     // 299 children each ran echo; the 300th vfork made none, and its host child's image ended
     // before echo's main (the constructor read the claim's EAGAIN and exited unseen).
     const want = { ran: 299, rest: "made 299 children, then vfork: -1 EAGAIN\nreaped 299", err: "", code: 0 };
-    const blinkd = await run([process.execPath, ...NODE_BIN, "run", "--pid-max", "301", "--", prog, "limitexec"]);
-    expect(blinkd).toEqual(want);
-    if (noLinux) return;
-    const linux = await run(["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", `echo 301 > /proc/sys/kernel/pid_max 2>/dev/null || exit 99; exec ${prog} limitexec`]);
-    if (linux.code === 99) return console.warn("SKIPPED the Linux side of the vfork pid limit: this kernel has no pid_max per pid namespace (before 6.14)");
-    expect(linux).toEqual(blinkd);
+    await atPidMax301(prog, "limitexec", run, want);
   }, 180_000);
 
   it("the child execs without waiting for its claim's reply: with the daemon stopped (SIGSTOP) from just before the vfork, the child's host process is already /bin/true's image, and all ends well once it runs on", async () => {
