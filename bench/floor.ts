@@ -16,16 +16,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
-import { BIN_ENV, BIN_NODE_FLAGS, ROOT, RESULTS, loadAverage, stopper } from "./lib/procs.js";
+import { ROOT, RESULTS, loadAverage, stopper } from "./lib/procs.js";
 import type { Row } from "./lib/report.js";
-import { median, timed } from "./lib/timed.js";
+import { median, timed, timedDaemon } from "./lib/timed.js";
 
 const FLOOR_SRC = path.join(ROOT, "bench/native/floor.c");
 const FLOOR_SO = path.join(RESULTS, "bin/floor.so");
 const FLOOR_SERVER = path.join(ROOT, "dist/bench/floor-server.js");
-const RUSAGE = path.join(ROOT, "dist/bench/rusage.js");
 const PRELOAD = path.join(ROOT, "dist/c/libblinkd-preload.so");
-const BIN = path.join(ROOT, "bin/blinkd.js");
 
 export type FloorHow = "native" | "inactive" | "floor" | "blinkd";
 const HOWS: FloorHow[] = ["native", "inactive", "floor", "blinkd"];
@@ -65,7 +63,7 @@ async function startFloorServer(): Promise<FloorServer> {
 }
 
 /** One run of argv the given way: its wall time and the server's CPU during it (ms). */
-async function run(how: FloorHow, cmd: string[], server: FloorServer, dir: string): Promise<{ ms: number; cpu: number }> {
+async function run(how: FloorHow, cmd: string[], server: FloorServer): Promise<{ ms: number; cpu: number }> {
   if (how === "native") return { ms: (await timed(cmd)).ms, cpu: 0 };
   if (how === "inactive") return { ms: (await timed(cmd, { LD_PRELOAD: PRELOAD })).ms, cpu: 0 };
   if (how === "floor") {
@@ -73,11 +71,7 @@ async function run(how: FloorHow, cmd: string[], server: FloorServer, dir: strin
     const t = await timed(cmd, { LD_PRELOAD: FLOOR_SO, FLOOR_SOCKET: server.socket });
     return { ms: t.ms, cpu: ((await server.cpu()) - c0) / 1000 };
   }
-  const file = path.join(dir, "rusage.jsonl");
-  fs.rmSync(file, { force: true });
-  const t = await timed([process.execPath, ...BIN_NODE_FLAGS, "--import", RUSAGE, BIN, "run", "--", ...cmd], { ...BIN_ENV, BLINKD_BENCH_RUSAGE: file });
-  const r = JSON.parse(fs.readFileSync(file, "utf8").trim().split("\n")[0]!) as { user: number; system: number };
-  return { ms: t.ms, cpu: (r.user + r.system) / 1000 };
+  return timedDaemon(["--", ...cmd]);
 }
 
 export interface FloorLoop {
@@ -85,7 +79,21 @@ export interface FloorLoop {
   argv(k: number): string[];
 }
 
-export async function floorRows(loops: FloorLoop[], n: number, rounds: number, dir: string): Promise<{ rows: Row[]; notes: string[]; raw: Record<string, unknown> }> {
+/** One loop's medians per iteration, ms: wall time each way and the server's CPU (the floor server's, the daemon's). */
+export interface FloorMedians {
+  native: number;
+  inactive: number;
+  floor: number;
+  blinkd: number;
+  cpuFloor: number;
+  cpuBlinkd: number;
+}
+
+export async function floorRows(
+  loops: FloorLoop[],
+  n: number,
+  rounds: number,
+): Promise<{ rows: Row[]; notes: string[]; medians: Record<string, FloorMedians>; raw: Record<string, unknown> }> {
   fs.mkdirSync(path.dirname(FLOOR_SO), { recursive: true });
   execFileSync("cc", ["-O2", "-Wall", "-shared", "-fPIC", "-o", FLOOR_SO, FLOOR_SRC, "-ldl"], { stdio: "inherit" });
   const load0 = loadAverage();
@@ -99,8 +107,8 @@ export async function floorRows(loops: FloorLoop[], n: number, rounds: number, d
         cpu[l.name] ??= { floor: [], blinkd: [] };
         // Alternated: forward in even rounds, backward in odd ones.
         for (const how of r % 2 ? [...HOWS].reverse() : HOWS) {
-          const zero = await run(how, l.argv(0), server, dir);
-          const full = await run(how, l.argv(n), server, dir);
+          const zero = await run(how, l.argv(0), server);
+          const full = await run(how, l.argv(n), server);
           wall[l.name]![how].push((full.ms - zero.ms) / n);
           if (how === "floor" || how === "blinkd") cpu[l.name]![how].push((full.cpu - zero.cpu) / n);
         }
@@ -112,20 +120,25 @@ export async function floorRows(loops: FloorLoop[], n: number, rounds: number, d
   const load1 = loadAverage();
   const ms = (v: number): string => `${v.toFixed(2)} ms`;
   const rows: Row[] = [];
+  const medians: Record<string, FloorMedians> = {};
   for (const l of loops) {
     const w = wall[l.name]!;
-    const nat = median(w.native);
+    const m = (medians[l.name] = {
+      native: median(w.native),
+      inactive: median(w.inactive),
+      floor: median(w.floor),
+      blinkd: median(w.blinkd),
+      cpuFloor: median(cpu[l.name]!.floor),
+      cpuBlinkd: median(cpu[l.name]!.blinkd),
+    });
     for (const how of ["inactive", "floor", "blinkd"] as const) {
-      const v = median(w[how]);
       const what = how === "inactive" ? "preload inactive (no daemon)" : how === "floor" ? "floor (preload-shaped traffic, bare server)" : "blinkd run";
-      rows.push({ metric: `${l.name}: ${what}, per iteration`, baseline: ms(nat), blinkd: ms(v), ratio: v / nat, goal: "report", met: undefined });
+      rows.push({ metric: `${l.name}: ${what}, per iteration`, baseline: ms(m.native), blinkd: ms(m[how]), ratio: m[how] / m.native, goal: "report", met: undefined });
     }
-    const cf = median(cpu[l.name]!.floor);
-    const cb = median(cpu[l.name]!.blinkd);
-    rows.push({ metric: `${l.name}: server CPU per iteration, floor server vs blinkd`, baseline: ms(cf), blinkd: ms(cb), ratio: cb / cf, goal: "report", met: undefined });
+    rows.push({ metric: `${l.name}: server CPU per iteration, floor server vs blinkd`, baseline: ms(m.cpuFloor), blinkd: ms(m.cpuBlinkd), ratio: m.cpuBlinkd / m.cpuFloor, goal: "report", met: undefined });
   }
   const notes = [
     `floor rows: baseline = the plain command natively (no PID namespace, as blinkd run's guests), N = ${n}, ${rounds} round(s) alternated, medians; load average ${load0} → ${load1}`,
   ];
-  return { rows, notes, raw: { n, rounds, wall, cpu, load: [load0, load1] } };
+  return { rows, notes, medians, raw: { n, rounds, wall, cpu, load: [load0, load1] } };
 }

@@ -71,5 +71,14 @@ export async function rtt(quick: boolean): Promise<Result> {
     ],
     notes: ["median over rounds; each round runs the echo server then blinkd back to back"],
     raw: runs,
+    left: (["p50_ns", "p99_ns"] as const).map((k) => ({
+      metric: `C client ${k.slice(0, 3)}`,
+      parts: [
+        `echo server ${us(m(runs.echo, k))}, blinkd ${us(m(runs.blinkd, k))}: blinkd's work per call +${us(m(runs.blinkd, k) - m(runs.echo, k))}`,
+        `each side's own tail, p99 ÷ p50: echo ${(m(runs.echo, "p99_ns") / m(runs.echo, "p50_ns")).toFixed(2)}×, blinkd ${(m(runs.blinkd, "p99_ns") / m(runs.blinkd, "p50_ns")).toFixed(2)}×`,
+      ],
+      why: "a getppid through blinkd is the echo server's path plus the call's dispatch and its event-log record; where blinkd's own tail (p99 ÷ p50) is much longer than the echo server's in the same run, the miss is the scheduler's (the two run back to back on a shared machine)",
+      next: "the profile benchmark's stages (`npm run bench -- profile`) name what the call's dispatch costs; no design step is open for the round trip itself",
+    })),
   };
 }

@@ -20,9 +20,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT, blinkdArgv } from "./lib/procs.js";
-import type { Result, Row } from "./lib/report.js";
+import type { Left, Result, Row } from "./lib/report.js";
 import { median, timed } from "./lib/timed.js";
-import { floorRows } from "./floor.js";
+import { floorRows, type FloorMedians } from "./floor.js";
 
 const GOAL = 1.5;
 
@@ -98,7 +98,6 @@ export async function workloadsBench(quick: boolean): Promise<Result> {
       ws.slice(0, quick ? 1 : 2).map((w) => ({ name: w.name, argv: (k: number) => w.argv(dir, k) })),
       ws[0]!.n,
       rounds,
-      dir,
     );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -118,5 +117,35 @@ export async function workloadsBench(quick: boolean): Promise<Result> {
     rows,
     notes: ["a workload's time excludes start-up: (time at N − time at 0) ÷ N on each side; ratio = blinkd ÷ native", ...floor.notes],
     raw: { rounds, per, start, root: isRoot, floor: floor.raw },
+    left: ws.map((w, i) => workloadLeft(rows[i]!.metric, floor.medians[w.name], floor.medians[ws[0]!.name]!)),
   };
+}
+
+const NEXT =
+  "fewer awaited round trips per process (the SIGCHLD's siginfo with the wait's reply; the fork's pid without a wait) and the daemon's CPU per process (bench/README.md, the latest round's next steps)";
+
+/**
+ * What is left of a workload's gap, from the floor rows of the same run: the preload's image,
+ * the protocol's waits against a server that does nothing else, and the daemon's work over
+ * that. A workload without floor rows of its own (make, pipelines) is made of the same
+ * per-process path, so the dash loop's floor is cited for it.
+ */
+function workloadLeft(metric: string, own: FloorMedians | undefined, dash: FloorMedians): Left {
+  const f = own ?? dash;
+  const x = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+  const ms = (v: number): string => `${v.toFixed(2)} ms`;
+  const parts = own
+    ? [
+        `natively ${ms(f.native)} per iteration (the plain command)`,
+        `the preload's image, no daemon: ${ms(f.inactive)} (${x(f.inactive, f.native)}; +${ms(f.inactive - f.native)})`,
+        `the floor, the preload's connects, awaited round trips and doorbells against a server that does nothing else: ${ms(f.floor)} (${x(f.floor, f.native)}; +${ms(f.floor - f.inactive)})`,
+        `blinkd run: ${ms(f.blinkd)} (${x(f.blinkd, f.native)}; +${ms(f.blinkd - f.floor)} over the floor); the server's CPU per iteration ${ms(f.cpuBlinkd)} against the floor server's ${ms(f.cpuFloor)}`,
+      ]
+    : [`no floor of its own: its processes take the dash loop's path (fork, claim, exec, exit, wait), whose parts are under the dash loop's row: floor ${x(f.floor, f.native)} native, blinkd ${x(f.blinkd, f.native)}`];
+  const floorX = f.floor / f.native;
+  const why =
+    floorX > GOAL
+      ? `the floor alone is ${floorX.toFixed(2)}× native (> ${GOAL}×): with a connection and these awaited round trips per process, no server, however fast, meets the goal; blinkd's own work is ${x(f.blinkd, f.floor)} the floor`
+      : `the floor is ${floorX.toFixed(2)}× (within ${GOAL}×): what is left is the daemon's work over it, its CPU ${x(f.cpuBlinkd, f.cpuFloor)} the floor server's`;
+  return { metric, parts, why, next: NEXT };
 }

@@ -6,9 +6,10 @@ import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { shebangEnv, shebangNodeFlags } from "../../src/cli/nodeflags.js";
 
-export const ROOT = path.resolve(import.meta.dirname, "../../..");
+/** The checkout: three folders up when built (dist/bench/lib), two when run from source (vitest). */
+export const ROOT = path.resolve(import.meta.dirname, path.basename(path.resolve(import.meta.dirname, "../..")) === "dist" ? "../../.." : "../..");
 export const RESULTS = path.join(ROOT, "bench/results");
-const BIN = path.join(ROOT, "bin/blinkd.js");
+export const BIN = path.join(ROOT, "bin/blinkd.js");
 
 /** The Node.js flags of the command's `#!` line (bin/blinkd.js): the daemon runs with them as `blinkd` does. */
 export const BIN_NODE_FLAGS: readonly string[] = shebangNodeFlags(BIN);
@@ -143,4 +144,15 @@ export async function holdLoadgen<T = Record<string, number>>(args: (string | nu
         p.stdin!.end("\n");
       }),
   };
+}
+
+/**
+ * A process's CPU so far (user + system, ms) from /proc/PID/stat's utime and stime, which
+ * proc(5) counts in USER_HZ clock ticks: 100 per second on every Linux architecture's ABI.
+ */
+export function procCpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The command name (field 2) may hold spaces and parentheses: fields count after its last ')'.
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
 }
