@@ -25,6 +25,13 @@ const EXEC: Ev = { type: "EXEC", exe: "/bin/true", argv: ["true", "x"] };
 const DIE: Ev = { type: "DIE", wstatus: 9, assumed: false };
 const DIE_ASSUMED: Ev = { type: "DIE", wstatus: 9, assumed: true };
 const REAP: Ev = { type: "REAP" };
+// a posix_spawn child's resets (SIGCHLD's handler to SIG_DFL, glibc's 32 to SIG_IGN) and a set one; an environment's report
+const SIGACTIONS: Ev[] = [
+  { type: "SIGACTION", signo: SIG.SIGCHLD, handler: 2, flags: 4 },
+  { type: "SIGACTION", signo: SIG.SIGCHLD, handler: 0, flags: 0 },
+  { type: "SIGACTION", signo: 32, handler: 1, flags: 0 },
+];
+const INFO: Ev = { type: "INFO", info: { environ: new Uint8Array([65, 61, 49, 0]), cwd: "/tmp" } };
 
 /** Everything a snapshot holds but its machine, whose nodes are compared by id. */
 function fields(s: Snap): Snap {
@@ -75,6 +82,10 @@ describe("events taken without the macrostep", () => {
     expect(directStep(processMachine, "running", "EXEC")?.target).toBeUndefined();
     expect(directStep(processMachine, "running", "DIE")?.actions).toHaveLength(2);
     expect(directStep(processMachine, "zombie", "REAP")?.target?.final).toBe(true);
+    for (const state of ["embryo", "running", "native", "zombie"]) {
+      expect(directStep(processMachine, state, "SIGACTION")?.actions, `SIGACTION in ${state}`).toHaveLength(1);
+      expect(directStep(processMachine, state, "INFO")?.actions, `INFO in ${state}`).toHaveLength(1);
+    }
     expect(directStep(threadMachine, "running", "PENDING")?.actions).toHaveLength(1);
     expect(directStep(threadMachine, "embryo", "CLAIM")?.target?.node.key).toBe("running");
     expect(directStep(processMachine, "running", "SET_WAITING"), "guarded").toBeUndefined();
@@ -107,6 +118,8 @@ describe("events taken without the macrostep", () => {
     compare(processMachine, input, [CLAIM, { type: "EXEC_NATIVE", exe: "/bin/x", argv: ["x"] }, PENDING, DIE, REAP]);
     compare(processMachine, input, [CLAIM, { type: "SIGACTION", signo: SIG.SIGCHLD, handler: 2, flags: 4 }, EXEC, { type: "STOP", signo: SIG.SIGSTOP }, DIE]);
     compare(processMachine, input, [REAP, EXEC, { type: "ABORT" }]);
+    compare(processMachine, input, [...SIGACTIONS, INFO, CLAIM, ...SIGACTIONS, INFO, EXEC, INFO, ...SIGACTIONS, DIE, ...SIGACTIONS, INFO, REAP]);
+    compare(processMachine, input, [CLAIM, { type: "EXEC_NATIVE", exe: "/bin/x", argv: ["x"] }, ...SIGACTIONS, INFO, DIE]);
     compare(threadMachine, { tid: 43, pid: 42 }, [PENDING, { type: "CLAIM" }, PENDING, { type: "EXIT" }]);
     compare(threadMachine, { tid: 43, pid: 42 }, [{ type: "EXIT" }]);
   });
@@ -114,7 +127,7 @@ describe("events taken without the macrostep", () => {
   it("keep the actor's own step (its event, action and snapshot inspections) and take no microstep", () => {
     const seen: string[] = [];
     const a = createActor(processMachine, { input, inspect: (e: InspectionEvent) => void seen.push(e.type) }).start();
-    for (const e of [PENDING, CLAIM, EXEC, DIE, REAP]) {
+    for (const e of [PENDING, CLAIM, ...SIGACTIONS, INFO, EXEC, DIE, REAP]) {
       seen.length = 0;
       a.send(e as never);
       expect(seen, e.type).toEqual(e === DIE ? ["@xstate.event", "@xstate.action", "@xstate.snapshot"] : ["@xstate.event", "@xstate.snapshot"]);

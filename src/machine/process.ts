@@ -419,8 +419,10 @@ export const processMachine = setup({
 
 // Its initial snapshot without xstate's macrostep (~80 µs per process in the daemon), and
 // the events each child of a shell takes (its parent's pending set changed twice per fork,
-// exit and reap; the child's claim, exec, death and reap) likewise where they qualify.
+// exit and reap; the child's claim, exec, death and reap) likewise where they qualify; and
+// the actions a posix_spawn child resets and its environment's report (make's child: ten
+// SIGACTION and one INFO, ~90 µs each through the macrostep; bench/README.md, helper 20c).
 directInitialSnapshot(processMachine, processContext);
-directSteps(processMachine, ["PENDING", "CLAIM", "EXEC", "DIE", "REAP"]);
+directSteps(processMachine, ["PENDING", "CLAIM", "EXEC", "DIE", "REAP", "SIGACTION", "INFO"]);
 
 export type ProcessState = "embryo" | "running" | "native" | "zombie" | "reaped" | "aborted";
