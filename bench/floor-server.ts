@@ -4,11 +4,13 @@
  * (bench/native/floor.c) awaits and nothing else: every request gets a reply of the size the
  * request names, a post gets none. Five things it keeps, because without them the traffic
  * would not have the preload's shape: the host pids of its clients (from their hello), a
- * child's posted exit_group rings its host parent with SIGCHLD (process.kill, as the daemon's
- * doorbell) and counts one exit and one doorbell for it; a wait4 is answered once an exit is
- * counted for the caller (parked until then, at most 2 s; at once with WNOHANG or when no
- * child it forked is still running: the fork request counts them); a sig_dequeue
- * answers SIGCHLD while a doorbell is untaken, else 0. No decoding beyond fixed offsets.
+ * child's posted exit_group answers its host parent's parked wait4 with SIGCHLD (17: the
+ * signal in the reply, as the daemon's wait4_sigchld), or else rings the parent with SIGCHLD
+ * (process.kill, as the daemon's doorbell) and counts one exit and one doorbell for it; a wait4
+ * is answered (1) once an exit is counted for the caller (parked until then, at most 2 s; at once
+ * with WNOHANG or when no child it forked is still running: the fork request counts them); a
+ * sig_dequeue answers SIGCHLD while a doorbell is untaken, else 0. No decoding beyond fixed
+ * offsets.
  *
  * Frame (floor.c): len u32 BE | kind u8 (0 request, 4 post) | seq u32 | op u8 | hostpid i32 |
  * arg i32 | reply size u16 | padding. Reply: len | 1 | seq | result i32 | padding.
@@ -75,18 +77,20 @@ serveUnix("floor-server", (sock: net.Socket) => {
       if (op === OP.fork) kids.set(pid, (kids.get(pid) ?? 0) + 1);
       if (op === OP.exit && clients.has(arg)) {
         take(kids, arg);
-        // The doorbell: the parent's parked wait4 is answered, then its host process rung.
+        // The parent's parked wait4 is answered with the SIGCHLD; else its host process is rung.
         const w = waiters.get(arg);
         if (w) {
           waiters.delete(arg);
           clearTimeout(w.timer);
-          if (!w.sock.destroyed) w.sock.write(reply(w.seq, 1, w.size));
-        } else exits.set(arg, (exits.get(arg) ?? 0) + 1);
-        bells.set(arg, (bells.get(arg) ?? 0) + 1);
-        try {
-          process.kill(arg, "SIGCHLD");
-        } catch {
-          /* gone */
+          if (!w.sock.destroyed) w.sock.write(reply(w.seq, 17, w.size));
+        } else {
+          exits.set(arg, (exits.get(arg) ?? 0) + 1);
+          bells.set(arg, (bells.get(arg) ?? 0) + 1);
+          try {
+            process.kill(arg, "SIGCHLD");
+          } catch {
+            /* gone */
+          }
         }
       }
       if (kind !== 0) continue; // a post gets no reply

@@ -122,7 +122,7 @@ export async function workloadsBench(quick: boolean): Promise<Result> {
 }
 
 const NEXT =
-  "fewer awaited round trips per process (the SIGCHLD's siginfo with the wait's reply; the fork's pid without a wait) and the daemon's CPU per process (bench/README.md, the latest round's next steps)";
+  "the daemon's CPU per process (Node's socket per connection, the actors' creation, the replies' writes) and fewer awaited round trips per process (the fork's pid without a wait; the child's claim off its path where a core is free): bench/README.md, the latest round's next steps";
 
 /**
  * What is left of a workload's gap, from the floor rows of the same run: the preload's image,

@@ -10,18 +10,21 @@
  * Per iteration of `while …; do /bin/true; done` in dash, as libblinkd-preload.so makes it since
  * the seventh round (a state page and a posted vfork; frame sizes, 4-byte length included, are the
  * preload's; a floor frame is at least 20 bytes, its reply 13):
- *   parent: mask block posted (18) · vfork posted (76) · mask unblock posted (18) · wait4
- *           awaited, parked until the child's exit (10 → 9) · [an interrupt posted (7) when a
- *           signal interrupts that wait] · [doorbell: SIGCHLD from the server] sig_dequeue
- *           awaited (17 → 21) · the handler's mask posted (18) · its restore posted (18) ·
- *           [the host's own SIGCHLD: the state page's bell has not moved, nothing sent] ·
- *           wait4 WNOHANG answered from the state page, nothing sent
+ *   parent: mask block posted (18) · vfork posted (76) · mask unblock posted (18) ·
+ *           wait4_sigchld awaited, parked until the child's exit, the SIGCHLD in its reply
+ *           (10 → 14; eleventh round: no doorbell, no sig_dequeue) · [an interrupt posted (7)
+ *           when a signal interrupts that wait] · the handler's mask posted (18) · its restore
+ *           posted (18) · [the host's own SIGCHLD: the state page's bell has not moved, nothing
+ *           sent] · wait4 WNOHANG answered from the state page, nothing sent. A child that
+ *           ends before the wait parks is rung as before: [doorbell: SIGCHLD from the server]
+ *           sig_dequeue awaited (17 → 21).
  *   child:  connect · hello + claim in one write, awaited (97 → 67) · mask posted (18) ·
  *           execve: the connection kept, the new image posts execve (33) · exit_group
  *           posted (9) · close
  *   busybox sh forks instead: fork awaited (8 → 76), and the child's SIGQUIT reset is awaited.
- * Three waits per dash iteration (wait4, sig_dequeue, hello + claim); the sixth round's floor had
- * seven (fork, the restore, an empty dequeue and wait4 WNOHANG were awaited too).
+ * Two waits per dash iteration (wait4_sigchld, hello + claim); the tenth round's had three (the
+ * SIGCHLD's sig_dequeue after its doorbell), the sixth round's seven (fork, the restore, an
+ * empty dequeue and wait4 WNOHANG were awaited too).
  *
  *   LD_PRELOAD=floor.so FLOOR_SOCKET=PATH prog     (FLOOR_LEAN=1: see `lean` below)
  */
@@ -341,9 +344,27 @@ EXPORT int sigblock(int mask) {
 
 static struct sigaction prog[65];
 
+/* The program's handler for s in a frame on `entry` (every host signal blocked on the way in
+   and out), its mask reported as the preload's run_frame reports it. */
+static void run(int s, const sigset_t *entry, siginfo_t *hi, void *uc) {
+  uint64_t was = told;
+  sigset_t all;
+  sigfillset(&all);
+  struct sigaction a = prog[s];
+  if (a.sa_handler == SIG_DFL || a.sa_handler == SIG_IGN) return;
+  sigset_t fm;
+  sigorset(&fm, entry, &a.sa_mask);
+  if (!(a.sa_flags & SA_NODEFER)) sigaddset(&fm, s);
+  tell(bits(&fm));
+  hmask(SIG_SETMASK, &fm, NULL);
+  if (a.sa_flags & SA_SIGINFO) a.sa_sigaction(s, hi, uc);
+  else a.sa_handler(s);
+  hmask(SIG_SETMASK, &all, NULL);
+  tell(was);
+}
+
 static void doorbell(int s, siginfo_t *hi, void *uc) {
   int e = errno;
-  uint64_t was = told;
   sigset_t entry, all;
   sigfillset(&all);
   hmask(SIG_BLOCK, &all, &entry);
@@ -356,18 +377,7 @@ static void doorbell(int s, siginfo_t *hi, void *uc) {
     return;
   }
   int32_t r = active && s == SIGCHLD ? call(OP_DEQ, s, 17, 21) : s;
-  struct sigaction a = prog[s];
-  if (r == s && a.sa_handler != SIG_DFL && a.sa_handler != SIG_IGN) {
-    sigset_t fm;
-    sigorset(&fm, &entry, &a.sa_mask);
-    if (!(a.sa_flags & SA_NODEFER)) sigaddset(&fm, s);
-    tell(bits(&fm));
-    hmask(SIG_SETMASK, &fm, NULL);
-    if (a.sa_flags & SA_SIGINFO) a.sa_sigaction(s, hi, uc);
-    else a.sa_handler(s);
-    hmask(SIG_SETMASK, &all, NULL);
-    tell(was);
-  }
+  if (r == s) run(s, &entry, hi, uc);
   hmask(SIG_SETMASK, &entry, NULL);
   errno = e;
 }
@@ -499,12 +509,25 @@ EXPORT int execvp(const char *file, char *const argv[]) {
   return r;
 }
 
-/* wait4: the server answers once a child's exit_group names this process (parked until then,
-   at most 2 s), or at once with no child forked and not yet ended; then the host reaps, as the
-   preload does. WNOHANG is answered from the state page in the preload: nothing is sent. */
+/* wait4 (the preload's wait4_sigchld): the server answers once a child's exit_group names this
+   process (parked until then, at most 2 s), or at once with no child forked and not yet ended;
+   then the host reaps, as the preload does, and a SIGCHLD that came with the reply (the server
+   answered the parked wait with it, SIGCHLD, and rang nothing) runs its handler before the
+   return. WNOHANG is answered from the state page in the preload: nothing is sent. */
 EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru) {
-  if (active && !(options & WNOHANG)) call(OP_WAIT, 0, 10, 9);
-  return get_wait4()(pid, status, options, ru);
+  int32_t r = active && !(options & WNOHANG) ? call(OP_WAIT, 0, 10, 14) : 0;
+  pid_t got = get_wait4()(pid, status, options, ru);
+  if (r == SIGCHLD) {
+    int e = errno;
+    sigset_t entry, all;
+    sigfillset(&all);
+    hmask(SIG_BLOCK, &all, &entry);
+    siginfo_t si = {.si_signo = SIGCHLD, .si_code = CLD_EXITED, .si_pid = got};
+    run(SIGCHLD, &entry, &si, NULL);
+    hmask(SIG_SETMASK, &entry, NULL);
+    errno = e;
+  }
+  return got;
 }
 
 EXPORT pid_t waitpid(pid_t pid, int *status, int options) {

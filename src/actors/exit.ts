@@ -14,7 +14,8 @@ import { CONTINUED, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WSTOPPED, __WALL, __W
 import { autoReaps, type ProcessContext } from "../machine/process.js";
 import { SI, SIG, type SigInfo } from "../machine/sigset.js";
 import type { Kernel } from "./kernel.js";
-import { NOT_READY, park, type Attempt } from "./park.js";
+import { NOT_READY, park, type Attempt, type Parked } from "./park.js";
+import { chldWaiter, chldWithReply, ringHeldChld } from "./chldreply.js";
 import { sendExitSignal, sendSignal } from "./signal.js";
 import { ptraceExitNotify, ptraceReport, releaseToParent, tracedBy, tracerOf } from "./ptrace.js";
 import { unreserveAll, unreserveTask } from "./reservations.js";
@@ -455,14 +456,24 @@ export function waitCounts(k: Kernel, caller: number): WaitCounts {
 /**
  * do_wait: try, then sleep on the caller's child-wait queue until something changes.
  * `shape` makes the reply of what was found (wait4's and waitid's differ); a wait that
- * finds something at once returns it without parking.
+ * finds something at once returns it without parking. With `chld` (wait4_sigchld,
+ * waitid_sigchld), a wait that parked and then finds a child takes the SIGCHLD held for it
+ * with its reply (chldreply.ts), given to `shape`.
  */
-export function doWait<A>(k: Kernel, pid: number, tid: number, sel: Selector, options: number, shape: (f: Found | 0) => A) {
+export function doWait<A>(k: Kernel, pid: number, tid: number, sel: Selector, options: number, shape: (f: Found | 0, chld?: SigInfo) => A, chld = false) {
+  let parked: Parked<A> | undefined;
   const once = (): Attempt<A> => {
     const r = waitAttempt(k, pid, tid, sel, options);
-    return r === NOT_READY || (typeof r === "object" && "_tag" in r) ? (r as Attempt<A>) : shape(r as Found | 0);
+    if (r === NOT_READY) {
+      if (parked) ringHeldChld(k, pid);
+      return r;
+    }
+    if (typeof r === "object" && "_tag" in r) return r as Errno;
+    return shape(r as Found | 0, parked && r !== 0 ? chldWithReply(k, pid, tid, parked as Parked<unknown>) : undefined);
   };
   const first = once();
   if (first !== NOT_READY) return first as A | Errno;
-  return park(() => [k.waitQueue(pid)], once);
+  const p = park(() => [k.waitQueue(pid)], once);
+  if (chld) chldWaiter(k, pid, (parked = p) as Parked<unknown>);
+  return p;
 }

@@ -11,6 +11,7 @@ import { procId, processMachine, type Creds, type ProcessContext, type ProcessIn
 import { threadId, threadMachine } from "../machine/thread.js";
 import { nextPid } from "../machine/pidalloc.js";
 import { WaitQueue } from "./waitqueue.js";
+import type { Parked } from "./park.js";
 import type { Errno } from "../protocol/errno.js";
 import type { SigInfo } from "../machine/sigset.js";
 import { Files, defaultFileLimits, type FileLimits } from "./files.js";
@@ -146,6 +147,10 @@ export class Kernel implements ActorHost {
   readonly pgrps = new Map<number, Set<number>>();
   /** Per process: woken when one of its children changes state. */
   readonly childWait = new Map<number, WaitQueue>();
+  /** Per process: its parked waits that may take their SIGCHLD with the reply (chldreply.ts). */
+  readonly chldWaiters = new Map<number, Set<Parked<unknown>>>();
+  /** Processes whose SIGCHLD ring is held for such a wait's reply (chldreply.ts). */
+  readonly chldHeld = new Set<number>();
   /**
    * The process whose call the daemon is handling now (0: none, or a connection not bound
    * yet): it is the one "running", so a signal that kills it acts before its call returns,

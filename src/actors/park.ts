@@ -36,12 +36,16 @@ export class Parked<A> {
   private cancelHooks: (() => void)[] | undefined;
   private finallyHooks: (() => void)[] | undefined;
   private readonly now: () => number;
+  /** Woken, its re-check queued and not yet run (actors/chldreply.ts leaves a held ring to that check). */
+  waking = false;
   /** A wake re-checks in a microtask, as a resumed fiber did: never inside the waker's caller (an actor's exit, mid-step). */
   private readonly waker = (): void => {
     this.unsleep();
+    this.waking = true;
     queueMicrotask(this.step);
   };
   private readonly step = (): void => {
+    this.waking = false;
     if (this.over) return;
     this.tryOrSleep(true);
   };

@@ -38,6 +38,7 @@ import { DELIVERY, byHost } from "../protocol/calls/session.js";
 import type { Kernel } from "./kernel.js";
 import { exitGroup, pgrpOrphaned } from "./exit.js";
 import { ptraceContinued, ptraceExiting, ptraceStopped, signalDeliveryStop, traced } from "./ptrace.js";
+import { holdChldRing } from "./chldreply.js";
 
 /** Queued real-time signals per queue (RLIMIT_SIGPENDING plays this role in Linux). */
 export const MAX_QUEUED = 256;
@@ -151,9 +152,10 @@ function receptive(k: Kernel, tid: number): boolean {
  * as Linux runs the handlers; a default fatal action among them wins (do_group_exit: no
  * handler runs, no event goes). A guest with delivery 1 or 2 takes its handled signals
  * itself (sig_dequeue): those in `ring` that are ready get a host signal as a doorbell
- * (delivery 2: also those a thread blocks that will be acted on once unblocked).
+ * (delivery 2: also those a thread blocks that will be acted on once unblocked); with `hold`,
+ * a SIGCHLD that a parked wait will take with its reply is not rung (chldreply.ts).
  */
-export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
+export function deliver(k: Kernel, pid: number, ring: bigint = ALL, hold = true): void {
   for (let round = 0; round < 4 * 64 + 8; round++) {
     /** Per thread, the frames set up so far: their siginfo in the order taken, and the signals they block. */
     const frames = new Map<number, { infos: SigInfo[]; held: bigint }>();
@@ -194,6 +196,7 @@ export function deliver(k: Kernel, pid: number, ring: bigint = ALL): void {
     ready |= (t.pending.mask | c.pending.mask) & ((~r.blocked & c.sigactions.caught) | (r.blocked & held) | t.waiting | t.watched);
   }
   ready &= ring;
+  if (hold && has(ready, SIG.SIGCHLD) && holdChldRing(k, pid)) ready &= ~bit(SIG.SIGCHLD);
   for (let sig = 1; ready !== 0n && sig <= 64; sig++) if (has(ready, sig)) k.hooks.killHost(pid, c.hostpid, sig);
 }
 

@@ -1,4 +1,5 @@
 /* Delivery 1 in the program's handlers: the doorbell wrapper, its signal frames, and the hooks ptrace.c uses (libblinkd-preload.so; see preload.c). */
+#include <ucontext.h>
 #include "shared.h"
 
 /*
@@ -243,6 +244,18 @@ void doorbell(int s, siginfo_t *hi, void *uc) {
   /* sigreturn restores the mask the signal came with: so does the daemon's copy. */
   if (told != was_told) tell_mask(was_told);
   hmask(SIG_SETMASK, &base, NULL);
+  errno = saved;
+}
+
+/* A SIGCHLD that came with a blocking wait's reply (wait4_sigchld, waitid_sigchld: the daemon
+   took it as sig_dequeue takes it and rang nothing): its handler runs now, before the wait
+   returns, as get_signal runs it on the way back to user mode, in a frame on the mask the
+   program runs with (blinkd_preload_deliver; the context is this point's). */
+void chld_with_reply(int code, int pid, uid_t uid, int status) {
+  int saved = errno;
+  ucontext_t uc;
+  getcontext(&uc);
+  blinkd_preload_deliver(SIGCHLD, code, pid, uid, status, &uc, &uc.uc_sigmask);
   errno = saved;
 }
 

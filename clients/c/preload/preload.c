@@ -23,7 +23,9 @@
  *    status its real waitpid collects.
  *  - wait: the daemon decides who is reaped (its zombies, reparenting, WNOHANG); the host
  *    child is then reaped on the host too, and its host status corrects a SIGKILL the
- *    daemon only assumed when the connection closed.
+ *    daemon only assumed when the connection closed. A blocking wait may get the child's
+ *    SIGCHLD with its reply (wait4_sigchld, spec/signals.md §4.3), whose handler then runs
+ *    before the wait returns.
  *  - the emulated init (and every emulated subreaper) is made a host child subreaper too,
  *    so orphans land on the same process on the host as in the namespace.
  *  - threads (spec/protocol.md §7.5): pthread_create reserves the thread (thread_create →

@@ -190,6 +190,7 @@ void close_old_threads(void);
 uint64_t mask_bits(const sigset_t *m);
 int is_doorbell(int s, const siginfo_t *hi);
 void doorbell(int s, siginfo_t *hi, void *uc);
+void chld_with_reply(int code, int pid, uid_t uid, int status);
 
 /* masks.c */
 void resolve_mask_calls(void);

@@ -38,17 +38,19 @@ static pid_t do_wait4(pid_t pid, int *status, int options, struct rusage *ru) {
     int64_t local = state_wait4(pid, options);
     if (local <= 0) return (pid_t)ret(local);
   }
-  struct blinkd_wait4_out o;
-  int64_t r = blinkd_wait4(&conn, pid, options, &o);
+  /* A wait that parks may get the child's SIGCHLD with its reply (wait4_sigchld), not rung. */
+  struct blinkd_wait4_sigchld_out o;
+  int64_t r = blinkd_wait4_sigchld(&conn, pid, options, &o);
   if (r == -EINTR) {
     /* The signal may be the child's SIGCHLD: a child that is ready is the real result. */
     drain_host();
-    int64_t again = blinkd_wait4(&conn, pid, options | WNOHANG, &o);
+    int64_t again = blinkd_wait4_sigchld(&conn, pid, options | WNOHANG, &o);
     if (again > 0) r = again;
   }
   if (r > 0) {
     int ws = exact_status((int32_t)r, o.wstatus);
     if (status) *status = ws;
+    if (o.sig == SIGCHLD) chld_with_reply(o.sig_code, o.sig_pid, (uid_t)o.sig_uid, o.sig_status);
   }
   return (pid_t)ret(r);
 }
@@ -74,11 +76,11 @@ EXPORT pid_t wait3(int *status, int options, struct rusage *ru) {
 EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options) {
   if (!active) return (int)syscall(SYS_waitid, idtype, id, info, options, NULL);
   drain_host();
-  struct blinkd_waitid_out o;
-  int64_t r = blinkd_waitid(&conn, (int32_t)idtype, (int32_t)id, options, &o);
+  struct blinkd_waitid_sigchld_out o;
+  int64_t r = blinkd_waitid_sigchld(&conn, (int32_t)idtype, (int32_t)id, options, &o);
   if (r == -EINTR) {
     drain_host();
-    if (blinkd_waitid(&conn, (int32_t)idtype, (int32_t)id, options | WNOHANG, &o) == 0 && o.pid > 0) r = 0;
+    if (blinkd_waitid_sigchld(&conn, (int32_t)idtype, (int32_t)id, options | WNOHANG, &o) == 0 && o.pid > 0) r = 0;
   }
   if (r < 0) return (int)ret(r);
   if (info) {
@@ -97,6 +99,7 @@ EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options) {
       info->si_status = WIFEXITED(hs) ? WEXITSTATUS(hs) : WTERMSIG(hs);
     }
   }
+  if (o.sig == SIGCHLD) chld_with_reply(o.sig_code, o.sig_pid, (uid_t)o.sig_uid, o.sig_status);
   return 0;
 }
 
