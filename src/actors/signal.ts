@@ -30,6 +30,7 @@ import {
   enqueue,
   flush,
   has,
+  lowest,
   nextSignal,
   NSIG,
   type SigInfo,
@@ -157,24 +158,25 @@ function receptive(k: Kernel, tid: number): boolean {
  */
 export function deliver(k: Kernel, pid: number, ring: bigint = ALL, hold = true): void {
   for (let round = 0; round < 4 * 64 + 8; round++) {
-    /** Per thread, the frames set up so far: their siginfo in the order taken, and the signals they block. */
-    const frames = new Map<number, { infos: SigInfo[]; held: bigint }>();
+    /** Per thread, the frames set up so far: their siginfo in the order taken, and the signals they block (made at the first: most calls take none). */
+    let frames: Map<number, { infos: SigInfo[]; held: bigint }> | undefined;
     for (let guard = 0; guard < 4 * 64 + 8; guard++) {
       // A process that died (or is dying) or left emulation meanwhile: the frames set up are lost with it.
       if (!alive(k, pid) || k.dying.has(pid) || k.state(pid) === "native") return;
       const c = k.ctx(pid)!;
       // A traced process's every signal goes through its tracer first (ptrace_signal): the daemon takes them all.
       const skip = byHost(c.delivery) && !traced(k, pid) ? c.sigactions.caught : 0n;
-      const step = nextAction(k, pid, c, skip, frames);
+      const step = nextAction(k, pid, c, skip, frames ?? NO_FRAMES);
       if (!step) break;
       const info = act(k, pid, step);
       if (!info) continue;
+      frames ??= new Map();
       const f = frames.get(step.tid) ?? { infos: [], held: 0n };
       f.infos.push(info);
       if (!((c.sigactions.flags.get(step.signo) ?? 0) & SA.NODEFER)) f.held |= bit(step.signo);
       frames.set(step.tid, f);
     }
-    if (frames.size === 0) break;
+    if (!frames) break;
     // The frames unwind last first; then the handlers have returned and the next round takes what they held.
     for (const [tid, f] of frames) for (let i = f.infos.length - 1; i >= 0; i--) k.hooks.signalEvent?.(tid, f.infos[i]!);
   }
@@ -197,8 +199,10 @@ export function deliver(k: Kernel, pid: number, ring: bigint = ALL, hold = true)
   }
   ready &= ring;
   if (hold && has(ready, SIG.SIGCHLD) && holdChldRing(k, pid)) ready &= ~bit(SIG.SIGCHLD);
-  for (let sig = 1; ready !== 0n && sig <= 64; sig++) if (has(ready, sig)) k.hooks.killHost(pid, c.hostpid, sig);
+  for (let sig = lowest(ready); sig !== 0; ready &= ~bit(sig), sig = lowest(ready)) k.hooks.killHost(pid, c.hostpid, sig);
 }
+
+const NO_FRAMES: ReadonlyMap<number, { held: bigint }> = new Map();
 
 /**
  * The signals rung while blocked: those get_signal would act on once unblocked: a handled one

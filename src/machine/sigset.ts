@@ -73,9 +73,15 @@ export function nextSignal(s: SigQueue, blocked: bigint): number {
   const ready = s.mask & ~blocked;
   if (ready === 0n) return 0;
   const sync = ready & SYNCHRONOUS;
-  const m = sync !== 0n ? sync : ready;
-  for (let i = 1; i <= NSIG; i++) if (has(m, i)) return i;
-  return 0;
+  return lowest(sync !== 0n ? sync : ready);
+}
+
+/** The lowest signal in a mask (1 to 64; 0 when none is): its lowest set bit, found in two 32-bit halves instead of a BigInt test per signal. */
+export function lowest(mask: bigint): number {
+  const lo = Number(mask & 0xffffffffn);
+  if (lo !== 0) return 32 - Math.clz32(lo & -lo);
+  const hi = Number((mask >> 32n) & 0xffffffffn);
+  return hi === 0 ? 0 : 64 - Math.clz32(hi & -hi);
 }
 
 /** Takes one instance of `signo` off the queue (collect_signal): its siginfo and the queue without it. */

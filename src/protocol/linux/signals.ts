@@ -46,8 +46,11 @@ export const SA = {
 /** rt_sigprocmask's how (include/uapi/asm-generic/signal-defs.h). */
 export const SIGMASK_HOW = { SIG_BLOCK: 0, SIG_UNBLOCK: 1, SIG_SETMASK: 2 } as const;
 
+/** Each signal's bit, made once: a shift makes a new BigInt, and delivery tests masks signal by signal. */
+const BITS: readonly bigint[] = Array.from({ length: 65 }, (_, signo) => 1n << BigInt(signo - 1));
+
 /** A signal's bit in a mask: signo-1, as sigset_t and every u64 set on the wire. */
-export const bit = (signo: number): bigint => 1n << BigInt(signo - 1);
+export const bit = (signo: number): bigint => BITS[signo] ?? 1n << BigInt(signo - 1);
 
 /** The C names of the tables above, for the checks generated into blinkd_calls.c. */
 export const cNames = {
