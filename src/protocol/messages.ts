@@ -62,7 +62,7 @@ export function parseIncoming(msg: unknown): Incoming {
   const args: Record<string, unknown> = {};
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
-    const v = checkField(call.args[name]!, msg[3 + i], `${call.name}.${name}`);
+    const v = checkField(call.args[name]!, msg[3 + i], call.name, name);
     if (v instanceof FieldError) return { kind: "bad-request", seq, posted, error: errno(E.EINVAL, v.message) };
     args[name] = v;
   }
@@ -101,7 +101,7 @@ export function parseReply(msg: unknown[], call: CallEntry | undefined): Reply |
     if (msg.length > 3 + names.length) return new FieldError(`${call.name} reply: expected ${names.length} out fields, got ${msg.length - 3}`);
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
-      const v = checkField(call.out[name]!, msg[3 + i], `${call.name} reply.${name}`);
+      const v = checkField(call.out[name]!, msg[3 + i], `${call.name} reply`, name);
       if (v instanceof FieldError) return v;
       out[name] = v;
     }
