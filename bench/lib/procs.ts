@@ -147,11 +147,13 @@ export async function holdLoadgen<T = Record<string, number>>(args: (string | nu
 }
 
 /**
- * A process's CPU so far (user + system, ms) from /proc/PID/stat's utime and stime, which
- * proc(5) counts in USER_HZ clock ticks: 100 per second on every Linux architecture's ABI.
+ * CPU so far (user + system, ms) from /proc/PID/stat's utime and stime, which proc(5) counts
+ * in USER_HZ clock ticks (100 per second on every Linux architecture's ABI): the whole
+ * process's, or with `tid` one thread's (/proc/PID/task/TID/stat; the main thread's tid is
+ * the pid).
  */
-export function procCpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+export function procCpuMs(pid: number, tid?: number): number {
+  const stat = fs.readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, "utf8");
   // The command name (field 2) may hold spaces and parentheses: fields count after its last ')'.
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
