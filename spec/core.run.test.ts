@@ -70,6 +70,17 @@ describe("blinkd run", () => {
   });
 });
 
+describe("blinkd run's start-up", () => {
+  // codec.ts loads msgpack-lite at the first value its fast paths leave to it: its ~40
+  // CommonJS modules were ~35 ms of every command's start-up (bench/README.md, 20e).
+  it("a run whose frames all take the codec's fast paths never loads msgpack-lite", async () => {
+    const r = await cli(["run", "--prefix", tempPrefix(), "--", "sh", "-c", "exit 5"], { NODE_DEBUG: "module" });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/MODULE \d+: /);
+    expect(r.stderr).not.toMatch(/msgpack-lite/);
+  });
+});
+
 describe("the daemon's Node.js flags", () => {
   it("a daemon the spec helpers start runs with bin/blinkd.js's #! flags (2 MB semi-spaces), as the blinkd command runs", async () => {
     const shebang = fs.readFileSync(path.join(ROOT, "bin/blinkd.js"), "utf8").split("\n", 1)[0]!;

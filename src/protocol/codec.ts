@@ -4,9 +4,16 @@
  * Uint64BE and come back through a codec with `int64: true`; on the way in they become
  * bigint (or number when they fit in 32 bits). No integer ever travels as a float.
  */
-import msgpack from "msgpack-lite";
 import { createRequire } from "node:module";
+import type Msgpack from "msgpack-lite";
 import type * as Int64Buffer from "int64-buffer";
+
+interface DecodeBuffer {
+  buffer: Uint8Array;
+  offset: number;
+  write(chunk: Uint8Array): void;
+  read(): unknown;
+}
 
 // int64-buffer ships an ESM build and a CommonJS build with distinct classes, and
 // msgpack-lite (CommonJS) makes the CommonJS ones: take ours from the same build, or
@@ -14,10 +21,34 @@ import type * as Int64Buffer from "int64-buffer";
 // The command's bundle (package.json "bundle") keeps both packages external for the same
 // reason: a bundled copy of either would be a third set of classes.
 const require = createRequire(import.meta.url);
-const { Int64BE, Uint64BE } = require("int64-buffer") as typeof Int64Buffer;
 
-const codec = msgpack.createCodec({ int64: true, binarraybuffer: false, preset: false });
-const encodeOpts = { codec };
+// msgpack-lite's path, loaded at the first value the fast paths below leave to it (often
+// never in a `blinkd run`): its ~40 CommonJS modules are ~35 ms of every command's start-up
+// (bench/README.md, eleventh round, 20e).
+let msgpack: typeof Msgpack | undefined;
+let Int64BE: typeof Int64Buffer.Int64BE;
+let Uint64BE: typeof Int64Buffer.Uint64BE;
+let codec: Msgpack.Codec;
+let encodeOpts: Msgpack.EncoderOptions;
+let DecodeBufferClass: new (opts: { codec: unknown }) => DecodeBuffer;
+
+function loadLite(): typeof Msgpack {
+  if (msgpack !== undefined) return msgpack;
+  const lib = require("msgpack-lite") as typeof Msgpack;
+  ({ Int64BE, Uint64BE } = require("int64-buffer") as typeof Int64Buffer);
+  codec = lib.createCodec({ int64: true, binarraybuffer: false, preset: false });
+  encodeOpts = { codec };
+  // msgpack-lite reads every value, nested ones too, through `codec.decode(decoder)`: wrap it
+  // so that the two float formats come back as WireFloat. One byte compare per value.
+  const c = codec as unknown as { decode: (d: { buffer: Uint8Array; offset: number }) => unknown };
+  const inner = c.decode;
+  c.decode = (d) => {
+    const t = d.buffer[d.offset];
+    return t === 0xca || t === 0xcb ? new WireFloat(inner(d) as number) : inner(d);
+  };
+  ({ DecodeBuffer: DecodeBufferClass } = require("msgpack-lite/lib/decode-buffer.js") as { DecodeBuffer: typeof DecodeBufferClass });
+  return (msgpack = lib);
+}
 
 /**
  * A msgpack float (0xca, 0xcb) as decoded: integers must travel as msgpack integers, so a
@@ -26,27 +57,6 @@ const encodeOpts = { codec };
 export class WireFloat {
   constructor(readonly value: number) {}
 }
-
-// msgpack-lite reads every value, nested ones too, through `codec.decode(decoder)`: wrap it
-// so that the two float formats come back as WireFloat. One byte compare per value.
-{
-  const c = codec as unknown as { decode: (d: { buffer: Uint8Array; offset: number }) => unknown };
-  const inner = c.decode;
-  c.decode = (d) => {
-    const t = d.buffer[d.offset];
-    return t === 0xca || t === 0xcb ? new WireFloat(inner(d) as number) : inner(d);
-  };
-}
-
-interface DecodeBuffer {
-  buffer: Uint8Array;
-  offset: number;
-  write(chunk: Uint8Array): void;
-  read(): unknown;
-}
-const { DecodeBuffer } = require("msgpack-lite/lib/decode-buffer.js") as {
-  DecodeBuffer: new (opts: { codec: unknown }) => DecodeBuffer;
-};
 
 const I32_MIN = -0x80000000;
 const U32_MAX = 0xffffffff;
@@ -102,7 +112,7 @@ function back(v: unknown): unknown {
 }
 
 export function encode(value: unknown): Buffer {
-  return msgpack.encode(out(value), encodeOpts);
+  return loadLite().encode(out(value), encodeOpts);
 }
 
 /*
@@ -307,7 +317,8 @@ export function decode(bytes: Uint8Array): unknown {
 
 /** msgpack-lite's path alone: what `decode` does for what its fast path leaves, and the reference the fast path is tested against. */
 export function decodeLite(bytes: Uint8Array): unknown {
-  const d = new DecodeBuffer({ codec });
+  loadLite();
+  const d = new DecodeBufferClass({ codec });
   d.write(bytes);
   let v: unknown;
   try {
