@@ -86,8 +86,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       const status = yield* Deferred.await(hostStatus);
       yield* Deferred.await(over);
       // Init is dead and every process was sent SIGKILL: let their connections drain.
-      const deadline = Date.now() + DRAIN_MS;
-      while (d.core.connections.size > 0 && Date.now() < deadline) yield* Effect.sleep("10 millis");
+      yield* Effect.promise(() => d.core.drained(DRAIN_MS));
       for (const s of ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const) process.off(s, forward);
       return shellCode(status);
     }),

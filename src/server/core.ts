@@ -292,9 +292,25 @@ export class ServerCore implements DaemonView {
     return this.byTid.get(tid);
   }
 
+  private readonly drainWaiters: (() => void)[] = [];
+
+  /** Resolves once no connection is open, or after `ms` (`blinkd run`'s wait for the namespace's last processes after init died). */
+  drained(ms: number): Promise<void> {
+    if (this.connections.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.drainWaiters.push(done);
+    });
+  }
+
   /** A closed connection whose thread had not ended is the death of its process (SIGKILL unless a reaper says otherwise). */
   connectionClosed(c: Connection): void {
     this.connections.delete(c);
+    if (this.connections.size === 0) for (const done of this.drainWaiters.splice(0)) done();
     if (c.controlOnly) this.controlOnly--;
     if (c.role !== "guest") return;
     if (this.byTid.get(c.tid) === c) this.byTid.delete(c.tid);
