@@ -9,6 +9,8 @@
 // v8.setFlagsFromString of it later does nothing; re-executing Node.js costs a process start):
 // the benches and the spec helpers run `node FLAGS bin/blinkd.js` with this line's flags
 // (src/cli/nodeflags.ts); a user who starts `node bin/blinkd.js` gives them, or NODE_OPTIONS.
-// The command, from its bundle (npm run build): one file per command instead of a hundred
-// modules to resolve, which is most of a command's start-up (bench/README.md, start-up).
-import "../dist/src/blinkd/main.js";
+// The command, from its bundle (npm run build): one file instead of a hundred modules to
+// resolve, which was most of a command's start-up (bench/README.md, start-up), compiled from
+// V8's code cache made at build (src/cli/codecache.ts).
+import { runBundle } from "../dist/src/cli/codecache.js";
+runBundle();

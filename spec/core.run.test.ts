@@ -79,6 +79,21 @@ describe("blinkd run's start-up", () => {
     expect(r.stderr).toMatch(/MODULE \d+: /);
     expect(r.stderr).not.toMatch(/msgpack-lite/);
   });
+
+  // src/cli/codecache.ts: the build's last step leaves V8's code cache beside the bundle,
+  // and V8 takes it with bin/blinkd.js's #! flags (not without them: the flags are in its check).
+  it("the command's bundle compiles from the code cache the build made, with the #! line's flags", async () => {
+    const check = `import { compileBundle } from ${JSON.stringify(path.join(ROOT, "dist/src/cli/codecache.js"))}; process.stdout.write(String(compileBundle().cachedDataRejected));`;
+    const rejected = (flags: string[]) =>
+      new Promise<string>((resolve) => {
+        const p = spawn(process.execPath, [...flags, "--input-type=module", "-e", check], { stdio: ["ignore", "pipe", "inherit"] });
+        let out = "";
+        p.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+        p.on("exit", () => resolve(out));
+      });
+    expect(await rejected(NODE_BIN.filter((a) => a.startsWith("--")))).toBe("false");
+    expect(await rejected([])).toBe("true");
+  });
 });
 
 describe("the daemon's Node.js flags", () => {
