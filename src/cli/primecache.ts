@@ -15,7 +15,12 @@ const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-codecache-"));
 try {
   fs.rmSync(CACHE, { force: true });
   const r = spawnSync(process.execPath, [...shebangNodeFlags(bin), bin, "run", "--prefix", prefix, "--", "/bin/true"], { env: { ...process.env, [WRITE]: "1" }, stdio: "inherit" });
-  if (r.status !== 0 || !fs.existsSync(CACHE)) throw new Error(`the priming run (blinkd run -- /bin/true) ended ${r.status ?? r.signal} without a code cache`);
+  // Without the cache the command compiles its bundle at each start, as before: slower, not
+  // wrong, so the build says so and goes on (a `blinkd run` that fails here fails the tests too).
+  if (r.status !== 0 || !fs.existsSync(CACHE)) {
+    fs.rmSync(CACHE, { force: true });
+    process.stderr.write(`build: no code cache for the blinkd command: the priming run (blinkd run -- /bin/true) ended ${r.status ?? r.signal}${r.error ? ` (${r.error.message})` : ""}; each command compiles its bundle at start instead\n`);
+  }
 } finally {
   fs.rmSync(prefix, { recursive: true, force: true });
 }
