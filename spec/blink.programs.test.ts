@@ -149,7 +149,8 @@ describeBlink("programs in blink", () => {
   // reaps with WNOHANG until 0 or ECHILD; race: the host's SIGCHLD often comes before blinkd has
   // read the child's exit_group (BELL = SEEN: no dequeue), and blinkd's own still rings; a
   // subreaper's WNOHANG sees its adopted orphan; past 64 children the page says "ask"; order: a
-  // blocking waitpid returns a child after its SIGCHLD handler ran (blinkd rings before the reply).
+  // blocking waitpid returns a child after its SIGCHLD handler ran (the SIGCHLD with the reply:
+  // patch 0029; else blinkd rings before the reply).
   it.each([
     ["burst", "burst: 20 of 20 reaped by the handler, in 1 to 20 run(s)\n"],
     ["race", "race: 200 children, 200 reaped by the handler, 0 never signalled\n"],
@@ -177,15 +178,15 @@ describeBlink("programs in blink", () => {
     // a dequeue too many is allowed where the bell and SEEN are apart (a SIGCHLD that left the
     // queue another way), never one per child
     expect(empty, `${empty} of ${dequeues} sig_dequeue came back empty`).toBeLessThanOrEqual(10);
-    expect(lines.filter((l) => /#\d+ wait4 = -1 ECHILD$/.test(l))).toEqual([]);
+    expect(lines.filter((l) => /#\d+ wait4_sigchld = -1 ECHILD$/.test(l))).toEqual([]);
   }, 180_000);
 
   // dash's fork+exec+wait loop, counted on the wire (bench/README.md, "The guests' side of each
   // process"): with the state page blink answers dash's wait4(-1, WNOHANG) after each reap
-  // (ECHILD) itself, so an iteration waits for fork, the blocking wait4 and the SIGCHLD's
-  // sig_dequeue (whose bell moved: it carries the child's siginfo), and hello + claim_fd (one
+  // (ECHILD) itself, so an iteration waits for fork, the blocking wait4, whose reply carries
+  // the SIGCHLD (patch 0029; before, a sig_dequeue after its doorbell), and hello + claim_fd (one
   // write). Before patch 0024: 5 round trips, the ECHILD asked of blinkd every iteration.
-  it("dash's fork+exec+wait loop: blink asks blinkd for no wait4 the state page answers, 4 round trips per iteration", () => {
+  it("dash's fork+exec+wait loop: blink asks blinkd for no wait4 the state page answers, and no sig_dequeue for the child's SIGCHLD", () => {
     const awaited = (n: number): { total: number; echild: number; wait4: number; iterations: number } => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-loop-"));
       const script = path.join(dir, "loop.sh");
@@ -197,8 +198,8 @@ describeBlink("programs in blink", () => {
       const waited = wireCalls(r.stderr).filter((c) => !c.posted && c.call !== "hello");
       return {
         total: waited.length,
-        echild: lines.filter((l) => /#\d+ wait4 = -1 ECHILD$/.test(l)).length,
-        wait4: waited.filter((c) => c.call === "wait4").length,
+        echild: lines.filter((l) => /#\d+ wait4_sigchld = -1 ECHILD$/.test(l)).length,
+        wait4: waited.filter((c) => c.call === "wait4_sigchld").length,
         iterations: lines.filter((l) => /#\d+ execve\(exe="\/bin\/true"/.test(l)).length,
       };
     };
@@ -206,11 +207,18 @@ describeBlink("programs in blink", () => {
     const none = awaited(0), full = awaited(n);
     expect(full.iterations).toBe(n);
     expect(full.echild, "wait4's ECHILD asked of blinkd").toBe(0);
-    expect(full.wait4 - none.wait4, "wait4 calls blinkd answered").toBe(n);
+    // one per iteration; now and then one more, WNOHANG (patch 0026: a wait a host SIGCHLD
+    // ended while the state page showed a SIGCHLD looks once more), seen 21 in 20 under load
+    const waits = full.wait4 - none.wait4;
+    expect(waits, "wait4 calls blinkd answered").toBeGreaterThanOrEqual(n);
+    expect(waits, "wait4 calls blinkd answered").toBeLessThanOrEqual(n + 2);
     const perIteration = (full.total - none.total) / n;
-    // fork, hello + claim_fd, wait4, sig_dequeue; an empty sig_dequeue now and then (a host
-    // SIGCHLD and blinkd's doorbell taken apart) is allowed, a wait4 per iteration is not
-    expect(perIteration, `round trips waited for per iteration: ${perIteration}`).toBeLessThanOrEqual(4.1);
+    // fork and wait4_sigchld, whose reply carries the SIGCHLD (patch 0029: no sig_dequeue; the
+    // child's hello + claim_fd, on a connection with no pid yet, are not counted here); a
+    // sig_dequeue now and then (a child that ended before the wait parked, or a host SIGCHLD
+    // and blinkd's doorbell taken apart) and such a second wait4 are allowed, one per iteration
+    // (before 0029) is not
+    expect(perIteration, `round trips waited for per iteration: ${perIteration}`).toBeLessThanOrEqual(2.25);
   }, 180_000);
 
   /** Starts `blinkd run --blink` on a prefix of its own; resolves with its output and status. */

@@ -9,6 +9,7 @@
  */
 import { isRoot } from "./helpers/asinit.js";
 import { describeBlink } from "./helpers/blink.js";
+import { chldReplySuites } from "./helpers/chldreply.js";
 import { signalProgramSuites } from "./helpers/signalprograms.js";
 import { threadProgramSuites } from "./helpers/threadprograms.js";
 
@@ -18,4 +19,10 @@ describeBlink("signals of a C program in blink", () => {
 
 describeBlink("threads of a C program in blink", () => {
   if (isRoot) threadProgramSuites("blink");
+});
+
+// blink patch 0029: a blocking wait4 or waitid takes the child's SIGCHLD with its reply
+// (wait4_sigchld, waitid_sigchld), and blink runs the handler on the way out of the call.
+describeBlink("a child's SIGCHLD with the blocking wait's reply in blink", () => {
+  chldReplySuites("blink");
 });

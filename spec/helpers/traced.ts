@@ -3,13 +3,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { asInitArgv } from "./launch.js";
+import { type Where, asInitArgv } from "./launch.js";
 
-/** Runs `blinkd run -- cmd` with BLINKD_TRACE=1 in its own prefix; the trace lines and the page files seen meanwhile. */
-export function traced(cmd: string[]): Promise<{ code: number | null; trace: string[]; pages: string[] }> {
+/** Runs `blinkd run -- cmd` (in blink for "blink") with BLINKD_TRACE=1 in its own prefix; the trace lines and the page files seen meanwhile. */
+export function traced(cmd: string[], where: Exclude<Where, "linux"> = "blinkd"): Promise<{ code: number | null; trace: string[]; pages: string[] }> {
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "blinkd-page-"));
   return new Promise((resolve, reject) => {
-    const argv = asInitArgv("blinkd", cmd, prefix);
+    const argv = asInitArgv(where, cmd, prefix);
     const p = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, BLINKD_TRACE: "1", BLINK_PREFIX: prefix }, stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     p.stderr.on("data", (d: Buffer) => (err += d.toString()));

@@ -16,6 +16,8 @@
  *              before the return, SIGUSR1's only once unblocked.
  *   interrupt  the child sends SIGUSR1, then exits 30 ms later: SIGUSR1's handler interrupts
  *              the wait (SA_RESTART), then SIGCHLD's runs before the return.
+ *   inhandler  a SIGUSR2 handler whose sa_mask blocks SIGCHLD waits for a child: after the wait
+ *              SIGCHLD is pending (sigpending), and its handler runs once the SIGUSR2 one returns.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -160,6 +162,31 @@ static int interrupt(void) {
   return 0;
 }
 
+static volatile sig_atomic_t chld_pending;
+
+static void on_usr2(int s) {
+  int st;
+  sigset_t p;
+  wait_for(child(6), &st);
+  sigpending(&p);
+  chld_pending = sigismember(&p, SIGCHLD) == 1;
+  if (order_len < (int)sizeof order - 1) order[order_len++] = 'w';
+}
+
+static int inhandler(void) {
+  handle(0);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_usr2;
+  sigemptyset(&sa.sa_mask);
+  sigaddset(&sa.sa_mask, SIGCHLD);
+  sigaction(SIGUSR2, &sa, NULL);
+  raise(SIGUSR2);
+  order[order_len] = 0;
+  printf("inhandler: SIGCHLD %s in the handler after its wait; then %s\n", chld_pending ? "pending" : "not pending", order);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   const char *m = argc > 1 ? argv[1] : "";
@@ -168,6 +195,7 @@ int main(int argc, char **argv) {
   if (!strcmp(m, "resethand")) return resethand();
   if (!strcmp(m, "pending")) return pending();
   if (!strcmp(m, "interrupt")) return interrupt();
-  fprintf(stderr, "usage: chldreply info N|waitid|resethand|pending|interrupt\n");
+  if (!strcmp(m, "inhandler")) return inhandler();
+  fprintf(stderr, "usage: chldreply info N|waitid|resethand|pending|interrupt|inhandler\n");
   return 2;
 }

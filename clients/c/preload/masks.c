@@ -106,6 +106,17 @@ void report_mask(void) {
   tell_mask(mask_bits(&cur));
 }
 
+/* Before a wait that may take the SIGCHLD with its reply (wait4_sigchld, waitid_sigchld): the
+   daemon gives it only while its copy of the mask leaves SIGCHLD unblocked, and a handler's
+   mask goes unreported, so a SIGCHLD blocked now (in a handler whose sa_mask has it) is told
+   first, and the daemon keeps it pending (sigpending sees it) until the mask lets it in. The
+   report only blocks more: posted. */
+void tell_chld_blocked(void) {
+  sigset_t cur;
+  hmask(SIG_BLOCK, NULL, &cur);
+  if (sigismember(&cur, SIGCHLD) == 1 && !(told & BIT(SIGCHLD))) tell_mask(mask_bits(&cur));
+}
+
 /* Doorbells (and host SIGCHLDs for guest children) still waiting on the host for signals
    about to be unblocked whose host action is not the wrapper: the daemon holds the signal
    itself and acts on it, so the host must not (a stale doorbell of a SIG_DFL signal would

@@ -198,6 +198,7 @@ int main_thread(void);
 int own_conn(void);
 void tell_mask(uint64_t m);
 void report_mask(void);
+void tell_chld_blocked(void);
 
 /* statepage.c: the state page (spec/protocol.md §10.1) */
 void state_open(void);

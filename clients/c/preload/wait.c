@@ -39,6 +39,7 @@ static pid_t do_wait4(pid_t pid, int *status, int options, struct rusage *ru) {
     if (local <= 0) return (pid_t)ret(local);
   }
   /* A wait that parks may get the child's SIGCHLD with its reply (wait4_sigchld), not rung. */
+  tell_chld_blocked();
   struct blinkd_wait4_sigchld_out o;
   int64_t r = blinkd_wait4_sigchld(&conn, pid, options, &o);
   if (r == -EINTR) {
@@ -76,6 +77,7 @@ EXPORT pid_t wait3(int *status, int options, struct rusage *ru) {
 EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options) {
   if (!active) return (int)syscall(SYS_waitid, idtype, id, info, options, NULL);
   drain_host();
+  tell_chld_blocked();
   struct blinkd_waitid_sigchld_out o;
   int64_t r = blinkd_waitid_sigchld(&conn, (int32_t)idtype, (int32_t)id, options, &o);
   if (r == -EINTR) {

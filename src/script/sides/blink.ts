@@ -20,8 +20,8 @@ import { buildLinuxAgent } from "./linux.js";
 
 /** The daemon call a blink guest parks in for each blocking step's x86-64 system call. */
 const PARKS_IN: ReadonlyMap<number, CallName> = new Map<number, CallName>([
-  [61, "wait4"], // wait4: blink's BlinkdWait4
-  [247, "waitid"], // waitid: BlinkdWaitid
+  [61, "wait4_sigchld"], // wait4: blink's BlinkdWait4 (patch 0029: the SIGCHLD with the reply)
+  [247, "waitid_sigchld"], // waitid: BlinkdWaitid
   [0, "eventfd_read"], // read(2) of an eventfd: blink/daemonfd.c
   [1, "eventfd_write"], // write(2) of an eventfd
 ]);
