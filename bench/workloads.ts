@@ -145,7 +145,7 @@ function workloadLeft(metric: string, own: FloorMedians | undefined, dash: Floor
   const floorX = f.floor / f.native;
   const why =
     floorX > GOAL
-      ? `the floor alone is ${floorX.toFixed(2)}× native (> ${GOAL}×): with a connection and these awaited round trips per process, no server, however fast, meets the goal; blinkd's own work is ${x(f.blinkd, f.floor)} the floor`
+      ? `the floor alone is ${floorX.toFixed(2)}× native (> ${GOAL}×): with a connection and these awaited round trips per process, no Node.js server, however little it does, meets the goal; blinkd's own work is ${x(f.blinkd, f.floor)} the floor`
       : `the floor is ${floorX.toFixed(2)}× (within ${GOAL}×): what is left is the daemon's work over it, its CPU ${x(f.cpuBlinkd, f.cpuFloor)} the floor server's`;
   return { metric, parts, why, next: NEXT };
 }
