@@ -298,11 +298,14 @@ export class ServerCore implements DaemonView {
   drained(ms: number): Promise<void> {
     if (this.connections.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
+        // A waiter the timeout ended leaves the list (the last close empties it otherwise).
+        const i = this.drainWaiters.indexOf(done);
+        if (i >= 0) this.drainWaiters.splice(i, 1);
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.drainWaiters.push(done);
     });
   }
