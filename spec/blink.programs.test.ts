@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { isRoot } from "./helpers/asinit.js";
 import { BLINK, describeBlink, inBlink } from "./helpers/blink.js";
 import { BIN, ROOT, cli, tempPrefix } from "./helpers/daemon.js";
-import { both, conformance, programSuites } from "./helpers/programs.js";
+import { both, conformance, nativeAsLinux, programSuites } from "./helpers/programs.js";
 import { buildNative } from "./helpers/native.js";
 
 /** The guests' requests in a `--trace` log, each with its pid, call, arguments and whether it was posted (no reply awaited). */
@@ -157,13 +157,7 @@ describeBlink("programs in blink", () => {
     ["subreaper", "subreaper 2: after its child 3 ended, WNOHANG: 0\nsubreaper: WNOHANG found 4, status 5\nsubreaper: then -1 ECHILD\n"],
     ["many 70", "many 70: WNOHANG while they live: 0\nmany 70: reaped 70, then -1 ECHILD\n"],
     ["order", "order: 100 waits, 0 returned before the child's SIGCHLD handler ran, 0 never signalled\n"],
-  ])("statepage %s: answers from the state page in blink, as on Linux", async (mode, out) => {
-    const r = await both([buildNative("statepage"), ...mode.split(" ")], {}, "blink");
-    expect(r.blinkd.out).toBe(out);
-    expect(r.blinkd.err).toBe("");
-    expect(r.blinkd.code).toBe(0);
-    if (r.linux) expect(r.blinkd).toEqual(r.linux);
-  }, 180_000);
+  ])("statepage %s: answers from the state page in blink, as on Linux", (mode, out) => nativeAsLinux("statepage", mode.split(" "), out, "blink"), 180_000);
 
   // The SIGCHLD bell in blink (spec/signals.md §4.2, patch 0024): 200 children that _exit at once
   // ring their parent with the host's SIGCHLD, often before blinkd has read the child's posted

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Where } from "./helpers/launch.js";
-import { both, conformance, noLinux, programSuites, runProgram } from "./helpers/programs.js";
+import { both, conformance, nativeAsLinux, noLinux, programSuites, runProgram } from "./helpers/programs.js";
 import { buildNative } from "./helpers/native.js";
 import { NODE_BIN, ROOT } from "./helpers/daemon.js";
 import { spawn, spawnSync } from "node:child_process";
@@ -62,13 +62,9 @@ describe("signals the host kernel sends too, once each", () => {
     // runs with the child's pid, nothing on stderr.
     ["a SIGCHLD while exit(3) runs the destructors: the handler sees the child's pid", "exitlate", "destructor done; the handler saw another pid 0 time(s), the child's 1 time(s)\nexited 3\n"],
     ["an adopted child's end: one SIGCHLD to init with the child's pid", "adopt_sigchld", "reaped 3 (status 5); SIGCHLD handled 2 time(s): pid 2 code 1; pid 3 code 1;\n"],
-  ])("%s, as on Linux", async (_what, prog, out) => {
+  ])("%s, as on Linux", (_what, prog, out) => {
     const [name, ...args] = prog.split(" ");
-    const r = await both([buildNative(name!), ...args]);
-    expect(r.blinkd.out).toBe(out);
-    expect(r.blinkd.code).toBe(0);
-    expect(r.blinkd.err).toBe("");
-    if (r.linux) expect(r.blinkd).toEqual(r.linux);
+    return nativeAsLinux(name!, args, out);
   });
 });
 

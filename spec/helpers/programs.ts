@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { initOf } from "./asinit.js";
+import { buildNative } from "./native.js";
 import { ROOT } from "./daemon.js";
 import { type Where, asInitArgv } from "./launch.js";
 import { linuxUnavailable } from "../../src/script/sides/index.js";
@@ -68,6 +69,18 @@ export async function both(cmd: string[], opts: RunOptions = {}, where: Where = 
   const linux = noLinux ? undefined : await runProgram("linux", cmd, opts);
   const blinkd = await runProgram(where, cmd, opts);
   return { blinkd, linux };
+}
+
+/**
+ * spec/native/NAME.c run with args at `where` and on Linux: it prints `out`, nothing on
+ * stderr, exits 0, and the same as on Linux where Linux ran.
+ */
+export async function nativeAsLinux(name: string, args: string[], out: string, where: Where = "blinkd"): Promise<void> {
+  const r = await both([buildNative(name), ...args], {}, where);
+  expect(r.blinkd.out).toBe(out);
+  expect(r.blinkd.err).toBe("");
+  expect(r.blinkd.code).toBe(0);
+  if (r.linux) expect(r.blinkd).toEqual(r.linux);
 }
 
 /** The run at `where` is Linux's, where Linux ran. */
